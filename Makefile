@@ -1,0 +1,59 @@
+# The two commands in the README: `make demo` and `make test`. Everything else is a step they need.
+# Works from a fresh clone on Debian with python3: browser, redis and npm assets are installed on demand.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := test
+
+PY := .venv/bin/python
+VENV_STAMP := .venv/.stamp-installed
+VENDOR_DIR := tests/e2e/vendor
+VENDOR_STAMP := $(VENDOR_DIR)/.stamp-installed
+# htmx 2 (the FastHTML default) plus the extensions and CSS that the default page head loads from CDNs.
+VENDOR_PKGS := htmx.org@2 htmx-ext-ws@2 htmx-ext-sse@2 @picocss/pico@2
+PYTEST_ARGS ?=
+
+# apt-get as root, through sudo otherwise; lists are refreshed before every install.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+apt_install = { $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(1); }
+
+.PHONY: .venv venv demo vendor chromium redis test bench bench-http clean
+
+.venv venv: $(VENV_STAMP)
+
+# Reinstalls whenever the package metadata changes.
+$(VENV_STAMP): settings.ini setup.py
+	@if [ ! -x $(PY) ]; then \
+	  rm -rf .venv; \
+	  python3 -m venv .venv || { $(call apt_install,python3-venv) && rm -rf .venv && python3 -m venv .venv; }; \
+	fi
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+demo: $(VENV_STAMP)
+	$(PY) examples/todo_app.py
+
+vendor: $(VENDOR_STAMP)
+
+$(VENDOR_STAMP):
+	@command -v npm >/dev/null || $(call apt_install,npm)
+	mkdir -p $(VENDOR_DIR)
+	npm install --prefix $(VENDOR_DIR) --no-save --no-package-lock --no-audit --no-fund --loglevel=error $(VENDOR_PKGS)
+	touch $@
+
+chromium:
+	@command -v chromium >/dev/null || $(call apt_install,chromium)
+
+redis:
+	@command -v redis-server >/dev/null || $(call apt_install,redis-server)
+
+test: $(VENV_STAMP) vendor chromium redis
+	$(PY) -m pytest -q $(PYTEST_ARGS) tests
+
+bench: $(VENV_STAMP)
+	$(PY) bench/run.py
+
+bench-http: $(VENV_STAMP)
+	$(PY) bench/http.py
+
+clean:
+	rm -rf $(VENDOR_DIR) .pytest_cache build dist *.egg-info
