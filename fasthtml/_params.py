@@ -1,0 +1,643 @@
+"""PARAMETER stage: inspect a handler once at registration and build a plan of extractors; run the plan per request."""
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import json
+import types
+import typing
+import warnings
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from enum import Enum
+from typing import Any, Callable, Optional, Union
+
+from dateutil import parser as dtparser
+from starlette.applications import Starlette
+from starlette.datastructures import FormData, Headers, UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.requests import HTTPConnection, Request
+from starlette.websockets import WebSocket
+
+__all__ = ['ParamError', 'HtmxHeaders', 'Plan', 'build_plan', 'read_body', 'parsed_date', 'str2bool', 'snake2hyphens',
+           'form2dict', 'parse_form', 'Body']
+
+
+class ParamError(HTTPException):
+    "A client error in the request's parameters: a 4xx whose message names the parameter and what was wrong."
+
+
+def snake2hyphens(s: str) -> str:
+    "Convert `s` from snake case to hyphenated and capitalised: `user_agent` -> `User-Agent`."
+    return '-'.join(w.capitalize() for w in s.split('_'))
+
+
+def parsed_date(s: str) -> datetime:
+    "Convert `s` to a datetime, accepting the many formats `dateutil` understands."
+    return dtparser.parse(s, default=datetime.now().replace(hour=0, minute=0, second=0, microsecond=0))
+
+
+_TRUE = frozenset(('1', 'true', 'on', 'yes', 't', 'y'))
+_FALSE = frozenset(('0', 'false', 'off', 'no', 'f', 'n', ''))
+
+
+def str2bool(v: Any) -> bool:
+    "Interpret checkbox and query values: 'on', '1', 'true', 'yes' are true; '0', 'false', 'off', 'no', '' false."
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, (int, float)):
+        return bool(v)
+    s = str(v).strip().lower()
+    if s in _TRUE:
+        return True
+    if s in _FALSE:
+        return False
+    raise ValueError(f'{v!r} is not a boolean')
+
+
+htmx_hdrs = dict(boosted='HX-Boosted', current_url='HX-Current-URL', history_restore_request='HX-History-Restore-Request',
+                 prompt='HX-Prompt', request='HX-Request', request_type='HX-Request-Type', source='HX-Source',
+                 target='HX-Target', trigger_name='HX-Trigger-Name', trigger='HX-Trigger')
+
+
+@dataclass
+class HtmxHeaders:
+    "The HTMX request headers, by name; truthy when the request came from HTMX."
+    boosted: str | None = None
+    current_url: str | None = None
+    history_restore_request: str | None = None
+    prompt: str | None = None
+    request: str | None = None
+    request_type: str | None = None
+    source: str | None = None
+    target: str | None = None
+    trigger_name: str | None = None
+    trigger: str | None = None
+
+    def __bool__(self) -> bool:
+        return any(v is not None for v in dataclasses.astuple(self))
+
+
+def _get_htmx(h: Headers) -> HtmxHeaders:
+    return HtmxHeaders(*(h.get(v) for v in htmx_hdrs.values()))
+
+
+def form2dict(form: Any) -> dict:
+    "Convert Starlette form data to a dict: one value per key, a list where a key repeats."
+    if isinstance(form, dict):
+        return form
+    out: dict = {}
+    for k in form.keys():
+        vs = form.getlist(k)
+        out[k] = vs[0] if len(vs) == 1 else vs
+    return out
+
+
+async def parse_form(req: Request) -> FormData:
+    "Read the request's form, treating an empty multipart body as an empty form instead of an error."
+    ctype = req.headers.get('content-type', '')
+    if ctype.startswith('multipart/form-data'):
+        if int(req.headers.get('content-length', '1') or 1) <= 0 or 'boundary=' not in ctype:
+            return FormData()
+    try:
+        return await req.form()
+    except MultiPartException as e:
+        raise ParamError(400, f'Malformed multipart body: {e}') from None
+
+
+class Body:
+    "The parsed request body: form fields or a JSON object, looked up by name."
+    __slots__ = ('form', 'json', 'raw')
+
+    def __init__(self, form: FormData | None = None, json_: Any = None, raw: bytes | None = None):
+        self.form, self.json, self.raw = form, json_, raw
+
+    def get(self, name: str, many: bool = False) -> Any:
+        "The value(s) posted for `name`, or `_MISSING`."
+        if self.form is not None:
+            if many:
+                vs = self.form.getlist(name)
+                return vs if vs else _MISSING
+            v = self.form.get(name, _MISSING)
+            return v
+        if isinstance(self.json, dict) and name in self.json:
+            v = self.json[name]
+            if many and not isinstance(v, list):
+                return [v]
+            return v
+        return _MISSING
+
+    def as_dict(self) -> dict:
+        if self.form is not None:
+            return form2dict(self.form)
+        return dict(self.json) if isinstance(self.json, dict) else {}
+
+
+_EMPTY_BODY = Body(FormData())
+
+
+async def read_body(req: Request) -> Body:
+    "Parse the body once by content type: JSON, urlencoded or multipart form; anything else is an empty form."
+    ctype = req.headers.get('content-type', '')
+    if ctype.startswith('application/json') or ctype.endswith('+json'):
+        raw = await req.body()
+        if not raw.strip():
+            return Body(json_={}, raw=raw)
+        try:
+            return Body(json_=json.loads(raw), raw=raw)
+        except (ValueError, UnicodeDecodeError):
+            raise ParamError(400, 'Invalid JSON body') from None
+    if ctype.startswith('multipart/form-data') or ctype.startswith('application/x-www-form-urlencoded'):
+        return Body(await parse_form(req))
+    return _EMPTY_BODY
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Casting values to annotated types: each annotation gets its cast function once, at registration.
+
+class _Missing:
+    def __repr__(self) -> str:
+        return '<missing>'
+
+
+_MISSING: Any = _Missing()
+_NoneType = type(None)
+
+
+def _unwrap_optional(anno: Any) -> tuple[Any, bool]:
+    "Return (inner annotation, whether None is allowed) for `X | None` / `Optional[X]`."
+    origin = typing.get_origin(anno)
+    if origin is Union or origin is types.UnionType:
+        args = [a for a in typing.get_args(anno) if a is not _NoneType]
+        optional = len(args) < len(typing.get_args(anno))
+        if len(args) == 1:
+            return args[0], optional
+        return Union[tuple(args)], optional
+    return anno, False
+
+
+def _type_name(anno: Any) -> str:
+    return getattr(anno, '__name__', None) or str(anno).replace('typing.', '')
+
+
+def _cast_date(v: Any) -> date:
+    if isinstance(v, date):
+        return v
+    return dtparser.parse(str(v)).date()
+
+
+def _cast_datetime(v: Any) -> datetime:
+    if isinstance(v, datetime):
+        return v
+    return dtparser.parse(str(v))
+
+
+def _cast_time(v: Any) -> time:
+    return v if isinstance(v, time) else dtparser.parse(str(v)).time()
+
+
+def _cast_int(v: Any) -> int:
+    if isinstance(v, bool):
+        raise ValueError('boolean is not an integer')
+    if isinstance(v, float):
+        if not v.is_integer():
+            raise ValueError('not an integer')
+        return int(v)
+    return int(v)
+
+
+def _cast_float(v: Any) -> float:
+    if isinstance(v, bool):
+        raise ValueError('boolean is not a number')
+    return float(v)
+
+
+def _cast_str(v: Any) -> str:
+    if isinstance(v, UploadFile):
+        raise ValueError('got a file upload, expected text')
+    if isinstance(v, (dict, list)):
+        return json.dumps(v)
+    return v if isinstance(v, str) else str(v)
+
+
+def caster(anno: Any) -> Callable[[Any], Any]:
+    "The function that converts a raw value (str, or JSON value) to `anno`; it raises ValueError/TypeError."
+    if anno is inspect.Parameter.empty or anno is Any or anno is str:
+        return _cast_str if anno is str else (lambda v: v)
+    if anno is bool:
+        return str2bool
+    if anno is int:
+        return _cast_int
+    if anno is float:
+        return _cast_float
+    if anno is datetime:
+        return _cast_datetime
+    if anno is date:
+        return _cast_date
+    if anno is time:
+        return _cast_time
+    if anno is bytes:
+        return lambda v: v if isinstance(v, bytes) else str(v).encode()
+    inner, _ = _unwrap_optional(anno)
+    if inner is not anno:
+        return caster(inner)
+    origin = typing.get_origin(anno)
+    if origin is Union or origin is types.UnionType:
+        casts = [caster(a) for a in typing.get_args(anno)]
+
+        def _first(v: Any) -> Any:
+            for c in casts:
+                try:
+                    return c(v)
+                except (ValueError, TypeError):
+                    pass
+            raise ValueError(f'{v!r} matches none of {anno}')
+        return _first
+    if origin is typing.Literal:
+        allowed = typing.get_args(anno)
+
+        def _lit(v: Any) -> Any:
+            for a in allowed:
+                if v == a or str(v) == str(a):
+                    return a
+            raise ValueError(f'{v!r} is not one of {allowed}')
+        return _lit
+    if isinstance(anno, type) and issubclass(anno, Enum):
+        def _enum(v: Any) -> Enum:
+            try:
+                return anno(v)
+            except ValueError:
+                for m in anno:
+                    if str(m.value) == str(v) or m.name == v:
+                        return m
+                raise
+        return _enum
+    if isinstance(anno, type) and issubclass(anno, UploadFile):
+        def _upload(v: Any) -> UploadFile:
+            if not isinstance(v, UploadFile):
+                raise ValueError('expected a file upload')
+            return v
+        return _upload
+    if callable(anno):
+        return anno
+    return lambda v: v
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Plans
+
+_REQ_NAMES = frozenset(('req', 'request'))
+_SESS_NAMES = frozenset(('session', 'sess'))
+
+
+def _is_typeddict(anno: Any) -> bool:
+    return isinstance(anno, type) and issubclass(anno, dict) and hasattr(anno, '__total__')
+
+
+def _is_namedtuple(anno: Any) -> bool:
+    return isinstance(anno, type) and issubclass(anno, tuple) and hasattr(anno, '_fields')
+
+
+def _is_list(anno: Any) -> tuple[bool, Any]:
+    origin = typing.get_origin(anno)
+    if origin in (list, tuple, set, frozenset) or anno in (list,):
+        args = typing.get_args(anno)
+        return True, (args[0] if args else str)
+    return False, None
+
+
+def _is_upload_list(anno: Any) -> bool:
+    ok, item = _is_list(anno)
+    return ok and isinstance(item, type) and issubclass(item, UploadFile)
+
+
+_SIMPLE = (str, int, float, bool, bytes, date, datetime, time)
+
+
+def _is_body_class(anno: Any) -> bool:
+    "Annotations filled from the whole body: dict, dataclass, TypedDict, namedtuple, or a plain class."
+    if anno is dict or typing.get_origin(anno) is dict:
+        return True
+    if dataclasses.is_dataclass(anno) or _is_typeddict(anno) or _is_namedtuple(anno):
+        return True
+    if not isinstance(anno, type) or anno in _SIMPLE or issubclass(anno, (Enum, UploadFile, HTTPConnection)):
+        return False
+    if issubclass(anno, (str, int, float, bytes, list, tuple, set)) or anno.__module__ in ('builtins', 'pathlib'):
+        return False
+    if anno.__init__ is object.__init__:
+        return False
+    try:
+        ps = [p for p in inspect.signature(anno.__init__).parameters.values()
+              if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)][1:]
+    except (TypeError, ValueError):
+        return False
+    # A class whose constructor takes one value converts a single field (like `Path`); several fields make a body.
+    return len(ps) > 1 or (len(ps) == 1 and ps[0].name in getattr(anno, '__annotations__', {}))
+
+
+@dataclass
+class _Field:
+    "One named value read from the request, with its cast."
+    name: str
+    cast: Callable[[Any], Any]
+    type_name: str
+    default: Any
+    optional: bool
+    many: bool
+
+
+def _field(name: str, anno: Any, default: Any) -> _Field:
+    inner, optional = _unwrap_optional(anno)
+    if default is None:
+        optional = True
+    many, item = _is_list(inner)
+    cast = caster(item if many else inner)
+    if inner is inspect.Parameter.empty:
+        tname = 'str'
+    else:
+        tname = f'list[{_type_name(item)}]' if many else _type_name(inner)
+    return _Field(name, cast, tname, default, optional, many)
+
+
+def _convert(f: _Field, raw: Any, where: str) -> Any:
+    "Cast `raw` for field `f`, turning a failure into a 400 that names the parameter and the expected type."
+    try:
+        if f.many:
+            vals = raw if isinstance(raw, list) else [raw]
+            return [f.cast(v) for v in vals]
+        if raw == '' and f.type_name not in ('str', 'bool') and (f.optional or f.default is not _MISSING):
+            return f.default if f.default is not _MISSING else None
+        return f.cast(raw)
+    except (ValueError, TypeError, OverflowError, ArithmeticError) as e:
+        shown = raw if isinstance(raw, (str, int, float, bool)) else type(raw).__name__
+        detail = f' ({e})' if f.type_name not in ('int', 'float', 'bool') else ''
+        raise ParamError(400, f'Invalid value for {where} {f.name!r}: expected {f.type_name}, '
+                              f'got {str(shown)[:80]!r}{detail}') from None
+
+
+def _missing(f: _Field, where: str, path: str) -> Any:
+    if f.default is not _MISSING:
+        return f.default
+    if f.optional:
+        return None
+    raise ParamError(400, f'Missing required field: {f.name} (looked in {where} for {path})')
+
+
+def _body_factory(anno: Any, handler: str, pname: str) -> Callable[[dict], Any]:
+    "Build, once, the function that turns a body dict into an instance of `anno` with converted fields."
+    if anno is dict or typing.get_origin(anno) is dict:
+        return lambda d: d
+    if dataclasses.is_dataclass(anno):
+        hints = typing.get_type_hints(anno)
+        fields = []
+        for fd in dataclasses.fields(anno):
+            if not fd.init:
+                continue
+            default = fd.default if fd.default is not dataclasses.MISSING else (
+                fd.default_factory() if fd.default_factory is not dataclasses.MISSING else _MISSING)  # type: ignore
+            fields.append(_field(fd.name, hints.get(fd.name, str), default))
+    elif _is_typeddict(anno):
+        hints = typing.get_type_hints(anno)
+        required = getattr(anno, '__required_keys__', set(hints))
+        fields = [_field(k, t, _MISSING if k in required else _SKIP) for k, t in hints.items()]
+    elif _is_namedtuple(anno):
+        hints = typing.get_type_hints(anno) if getattr(anno, '__annotations__', None) else {}
+        defaults = getattr(anno, '_field_defaults', {})
+        fields = [_field(k, hints.get(k, str), defaults.get(k, _MISSING)) for k in anno._fields]
+    else:
+        try:
+            hints = typing.get_type_hints(anno)
+        except Exception:
+            hints = {}
+        try:
+            init_hints = typing.get_type_hints(anno.__init__)
+        except Exception:
+            init_hints = {}
+        ps = list(inspect.signature(anno.__init__).parameters.values())[1:]
+        fields = [_field(p.name, init_hints.get(p.name, hints.get(p.name, str)),
+                         p.default if p.default is not p.empty else _MISSING)
+                  for p in ps if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+    def make(d: dict) -> Any:
+        kw = {}
+        for f in fields:
+            raw = d.get(f.name, _MISSING)
+            if raw is _MISSING:
+                if f.default is _SKIP:
+                    continue
+                kw[f.name] = _missing(f, 'the body', f'parameter {pname!r} of {handler}')
+                continue
+            if f.many and not isinstance(raw, list):
+                raw = [raw]
+            elif not f.many and isinstance(raw, list) and raw and not isinstance(raw[0], (dict, list)):
+                raw = raw[-1]
+            kw[f.name] = _convert(f, raw, f'field of {pname!r}')
+        try:
+            return anno(**kw)
+        except (TypeError, ValueError) as e:
+            raise ParamError(400, f'Invalid body for parameter {pname!r}: {e}') from None
+    return make
+
+
+_SKIP: Any = object()
+
+
+class Plan:
+    """How to fill one handler's parameters: one extractor per parameter, built at registration.
+
+    Per request, `resolve(conn, body)` only runs the extractors; it never inspects the handler."""
+    __slots__ = ('fn', 'name', 'extractors', 'needs_body', 'is_async', 'path')
+
+    def __init__(self, fn: Callable, name: str, extractors: list, needs_body: bool, path: str):
+        self.fn, self.name, self.extractors, self.needs_body, self.path = fn, name, extractors, needs_body, path
+        self.is_async = inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, '__call__', None))
+
+    def resolve(self, conn: HTTPConnection, body: Body | None = None, extra: dict | None = None) -> dict:
+        "Fill the handler's keyword arguments from `conn` (and the parsed `body`); raises ParamError on bad input."
+        return {name: ex(conn, body, extra) for name, ex in self.extractors}
+
+
+def _special(name: str, anno: Any, app_cls: type) -> Callable | None:
+    "Extractor for a special parameter (request, session, auth, htmx, app, scope, body, ...) or None."
+    def is_sub(t: type) -> bool:
+        return isinstance(anno, type) and issubclass(anno, t)
+    if is_sub(HTTPConnection) or is_sub(WebSocket):
+        return lambda c, b, x: c
+    if anno is HtmxHeaders:
+        return lambda c, b, x: _get_htmx(c.headers)
+    if is_sub(Starlette):
+        return lambda c, b, x: c.scope['app']
+    if name in _REQ_NAMES and anno in (inspect.Parameter.empty, Any):
+        return lambda c, b, x: c
+    if name in _SESS_NAMES:
+        return lambda c, b, x: c.scope['session'] if 'session' in c.scope else {}
+    if name == 'auth':
+        return lambda c, b, x: c.scope.get('auth')
+    if name == 'htmx':
+        return lambda c, b, x: _get_htmx(c.headers)
+    if name == 'app' and anno in (inspect.Parameter.empty, Any):
+        return lambda c, b, x: c.scope['app']
+    if name == 'scope':
+        return lambda c, b, x: c.scope
+    if name == 'ws' and anno in (inspect.Parameter.empty, Any):
+        return lambda c, b, x: c
+    if name == 'body' and anno in (inspect.Parameter.empty, str, bytes):
+        if anno is bytes:
+            return lambda c, b, x: (b.raw if b is not None and b.raw is not None else _raw_of(b))
+        return lambda c, b, x: _raw_of(b).decode('utf-8', 'replace')
+    return None
+
+
+def _raw_of(b: Body | None) -> bytes:
+    if b is None:
+        return b''
+    if b.raw is not None:
+        return b.raw
+    if b.form is not None:
+        from urllib.parse import urlencode
+        return urlencode([(k, v) for k, v in b.form.multi_items() if isinstance(v, str)]).encode()
+    return b''
+
+
+def build_plan(fn: Callable, path: str = '', path_params: frozenset | set = frozenset(), *, ws: bool = False,
+               extra_names: tuple = (), app_cls: type = Starlette) -> Plan:
+    """Inspect `fn` once and return its Plan. Setup mistakes (an unfillable parameter) are reported here,
+    naming the handler; unannotated parameters warn and receive None, as FastHTML documents."""
+    hname = getattr(fn, '__qualname__', None) or getattr(fn, '__name__', repr(fn))
+    try:
+        sig = inspect.signature(fn)
+        hints = typing.get_type_hints(fn)
+    except (TypeError, ValueError, NameError):
+        sig = inspect.signature(fn)
+        hints = {}
+    extractors: list = []
+    needs_body = False
+    for p in sig.parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        name = p.name
+        anno = hints.get(name, p.annotation)
+        default = p.default if p.default is not p.empty else _MISSING
+        if name in extra_names:
+            extractors.append((name, _extra(name, default)))
+            continue
+        sp = _special(name, anno, app_cls)
+        if sp is not None:
+            if name == 'body' and anno in (inspect.Parameter.empty, str, bytes):
+                needs_body = True
+            extractors.append((name, sp))
+            continue
+        if anno is inspect.Parameter.empty:
+            if name in path_params:
+                anno = str
+            else:
+                warnings.warn(f'{hname}: parameter `{name}` has no type annotation and is not a recognised special '
+                              f'name, so it is ignored (it receives its default, or None). Annotate it, e.g. '
+                              f'`{name}: str`.', stacklevel=4)
+                d = None if default is _MISSING else default
+                extractors.append((name, lambda c, b, x, d=d: d))
+                continue
+        inner, _ = _unwrap_optional(anno)
+        if not ws and _is_body_class(inner):
+            needs_body = True
+            extractors.append((name, _body_extractor(inner, hname, name, default)))
+            continue
+        f = _field(name, anno, default)
+        if name in path_params:
+            extractors.append((name, _path_extractor(f, path)))
+            continue
+        if ws:
+            extractors.append((name, _ws_extractor(f, path)))
+            continue
+        upload = (isinstance(inner, type) and issubclass(inner, UploadFile)) or _is_upload_list(inner)
+        needs_body = True
+        extractors.append((name, _named_extractor(f, path, upload)))
+    return Plan(fn, hname, extractors, needs_body, path)
+
+
+def _extra(name: str, default: Any) -> Callable:
+    def ex(c: Any, b: Any, x: dict | None) -> Any:
+        if x is not None and name in x:
+            return x[name]
+        return None if default is _MISSING else default
+    return ex
+
+
+def _path_extractor(f: _Field, path: str) -> Callable:
+    def ex(c: HTTPConnection, b: Any, x: Any) -> Any:
+        raw = c.path_params.get(f.name, _MISSING)
+        if raw is _MISSING:
+            return _missing(f, 'the path', path)
+        if not isinstance(raw, str):
+            return raw
+        try:
+            return f.cast(raw) if not f.many else [f.cast(raw)]
+        except (ValueError, TypeError, OverflowError):
+            # A path that does not convert names no resource: 404, as for an unmatched route.
+            raise ParamError(404, f'Not Found: path parameter {f.name!r} expected {f.type_name}, got {raw[:80]!r}') \
+                from None
+    return ex
+
+
+def _named_extractor(f: _Field, path: str, upload: bool) -> Callable:
+    "Look a parameter up by name: query, cookies, headers, then the body (form or JSON)."
+    name = f.name
+    header = name.replace('_', '-')
+    many = f.many
+
+    def ex(c: HTTPConnection, b: Body | None, x: Any) -> Any:
+        if not upload:
+            qp = c.query_params
+            if name in qp:
+                return _convert(f, qp.getlist(name) if many else qp[name], 'query parameter')
+            ck = c.cookies
+            if name in ck:
+                return _convert(f, ck[name], 'cookie')
+            hv = c.headers.get(header)
+            if hv is not None:
+                return _convert(f, hv, 'header')
+        if b is not None:
+            raw = b.get(name, many)
+            if raw is not _MISSING:
+                return _convert(f, raw, 'form field' if b.form is not None else 'JSON field')
+        return _missing(f, 'query, cookies, headers and body' if not upload else 'the multipart body', path)
+    return ex
+
+
+def _ws_extractor(f: _Field, path: str) -> Callable:
+    "WebSocket handlers get message fields (passed as `extra`), then query, cookies and headers."
+    name = f.name
+    header = name.replace('_', '-')
+
+    def ex(c: HTTPConnection, b: Any, x: dict | None) -> Any:
+        if x is not None and name in x:
+            return _convert(f, x[name], 'message field')
+        qp = c.query_params
+        if name in qp:
+            return _convert(f, qp.getlist(name) if f.many else qp[name], 'query parameter')
+        if name in c.cookies:
+            return _convert(f, c.cookies[name], 'cookie')
+        hv = c.headers.get(header)
+        if hv is not None:
+            return _convert(f, hv, 'header')
+        return _missing(f, 'the message, query, cookies and headers', path)
+    return ex
+
+
+def _body_extractor(anno: Any, hname: str, pname: str, default: Any) -> Callable:
+    make = _body_factory(anno, hname, pname)
+    merge_query = anno is not dict and typing.get_origin(anno) is not dict
+
+    def ex(c: HTTPConnection, b: Body | None, x: Any) -> Any:
+        d = b.as_dict() if b is not None else {}
+        if merge_query and c.query_params:
+            d = {**form2dict(c.query_params), **d}
+        if not d and default is not _MISSING:
+            return default
+        return make(d)
+    return ex
+
+
+def optional_anno(anno: Any) -> Optional[Any]:
+    return _unwrap_optional(anno)[0]

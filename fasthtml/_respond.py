@@ -1,0 +1,345 @@
+"""RESPONSE stage: one function, `to_response`, turns whatever a handler returned into a Starlette Response.
+
+The table, checked in this order (first match wins):
+
+| returned value                          | response                                                         |
+|-----------------------------------------|------------------------------------------------------------------|
+| a Starlette `Response`                  | sent as is                                                       |
+| an object with `__response__(req)`      | its result, converted again (`Redirect`, `FtResponse`, ...)       |
+| `None`                                  | empty 200 `text/html`                                            |
+| `str`                                   | 200 `text/html` with that (unescaped) HTML                       |
+| `HttpHeader` / `BackgroundTask(s)`      | empty 200 with that header / background task                     |
+| a tuple                                 | headers and background tasks pulled out, the rest converted      |
+| FT, list of FT, or `__ft__` objects     | a full HTML page, or a fragment for HTMX requests                |
+| `dict` (or a list of plain data)        | JSON                                                             |
+| `bytes`                                 | `application/octet-stream`                                       |
+| anything with `__html__`                | 200 `text/html`                                                  |
+| anything else                           | `TypeError` naming the handler                                   |
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from typing import Any, Callable, Iterable
+
+from fastcore.xml import FT as BaseFT
+from starlette.background import BackgroundTask, BackgroundTasks
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+
+from ._render import escape, render_attrs, to_xml
+
+__all__ = ['HttpHeader', 'HtmxResponseHeaders', 'htmx_resps', 'cookie', 'Redirect', 'FtResponse', 'EventStream',
+           'respond', 'to_response', 'is_full_page', 'flat_xt', 'flat_tuple', 'noop_body', 'Page', 'HEAD_TAGS',
+           'check_header_value', 'JSONResponse']
+
+# Elements a handler may return at the top level that belong in `<head>` on a full page.
+HEAD_TAGS = frozenset(('title', 'meta', 'link', 'style', 'base'))
+
+
+def check_header_value(v: str, what: str) -> str:
+    "Refuse CR/LF in a header value: they would let a value inject headers of its own."
+    if '\r' in v or '\n' in v or '\x00' in v:
+        raise ValueError(f'{what} must not contain CR, LF or NUL characters: {v[:60]!r}')
+    return v
+
+
+@dataclass
+class HttpHeader:
+    "A response header, returned from a handler (alone or in a tuple)."
+    k: str
+    v: str
+
+    def __post_init__(self) -> None:
+        self.v = check_header_value(str(self.v), f'Header {self.k!r}')
+        check_header_value(self.k, 'A header name')
+
+
+htmx_resps = dict(location=None, push_url=None, redirect=None, refresh=None, replace_url=None, reswap=None,
+                  retarget=None, reselect=None, trigger=None, trigger_after_settle=None, trigger_after_swap=None)
+
+
+def HtmxResponseHeaders(*, location: Any = None, push_url: Any = None, redirect: Any = None, refresh: Any = None,
+                        replace_url: Any = None, reswap: Any = None, retarget: Any = None, reselect: Any = None,
+                        trigger: Any = None, trigger_after_settle: Any = None,
+                        trigger_after_swap: Any = None) -> HttpHeader | tuple[HttpHeader, ...]:
+    "HTMX response headers (`HX-Location`, `HX-Trigger`, ...); dict values are sent as JSON."
+    kw = dict(location=location, push_url=push_url, redirect=redirect, refresh=refresh, replace_url=replace_url,
+              reswap=reswap, retarget=retarget, reselect=reselect, trigger=trigger,
+              trigger_after_settle=trigger_after_settle, trigger_after_swap=trigger_after_swap)
+    res = tuple(HttpHeader('HX-' + '-'.join(w.capitalize() for w in k.split('_')),
+                           json.dumps(v) if isinstance(v, (dict, list)) else str(v).lower() if isinstance(v, bool)
+                           else str(v))
+                for k, v in kw.items() if v is not None)
+    return res[0] if len(res) == 1 else res
+
+
+def cookie(key: str, value: Any = '', max_age: int | None = None, expires: Any = None, path: str = '/',
+           domain: str | None = None, secure: bool = False, httponly: bool = False,
+           samesite: str | None = 'lax') -> HttpHeader:
+    "A `set-cookie` HttpHeader, formatted as Starlette formats cookies; datetimes are stored as text."
+    from datetime import datetime
+    c: SimpleCookie = SimpleCookie()
+    c[key] = str(value)
+    m = c[key]
+    if max_age is not None:
+        m['max-age'] = max_age
+    if expires is not None:
+        m['expires'] = expires.strftime('%a, %d %b %Y %H:%M:%S GMT') if isinstance(expires, datetime) else expires
+    if path is not None:
+        m['path'] = path
+    if domain is not None:
+        m['domain'] = domain
+    if secure:
+        m['secure'] = True
+    if httponly:
+        m['httponly'] = True
+    if samesite is not None:
+        if samesite.lower() not in ('strict', 'lax', 'none'):
+            raise ValueError("samesite must be 'strict', 'lax' or 'none'")
+        m['samesite'] = samesite
+    return HttpHeader('set-cookie', c.output(header='').strip())
+
+
+class Redirect:
+    "Redirect to `loc`: an `HX-Redirect` header for HTMX requests, otherwise a 303 See Other."
+
+    def __init__(self, loc: Any):
+        self.loc = check_header_value(str(loc), 'Redirect location')
+
+    def __response__(self, req: Request) -> Response:
+        if req.headers.get('hx-request'):
+            return Response(headers={'HX-Redirect': self.loc})
+        return RedirectResponse(self.loc, status_code=303)
+
+
+class FtResponse:
+    "Wrap FT content in any Starlette Response class, with a status code and headers."
+
+    def __init__(self, content: Any, status_code: int = 200, headers: dict | None = None, cls: type = HTMLResponse,
+                 media_type: str | None = None, background: BackgroundTask | None = None):
+        self.content, self.status_code, self.headers = content, status_code, headers
+        self.cls, self.media_type, self.background = cls, media_type, background
+
+    def __response__(self, req: Request) -> Response:
+        return self.respond(req, noop_body)
+
+    def respond(self, req: Request, body_wrap: Callable) -> Response:
+        "Render the content with the app's page layout (or as a fragment) into `cls`."
+        page = _page_of(req)
+        items = _as_items(self.content)
+        body = page.render(req, items, body_wrap) if page is not None else to_xml(items)
+        kw: dict = dict(status_code=self.status_code, headers=self.headers, background=self.background)
+        if self.media_type is not None:
+            kw['media_type'] = self.media_type
+        r = self.cls(body, **kw)
+        if self.cls is HTMLResponse:
+            r.headers.setdefault('vary', _VARY)
+        return r
+
+
+def EventStream(s: Any) -> StreamingResponse:
+    "A `text/event-stream` response streaming the messages `s` yields (see `sse_message`)."
+    return StreamingResponse(s, media_type='text/event-stream',
+                             headers={'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no'})
+
+
+def flat_xt(lst: Any) -> tuple:
+    "Flatten nested lists and tuples (but not FT nodes) into one tuple."
+    out: list = []
+    _flat(lst, out)
+    return tuple(out)
+
+
+def _flat(o: Any, out: list) -> None:
+    if isinstance(o, (list, tuple)) and not isinstance(o, BaseFT):
+        for x in o:
+            _flat(x, out)
+    else:
+        out.append(o)
+
+
+def flat_tuple(o: Any) -> tuple:
+    "Flatten lists and tuples; anything else becomes a 1-tuple."
+    return flat_xt(o) if isinstance(o, (list, tuple)) else (o,)
+
+
+def noop_body(c: Any, req: Request) -> Any:
+    "Default `body_wrap`: returns the content unchanged."
+    return c
+
+
+def is_full_page(req: Request, resp: Any = None) -> bool:
+    "Does this request get a full page (not an HTMX fragment)?"
+    h = req.headers
+    return 'hx-request' not in h or 'hx-history-restore-request' in h
+
+
+def respond(req: Request, heads: Iterable, bdy: Iterable) -> tuple:
+    "Build the full-page FT for `heads` and body content `bdy` (the shape `to_response` renders)."
+    from .components import Body, Head, Html
+    return Html(Head(*heads), Body(*bdy))
+
+
+def _as_items(content: Any) -> tuple:
+    if isinstance(content, tuple) and not isinstance(content, BaseFT):
+        return flat_xt(content)
+    if isinstance(content, list):
+        return flat_xt(content)
+    return (content,)
+
+
+class Page:
+    """The app's page layout: the static head (rendered once, re-rendered only when `hdrs` changes), `htmlkw`,
+    `bodykw` and footers; `render` wraps a handler's content in it, or returns a fragment for HTMX."""
+
+    def __init__(self, app: Any):
+        self.app = app
+        self._key: Any = None
+        self._head = self._open = self._close = self._body = ''
+
+    def _statics(self) -> tuple[str, str, str]:
+        app = self.app
+        key = (id(app.hdrs), len(app.hdrs), id(app.ftrs), len(app.ftrs), id(app.htmlkw), id(app.bodykw))
+        if key != self._key:
+            self._head = to_xml(list(app.hdrs))
+            self._open = '<!doctype html><html' + render_attrs(_attrs(app.htmlkw)) + '>'
+            self._body = '<body' + render_attrs(_attrs(app.bodykw)) + '>'
+            self._close = to_xml(list(app.ftrs)) + '</body></html>'
+            self._key = key
+        return self._head, self._open, self._close
+
+    def render(self, req: Request, items: tuple, body_wrap: Callable) -> str:
+        "Render handler content as a full page, or as a fragment for an HTMX request."
+        if items and _is_document(items):
+            return to_xml(items)
+        if not is_full_page(req):
+            return to_xml(items)
+        head, open_, close = self._statics()
+        title = None
+        heads: list = []
+        body: list = []
+        for o in items:
+            tag = getattr(o, 'tag', None) if isinstance(o, BaseFT) else None
+            if tag == 'title' and title is None:
+                title = o
+            elif tag in HEAD_TAGS:
+                heads.append(o)
+            else:
+                body.append(o)
+        if len(body) == 1 and isinstance(body[0], BaseFT) and body[0].tag == 'body':
+            b = body[0]
+            body = list(b.children)
+            body_open = '<body' + render_attrs({**_attrs(self.app.bodykw), **b.attrs}) + '>'
+        else:
+            body_open = self._body
+        wrapped = body_wrap(tuple(body), req) if body_wrap is not noop_body else body
+        title_html = to_xml(title) if title is not None else '<title>' + escape(str(self.app.title)) + '</title>'
+        return ''.join((open_, '<head>', title_html, to_xml(heads), head, '</head>', body_open,
+                        to_xml(wrapped), close))
+
+
+def _attrs(kw: dict | None) -> dict:
+    "Map Python-style keyword names (`cls`, `hx_get`) to attribute names, as tag functions do."
+    if not kw:
+        return {}
+    from .components import attrmap_x, valmap_x
+    out = {}
+    for k, v in kw.items():
+        a = attrmap_x(k)
+        out[a] = valmap_x(a, v)
+    return out
+
+
+def _is_document(items: tuple) -> bool:
+    first = items[0]
+    return isinstance(first, BaseFT) and first.tag in ('!doctype', 'html')
+
+
+def _is_ft_like(o: Any) -> bool:
+    return isinstance(o, BaseFT) or hasattr(o, '__ft__')
+
+
+def _page_of(req: Request) -> Page | None:
+    return getattr(req.scope.get('app'), 'page', None)
+
+
+_VARY = 'HX-Request, HX-History-Restore-Request'
+
+
+def to_response(req: Request, resp: Any, body_wrap: Callable = noop_body, handler: str = 'handler') -> Response:
+    "Convert a handler's return value to a Response, following the table in this module's docstring."
+    if isinstance(resp, Response):
+        return resp
+    if isinstance(resp, FtResponse):
+        return resp.respond(req, body_wrap)
+    if hasattr(resp, '__response__'):
+        return to_response(req, resp.__response__(req), body_wrap, handler)
+    if resp is None:
+        return HTMLResponse('', headers={'vary': _VARY})
+    if isinstance(resp, str):
+        return HTMLResponse(resp, headers={'vary': _VARY})
+    headers: list[HttpHeader] = []
+    tasks: list = []
+    if isinstance(resp, (HttpHeader, BackgroundTask)):
+        resp = (resp,)
+    if isinstance(resp, tuple) and not isinstance(resp, BaseFT):
+        items = []
+        for o in flat_xt(resp):
+            if isinstance(o, HttpHeader):
+                headers.append(o)
+            elif isinstance(o, BackgroundTask):
+                tasks.append(o)
+            elif o is not None:
+                items.append(o)
+        if len(items) == 1 and not _is_ft_like(items[0]):
+            r = to_response(req, items[0], body_wrap, handler)
+        elif not items:
+            r = HTMLResponse('', headers={'vary': _VARY})
+        else:
+            r = _ft_response(req, tuple(items), body_wrap)
+        return _decorate(r, headers, tasks)
+    if _is_ft_like(resp):
+        return _ft_response(req, (resp,), body_wrap)
+    if isinstance(resp, list):
+        if any(_is_ft_like(o) for o in resp):
+            return _ft_response(req, flat_xt(resp), body_wrap)
+        return JSONResponse(resp)
+    if isinstance(resp, dict):
+        return JSONResponse(resp)
+    if isinstance(resp, (bytes, bytearray)):
+        return Response(bytes(resp), media_type='application/octet-stream')
+    if hasattr(resp, '__html__'):
+        return HTMLResponse(resp.__html__())
+    if isinstance(resp, (int, float)):
+        return HTMLResponse(str(resp))
+    raise TypeError(f'{handler} returned {type(resp).__name__!r}, which fasthtml cannot turn into a response. '
+                    f'Return FT components, a str, a dict, a Response, or an object with __ft__/__response__.')
+
+
+def _ft_response(req: Request, items: tuple, body_wrap: Callable) -> Response:
+    page = _page_of(req)
+    if page is None:
+        return HTMLResponse(to_xml(items))
+    return HTMLResponse(page.render(req, items, body_wrap), headers={'vary': _VARY})
+
+
+def _decorate(r: Response, headers: list[HttpHeader], tasks: list) -> Response:
+    for h in headers:
+        r.headers.append(h.k, h.v)
+    if tasks:
+        if r.background is None and len(tasks) == 1:
+            r.background = tasks[0]
+        else:
+            bt = BackgroundTasks()
+            if r.background is not None:
+                bt.tasks.append(r.background)
+            for t in tasks:
+                if isinstance(t, BackgroundTasks):
+                    bt.tasks.extend(t.tasks)
+                else:
+                    bt.tasks.append(t)
+            r.background = bt
+    return r
+

@@ -1,0 +1,15 @@
+"""Aggregator: Starlette's common names, the core app, FT components and xtend (no Pico, no fastlite)."""
+from fastcore.utils import *  # noqa: F401,F403  (FastHTML apps rely on fastcore's helpers: L, store_attr, first...)
+from fastcore.xml import FT as BaseFT  # noqa: F401
+
+from .starlette import *  # noqa: F401,F403
+from .components import *  # noqa: F401,F403
+from .xtend import *  # noqa: F401,F403
+from .core import *  # noqa: F401,F403
+from .toaster import *  # noqa: F401,F403
+from .fastapp import *  # noqa: F401,F403
+
+from dataclasses import asdict, dataclass, field, fields  # noqa: F401,E402
+from datetime import date, datetime  # noqa: F401,E402
+from enum import Enum  # noqa: F401,E402
+from pathlib import Path  # noqa: F401,E402  (pathlib's Path; the SVG element is fasthtml.svg.Path / SvgPath)

@@ -1,0 +1,16 @@
+"""Aggregator: everything a typical app imports with `from fasthtml.common import *`.
+
+`Path` here is `pathlib.Path` (handlers annotate parameters with it, and scripts build file paths with it); the SVG
+`<path>` element is `fasthtml.svg.Path`, also exported here as `SvgPath`."""
+from .basics import *  # noqa: F401,F403
+from .pico import *  # noqa: F401,F403
+from .svg import *  # noqa: F401,F403
+from .svg import Path as SvgPath  # noqa: F401
+from .js import *  # noqa: F401,F403
+from .live_reload import *  # noqa: F401,F403
+from .authmw import *  # noqa: F401,F403
+
+from fastlite import database  # noqa: F401,E402
+from pathlib import Path  # noqa: F401,E402,F811
+from dataclasses import dataclass  # noqa: F401,E402
+import uvicorn  # noqa: F401,E402

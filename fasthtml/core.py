@@ -1,0 +1,798 @@
+"""The `FastHTML` app (a Starlette subclass): routing by function name, Beforeware, sessions, and the request path.
+
+REGISTER  app.route(f) -> path and methods from the name -> _params.build_plan(f) -> endpoint
+REQUEST   match -> Beforeware -> plan.resolve(conn) -> handler -> after -> _respond.to_response -> send
+"""
+from __future__ import annotations
+
+import contextlib
+import inspect
+import os
+import re
+import secrets
+import sys
+import uuid
+import warnings
+from base64 import urlsafe_b64encode
+from pathlib import Path as _PPath
+from typing import Any, Callable, Iterable, Sequence
+from urllib.parse import quote, urlencode
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.convertors import StringConvertor, register_url_convertor
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+
+from ._params import (Body, HtmxHeaders, ParamError, Plan, build_plan, form2dict, htmx_hdrs, parse_form, parsed_date,
+                      read_body, snake2hyphens, str2bool)
+from ._render import FT, to_xml
+from ._respond import (EventStream, FtResponse, HtmxResponseHeaders, HttpHeader, Page, Redirect, cookie, flat_tuple,
+                       flat_xt, htmx_resps, is_full_page, noop_body, respond, to_response)
+from .components import Link, Meta, Script, Style
+
+__all__ = ['FastHTML', 'Beforeware', 'APIRouter', 'RouteFuncs', 'RouteFunc', 'Client', 'MiddlewareBase', 'serve',
+           'def_hdrs', 'htmx_exts', 'htmxsrc', 'fhjsscr', 'surrsrc', 'scopesrc', 'viewport', 'charset', 'iframe_scr',
+           'all_meths', 'reg_re_param', 'nested_name', 'qp', 'uri', 'decode_uri', 'unqid', 'get_key',
+           'signal_shutdown', 'parsed_date', 'snake2hyphens', 'str2bool', 'HtmxHeaders', 'HttpHeader',
+           'HtmxResponseHeaders', 'htmx_resps', 'htmx_hdrs', 'form2dict', 'parse_form', 'flat_xt', 'flat_tuple',
+           'noop_body', 'respond', 'is_full_page', 'Redirect', 'FtResponse', 'EventStream', 'cookie', 'ParamError',
+           'empty', 'shutdown_event']
+
+empty = inspect.Parameter.empty
+all_meths = ['get', 'post', 'put', 'delete', 'patch', 'head', 'trace', 'options']
+
+htmxsrc = Script(src='https://cdn.jsdelivr.net/npm/htmx.org@2.0.7/dist/htmx.min.js')
+fhjsscr = Script(src='https://cdn.jsdelivr.net/gh/answerdotai/fasthtml-js@1.0.12/fasthtml.js')
+surrsrc = Script(src='https://cdn.jsdelivr.net/gh/answerdotai/surreal@main/surreal.js')
+scopesrc = Script(src='https://cdn.jsdelivr.net/gh/gnat/css-scope-inline@main/script.js')
+viewport = Meta(name='viewport', content='width=device-width, initial-scale=1, viewport-fit=cover')
+charset = Meta(charset='utf-8')
+iframe_scr = Script('''
+    function sendmsg() {
+        window.parent.postMessage({height: document.documentElement.offsetHeight}, '*');
+    }
+    window.onload = function() {
+        sendmsg();
+        document.body.addEventListener('htmx:afterSettle',    sendmsg);
+        document.body.addEventListener('htmx:wsAfterMessage', sendmsg);
+    };''')
+
+htmx_exts = {
+    'morph': 'https://cdn.jsdelivr.net/npm/idiomorph@0.7.3/dist/idiomorph-ext.min.js',
+    'head-support': 'https://cdn.jsdelivr.net/npm/htmx-ext-head-support@2.0.4/head-support.js',
+    'preload': 'https://cdn.jsdelivr.net/npm/htmx-ext-preload@2.1.1/preload.js',
+    'class-tools': 'https://cdn.jsdelivr.net/npm/htmx-ext-class-tools@2.0.1/class-tools.js',
+    'loading-states': 'https://cdn.jsdelivr.net/npm/htmx-ext-loading-states@2.0.1/loading-states.js',
+    'multi-swap': 'https://cdn.jsdelivr.net/npm/htmx-ext-multi-swap@2.0.0/multi-swap.js',
+    'path-deps': 'https://cdn.jsdelivr.net/npm/htmx-ext-path-deps@2.0.0/path-deps.js',
+    'remove-me': 'https://cdn.jsdelivr.net/npm/htmx-ext-remove-me@2.0.0/remove-me.js',
+    'response-targets': 'https://cdn.jsdelivr.net/npm/htmx-ext-response-targets@2.0.3/response-targets.js',
+    'json-enc': 'https://cdn.jsdelivr.net/npm/htmx-ext-json-enc@2.0.2/json-enc.js',
+    'ws': 'https://cdn.jsdelivr.net/npm/htmx-ext-ws@2.0.3/ws.js',
+    'sse': 'https://cdn.jsdelivr.net/npm/htmx-ext-sse@2.2.3/sse.js',
+}
+
+
+def def_hdrs(htmx: bool = True, surreal: bool = True) -> list:
+    "Default headers for a FastHTML app: charset, viewport, htmx, fasthtml.js, and surreal with css-scope-inline."
+    hdrs: list = [charset, viewport]
+    if htmx:
+        hdrs += [htmxsrc, fhjsscr]
+    if surreal:
+        hdrs += [surrsrc, scopesrc]
+    return hdrs
+
+
+def unqid(seeded: bool = False) -> str:
+    "A unique id that is also a valid HTML id and Python identifier (starts with `_`)."
+    b = uuid.uuid4().bytes
+    return '_' + urlsafe_b64encode(b).decode().rstrip('=').replace('-', '_')
+
+
+def get_key(key: str | None = None, fname: str = '.sesskey') -> str:
+    "The session signing key: `key` if given, else read from `fname`, creating it (mode 0600) when missing."
+    if key:
+        return key
+    p = _PPath(fname)
+    if p.exists():
+        return p.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(fname, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return p.read_text().strip()
+    with os.fdopen(fd, 'w') as f:
+        f.write(key)
+    return key
+
+
+def nested_name(f: Callable) -> str:
+    "The name of `f`, with the names of enclosing functions joined by '_' (`outer.<locals>.inner` -> `outer_inner`)."
+    return f.__qualname__.replace('.<locals>', '').replace('.', '_')
+
+
+def reg_re_param(m: str, s: str) -> None:
+    "Register a path-parameter type `m` matching regex `s`, usable as `{name:m}` in route paths."
+    cls = type(f'_{m}Convertor', (StringConvertor,), {'regex': s})
+    register_url_convertor(m, cls())
+
+
+reg_re_param('path', '.*?')
+reg_re_param('static', 'ico|gif|jpg|jpeg|webm|css|js|woff|png|svg|mp4|webp|ttf|otf|eot|woff2|txt|html|map|pdf')
+
+_PATH_PARAM = re.compile(r'{([a-zA-Z_][a-zA-Z0-9_]*)(?::[a-zA-Z_][a-zA-Z0-9_]*)?}')
+
+
+def qp(p: str, **kw: Any) -> str:
+    "Fill `{name}` path parameters of `p` from `kw` and add the remaining (non-None) ones as a query string."
+    def fill(m: re.Match) -> str:
+        k = m.group(1)
+        if k in kw:
+            return quote(str(kw.pop(k)), safe='')
+        return m.group(0)
+    p = _PATH_PARAM.sub(fill, p)
+    items: list = []
+    for k, v in kw.items():
+        if v is None:
+            continue
+        if isinstance(v, (list, tuple)):
+            items += [(k, str(x)) for x in v]
+        else:
+            items.append((k, str(v).lower() if isinstance(v, bool) else str(v)))
+    if not items:
+        return p
+    return p + ('&' if '?' in p else '?') + urlencode(items)
+
+
+def uri(_arg: Any, **kwargs: Any) -> str:
+    "Encode `_arg` and `kwargs` as a path segment followed by a query-like string: `uri('a', b=1)` -> 'a/b=1'."
+    return f"{quote(str(_arg))}/{urlencode(kwargs, doseq=True)}"
+
+
+def decode_uri(s: str) -> tuple[str, dict]:
+    "The inverse of `uri`."
+    from urllib.parse import parse_qs, unquote
+    arg, _, kw = s.partition('/')
+    return unquote(arg), {k: v[0] for k, v in parse_qs(unquote(kw)).items()}
+
+
+shutdown_event: Any = None
+
+
+def signal_shutdown() -> Any:
+    "The event set when the server shuts down, so open streams (SSE, long polls) can end instead of hanging."
+    global shutdown_event
+    import asyncio
+    if shutdown_event is None:
+        shutdown_event = asyncio.Event()
+    return shutdown_event
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Route functions: what `@rt` returns, usable as a link.
+
+class RouteFunc:
+    "A route handler as returned by `@rt`: still callable, and `str()` is its path, so `hx_post=add_todo` works."
+
+    def __init__(self, fn: Callable, path: str, name: str):
+        self.fn, self.path, self.name = fn, path, name
+        self.__name__ = getattr(fn, '__name__', name)
+        self.__qualname__ = getattr(fn, '__qualname__', name)
+        self.__doc__ = getattr(fn, '__doc__', None)
+        self.__module__ = getattr(fn, '__module__', None)
+        self.__wrapped__ = fn
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **kwargs)
+
+    def to(self, **kw: Any) -> str:
+        "The URL of this route with `kw` filled in as path parameters or query parameters."
+        return qp(self.path, **kw)
+
+    def __str__(self) -> str:
+        return self.path
+
+    def __repr__(self) -> str:
+        return f'<route {self.name} {self.path}>'
+
+    def __html__(self) -> str:
+        return self.path
+
+    def __fspath__(self) -> str:
+        return self.path
+
+    def __eq__(self, o: object) -> bool:
+        return o is self or (isinstance(o, str) and o == self.path)
+
+    def __hash__(self) -> int:
+        return hash(self.path)
+
+
+class RouteFuncs:
+    "A namespace of route functions by name (`app.rt_funcs.index`)."
+
+    def __init__(self) -> None:
+        super().__setattr__('_funcs', {})
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._funcs[name] = value
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith('__'):
+            raise AttributeError(name)
+        try:
+            return self._funcs[name]
+        except KeyError:
+            raise AttributeError(f'No route function named {name!r}') from None
+
+    def __dir__(self) -> list[str]:
+        return list(self._funcs)
+
+
+def _route_path_and_methods(f: Callable, path: str | None, methods: Any) -> tuple[str, list[str] | None]:
+    name = f.__name__
+    if path is None:
+        path = '/' if name == 'index' else '/' + nested_name(f)
+    if methods is None:
+        methods = [name] if name.lower() in all_meths else ['get', 'post']
+    elif isinstance(methods, str):
+        methods = [methods]
+    return path, [m.upper() for m in methods]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Beforeware and the endpoint
+
+class Beforeware:
+    "A function run before every handler (except paths matching a `skip` regex); a non-None result short-circuits."
+
+    def __init__(self, f: Callable, skip: Sequence[str] | None = None):
+        self.f = f
+        self.skip = list(skip or [])
+        self._skip_re = re.compile('|'.join(f'(?:{s})' for s in self.skip)) if self.skip else None
+
+    def skips(self, path: str) -> bool:
+        return self._skip_re is not None and self._skip_re.fullmatch(path) is not None
+
+
+class _Step:
+    "A Beforeware or after function with its parameter plan."
+    __slots__ = ('plan', 'skip', 'is_async')
+
+    def __init__(self, f: Callable, skip: Any, ws: bool = False, extra: tuple = ()):
+        self.plan = build_plan(f, extra_names=extra)
+        self.skip = skip
+        self.is_async = self.plan.is_async
+
+
+def _steps(items: Any, extra: tuple = ()) -> list[_Step]:
+    out = []
+    for b in (items if isinstance(items, (list, tuple)) else [items] if items is not None else []):
+        if isinstance(b, Beforeware):
+            out.append(_Step(b.f, b if b.skip else None, extra=extra))
+        else:
+            out.append(_Step(b, None, extra=extra))
+    return out
+
+
+class _Hooks:
+    "The app's Beforeware and after functions with their plans; rebuilt only when `app.before`/`app.after` change."
+    __slots__ = ('key', 'befores', 'afters', 'sync')
+
+    def __init__(self) -> None:
+        self.key: Any = None
+        self.befores: list[_Step] = []
+        self.afters: list[_Step] = []
+        self.sync = True
+
+    def current(self, app: 'FastHTML') -> '_Hooks':
+        key = (id(app.before), len(app.before), id(app.after), len(app.after))
+        if key != self.key:
+            self.befores = _steps(app.before)
+            self.afters = _steps(app.after, ('resp',))
+            self.sync = not any(s.is_async for s in self.befores + self.afters)
+            self.key = key
+        return self
+
+
+class _Endpoint:
+    "Everything one route needs at request time, decided at registration."
+    __slots__ = ('plan', 'app', 'body_wrap', 'name', 'hooks')
+
+    def __init__(self, app: 'FastHTML', plan: Plan, body_wrap: Callable | None):
+        self.app, self.plan, self.hooks = app, plan, app._hooks
+        self.body_wrap = body_wrap or app.body_wrap
+        self.name = plan.name
+
+    def _run_befores_sync(self, req: Request, body: Body | None, befores: list) -> Any:
+        path = req.url.path
+        for s in befores:
+            if s.skip is not None and s.skip.skips(path):
+                continue
+            r = s.plan.fn(**s.plan.resolve(req, body))
+            if r is not None:
+                return r
+        return None
+
+    def _after_sync(self, req: Request, body: Body | None, resp: Any, afters: list) -> Any:
+        for s in afters:
+            r = s.plan.fn(**s.plan.resolve(req, body, {'resp': resp}))
+            if r is not None:
+                resp = r
+        return resp
+
+    def _sync_chain(self, req: Request, body: Body | None, hooks: _Hooks) -> Response:
+        "Beforeware, handler, after and rendering in one worker-thread hop (all sync)."
+        r = self._run_befores_sync(req, body, hooks.befores) if hooks.befores else None
+        if r is None:
+            r = self.plan.fn(**self.plan.resolve(req, body))
+            if hooks.afters:
+                r = self._after_sync(req, body, r, hooks.afters)
+        return to_response(req, r, self.body_wrap, self.name)
+
+    async def __call__(self, req: Request) -> Response:
+        body = await read_body(req) if self.plan.needs_body else None
+        hooks = self.hooks.current(self.app)
+        if hooks.sync and not self.plan.is_async:
+            if self.app.sync_inline:
+                return self._sync_chain(req, body, hooks)
+            return await run_in_threadpool(self._sync_chain, req, body, hooks)
+        path = req.url.path
+        for s in hooks.befores:
+            if s.skip is not None and s.skip.skips(path):
+                continue
+            r = await _call(s.plan, s.plan.resolve(req, body))
+            if r is not None:
+                return to_response(req, r, self.body_wrap, self.name)
+        r = await _call(self.plan, self.plan.resolve(req, body))
+        for s in hooks.afters:
+            a = await _call(s.plan, s.plan.resolve(req, body, {'resp': r}))
+            if a is not None:
+                r = a
+        if self.plan.is_async:
+            return to_response(req, r, self.body_wrap, self.name)
+        return await run_in_threadpool(to_response, req, r, self.body_wrap, self.name)
+
+
+async def _call(plan: Plan, kw: dict) -> Any:
+    if plan.is_async:
+        return await plan.fn(**kw)
+    r = await run_in_threadpool(plan.fn, **kw)
+    if inspect.isawaitable(r):
+        r = await r
+    return r
+
+
+def _endpoint_fn(ep: _Endpoint) -> Callable:
+    async def endpoint(request: Request) -> Response:
+        return await ep(request)
+    endpoint.__name__ = ep.name
+    return endpoint
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Lifespan
+
+def _lifespan(on_startup: Any, on_shutdown: Any, lifespan: Any) -> Callable:
+    "Combine `on_startup`/`on_shutdown` lists with a lifespan (async context manager or async generator)."
+    starts = list(on_startup or [])
+    stops = list(on_shutdown or [])
+    if lifespan is not None and inspect.isasyncgenfunction(lifespan):
+        lifespan = contextlib.asynccontextmanager(lifespan)
+
+    @contextlib.asynccontextmanager
+    async def combined(app: Any):
+        for f in starts:
+            r = f()
+            if inspect.isawaitable(r):
+                await r
+        try:
+            if lifespan is not None:
+                async with lifespan(app) as state:
+                    yield state
+            else:
+                yield None
+        finally:
+            ev = shutdown_event
+            if ev is not None:
+                ev.set()
+            for f in stops:
+                r = f()
+                if inspect.isawaitable(r):
+                    await r
+    return combined
+
+
+def _in_notebook() -> bool:
+    ip = sys.modules.get('IPython')
+    if ip is None:
+        return False
+    try:
+        return ip.get_ipython() is not None and 'IPKernelApp' in ip.get_ipython().config
+    except Exception:
+        return False
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The app
+
+class FastHTML(Starlette):
+    "A Starlette app with routing by function name, parameter injection, FT rendering, sessions and Beforeware."
+
+    def __init__(self, debug: bool = False, routes: Sequence[BaseRoute] | None = None,
+                 middleware: Sequence[Middleware] | None = None, title: str = 'FastHTML page',
+                 exception_handlers: dict | None = None, on_startup: Sequence[Callable] | None = None,
+                 on_shutdown: Sequence[Callable] | None = None, lifespan: Callable | None = None,
+                 hdrs: Sequence | None = None, ftrs: Sequence | None = None, exts: Any = None,
+                 before: Any = None, after: Any = None, surreal: bool = True, htmx: bool = True,
+                 default_hdrs: bool = True, sess_cls: type = SessionMiddleware, secret_key: str | None = None,
+                 session_cookie: str = 'session_', max_age: int = 365 * 24 * 3600, sess_path: str = '/',
+                 same_site: str = 'lax', sess_https_only: bool = False, sess_domain: str | None = None,
+                 key_fname: str = '.sesskey', body_wrap: Callable = noop_body, htmlkw: dict | None = None,
+                 nb_hdrs: bool = False, sync_inline: bool = False, **bodykw: Any):
+        self.title = title
+        self.body_wrap = body_wrap
+        self.sync_inline = sync_inline
+        self.htmlkw = dict(htmlkw or {})
+        self.bodykw = dict(bodykw)
+        hdrs = list(flat_xt(hdrs or ()))
+        if isinstance(exts, str):
+            exts = [exts]
+        ext_scripts = [Script(src=htmx_exts[e]) for e in (exts or [])]
+        unknown = [e for e in (exts or []) if e not in htmx_exts]
+        if unknown:
+            raise ValueError(f'Unknown htmx extension(s) {unknown}; known: {sorted(htmx_exts)}')
+        defaults = def_hdrs(htmx=htmx, surreal=surreal) if default_hdrs else []
+        if nb_hdrs and _in_notebook():
+            defaults.append(iframe_scr)
+        self.hdrs: list = defaults + ext_scripts + hdrs
+        self.ftrs: list = list(flat_xt(ftrs or ()))
+        self.before = list(before) if isinstance(before, (list, tuple)) else [before] if before else []
+        self.after = list(after) if isinstance(after, (list, tuple)) else [after] if after else []
+        self.page = Page(self)
+        self._hooks = _Hooks()
+        self.rt_funcs = RouteFuncs()
+        self.secret_key = get_key(secret_key, key_fname)
+        sess = Middleware(sess_cls, secret_key=self.secret_key, session_cookie=session_cookie, max_age=max_age,
+                          path=sess_path, same_site=same_site, https_only=sess_https_only, domain=sess_domain)
+        middleware = [sess] + list(middleware or [])
+        handlers = {k: self._wrap_exc_handler(v) for k, v in (exception_handlers or {}).items()}
+        handlers.setdefault(ParamError, _param_error_handler)
+        super().__init__(debug=debug, routes=list(routes or []), middleware=middleware, exception_handlers=handlers,
+                         lifespan=_lifespan(on_startup, on_shutdown, lifespan))
+
+    # -- exception handlers may return FT, which gets the same page wrapping as handlers
+    def _wrap_exc_handler(self, f: Callable) -> Callable:
+        is_async = inspect.iscoroutinefunction(f)
+        name = getattr(f, '__qualname__', repr(f))
+
+        async def handler(req: Request, exc: Exception) -> Response:
+            r = await f(req, exc) if is_async else await run_in_threadpool(f, req, exc)
+            resp = to_response(req, r, self.body_wrap, name)
+            if isinstance(exc, HTTPException) and resp.status_code == 200 and not isinstance(r, Response):
+                resp.status_code = exc.status_code
+            return resp
+        return handler
+
+    # -- registration
+    def add_route(self, route: BaseRoute) -> None:
+        "Add a Starlette route, replacing an existing one with the same path, methods and name."
+        methods = getattr(route, 'methods', None)
+        path = getattr(route, 'path', None)
+        for i, r in enumerate(self.router.routes):
+            if getattr(r, 'path', None) == path and getattr(r, 'methods', None) == methods \
+                    and getattr(r, 'name', None) == getattr(route, 'name', None) and path is not None:
+                self.router.routes[i] = route
+                return
+        self.router.routes.append(route)
+
+    def _add_route(self, f: Callable, path: str | None, methods: Any, name: str | None, include_in_schema: bool,
+                   body_wrap: Callable | None) -> RouteFunc:
+        if isinstance(f, RouteFunc):
+            f = f.fn
+        if not callable(f):
+            raise TypeError(f'Route handler for {path!r} must be callable, got {type(f).__name__}')
+        path, meths = _route_path_and_methods(f, path, methods)
+        if not path.startswith('/'):
+            raise ValueError(f'Route path {path!r} for {f.__qualname__} must start with "/"')
+        pparams = frozenset(m.group(1) for m in _PATH_PARAM.finditer(path))
+        plan = build_plan(f, path, pparams, app_cls=type(self))
+        ep = _Endpoint(self, plan, body_wrap)
+        rname = name or nested_name(f)
+        self.add_route(Route(path, _endpoint_fn(ep), methods=meths, name=rname, include_in_schema=include_in_schema))
+        rf = RouteFunc(f, path, rname)
+        setattr(self.rt_funcs, rname, rf)
+        return rf
+
+    def route(self, path: Any = None, methods: Any = None, name: str | None = None, include_in_schema: bool = True,
+              body_wrap: Callable | None = None) -> Any:
+        "Add a route at `path` (default: from the function name); methods from the name when it is an HTTP verb."
+        if callable(path) and not isinstance(path, str):
+            return self._add_route(path, None, methods, name, include_in_schema, body_wrap)
+
+        def deco(f: Callable) -> RouteFunc:
+            return self._add_route(f, path, methods, name, include_in_schema, body_wrap)
+        return deco
+
+    def _verb(self, verb: str, path: Any, name: str | None, include_in_schema: bool, body_wrap: Callable | None):
+        return self.route(path, methods=[verb], name=name, include_in_schema=include_in_schema, body_wrap=body_wrap) \
+            if not callable(path) or isinstance(path, str) else \
+            self._add_route(path, None, [verb], name, include_in_schema, body_wrap)
+
+    def get(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
+            body_wrap: Callable | None = None) -> Any:
+        "Add a GET route."
+        return self._verb('get', path, name, include_in_schema, body_wrap)
+
+    def post(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
+             body_wrap: Callable | None = None) -> Any:
+        "Add a POST route."
+        return self._verb('post', path, name, include_in_schema, body_wrap)
+
+    def put(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
+            body_wrap: Callable | None = None) -> Any:
+        "Add a PUT route."
+        return self._verb('put', path, name, include_in_schema, body_wrap)
+
+    def delete(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
+               body_wrap: Callable | None = None) -> Any:
+        "Add a DELETE route."
+        return self._verb('delete', path, name, include_in_schema, body_wrap)
+
+    def patch(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
+              body_wrap: Callable | None = None) -> Any:
+        "Add a PATCH route."
+        return self._verb('patch', path, name, include_in_schema, body_wrap)
+
+    def head(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
+             body_wrap: Callable | None = None) -> Any:
+        "Add a HEAD route."
+        return self._verb('head', path, name, include_in_schema, body_wrap)
+
+    def options(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
+                body_wrap: Callable | None = None) -> Any:
+        "Add an OPTIONS route."
+        return self._verb('options', path, name, include_in_schema, body_wrap)
+
+    def trace(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
+              body_wrap: Callable | None = None) -> Any:
+        "Add a TRACE route."
+        return self._verb('trace', path, name, include_in_schema, body_wrap)
+
+    def ws(self, path: str, conn: Callable | None = None, disconn: Callable | None = None, name: str | None = None,
+           middleware: Sequence | None = None) -> Callable:
+        "Add a websocket route at `path`; the handler receives message fields by name (see fasthtml.realtime)."
+        from ._ws import ws_route
+
+        def deco(f: Callable) -> Callable:
+            route = ws_route(self, path, f, conn, disconn, name or nested_name(f), middleware)
+            self.router.routes.append(route)
+            return f
+        return deco
+
+    # -- static files
+    def static_route_exts(self, prefix: str = '/', static_path: str = '.', exts: str = 'static') -> None:
+        "Serve files from `static_path` at URL `prefix` for the extensions registered as `exts` by `reg_re_param`."
+        root = _PPath(static_path).resolve()
+
+        async def static_file(fname: str, ext: str) -> Response:
+            return _safe_file(root, f'{fname}.{ext}')
+        self.route(f"{prefix.rstrip('/')}/{{fname:path}}.{{ext:{exts}}}", methods=['get'],
+                   name='static_route_exts_get')(static_file)
+
+    def static_route(self, ext: str = '', prefix: str = '/', static_path: str = '.') -> None:
+        "Serve files ending in `ext` (including the '.') from `static_path` at URL `prefix`."
+        root = _PPath(static_path).resolve()
+
+        async def static_file(fname: str) -> Response:
+            return _safe_file(root, f'{fname}{ext}')
+        self.route(f"{prefix.rstrip('/')}/{{fname:path}}{ext}", methods=['get'],
+                   name=f'static_route_{ext.strip(".")}_get')(static_file)
+
+    def setup_ws(self, app: Any = None) -> Any:
+        "Compatibility hook; websocket routes are added with `app.ws`."
+        return self
+
+
+def _safe_file(root: _PPath, rel: str) -> Response:
+    "A FileResponse for `rel` under `root`, or 404 when it escapes `root` or does not exist."
+    if '\x00' in rel or rel.startswith(('/', '\\')) or '\\' in rel:
+        raise HTTPException(404)
+    p = (root / rel).resolve()
+    if p != root and root not in p.parents:
+        raise HTTPException(404)
+    if not p.is_file():
+        raise HTTPException(404)
+    return FileResponse(p)
+
+
+async def _param_error_handler(req: Request, exc: ParamError) -> Response:
+    return Response(exc.detail, status_code=exc.status_code, media_type='text/plain')
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# APIRouter
+
+class APIRouter:
+    "Collect routes (in another module, say) and add them to an app later with `to_app`, under a `prefix`."
+
+    def __init__(self, prefix: str | None = None, body_wrap: Callable = noop_body):
+        self.prefix = (prefix or '').rstrip('/')
+        self.body_wrap = body_wrap
+        self.routes: list = []
+        self.wss: list = []
+        self.rt_funcs = RouteFuncs()
+
+    def __call__(self, path: Any = None, methods: Any = None, name: str | None = None,
+                 include_in_schema: bool = True, body_wrap: Callable | None = None) -> Any:
+        "Add a route at `path` (prefixed)."
+        if callable(path) and not isinstance(path, str):
+            return self._add(path, None, methods, name, include_in_schema, body_wrap)
+        return lambda f: self._add(f, path, methods, name, include_in_schema, body_wrap)
+
+    def _add(self, f: Callable, path: str | None, methods: Any, name: str | None, include_in_schema: bool,
+             body_wrap: Callable | None) -> RouteFunc:
+        p, _ = _route_path_and_methods(f, path, methods)
+        full = self.prefix + p if p != '/' or not self.prefix else self.prefix
+        self.routes.append((f, full, methods, name, include_in_schema, body_wrap or self.body_wrap))
+        rf = RouteFunc(f, full, name or nested_name(f))
+        setattr(self.rt_funcs, name or nested_name(f), rf)
+        return rf
+
+    def _verb(self, verb: str, path: Any, name: str | None, include_in_schema: bool,
+              body_wrap: Callable | None) -> Any:
+        if callable(path) and not isinstance(path, str):
+            return self._add(path, None, [verb], name, include_in_schema, body_wrap)
+        return lambda f: self._add(f, path, [verb], name, include_in_schema, body_wrap)
+
+    def get(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
+            body_wrap: Callable | None = None) -> Any:
+        "Add a GET route."
+        return self._verb('get', path, name, include_in_schema, body_wrap)
+
+    def post(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
+             body_wrap: Callable | None = None) -> Any:
+        "Add a POST route."
+        return self._verb('post', path, name, include_in_schema, body_wrap)
+
+    def put(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
+            body_wrap: Callable | None = None) -> Any:
+        "Add a PUT route."
+        return self._verb('put', path, name, include_in_schema, body_wrap)
+
+    def delete(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
+               body_wrap: Callable | None = None) -> Any:
+        "Add a DELETE route."
+        return self._verb('delete', path, name, include_in_schema, body_wrap)
+
+    def patch(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
+              body_wrap: Callable | None = None) -> Any:
+        "Add a PATCH route."
+        return self._verb('patch', path, name, include_in_schema, body_wrap)
+
+    def head(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
+             body_wrap: Callable | None = None) -> Any:
+        "Add a HEAD route."
+        return self._verb('head', path, name, include_in_schema, body_wrap)
+
+    def options(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
+                body_wrap: Callable | None = None) -> Any:
+        "Add an OPTIONS route."
+        return self._verb('options', path, name, include_in_schema, body_wrap)
+
+    def trace(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
+              body_wrap: Callable | None = None) -> Any:
+        "Add a TRACE route."
+        return self._verb('trace', path, name, include_in_schema, body_wrap)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith('__') or name in ('rt_funcs', 'routes', 'wss', 'prefix', 'body_wrap'):
+            raise AttributeError(name)
+        try:
+            return getattr(self.__dict__['rt_funcs'], name)
+        except AttributeError:
+            raise AttributeError(f'APIRouter has no route or attribute {name!r}') from None
+
+    def ws(self, path: str, conn: Callable | None = None, disconn: Callable | None = None, name: str | None = None,
+           middleware: Sequence | None = None) -> Callable:
+        "Add a websocket route at `path` (prefixed)."
+        def deco(f: Callable) -> Callable:
+            self.wss.append((f, self.prefix + path, conn, disconn, name, middleware))
+            return f
+        return deco
+
+    def to_app(self, app: FastHTML) -> None:
+        "Add this router's routes to `app`."
+        for f, path, methods, name, schema, bw in self.routes:
+            app._add_route(f, path, methods, name, schema, bw)
+        for f, path, conn, disconn, name, mw in self.wss:
+            app.ws(path, conn, disconn, name, mw)(f)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Client, middleware base, serve
+
+class Client:
+    "A synchronous httpx client that calls an ASGI `app` in-process (no server), keeping cookies between calls."
+
+    def __init__(self, app: Any, url: str = 'http://testserver'):
+        with warnings.catch_warnings():
+            # Starlette suggests httpx2; httpx (a declared dependency) works the same for in-process calls.
+            warnings.simplefilter('ignore')
+            from starlette.testclient import TestClient
+        self.app = app
+        self.cli = TestClient(app, base_url=url)
+
+    def request(self, method: str, url: str, **kw: Any) -> Any:
+        return self.cli.request(method, url, **kw)
+
+    def get(self, url: str, **kw: Any) -> Any:
+        "GET `url`."
+        return self.cli.get(url, **kw)
+
+    def post(self, url: str, **kw: Any) -> Any:
+        "POST to `url`."
+        return self.cli.post(url, **kw)
+
+    def put(self, url: str, **kw: Any) -> Any:
+        "PUT to `url`."
+        return self.cli.put(url, **kw)
+
+    def delete(self, url: str, **kw: Any) -> Any:
+        "DELETE `url`."
+        return self.cli.request('DELETE', url, **kw)
+
+    def patch(self, url: str, **kw: Any) -> Any:
+        "PATCH `url`."
+        return self.cli.patch(url, **kw)
+
+    def head(self, url: str, **kw: Any) -> Any:
+        "HEAD `url`."
+        return self.cli.head(url, **kw)
+
+    def options(self, url: str, **kw: Any) -> Any:
+        "OPTIONS `url`."
+        return self.cli.options(url, **kw)
+
+    @property
+    def cookies(self) -> Any:
+        return self.cli.cookies
+
+
+class MiddlewareBase:
+    "Base for simple ASGI middleware: passes through everything but HTTP and websocket scopes."
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope['type'] not in ('http', 'websocket'):
+            await self._app(scope, receive, send)
+            return
+        return HTTPConnection(scope)
+
+
+def serve(appname: str | None = None, app: str = 'app', host: str | None = None, port: int | None = None,
+          reload: bool = True, reload_includes: list[str] | str | None = None,
+          reload_excludes: list[str] | str | None = None, **kwargs: Any) -> None:
+    """Run the app with uvicorn, but only when the calling module is `__main__`, so importing an app never
+    starts a server. Binds 127.0.0.1 unless `host` is given or a `PORT` is set by a hosting platform."""
+    glb = inspect.currentframe().f_back.f_globals  # type: ignore[union-attr]
+    if glb.get('__name__') != '__main__':
+        return
+    import uvicorn
+    if not appname:
+        fname = glb.get('__file__')
+        appname = _PPath(fname).stem if fname else None
+    if port is None:
+        port = int(os.environ.get('PORT', 5001))
+    if host is None:
+        host = '0.0.0.0' if 'PORT' in os.environ else '127.0.0.1'
+    if appname is None:
+        uvicorn.run(glb[app], host=host, port=port, **kwargs)
+        return
+    if reload:
+        kwargs.update(reload=True, reload_includes=reload_includes, reload_excludes=reload_excludes)
+    uvicorn.run(f'{appname}:{app}', host=host, port=port, **kwargs)

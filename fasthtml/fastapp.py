@@ -1,0 +1,84 @@
+"""`fast_app`: create an app (and optionally SQLite tables through fastlite) in one call."""
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, Optional, Union
+
+from .core import Beforeware, FastHTML, noop_body
+
+__all__ = ['fast_app']
+
+
+def _get_tbl(db: Any, name: str, schema: dict) -> tuple[Any, Any]:
+    "Create (or open) table `name` from a `{'col': type, ..., 'pk': 'col'}` schema; return it and its dataclass."
+    schema = dict(schema)
+    render = schema.pop('render', None)
+    pk = schema.pop('pk', None)
+    tbl = db.t[name]
+    if tbl not in db.t:
+        tbl.create(columns=schema, pk=pk)
+    else:
+        tbl.create(columns=schema, pk=pk, transform=True)
+    dc = tbl.dataclass()
+    if render is not None:
+        dc.__ft__ = render
+    return tbl, dc
+
+
+def fast_app(db_file: Optional[str] = None, render: Optional[Callable] = None, hdrs: Optional[tuple] = None,
+             ftrs: Optional[tuple] = None, tbls: Optional[dict] = None,
+             before: Union[tuple, None, Beforeware] = None, middleware: Optional[tuple] = None,
+             live: bool = False, debug: bool = False, title: str = 'FastHTML page', routes: Optional[tuple] = None,
+             exception_handlers: Optional[dict] = None, on_startup: Optional[Callable] = None,
+             on_shutdown: Optional[Callable] = None, lifespan: Optional[Callable] = None, default_hdrs: bool = True,
+             pico: Optional[bool] = None, surreal: Optional[bool] = True, htmx: Optional[bool] = True,
+             exts: Union[list, str, None] = None, secret_key: Optional[str] = None, key_fname: str = '.sesskey',
+             session_cookie: str = 'session_', max_age: int = 365 * 24 * 3600, sess_path: str = '/',
+             same_site: str = 'lax', sess_https_only: bool = False, sess_domain: Optional[str] = None,
+             htmlkw: Optional[dict] = None, bodykw: Optional[dict] = None, reload_attempts: Optional[int] = 1,
+             reload_interval: Optional[int] = 1000, static_path: str = '.', body_wrap: Callable = noop_body,
+             nb_hdrs: bool = False, sync_inline: bool = False, **kwargs: Any) -> Any:
+    """Create a FastHTML app (a live-reloading one with `live=True`) with Pico CSS and static files by default.
+
+    Returns `(app, rt)`; with `db_file` and table schemas given as keyword arguments (`todos={'id': int, 'title':
+    str, 'pk': 'id'}`) or `tbls`, returns `(app, rt, table, Dataclass)` for one table, or `(app, rt, (table,
+    Dataclass), ...)` for several."""
+    h = list(hdrs or ())
+    if pico or (pico is None and default_hdrs):
+        from .pico import picolink
+        h = [*(picolink if isinstance(picolink, (list, tuple)) else [picolink]), *h]
+    tables = dict(tbls or {})
+    if db_file is not None:
+        tables.update({k: kwargs.pop(k) for k in list(kwargs) if isinstance(kwargs[k], dict)})
+    bkw = {**(bodykw or {}), **kwargs}
+    app_kw: dict = dict(debug=debug, routes=routes, middleware=middleware, title=title,
+                        exception_handlers=exception_handlers,
+                        on_startup=[on_startup] if callable(on_startup) else on_startup,
+                        on_shutdown=[on_shutdown] if callable(on_shutdown) else on_shutdown,
+                        lifespan=lifespan, hdrs=h, ftrs=ftrs, exts=exts, before=before, surreal=surreal,
+                        htmx=htmx, default_hdrs=default_hdrs, secret_key=secret_key, key_fname=key_fname,
+                        session_cookie=session_cookie, max_age=max_age, sess_path=sess_path, same_site=same_site,
+                        sess_https_only=sess_https_only, sess_domain=sess_domain, body_wrap=body_wrap,
+                        htmlkw=htmlkw, nb_hdrs=nb_hdrs, sync_inline=sync_inline)
+    if live:
+        from .live_reload import FastHTMLWithLiveReload
+        app: FastHTML = FastHTMLWithLiveReload(reload_attempts=reload_attempts, reload_interval=reload_interval,
+                                               **app_kw, **bkw)
+    else:
+        app = FastHTML(**app_kw, **bkw)
+    app.static_route_exts(static_path=static_path)
+    if db_file is None:
+        if tables:
+            raise ValueError('fast_app: table schemas were given but no db_file to store them in')
+        return app, app.route
+    from fastlite import database
+    db = database(db_file)
+    app.db = db
+    made = [_get_tbl(db, name, schema) for name, schema in tables.items()]
+    if render is not None and len(made) == 1:
+        made[0][1].__ft__ = render
+    if not made:
+        return app, app.route
+    if len(made) == 1:
+        return app, app.route, *made[0]
+    return app, app.route, *made

@@ -1,0 +1,6 @@
+"""Aggregator: just the FT building blocks (components, xtend, Pico, SVG, JS helpers)."""
+from .components import *  # noqa: F401,F403
+from .xtend import *  # noqa: F401,F403
+from .pico import *  # noqa: F401,F403
+from .svg import *  # noqa: F401,F403
+from .js import *  # noqa: F401,F403

@@ -1,0 +1,31 @@
+"""The Starlette names FastHTML apps commonly use, in one place."""
+from starlette.applications import Starlette
+from starlette.authentication import AuthCredentials, AuthenticationBackend, AuthenticationError, SimpleUser
+from starlette.background import BackgroundTask, BackgroundTasks
+from starlette.concurrency import run_in_threadpool
+from starlette.config import Config
+from starlette.datastructures import FormData, Headers, QueryParams, UploadFile, URLPath
+from starlette.endpoints import HTTPEndpoint, WebSocketEndpoint
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import (FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse,
+                                 Response, StreamingResponse)
+from starlette.routing import Host, Mount, Route, Router, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.testclient import TestClient
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketClose, WebSocketDisconnect, WebSocketState
+
+__all__ = ['Starlette', 'AuthCredentials', 'AuthenticationBackend', 'AuthenticationError', 'SimpleUser',
+           'BackgroundTask', 'BackgroundTasks', 'run_in_threadpool', 'Config', 'FormData', 'Headers', 'QueryParams',
+           'UploadFile', 'URLPath', 'HTTPEndpoint', 'WebSocketEndpoint', 'HTTPException', 'Middleware',
+           'AuthenticationMiddleware', 'BaseHTTPMiddleware', 'CORSMiddleware', 'SessionMiddleware', 'HTTPConnection',
+           'Request', 'FileResponse', 'HTMLResponse', 'JSONResponse', 'PlainTextResponse', 'RedirectResponse',
+           'Response', 'StreamingResponse', 'Host', 'Mount', 'Route', 'Router', 'WebSocketRoute', 'StaticFiles',
+           'TestClient', 'ASGIApp', 'Message', 'Receive', 'Scope', 'Send', 'WebSocket', 'WebSocketClose',
+           'WebSocketDisconnect', 'WebSocketState']
