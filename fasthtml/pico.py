@@ -36,7 +36,7 @@ _PICO_CLS_JS = """(() => {
 
 def set_pico_cls() -> None:
     "In Jupyter, add the `pico` class to output cells, so `picocondlink` styles them and nothing else."
-    from IPython.display import Javascript, display
+    from IPython.display import Javascript, display  # pyright: ignore[reportPrivateImportUsage]
     display(Javascript(_PICO_CLS_JS))
 
 

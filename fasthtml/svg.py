@@ -12,7 +12,7 @@ from collections.abc import Callable
 from types import GeneratorType
 from typing import Any
 
-from .components import FT, _build, valmap_x
+from .components import FT, Template, _build, valmap_x
 
 __all__ = [
     'AltGlyph', 'AltGlyphDef', 'AltGlyphItem', 'Animate', 'AnimateColor', 'AnimateMotion', 'AnimateTransform',
@@ -281,7 +281,7 @@ def Path(d: str = '', fill: Any = None, stroke: Any = None, stroke_width: Any = 
 def SvgOob(*args: Any, **kwargs: Any) -> FT:
     "Wraps an SVG shape as required for an HTMX OOB swap."
     # An SVG element only parses as SVG inside <svg>, and an OOB fragment must survive HTML parsing: <template> does.
-    return _build('template', (Svg(*args, **kwargs),), {})
+    return Template(Svg(*args, **kwargs))
 
 
 def SvgInb(*args: Any, **kwargs: Any) -> tuple[FT, Any]:
@@ -329,4 +329,5 @@ Metadata = _svg_tag('Metadata'); Missing_glyph = _svg_tag('Missing_glyph'); Mpat
 Pattern = _svg_tag('Pattern'); RadialGradient = _svg_tag('RadialGradient'); Set = _svg_tag('Set')
 Stop = _svg_tag('Stop'); Switch = _svg_tag('Switch'); Symbol = _svg_tag('Symbol')
 TextPath = _svg_tag('TextPath'); Tref = _svg_tag('Tref'); Tspan = _svg_tag('Tspan'); Use = _svg_tag('Use')
-View = _svg_tag('View'); Vkern = _svg_tag('Vkern'); Template = _svg_tag('Template')
+View = _svg_tag('View'); Vkern = _svg_tag('Vkern')
+# `Template` is the HTML `<template>` (exported here as in the original), the same function as in `components`.

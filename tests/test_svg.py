@@ -213,6 +213,11 @@ def test_svg_tags(ft, expected):
     assert html(ft()) == expected
 
 
+def test_template_is_the_html_one():
+    from fasthtml import components
+    assert Template is components.Template
+
+
 def test_every_export_exists_and_tag_functions_are_named():
     for name in svg.__all__:
         obj = getattr(svg, name)
