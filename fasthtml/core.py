@@ -33,6 +33,7 @@ from ._params import (Body, HtmxHeaders, ParamError, Plan, build_plan, form2dict
 from ._render import FT, to_xml
 from ._respond import (EventStream, FtResponse, HtmxResponseHeaders, HttpHeader, Page, Redirect, cookie, flat_tuple,
                        flat_xt, htmx_resps, is_full_page, noop_body, respond, to_response)
+from ._errors import ErrorPages, htmx_error_swap_scr
 from .components import Link, Meta, Script, Style
 
 __all__ = ['FastHTML', 'Beforeware', 'APIRouter', 'RouteFuncs', 'RouteFunc', 'Client', 'MiddlewareBase', 'serve',
@@ -450,6 +451,8 @@ class FastHTML(Starlette):
         defaults = def_hdrs(htmx=htmx, surreal=surreal) if default_hdrs else []
         if nb_hdrs and _in_notebook():
             defaults.append(iframe_scr)
+        if debug and htmx and default_hdrs:
+            defaults.append(htmx_error_swap_scr)  # so htmx swaps the debug error page into the page
         self.hdrs: list = defaults + ext_scripts + hdrs
         self.ftrs: list = list(flat_xt(ftrs or ()))
         self.before = list(before) if isinstance(before, (list, tuple)) else [before] if before else []
@@ -460,7 +463,8 @@ class FastHTML(Starlette):
         self.secret_key = get_key(secret_key, key_fname)
         sess = Middleware(sess_cls, secret_key=self.secret_key, session_cookie=session_cookie, max_age=max_age,
                           path=sess_path, same_site=same_site, https_only=sess_https_only, domain=sess_domain)
-        middleware = [sess] + list(middleware or [])
+        # Outermost of our own stack: unhandled exceptions become the debug or production error page (_errors).
+        middleware = [Middleware(ErrorPages, fh_app=self), sess] + list(middleware or [])
         handlers = {k: self._wrap_exc_handler(v) for k, v in (exception_handlers or {}).items()}
         handlers.setdefault(ParamError, _param_error_handler)
         super().__init__(debug=debug, routes=list(routes or []), middleware=middleware, exception_handlers=handlers,
@@ -474,8 +478,9 @@ class FastHTML(Starlette):
         async def handler(req: Request, exc: Exception) -> Response:
             r = await f(req, exc) if is_async else await run_in_threadpool(f, req, exc)
             resp = to_response(req, r, self.body_wrap, name)
-            if isinstance(exc, HTTPException) and resp.status_code == 200 and not isinstance(r, Response):
-                resp.status_code = exc.status_code
+            if resp.status_code == 200 and not isinstance(r, Response):
+                # an error page keeps the error's status: the HTTPException's, else 500
+                resp.status_code = exc.status_code if isinstance(exc, HTTPException) else 500
             return resp
         return handler
 

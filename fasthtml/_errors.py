@@ -1,0 +1,151 @@
+"""Error pages for unhandled exceptions: a traceback page in debug mode, a clean 500 page in production.
+
+htmx ignores error responses by default, so a failing `hx-get` would otherwise change nothing on screen. In debug
+mode the traceback comes back as a 500 fragment with `HX-Retarget: body` / `HX-Reswap: innerHTML` and an
+`X-FastHTML-Debug` header, and `htmx_error_swap_scr` (added to the default head of debug apps) tells htmx to swap
+exactly those responses. In production the page says only that something went wrong: no exception text, no paths.
+"""
+from __future__ import annotations
+
+import html
+import traceback
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .components import Script
+
+__all__ = ['DEBUG_HEADER', 'ErrorPages', 'debug_response', 'error_response', 'htmx_error_swap_scr']
+
+DEBUG_HEADER = 'X-FastHTML-Debug'
+
+htmx_error_swap_scr = Script('''
+document.addEventListener('htmx:beforeSwap', function(e) {
+    var x = e.detail.xhr;
+    if (x && x.status >= 500 && x.getResponseHeader('X-FastHTML-Debug')) e.detail.shouldSwap = true;
+});''')
+
+_STYLE = ('.fh-error{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;color:#222}'
+          '.fh-error h1{color:#b00020;font-size:1.5rem}.fh-error .fh-req{color:#555}'
+          '.fh-error pre{background:#f6f6f6;border:1px solid #ddd;padding:1rem;overflow:auto;font-size:.85rem}'
+          '.fh-error .fh-frame{margin:0}.fh-error .fh-loc{color:#555}')
+
+
+def _is_htmx(req: Request) -> bool:
+    return 'hx-request' in req.headers and 'hx-history-restore-request' not in req.headers
+
+
+_CAUSE = 'The above exception was the direct cause of the following exception:'
+_CONTEXT = 'During handling of the above exception, another exception occurred:'
+
+
+def _chain(te: traceback.TracebackException) -> list[tuple[traceback.TracebackException, str | None]]:
+    "(exception, label printed before it) pairs, oldest first, the order Python prints a chained traceback in."
+    out: list = []
+    cur: Any = te
+    while cur is not None:
+        if cur.__cause__ is not None:
+            out.append((cur, _CAUSE))
+            cur = cur.__cause__
+        elif cur.__context__ is not None and not cur.__suppress_context__:
+            out.append((cur, _CONTEXT))
+            cur = cur.__context__
+        else:
+            out.append((cur, None))
+            cur = None
+    out.reverse()
+    return out
+
+
+def _frames_html(exc: BaseException) -> str:
+    "The traceback, innermost call last (as Python prints it), every piece of text escaped."
+    parts = []
+    for te, label in _chain(traceback.TracebackException.from_exception(exc)):
+        if label:
+            parts.append(f'<p>{html.escape(label)}</p>')
+        rows = []
+        for fs in te.stack:
+            loc = f'{fs.filename}, line {fs.lineno}, in {fs.name}'
+            rows.append(f'<div class="fh-frame"><span class="fh-loc">{html.escape(loc)}</span>\n'
+                        f'    {html.escape((fs.line or "").strip())}</div>')
+        head = html.escape(''.join(te.format_exception_only()).strip())
+        parts.append('<pre>' + '\n'.join(rows) + f'\n<strong>{head}</strong></pre>')
+    return ''.join(parts)
+
+
+def _debug_fragment(req: Request, exc: BaseException) -> str:
+    name = html.escape(type(exc).__name__)
+    msg = html.escape(str(exc))
+    where = html.escape(f'{req.method} {req.url.path}')
+    return (f'<div id="fh-error" class="fh-error"><style>{_STYLE}</style>'
+            f'<h1>500 Internal Server Error: {name}</h1><p class="fh-msg">{msg}</p>'
+            f'<p class="fh-req">while handling <code>{where}</code> (shown because the app runs with debug=True)</p>'
+            f'{_frames_html(exc)}</div>')
+
+
+def _document(title: str, body: str) -> str:
+    return (f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title></head>'
+            f'<body>{body}</body></html>')
+
+
+def debug_response(req: Request, exc: BaseException) -> Response:
+    """The debug page for `exc`: a 500 fragment that htmx swaps into `<body>` for HTMX requests, a full page for
+    browsers, plain text for clients that do not accept HTML."""
+    if _is_htmx(req):
+        return HTMLResponse(_debug_fragment(req, exc), status_code=500,
+                            headers={'HX-Retarget': 'body', 'HX-Reswap': 'innerHTML', DEBUG_HEADER: 'traceback'})
+    if 'text/html' not in req.headers.get('accept', ''):
+        text = ''.join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        return PlainTextResponse(f'{req.method} {req.url.path}\n\n{text}', status_code=500,
+                                 headers={DEBUG_HEADER: 'traceback'})
+    return HTMLResponse(_document(f'500 {type(exc).__name__}', _debug_fragment(req, exc)), status_code=500,
+                        headers={DEBUG_HEADER: 'traceback'})
+
+
+_CLEAN = ('<div id="fh-error" class="fh-error"><style>' + _STYLE + '</style><h1>500 Internal Server Error</h1>'
+          '<p>Something went wrong on our side. Please try again later.</p></div>')
+
+
+def error_response(req: Request, exc: BaseException) -> Response:
+    "The production page: status 500, a short message, nothing about the exception."
+    if _is_htmx(req):
+        return HTMLResponse(_CLEAN, status_code=500)
+    return HTMLResponse(_document('500 Internal Server Error', _CLEAN), status_code=500)
+
+
+class ErrorPages:
+    """ASGI middleware, outermost in a FastHTML app's own stack: answers an unhandled exception with the debug or
+    production page (read from `fh_app.debug` at the time of the error), then re-raises so the server logs it.
+    In production an app's own `exception_handlers` entry for 500 or `Exception` takes precedence."""
+
+    def __init__(self, app: ASGIApp, fh_app: Any):
+        self.app = app
+        self.fh_app = fh_app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope['type'] != 'http':
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def _send(message: Message) -> None:
+            nonlocal started
+            if message['type'] == 'http.response.start':
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, _send)
+        except Exception as exc:
+            if started:
+                raise
+            debug = bool(getattr(self.fh_app, 'debug', False))
+            handlers = getattr(self.fh_app, 'exception_handlers', {}) or {}
+            if not debug and (500 in handlers or Exception in handlers):
+                raise  # Starlette's ServerErrorMiddleware calls the app's own handler
+            req = Request(scope)
+            resp = debug_response(req, exc) if debug else error_response(req, exc)
+            await resp(scope, receive, send)
+            raise
