@@ -34,6 +34,8 @@ from ._render import FT, to_xml
 from ._respond import (EventStream, FtResponse, HtmxResponseHeaders, HttpHeader, Page, Redirect, cookie, flat_tuple,
                        flat_xt, htmx_resps, is_full_page, noop_body, respond, to_response)
 from ._errors import ErrorPages, htmx_error_swap_scr
+from .csrf import CSRFMiddleware, trusted_origin_set
+from .limits import DEFAULT_LIMITS, BodyLimitMiddleware, Limits
 from .components import Link, Meta, Script, Style
 
 __all__ = ['FastHTML', 'Beforeware', 'APIRouter', 'RouteFuncs', 'RouteFunc', 'Client', 'MiddlewareBase', 'serve',
@@ -373,6 +375,7 @@ def _endpoint_fn(ep: _Endpoint) -> Callable:
     async def endpoint(request: Request) -> Response:
         return await ep(request)
     endpoint.__name__ = ep.name
+    endpoint.handler = ep.plan.fn  # type: ignore[attr-defined]  # route options on the handler (csrf_exempt)
     return endpoint
 
 
@@ -435,8 +438,12 @@ class FastHTML(Starlette):
                  session_cookie: str = 'session_', max_age: int = 365 * 24 * 3600, sess_path: str = '/',
                  same_site: str = 'lax', sess_https_only: bool = False, sess_domain: str | None = None,
                  key_fname: str = '.sesskey', body_wrap: Callable = noop_body, htmlkw: dict | None = None,
-                 nb_hdrs: bool = False, sync_inline: bool = False, **bodykw: Any):
+                 nb_hdrs: bool = False, sync_inline: bool = False, csrf: bool = True,
+                 trusted_origins: Sequence[str] | None = None, limits: Limits | None = None, **bodykw: Any):
         self.title = title
+        if limits is not None and not isinstance(limits, Limits):
+            raise TypeError(f'FastHTML(limits=...) takes a fasthtml.limits.Limits, got {type(limits).__name__}')
+        self.limits = limits or DEFAULT_LIMITS
         self.body_wrap = body_wrap
         self.sync_inline = sync_inline
         self.htmlkw = dict(htmlkw or {})
@@ -464,7 +471,10 @@ class FastHTML(Starlette):
         sess = Middleware(sess_cls, secret_key=self.secret_key, session_cookie=session_cookie, max_age=max_age,
                           path=sess_path, same_site=same_site, https_only=sess_https_only, domain=sess_domain)
         # Outermost of our own stack: unhandled exceptions become the debug or production error page (_errors).
-        middleware = [Middleware(ErrorPages, fh_app=self), sess] + list(middleware or [])
+        # Security (csrf.py, limits.py) sits right inside the error pages: refused requests never reach the app.
+        guards = [Middleware(CSRFMiddleware, trusted_origins=trusted_origin_set(trusted_origins))] if csrf else []
+        guards.append(Middleware(BodyLimitMiddleware, max_body=self.limits.max_body))
+        middleware = [Middleware(ErrorPages, fh_app=self), *guards, sess] + list(middleware or [])
         handlers = {k: self._wrap_exc_handler(v) for k, v in (exception_handlers or {}).items()}
         handlers.setdefault(ParamError, _param_error_handler)
         super().__init__(debug=debug, routes=list(routes or []), middleware=middleware, exception_handlers=handlers,

@@ -1,0 +1,102 @@
+"""Request size limits with safe defaults: body size, form fields, files, and the size of one multipart part.
+
+`FastHTML(limits=Limits(max_body=100 * 2**20))` sets them per app. The body limit is enforced as the body arrives
+(by `BodyLimitMiddleware`, so a handler reading `await req.body()` is protected too); the form limits when the
+form is parsed. Exceeding a size gives 413, too many fields or files 400, each with a message naming the limit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from starlette.exceptions import HTTPException
+
+__all__ = ['Limits', 'DEFAULT_LIMITS', 'BodyLimitMiddleware', 'limits_of']
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    "Per-app request limits. Set a value to `None` to lift that limit (only behind a proxy that enforces its own)."
+    max_body: int | None = 16 * MiB  # the whole request body, uploads included
+    max_fields: int | None = 1000  # form fields (multipart or urlencoded)
+    max_files: int | None = 100  # uploaded files in one multipart body
+    max_part_size: int | None = 1 * MiB  # one non-file multipart part, or one urlencoded value
+
+    def __post_init__(self) -> None:
+        for name in ('max_body', 'max_fields', 'max_files', 'max_part_size'):
+            v = getattr(self, name)
+            if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
+                raise ValueError(f'Limits.{name} must be a non-negative int or None, got {v!r}')
+
+    def form_kwargs(self) -> dict:
+        "Keyword arguments for Starlette's `Request.form(...)`."
+        inf = float('inf')
+        return dict(max_files=inf if self.max_files is None else self.max_files,
+                    max_fields=inf if self.max_fields is None else self.max_fields,
+                    max_part_size=2**62 if self.max_part_size is None else self.max_part_size)
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def limits_of(scope: dict) -> Limits:
+    "The limits of the app serving `scope` (the defaults when the app sets none)."
+    return getattr(scope.get('app'), 'limits', None) or DEFAULT_LIMITS
+
+
+def _too_large(n: int | str, limit: int) -> str:
+    return f'Request body too large: {n} bytes; the limit is {limit} bytes (Limits.max_body)'
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over `max_body` bytes with 413: at once when `Content-Length` says so, else as the
+    (chunked) body streams in, which raises a 413 HTTPException in whatever is reading it."""
+
+    def __init__(self, app: Callable, max_body: int | None = DEFAULT_LIMITS.max_body) -> None:
+        self.app, self.max_body = app, max_body
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        limit = self.max_body
+        if scope['type'] != 'http' or limit is None:
+            await self.app(scope, receive, send)
+            return
+        clen = None
+        for k, v in scope.get('headers') or ():
+            if k == b'content-length':
+                clen = v
+                break
+        if clen is not None:
+            try:
+                n = int(clen)
+                if n < 0:
+                    raise ValueError
+            except ValueError:
+                await _plain(send, 400, f'Invalid Content-Length header: {clen[:40].decode("latin-1")!r}')
+                return
+            if n > limit:
+                await _plain(send, 413, _too_large(n, limit))
+                return
+            # The server enforces Content-Length framing, so the body cannot be longer than declared.
+            await self.app(scope, receive, send)
+            return
+        seen = 0
+
+        async def counting_receive() -> dict:
+            nonlocal seen
+            msg = await receive()
+            if msg['type'] == 'http.request':
+                seen += len(msg.get('body', b''))
+                if seen > limit:
+                    raise HTTPException(413, _too_large(f'more than {limit}', limit))
+            return msg
+        await self.app(scope, counting_receive, send)
+
+
+async def _plain(send: Callable, status: int, msg: str) -> None:
+    body = msg.encode()
+    await send({'type': 'http.response.start', 'status': status,
+                'headers': [(b'content-type', b'text/plain; charset=utf-8'), (b'content-length', str(len(body)).encode()),
+                            (b'connection', b'close')]})
+    await send({'type': 'http.response.body', 'body': body})
