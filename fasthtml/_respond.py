@@ -14,25 +14,35 @@ The table, checked in this order (first match wins):
 | `dict` (or a list of plain data)        | JSON                                                             |
 | `bytes`                                 | `application/octet-stream`                                       |
 | anything with `__html__`                | 200 `text/html`                                                  |
+| a number                                | its text                                                         |
+| a path, date/time, UUID, Decimal, Enum  | its `str()`, escaped, as `text/html`                             |
 | anything else                           | `TypeError` naming the handler                                   |
 """
 from __future__ import annotations
 
+import copy
 import json
+import os
 from dataclasses import dataclass
+from datetime import date, time, timedelta
+from decimal import Decimal
+from enum import Enum
 from http.cookies import SimpleCookie
 from typing import Any, Callable, Iterable
+from urllib.parse import parse_qs, unquote
+from uuid import UUID
 
 from fastcore.xml import FT as BaseFT
 from starlette.background import BackgroundTask, BackgroundTasks
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from starlette.routing import NoMatchFound
 
 from ._render import escape, render_attrs, to_xml
 
 __all__ = ['HttpHeader', 'HtmxResponseHeaders', 'htmx_resps', 'cookie', 'Redirect', 'FtResponse', 'EventStream',
            'respond', 'to_response', 'is_full_page', 'flat_xt', 'flat_tuple', 'noop_body', 'Page', 'HEAD_TAGS',
-           'check_header_value', 'JSONResponse']
+           'check_header_value', 'JSONResponse', 'render_html']
 
 # Elements a handler may return at the top level that belong in `<head>` on a full page.
 HEAD_TAGS = frozenset(('title', 'meta', 'link', 'style', 'base'))
@@ -129,7 +139,7 @@ class FtResponse:
         "Render the content with the app's page layout (or as a fragment) into `cls`."
         page = _page_of(req)
         items = _as_items(self.content)
-        body = page.render(req, items, body_wrap) if page is not None else to_xml(items)
+        body = page.render(req, items, body_wrap) if page is not None else render_html(req, items)
         kw: dict = dict(status_code=self.status_code, headers=self.headers, background=self.background)
         if self.media_type is not None:
             kw['media_type'] = self.media_type
@@ -213,9 +223,9 @@ class Page:
     def render(self, req: Request, items: tuple, body_wrap: Callable) -> str:
         "Render handler content as a full page, or as a fragment for an HTMX request."
         if items and _is_document(items):
-            return to_xml(items)
+            return render_html(req, items)
         if not is_full_page(req):
-            return to_xml(items)
+            return render_html(req, items)
         head, open_, close = self._statics()
         title = None
         heads: list = []
@@ -236,8 +246,86 @@ class Page:
             body_open = self._body
         wrapped = body_wrap(tuple(body), req) if body_wrap is not noop_body else body
         title_html = to_xml(title) if title is not None else '<title>' + escape(str(self.app.title)) + '</title>'
-        return ''.join((open_, '<head>', title_html, to_xml(heads), head, '</head>', body_open,
-                        to_xml(wrapped), close))
+        return ''.join((open_, '<head>', title_html, render_html(req, heads), head, '</head>', body_open,
+                        render_html(req, wrapped), close))
+
+
+# Attributes that name a route, as FastHTML allows (`link=uri('gday', nm='Al')`, `get='name'`, `post=route_func`),
+# and the attribute each becomes once the route's URL is known.
+_ROUTE_ATTRS = {'get': 'hx-get', 'post': 'hx-post', 'put': 'hx-put', 'delete': 'hx-delete', 'patch': 'hx-patch',
+                'link': 'href'}
+_ROUTE_KEYS = frozenset(_ROUTE_ATTRS)
+_ROUTE_MARKS = tuple(f' {k}=' for k in _ROUTE_ATTRS)
+
+
+def render_html(req: Request, items: Any) -> str:
+    """Render `items`, resolving route-naming attributes (`link=`, `get=`, ...) against the request's app.
+
+    Such attributes are rare, so the tree is rendered first and walked only when the HTML shows one: the common
+    case costs a few substring searches, not a second pass over the tree."""
+    html = to_xml(items)
+    if not any(m in html for m in _ROUTE_MARKS):
+        return html
+    resolved = _resolve_routes(req, items)
+    return html if resolved is items else to_xml(resolved)
+
+
+def _route_url(req: Request, k: str, v: Any) -> str:
+    "The URL for route reference `v`: a route function or path as is, else a route name (`uri()` encoded)."
+    s = str(v)
+    if s.startswith(('/', '#', '?', '.')) or '://' in s:
+        return s
+    ref, sep, query = s.partition('?')
+    name, _, kws = ref.partition('/')
+    kw = {a: b[0] for a, b in parse_qs(unquote(kws)).items()} if kws else {}
+    app = req.scope.get('app')
+    try:
+        path = app.url_path_for(unquote(name), **kw)
+    except NoMatchFound:
+        raise ValueError(f'Attribute {k}={s!r} names no route: no route is named {unquote(name)!r} with '
+                         f'parameters {sorted(kw)}') from None
+    return req.scope.get('root_path', '') + str(path) + sep + query
+
+
+def _resolve_routes(req: Request, o: Any) -> Any:
+    "A copy of `o` with route-naming attributes resolved; `o` itself (never modified) when there are none."
+    if isinstance(o, BaseFT):
+        attrs, kids = o.attrs, o.children
+        new_attrs = None
+        if attrs and not _ROUTE_KEYS.isdisjoint(attrs):
+            new_attrs = {k: v for k, v in attrs.items() if k not in _ROUTE_KEYS}
+            for k, v in attrs.items():
+                if k in _ROUTE_KEYS and v is not None and v is not False:
+                    new_attrs[_ROUTE_ATTRS[k]] = _route_url(req, k, v)
+        new_kids = _resolve_seq(req, kids)
+        if new_attrs is None and new_kids is kids:
+            return o
+        n = copy.copy(o)
+        n.attrs = new_attrs if new_attrs is not None else dict(attrs)
+        n.children = new_kids
+        return n
+    if isinstance(o, (list, tuple)):
+        return _resolve_seq(req, o)
+    if hasattr(o, '__ft__') and not isinstance(o, type):
+        ft = o.__ft__()
+        r = _resolve_routes(req, ft)
+        return o if r is ft else r
+    return o
+
+
+def _resolve_seq(req: Request, seq: Any) -> Any:
+    out = None
+    for i, c in enumerate(seq):
+        if type(c) is str:
+            continue
+        r = _resolve_routes(req, c)
+        if r is not c:
+            if out is None:
+                out = list(seq)
+            out[i] = r
+    if out is None:
+        return seq
+    return tuple(out) if isinstance(seq, tuple) else out
 
 
 def _attrs(kw: dict | None) -> dict:
@@ -266,6 +354,7 @@ def _page_of(req: Request) -> Page | None:
 
 
 _VARY = 'HX-Request, HX-History-Restore-Request'
+_PLAIN_VALUES = (os.PathLike, date, time, timedelta, UUID, Decimal, Enum)
 
 
 def to_response(req: Request, resp: Any, body_wrap: Callable = noop_body, handler: str = 'handler') -> Response:
@@ -314,6 +403,9 @@ def to_response(req: Request, resp: Any, body_wrap: Callable = noop_body, handle
         return HTMLResponse(resp.__html__())
     if isinstance(resp, (int, float)):
         return HTMLResponse(str(resp))
+    if isinstance(resp, _PLAIN_VALUES):
+        # Values the spec's handlers return as text (a `Path`, a parsed date): shown as escaped text, not markup.
+        return HTMLResponse(escape(str(resp)), headers={'vary': _VARY})
     raise TypeError(f'{handler} returned {type(resp).__name__!r}, which fasthtml cannot turn into a response. '
                     f'Return FT components, a str, a dict, a Response, or an object with __ft__/__response__.')
 
@@ -321,7 +413,7 @@ def to_response(req: Request, resp: Any, body_wrap: Callable = noop_body, handle
 def _ft_response(req: Request, items: tuple, body_wrap: Callable) -> Response:
     page = _page_of(req)
     if page is None:
-        return HTMLResponse(to_xml(items))
+        return HTMLResponse(render_html(req, items))
     return HTMLResponse(page.render(req, items, body_wrap), headers={'vary': _VARY})
 
 

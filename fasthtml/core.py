@@ -119,9 +119,18 @@ def nested_name(f: Callable) -> str:
     return f.__qualname__.replace('.<locals>', '').replace('.', '_')
 
 
+class _ReConvertor(StringConvertor):
+    "A path-parameter type given by a regex; building a URL accepts any value that matches it (slashes too)."
+    def to_string(self, value: Any) -> str:
+        s = str(value)
+        if re.fullmatch(self.regex, s) is None:
+            raise ValueError(f'{s!r} does not match the path parameter pattern {self.regex!r}')
+        return s
+
+
 def reg_re_param(m: str, s: str) -> None:
     "Register a path-parameter type `m` matching regex `s`, usable as `{name:m}` in route paths."
-    cls = type(f'_{m}Convertor', (StringConvertor,), {'regex': s})
+    cls = type(f'_{m}Convertor', (_ReConvertor,), {'regex': s})
     register_url_convertor(m, cls())
 
 

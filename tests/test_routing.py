@@ -1,0 +1,585 @@
+"""Routing: paths and methods from function names, verb decorators, route functions as links, APIRouter, static
+files, custom path types and mounted sub-apps."""
+import functools
+
+import pytest
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Mount, Route
+
+from fasthtml.components import A, Div, P
+from fasthtml.core import APIRouter, Client, FastHTML, RouteFunc, all_meths, decode_uri, nested_name, qp, \
+    reg_re_param, uri
+from fasthtml.xtend import Titled
+
+HX = {'HX-Request': '1'}
+
+
+def mk(**kw):
+    app = FastHTML(secret_key='test-secret', **kw)
+    return app, app.route, Client(app)
+
+
+def as_async(f):
+    "The same handler as an `async def`, for parametrizing sync and async handlers."
+    @functools.wraps(f)
+    async def af(*a, **kw):
+        return f(*a, **kw)
+    return af
+
+
+@pytest.fixture(params=['sync', 'async'])
+def kind(request):
+    return request.param
+
+
+def variant(kind, f):
+    return f if kind == 'sync' else as_async(f)
+
+
+# Module-level handlers, so their names are not nested inside a test function.
+def index():
+    return 'home'
+
+
+def foo():
+    return 'foo page'
+
+
+def get():
+    return 'got'
+
+
+def post():
+    return 'posted'
+
+
+def show_host(req):
+    return req.headers['host']
+
+
+def all_products(req):
+    return Div('Products', Div(P('Details'), hx_get=req.url_for('details', pid=42)), id='products_list')
+
+
+def details(pid: int):
+    return f'Here are the product details for ID: {pid}'
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Paths and methods from names
+
+def test_bare_rt_derives_path_from_function_name(kind):
+    app, rt, cli = mk()
+    rt(variant(kind, index))
+    rt(variant(kind, foo))
+    assert cli.get('/').text == 'home'
+    assert cli.get('/foo').text == 'foo page'
+    # With no verb in the name, a route answers GET and POST (and HEAD, as every GET route does).
+    assert cli.post('/foo').text == 'foo page'
+    assert cli.head('/foo').status_code == 200
+    assert cli.put('/foo').status_code == 405
+    assert cli.get('/index').status_code == 404
+
+
+def test_nested_function_names_join_with_underscores():
+    app, rt, cli = mk()
+
+    def outer():
+        def inner():
+            return 'deep'
+        return inner
+    inner = outer()
+    assert nested_name(inner) == 'test_nested_function_names_join_with_underscores_outer_inner'
+
+    @rt
+    def yoyo():
+        return 'a yoyo'
+    assert str(yoyo) == '/test_nested_function_names_join_with_underscores_yoyo'
+    assert cli.post(str(yoyo)).text == 'a yoyo'
+    rf = rt(inner)
+    assert rf.path == '/test_nested_function_names_join_with_underscores_outer_inner'
+    assert cli.get(rf.path).text == 'deep'
+
+    class K:
+        @staticmethod
+        def m():
+            return 'method'
+    # Dots in a qualified name become underscores, so the path is one clean segment.
+    assert rt(K.m).path == '/test_nested_function_names_join_with_underscores_K_m'
+
+
+def test_nested_index_is_still_the_root():
+    "Ours: a nested `index` maps to '/' (the original gives '/<outer>_index')."
+    app, rt, cli = mk()
+
+    @rt
+    def index():
+        return 'root'
+    assert str(index) == '/'
+    assert cli.get('/').text == 'root'
+
+
+def test_verb_named_handlers_serve_that_verb_and_coexist_on_one_path(kind):
+    app, rt, cli = mk()
+    rt('/')(variant(kind, get))
+    rt('/')(variant(kind, post))
+
+    def put():
+        return 'put it'
+
+    def delete():
+        return 'gone'
+    rt('/')(variant(kind, put))
+    rt('/')(variant(kind, delete))
+    assert cli.get('/').text == 'got'
+    assert cli.post('/').text == 'posted'
+    assert cli.put('/').text == 'put it'
+    assert cli.delete('/').text == 'gone'
+    assert cli.patch('/').status_code == 405
+
+
+@pytest.mark.parametrize('verb', all_meths)
+def test_every_verb_decorator(verb, kind):
+    app, rt, cli = mk()
+
+    def handler():
+        return Response('ok', headers={'x-verb': verb})
+    getattr(app, verb)('/v')(variant(kind, handler))
+    r = cli.request(verb.upper(), '/v')
+    assert r.status_code == 200
+    assert r.headers['x-verb'] == verb
+    other = 'post' if verb != 'post' else 'put'
+    assert cli.request(other.upper(), '/v').status_code == 405
+
+
+def test_verb_decorator_without_path_uses_the_name_and_ignores_verb_names():
+    app, rt, cli = mk()
+
+    @app.get
+    def autoget():
+        return 'auto'
+
+    @app.post
+    def get():  # app.post decides the verb; the name `get` only names the path
+        return 'posted to /..._get'
+    assert cli.get('/test_verb_decorator_without_path_uses_the_name_and_ignores_verb_names_autoget').text == 'auto'
+    assert cli.post(str(get)).status_code == 200
+    assert cli.get(str(get)).status_code == 405
+
+
+def test_methods_argument_as_string_or_list():
+    app, rt, cli = mk()
+
+    @rt('/one', methods='put')
+    def one():
+        return 'one'
+
+    @rt('/two', methods=['get', 'PATCH'])
+    def two():
+        return 'two'
+    assert cli.put('/one').text == 'one'
+    assert cli.get('/one').status_code == 405
+    assert cli.patch('/two').text == 'two'
+    assert cli.get('/two').text == 'two'
+    assert cli.post('/two').status_code == 405
+
+
+def test_spec_routing_quick_start():
+    "The quick start's routing examples: two `get` handlers on two paths, GET and POST handlers on one path."
+    app, rt, cli = mk()
+
+    @rt('/')
+    def get():
+        return Titled('FastHTML', P("Let's do this!"))
+
+    @rt('/hello')
+    def get():  # noqa: F811 -- the spec defines `get` twice on purpose
+        return Titled('Hello, world!')
+
+    @rt('/')
+    def post():
+        return Titled('HTTP POST', P('Handle POST'))
+    assert '<h1>FastHTML</h1>' in cli.get('/').text
+    assert '<title>Hello, world!</title>' in cli.get('/hello').text
+    assert '<p>Handle POST</p>' in cli.post('/').text
+
+
+def test_spec_routes_doc_named_function_and_rt_alias():
+    app = FastHTML(secret_key='x')
+
+    @app.get('/user/{nm}')
+    def get_nm(nm: str):
+        return f'Good day to you, {nm}!'
+    cli = Client(app)
+    assert cli.get('/user/Jeremy').text == 'Good day to you, Jeremy!'
+    rt = app.route
+
+    @rt('/')
+    def post():
+        return 'Going postal!'
+    assert cli.post('/').text == 'Going postal!'
+
+
+def test_decorated_handlers_keep_their_parameters():
+    "The Routes doc's `basic_auth` decorator: `functools.wraps` handlers are planned from the wrapped signature."
+    app, rt, cli = mk()
+
+    def basic_auth(f):
+        @functools.wraps(f)
+        async def wrapper(req, *args, **kwargs):
+            if req.headers.get('Authorization') == 'abc123':
+                return await f(req, *args, **kwargs)
+            return Response('Not Authorized', status_code=401)
+        return wrapper
+
+    @app.get('/protected')
+    @basic_auth
+    async def protected(req):
+        return 'Protected Content'
+    assert cli.get('/protected', headers={'Authorization': 'abc123'}).text == 'Protected Content'
+    assert cli.get('/protected').status_code == 401
+
+
+def test_route_path_must_start_with_slash():
+    app, rt, cli = mk()
+    with pytest.raises(ValueError, match='must start with "/"'):
+        rt('nope')(lambda: 'x')
+
+
+def test_route_handler_must_be_callable():
+    app, rt, cli = mk()
+    with pytest.raises(TypeError, match='must be callable'):
+        app._add_route('x', '/x', None, None, True, None)
+
+
+def test_reregistering_the_same_route_replaces_it():
+    app, rt, cli = mk()
+
+    @rt('/same')
+    def get():
+        return 'first'
+    n = len(app.routes)
+
+    @rt('/same')
+    def get():  # noqa: F811
+        return 'second'
+    assert len(app.routes) == n
+    assert cli.get('/same').text == 'second'
+
+
+def test_route_names_and_url_path_for():
+    app, rt, cli = mk()
+
+    @rt('/user/{nm}', name='gday')
+    def get(nm: str = ''):
+        return f'Good day to you, {nm}!'
+
+    app.get('/hostie')(show_host)  # module level, so its route name is `show_host`
+
+    @rt('/link')
+    def get(req):  # noqa: F811
+        return f"{req.url_for('gday', nm='Alexis')}; {req.url_for('show_host')}"
+    assert cli.get('/user/Alexis').text == 'Good day to you, Alexis!'
+    assert cli.get('/hostie').text == 'testserver'
+    assert cli.get('/link').text == 'http://testserver/user/Alexis; http://testserver/hostie'
+    assert app.url_path_for('gday', nm='Jeremy') == '/user/Jeremy'
+
+
+def test_include_in_schema_is_passed_to_the_route():
+    app, rt, cli = mk()
+
+    @rt('/hidden', include_in_schema=False)
+    def get():
+        return 'x'
+    route = next(r for r in app.routes if getattr(r, 'path', None) == '/hidden')
+    assert route.include_in_schema is False
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Route functions as links
+
+def test_route_function_is_still_callable_and_renders_as_its_path():
+    app, rt, cli = mk()
+
+    @rt('/todos/{id}')
+    def get(id: int):
+        return f'todo {id}'
+
+    @rt
+    def add_todo(title: str):
+        return title
+    assert isinstance(add_todo, RouteFunc)
+    assert add_todo('direct') == 'direct'
+    assert str(add_todo) == '/test_route_function_is_still_callable_and_renders_as_its_path_add_todo'
+    assert Div(hx_post=add_todo).attrs['hx-post'] is add_todo
+    assert str(Div(hx_post=add_todo, id=None)) == \
+        '<div hx-post="/test_route_function_is_still_callable_and_renders_as_its_path_add_todo"></div>'
+    assert get.to(id=3) == '/todos/3'
+    assert get.to(id=3, full=True) == '/todos/3?full=true'
+    assert add_todo.to(a='b', tags=['x', 'y']) == str(add_todo) + '?a=b&tags=x&tags=y'
+    assert add_todo == str(add_todo)
+    assert add_todo.to() == str(add_todo)
+
+
+def test_route_function_links_work_through_requests():
+    "The Handling handlers doc: `hx_post=yoyo.to()`, `show_host.to(a='b')` and `hx_get=route_func`."
+    app, rt, cli = mk()
+
+    @rt
+    def yoyo():
+        return 'a yoyo'
+
+    @app.get('/hostie')
+    def show_host(req):
+        return req.headers['host']
+
+    @app.get('/auto')
+    def autoget():
+        return Div('Text.', cls='px-2', hx_post=show_host.to(a='b'), hx_get=yoyo)
+    r = cli.get('/auto', headers=HX)
+    assert r.text == f'<div hx-post="/hostie?a=b" hx-get="{yoyo}" class="px-2">Text.</div>'
+
+
+def test_qp_fills_path_params_and_adds_the_rest_as_query():
+    assert qp('/a/{id}', id=5) == '/a/5'
+    assert qp('/a/{id}/{name}', id=1, name='x y/z', q='1') == '/a/1/x%20y%2Fz?q=1'
+    assert qp('/a', b=None, c=True, d=False) == '/a?c=true&d=false'
+    assert qp('/a?x=1', y=2) == '/a?x=1&y=2'
+    assert qp('/a/{id:int}', id=9) == '/a/9'
+    assert qp('/a/{id}') == '/a/{id}'
+
+
+def test_uri_round_trips_with_decode_uri():
+    assert uri('gday', nm='Alexis') == 'gday/nm=Alexis'
+    s = uri('a b', c='d e', f=[1, 2])
+    assert decode_uri(s) == ('a b', {'c': 'd e', 'f': '1'})
+
+
+@pytest.mark.parametrize('hx', [False, True])
+def test_link_attribute_with_uri_becomes_href(hx):
+    "The Handling handlers doc: `Div(link=uri('gday', nm='Alexis'))` renders `href=\"/user/Alexis\"`."
+    app, rt, cli = mk()
+
+    @rt('/user/{nm}', name='gday')
+    def get(nm: str = ''):
+        return f'Good day to you, {nm}!'
+
+    @app.get('/autolink')
+    def autolink():
+        return Div('Text.', link=uri('gday', nm='Alexis'))
+    r = cli.get('/autolink', headers=HX if hx else {})
+    assert '<div href="/user/Alexis">Text.</div>' in r.text
+
+
+def test_route_verb_attributes_resolve_route_names():
+    "`get=`/`post=`/... attributes name a route (or hold a route function) and become hx-* attributes."
+    app, rt, cli = mk()
+
+    @rt('/user/{nm}', name='gday')
+    def get(nm: str = ''):
+        return nm
+
+    @rt('/yo', name='yoyo')
+    def yoyo():
+        return 'yo'
+
+    shared = Div('x', get='gday/nm=Bob', post=yoyo, put='yoyo', delete='yoyo?x=1', patch='yoyo', link='/literal')
+
+    @app.get('/attrs')
+    def attrs():
+        return shared
+    r = cli.get('/attrs', headers=HX)
+    assert r.text == ('<div hx-get="/user/Bob" hx-post="/yo" hx-put="/yo" hx-delete="/yo?x=1" hx-patch="/yo" '
+                      'href="/literal">x</div>')
+    # The handler's tree is not modified: it is rewritten into a copy.
+    assert shared.attrs == {'get': 'gday/nm=Bob', 'post': yoyo, 'put': 'yoyo', 'delete': 'yoyo?x=1',
+                            'patch': 'yoyo', 'link': '/literal'}
+    assert cli.get('/attrs', headers=HX).text == r.text
+
+
+def test_uri_link_resolves_through_a_named_mount():
+    "The Routes doc: `A(link=uri('books:list'))` in the main app links into a mounted, named sub-app."
+    books_app = FastHTML(secret_key='x')
+
+    @books_app.route('/', name='list')
+    def get():
+        return Titled('Books', P('A Guide to FastHTML'))
+    app = FastHTML(secret_key='x', routes=[Mount('/books', books_app, name='books')])
+
+    @app.route('/')
+    def get():  # noqa: F811
+        return Titled('Dashboard', P(A(href='/books')('Books')), P(A(link=uri('books:list'))('Books')))
+    cli = Client(app)
+    page = cli.get('/').text
+    assert '<a href="/books">Books</a>' in page
+    assert '<a href="/books/">Books</a>' in page
+    assert '<p>A Guide to FastHTML</p>' in cli.get('/books/').text
+
+
+def test_rt_funcs_namespace():
+    app, rt, cli = mk()
+
+    @rt('/a', name='alpha')
+    def get():
+        return 'a'
+    assert str(app.rt_funcs.alpha) == '/a'
+    assert 'alpha' in dir(app.rt_funcs)
+    with pytest.raises(AttributeError, match='No route function named'):
+        app.rt_funcs.missing
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# APIRouter
+
+def test_apirouter_prefix_to_app_and_rt_funcs(kind):
+    ar = APIRouter(prefix='/products')
+    ar('/all')(variant(kind, all_products))
+    ar.get('/{pid}', name='details')(variant(kind, details))
+
+    @ar
+    def index():
+        return 'product index'
+    assert str(ar.rt_funcs.all_products) == '/products/all'
+    assert str(ar.rt_funcs.details) == '/products/{pid}'
+    assert ar.details.to(pid=7) == '/products/7'
+    app, rt, cli = mk()
+    ar.to_app(app)
+
+    @rt
+    def index():  # noqa: F811
+        return Div('Click me', hx_get=ar.rt_funcs.all_products, hx_swap='outerHTML')
+    assert cli.get('/', headers=HX).text == '<div hx-get="/products/all" hx-swap="outerHTML">Click me</div>'
+    assert 'hx-get="http://testserver/products/42"' in cli.get('/products/all', headers=HX).text
+    assert cli.get('/products/42').text == 'Here are the product details for ID: 42'
+    assert cli.get('/products').text == 'product index'
+    assert cli.post('/products/all').status_code == 200
+    assert cli.post('/products/42').status_code == 405
+    with pytest.raises(AttributeError):
+        ar.nope
+
+
+@pytest.mark.parametrize('verb', all_meths)
+def test_apirouter_verb_methods(verb):
+    ar = APIRouter('/api')
+
+    def handler():
+        return Response('ok', headers={'x-verb': verb})
+    getattr(ar, verb)('/v')(handler)
+    app, rt, cli = mk()
+    ar.to_app(app)
+    assert cli.request(verb.upper(), '/api/v').headers['x-verb'] == verb
+
+
+def test_apirouter_body_wrap_applies_to_its_full_pages():
+    def wrap(content, req):
+        return Div(*content, cls='from-router')
+    ar = APIRouter(prefix='/r', body_wrap=wrap)
+
+    @ar('/page')
+    def get():
+        return P('inner')
+    app, rt, cli = mk()
+    ar.to_app(app)
+
+    @rt('/plain')
+    def get():  # noqa: F811
+        return P('plain')
+    assert '<div class="from-router"><p>inner</p></div>' in cli.get('/r/page').text
+    assert '<body><p>plain</p>' in cli.get('/plain').text
+    # HTMX fragments are never wrapped.
+    assert cli.get('/r/page', headers=HX).text == '<p>inner</p>'
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Path types and static files
+
+def test_reg_re_param_custom_path_type():
+    reg_re_param('imgext', 'ico|gif|jpg|jpeg|webm')
+    app, rt, cli = mk()
+
+    @rt(r'/static/{path:path}{fn}.{ext:imgext}')
+    def get(fn: str, path: str, ext: str):
+        return f'Getting {fn}.{ext} from /{path}'
+    assert cli.get('/static/foo/jph.ico').text == 'Getting jph.ico from /foo/'
+    assert cli.get('/static/foo/jph.txt').status_code == 404
+
+
+def test_static_route_exts_serves_usual_extensions(tmp_path):
+    (tmp_path / 'style.css').write_text('p {color: red}')
+    (tmp_path / 'sub').mkdir()
+    (tmp_path / 'sub' / 'pic.png').write_bytes(b'\x89PNG')
+    (tmp_path / 'notes.md').write_text('# md')
+    (tmp_path.parent / 'secret.txt').write_text('outside')
+    app, rt, cli = mk()
+    app.static_route_exts(static_path=str(tmp_path))
+    r = cli.get('/style.css')
+    assert r.status_code == 200 and r.text == 'p {color: red}'
+    assert r.headers['content-type'].startswith('text/css')
+    assert cli.get('/sub/pic.png').content == b'\x89PNG'
+    assert cli.get('/notes.md').status_code == 404  # not a `static` extension
+    assert cli.get('/missing.css').status_code == 404
+    assert cli.get('/README.txt').status_code == 404
+    assert cli.get('/../secret.txt').status_code == 404
+    assert cli.get('/%2e%2e/secret.txt').status_code == 404
+    assert cli.get('/sub/%2e%2e/%2e%2e/secret.txt').status_code == 404
+
+
+def test_static_route_exts_with_prefix(tmp_path):
+    (tmp_path / 'app.js').write_text('1')
+    app, rt, cli = mk()
+    app.static_route_exts(prefix='/assets', static_path=str(tmp_path))
+    assert cli.get('/assets/app.js').text == '1'
+    assert cli.get('/app.js').status_code == 404
+
+
+def test_static_route_single_extension(tmp_path):
+    (tmp_path / 'README.md').write_text('# FastHTML')
+    app, rt, cli = mk()
+    app.static_route('.md', static_path=str(tmp_path))
+    assert cli.get('/README.md').text == '# FastHTML'
+    assert cli.get('/OTHER.md').status_code == 404
+
+
+def test_spec_static_file_handler(tmp_path, monkeypatch):
+    "The to-do walkthrough's own static handler: `@rt('/{fname:path}.{ext:static}')` with FileResponse."
+    from starlette.responses import FileResponse
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'favicon.ico').write_bytes(b'icon')
+    app, rt, cli = mk()
+
+    @rt('/{fname:path}.{ext:static}')
+    def get(fname: str, ext: str):
+        return FileResponse(f'{fname}.{ext}')
+    assert cli.get('/favicon.ico').content == b'icon'
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Mounting
+
+def test_mount_a_starlette_sub_app():
+    sub = Starlette(routes=[Route('/ping', lambda req: PlainTextResponse('pong'))])
+    app = FastHTML(secret_key='x', routes=[Mount('/sub', sub)])
+
+    @app.route('/')
+    def get():
+        return 'main'
+    cli = Client(app)
+    assert cli.get('/sub/ping').text == 'pong'
+    assert cli.get('/').text == 'main'
+
+
+def test_mount_a_fasthtml_app_keeps_its_own_layout_and_params(kind):
+    sub = FastHTML(secret_key='x', title='Sub app')
+
+    def item(id: int, q: str = 'none'):
+        return P(f'item {id} {q}')
+    sub.route('/item/{id}')(variant(kind, item))
+    app = FastHTML(secret_key='x', title='Main app')
+    app.mount('/sub', sub)
+    cli = Client(app)
+    page = cli.get('/sub/item/3?q=hi').text
+    assert '<title>Sub app</title>' in page
+    assert '<p>item 3 hi</p>' in page
+    assert cli.get('/sub/item/3', headers=HX).text == '<p>item 3 none</p>'
+    assert cli.get('/sub/item/x').status_code == 404
