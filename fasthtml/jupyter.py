@@ -1,0 +1,288 @@
+"""Use FastHTML in Jupyter notebooks: serve an app from a background thread, show it in an iframe, render FT in cells.
+
+Nothing here needs IPython: `HTMX` and `show` return an `NbHTML` string whose `_repr_html_` Jupyter displays, and
+which plain Python prints as markup. Servers bind 127.0.0.1 unless `host` says otherwise, and `stop()` waits until
+the port is free again, so the next server on the same port starts at once.
+"""
+from __future__ import annotations
+
+import asyncio
+import html
+import socket
+import threading
+import time
+from typing import Any
+
+import uvicorn
+
+from ._render import to_xml
+from .components import Div, Script
+
+__all__ = [
+    'HTMX',
+    'JupyUvi',
+    'JupyUviAsync',
+    'NbHTML',
+    'htmx_config_port',
+    'is_port_free',
+    'nb_serve',
+    'nb_serve_async',
+    'render_ft',
+    'show',
+    'wait_port_free',
+]
+
+_STARTUP_TIMEOUT = 10.0
+
+
+class NbHTML(str):
+    "HTML markup that Jupyter displays as HTML (through `_repr_html_`) and plain Python prints as text."
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+    def __html__(self) -> str:
+        return str(self)
+
+
+def is_port_free(port: int, host: str = '127.0.0.1') -> bool:
+    "Could a server bind `port` on `host` right now?"
+    with socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET, socket.SOCK_STREAM) as s:
+        # uvicorn binds with SO_REUSEADDR too, so connections in TIME_WAIT do not count as "in use"
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def wait_port_free(port: int, host: str = '127.0.0.1', max_wait: float = 3) -> None:
+    "Wait up to `max_wait` seconds for `port` on `host` to be free; `TimeoutError` naming the port otherwise."
+    deadline = time.monotonic() + max_wait
+    while not is_port_free(port, host):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f'Port {port} on {host} is still in use after {max_wait}s: stop the server using it '
+                               f'(server.stop()) or choose another port.')
+        time.sleep(0.05)
+
+
+def _check_free(port: int, host: str) -> None:
+    if not is_port_free(port, host):
+        raise OSError(f'Port {port} on {host} is already in use: stop the server using it (server.stop()) '
+                      f'or pass another port.')
+
+
+def _server(app: Any, log_level: str, port: int, host: str, **kwargs: Any) -> uvicorn.Server:
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, **kwargs)
+    return uvicorn.Server(config)
+
+
+def nb_serve(app: Any, log_level: str = 'error', port: int = 8000, host: str = '127.0.0.1', daemon: bool = True,
+             **kwargs: Any) -> uvicorn.Server:
+    """Start a uvicorn server for ASGI `app` on `host`:`port` in a background thread (its own event loop, so it runs
+    beside Jupyter's), and return it once it accepts connections. The thread is `server.thread`."""
+    _check_free(port, host)
+    server = _server(app, log_level, port, host, **kwargs)
+    thread = threading.Thread(target=server.run, name=f'fasthtml-nb-serve-{port}', daemon=daemon)
+    server.thread = thread  # type: ignore[attr-defined]
+    thread.start()
+    deadline = time.monotonic() + _STARTUP_TIMEOUT
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError(f'The server for port {port} on {host} stopped during startup (see the log above).')
+        if time.monotonic() > deadline:
+            server.should_exit = True
+            raise TimeoutError(f'The server for port {port} on {host} did not start within {_STARTUP_TIMEOUT}s.')
+        time.sleep(0.01)
+    return server
+
+
+async def nb_serve_async(app: Any, log_level: str = 'error', port: int = 8000, host: str = '127.0.0.1',
+                         **kwargs: Any) -> uvicorn.Server:
+    """Start a uvicorn server for `app` as a task on the running event loop (Jupyter's, in a notebook) and return it
+    once it accepts connections. The task is `server.task`."""
+    _check_free(port, host)
+    server = _server(app, log_level, port, host, **kwargs)
+    task = asyncio.get_running_loop().create_task(server.serve())
+    server.task = task  # type: ignore[attr-defined]
+    deadline = time.monotonic() + _STARTUP_TIMEOUT
+    while not server.started:
+        if task.done():
+            exc = task.exception() if not task.cancelled() else None
+            raise RuntimeError(f'The server for port {port} on {host} stopped during startup: {exc!r}')
+        if time.monotonic() > deadline:
+            server.should_exit = True
+            raise TimeoutError(f'The server for port {port} on {host} did not start within {_STARTUP_TIMEOUT}s.')
+        await asyncio.sleep(0.01)
+    return server
+
+
+class JupyUvi:
+    """Start and stop a uvicorn server for ASGI `app` on `host`:`port` from a notebook (or any Python code).
+
+    Routes added or changed after `start()` are served at once: the app is not copied. `stop()` waits for the
+    server thread to end and the port to be free. Also a context manager (`with JupyUvi(app, port=...) as srv:`)."""
+
+    def __init__(self, app: Any, log_level: str = 'error', host: str = '127.0.0.1', port: int = 8000,
+                 start: bool = True, **kwargs: Any):
+        self.app, self.log_level, self.host, self.port, self.kwargs = app, log_level, host, port, kwargs
+        self.server: uvicorn.Server | None = None
+        if start:
+            self.start()
+
+    @property
+    def url(self) -> str:
+        "The server's base URL."
+        host = '127.0.0.1' if self.host in ('0.0.0.0', '') else self.host
+        return f'http://{host}:{self.port}'
+
+    @property
+    def running(self) -> bool:
+        "Is the server thread alive?"
+        return self.server is not None and self.server.thread.is_alive()  # type: ignore[attr-defined]
+
+    def start(self) -> JupyUvi:
+        "Start serving (a no-op if already running); waits briefly for a previous server on the port to let go."
+        if self.running:
+            return self
+        wait_port_free(self.port, self.host)
+        self.server = nb_serve(self.app, log_level=self.log_level, port=self.port, host=self.host, **self.kwargs)
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        "Stop serving and wait until the port is free (a no-op if not running)."
+        server, self.server = self.server, None
+        if server is None:
+            return
+        server.should_exit = True
+        thread: threading.Thread = server.thread  # type: ignore[attr-defined]
+        thread.join(timeout)
+        if thread.is_alive():  # open connections are holding the graceful shutdown: close them
+            server.force_exit = True
+            thread.join(timeout)
+        wait_port_free(self.port, self.host, max_wait=timeout)
+
+    def __enter__(self) -> JupyUvi:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f'<JupyUvi {self.url} {"running" if self.running else "stopped"}>'
+
+
+class JupyUviAsync:
+    """Like `JupyUvi`, but the server runs as a task on the current event loop: `await srv.start()`,
+    `await srv.stop()`."""
+
+    def __init__(self, app: Any, log_level: str = 'error', host: str = '127.0.0.1', port: int = 8000,
+                 **kwargs: Any):
+        self.app, self.log_level, self.host, self.port, self.kwargs = app, log_level, host, port, kwargs
+        self.server: uvicorn.Server | None = None
+
+    @property
+    def url(self) -> str:
+        "The server's base URL."
+        host = '127.0.0.1' if self.host in ('0.0.0.0', '') else self.host
+        return f'http://{host}:{self.port}'
+
+    async def start(self) -> JupyUviAsync:
+        "Start serving on the running loop (a no-op if already running)."
+        if self.server is not None and not self.server.task.done():  # type: ignore[attr-defined]
+            return self
+        self.server = await nb_serve_async(self.app, log_level=self.log_level, port=self.port, host=self.host,
+                                           **self.kwargs)
+        return self
+
+    async def stop(self, timeout: float = 5.0) -> None:
+        "Stop serving and wait until the port is free (a no-op if not running)."
+        server, self.server = self.server, None
+        if server is None:
+            return
+        server.should_exit = True
+        task: asyncio.Task = server.task  # type: ignore[attr-defined]
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout)
+        except TimeoutError:
+            server.force_exit = True
+            await asyncio.wait_for(task, timeout)
+        deadline = time.monotonic() + timeout
+        while not is_port_free(self.port, self.host):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f'Port {self.port} on {self.host} is still in use after stopping the server.')
+            await asyncio.sleep(0.05)
+
+    async def __aenter__(self) -> JupyUviAsync:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+
+# Resize the iframe to the height its page reports (the app's `nb_hdrs=True` adds the script that reports it).
+_RESIZE = ("(function(f){window.addEventListener('message', function(e){"
+           "if (e.source === f.contentWindow && e.data && e.data.height) f.style.height = (e.data.height + 1) + 'px';"
+           "}, false);})(this)")
+_ALLOW = 'clipboard-read; clipboard-write; fullscreen'
+
+
+def HTMX(path: Any = '/', app: Any = None, host: str = 'localhost', port: int = 8000, height: str | int = 'auto',
+         link: bool = False, iframe: bool = True) -> NbHTML:
+    """An iframe showing the app served at `host`:`port` (by `JupyUvi`), at `path` (a string or a route function).
+    With `app`, serves it first if nothing listens on the port yet (the server is the result's `.server`).
+    `link` adds a link to open the page in a new tab; `height='auto'` follows the page's height when the app was
+    made with `nb_hdrs=True`."""
+    server = None
+    if app is not None and is_port_free(port, '127.0.0.1'):
+        server = JupyUvi(app, port=port)
+    p = str(path)
+    url = f'http://{host}:{port}{p if p.startswith("/") else "/" + p}'
+    parts = []
+    if link:
+        parts.append(f'<a href="{html.escape(url)}" target="_blank" rel="noopener">Open in a new tab</a>')
+    if iframe:
+        h = f'{height}px' if isinstance(height, int) else str(height)
+        style = f'width: 100%; height: {"300px" if h == "auto" else h}; border: none;'
+        parts.append(f'<iframe src="{html.escape(url)}" style="{html.escape(style)}" allow="{_ALLOW}"'
+                     + (f' onload="{html.escape(_RESIZE)}"' if h == 'auto' else '') + '></iframe>')
+    out = NbHTML(' '.join(parts))
+    out.server = server  # type: ignore[attr-defined]
+    return out
+
+
+def htmx_config_port(port: int = 8000, host: str = 'localhost') -> NbHTML:
+    """A script that sends htmx requests made from notebook output (`show(Button(hx_get='/x'))`) to the app served
+    on `port` instead of to the Jupyter server. Display it once in a cell."""
+    js = ("document.body.addEventListener('htmx:configRequest', function(e) {"
+          "if (e.detail.path.includes('://')) return; htmx.config.selfRequestsOnly = false;"
+          f"e.detail.path = location.protocol + '//{host}:{int(port)}' + e.detail.path;}});")
+    return NbHTML(to_xml(Script(js)))
+
+
+def show(*s: Any, iframe: bool = False, height: str | int = 'auto', style: str | None = None) -> NbHTML:
+    """Render FT components (or anything `to_xml` renders) as HTML in a notebook cell; htmx attributes in it are
+    activated when htmx is loaded. With `iframe`, the HTML is isolated in an iframe of its own."""
+    body = to_xml(Div(*s, style=style) if style else s)
+    if not iframe:
+        return NbHTML(body + '<script>if (window.htmx) htmx.process(document.body)</script>')
+    h = f'{height}px' if isinstance(height, int) else str(height)
+    doc = f'<!doctype html><html><head><meta charset="utf-8"></head><body>{body}</body></html>'
+    return NbHTML(f'<iframe srcdoc="{html.escape(doc)}" style="width: 100%; border: none; '
+                  f'height: {"300px" if h == "auto" else html.escape(h)};"></iframe>')
+
+
+def render_ft() -> bool:
+    """Make IPython display FT nodes (ours and plain `fastcore.xml.FT`) as rendered HTML. Our nodes already do
+    (they have `_repr_html_`); this adds third-party FT classes. Returns False, doing nothing, outside IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    ip = get_ipython()
+    if ip is None:
+        return False
+    from fastcore.xml import FT as BaseFT
+    ip.display_formatter.formatters['text/html'].for_type(BaseFT, lambda o: str(to_xml(o)))
+    return True

@@ -1,0 +1,264 @@
+"""fasthtml.jupyter: servers started and stopped from Python (and from a real Jupyter kernel), iframes, show()."""
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import httpx
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from fasthtml.components import Button, Div, P
+from fasthtml.core import FastHTML
+from fasthtml.jupyter import (
+    HTMX,
+    JupyUvi,
+    JupyUviAsync,
+    NbHTML,
+    htmx_config_port,
+    is_port_free,
+    nb_serve,
+    nb_serve_async,
+    render_ft,
+    show,
+    wait_port_free,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def make_app() -> FastHTML:
+    app = FastHTML(secret_key='k' * 32)
+
+    @app.get('/', name='home')
+    def index():
+        return P('hello from the notebook app')
+    return app
+
+
+def test_is_port_free_sees_a_listener():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        s.listen()
+        port = s.getsockname()[1]
+        assert not is_port_free(port)
+    assert is_port_free(port)
+
+
+def test_wait_port_free_times_out_naming_the_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        s.listen()
+        port = s.getsockname()[1]
+        with pytest.raises(TimeoutError, match=f'Port {port} on 127.0.0.1 is still in use'):
+            wait_port_free(port, max_wait=0.2)
+
+
+def test_jupyuvi_serves_live_route_changes_and_frees_the_port():
+    port = free_port()
+    app = make_app()
+    srv = JupyUvi(app, port=port)
+    try:
+        assert srv.running and srv.url == f'http://127.0.0.1:{port}'
+        assert not is_port_free(port)
+        assert '<p>hello from the notebook app</p>' in httpx.get(srv.url + '/').text
+
+        @app.get('/', name='home')  # same path, methods and name: replaces the route
+        def index():
+            return P('changed while running')
+        assert '<p>changed while running</p>' in httpx.get(srv.url + '/').text
+        assert httpx.get(srv.url + '/added').status_code == 404
+
+        @app.get('/added')
+        def added():
+            return P('new route')
+        assert httpx.get(srv.url + '/added').text.endswith('<p>new route</p></body></html>')
+    finally:
+        srv.stop()
+    assert not srv.running and is_port_free(port)
+    srv.stop()  # stopping twice is harmless
+    # the next server on the same port starts straight away
+    with JupyUvi(make_app(), port=port) as again:
+        assert httpx.get(again.url + '/').status_code == 200
+    assert is_port_free(port)
+
+
+def test_jupyuvi_start_false_and_restart():
+    port = free_port()
+    srv = JupyUvi(make_app(), port=port, start=False)
+    assert not srv.running and is_port_free(port)
+    assert 'stopped' in repr(srv)
+    srv.start()
+    assert srv.start() is srv  # already running: no second server
+    assert 'running' in repr(srv)
+    srv.stop()
+    srv.start()
+    assert httpx.get(srv.url + '/').status_code == 200
+    srv.stop()
+
+
+def test_stop_closes_keep_alive_connections():
+    port = free_port()
+    srv = JupyUvi(make_app(), port=port)
+    with httpx.Client() as c:  # holds a keep-alive connection open across stop()
+        assert c.get(srv.url + '/').status_code == 200
+        srv.stop(timeout=3)
+        assert is_port_free(port)
+
+
+def test_busy_port_gives_a_clear_error():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        s.listen()
+        port = s.getsockname()[1]
+        with pytest.raises(OSError, match=f'Port {port} on 127.0.0.1 is already in use'):
+            nb_serve(make_app(), port=port)
+        with pytest.raises(TimeoutError, match=f'Port {port}'):
+            JupyUvi(make_app(), port=port)
+
+
+def test_nb_serve_returns_a_started_server_in_a_daemon_thread():
+    port = free_port()
+    server = nb_serve(make_app(), port=port)
+    try:
+        assert server.started and server.thread.daemon
+        assert httpx.get(f'http://127.0.0.1:{port}/').status_code == 200
+    finally:
+        server.should_exit = True
+        server.thread.join(5)
+    wait_port_free(port)
+
+
+async def test_async_server_on_the_running_loop():
+    port = free_port()
+    app = make_app()
+    async with JupyUviAsync(app, port=port) as srv:
+        assert srv.url == f'http://127.0.0.1:{port}'
+        async with httpx.AsyncClient() as c:
+            r = await c.get(srv.url + '/')
+        assert '<p>hello from the notebook app</p>' in r.text
+    assert is_port_free(port)
+    server = await nb_serve_async(app, port=port)
+    assert server.started and isinstance(server.task, asyncio.Task)
+    server.should_exit = True
+    await asyncio.wait_for(server.task, 5)
+
+
+def test_htmx_iframe_markup():
+    out = HTMX(port=8123)
+    assert isinstance(out, NbHTML) and out._repr_html_() == str(out)
+    assert '<iframe src="http://localhost:8123/"' in out
+    assert 'onload=' in out and 'postMessage' not in out  # the page reports its height; the iframe listens
+    assert 'href=' not in out
+    fixed = HTMX('/items?x=1&y=2', port=8123, height=500, link=True)
+    assert 'src="http://localhost:8123/items?x=1&amp;y=2"' in fixed
+    assert 'height: 500px' in fixed and 'onload=' not in fixed
+    assert 'target="_blank"' in fixed
+    only_link = HTMX('/about', port=8123, iframe=False, link=True)
+    assert '<iframe' not in only_link and 'href="http://localhost:8123/about"' in only_link
+
+
+def test_htmx_accepts_a_route_function_and_serves_app():
+    port = free_port()
+    app = make_app()
+
+    @app.get('/page')
+    def page():
+        return P('route by function')
+    out = HTMX(page, app=app, port=port, host='127.0.0.1')
+    try:
+        assert f'src="http://127.0.0.1:{port}/page"' in out
+        assert 'route by function' in httpx.get(f'http://127.0.0.1:{port}/page').text
+        assert HTMX(app=app, port=port).server is None  # already served: not started twice
+    finally:
+        out.server.stop()
+
+
+def test_show_renders_and_activates_htmx():
+    out = show(Div(P('a <b>'), id='x'), Button('go', hx_get='/go'))
+    assert out.startswith('<div id="x"><p>a &lt;b&gt;</p></div><button hx-get="/go">go</button>')
+    assert 'htmx.process' in out
+    boxed = show(P('in a frame'), iframe=True, height=120)
+    assert boxed.startswith('<iframe srcdoc="') and '&lt;p&gt;in a frame&lt;/p&gt;' in boxed
+    assert 'height: 120px' in boxed
+    styled = show(P('x'), style='color: red')
+    assert styled.startswith('<div style="color: red"><p>x</p></div>')
+
+
+def test_htmx_config_port_script():
+    scr = htmx_config_port(9001)
+    assert scr.startswith('<script>') and "'//localhost:9001'" in scr and 'htmx:configRequest' in scr
+
+
+def test_render_ft_outside_ipython_is_a_no_op():
+    assert render_ft() is False
+
+
+def test_works_without_ipython_installed():
+    # IPython made unimportable: everything still works, and render_ft says it did nothing.
+    code = textwrap.dedent(f'''
+        import sys
+        sys.modules['IPython'] = None
+        import httpx
+        from fasthtml.core import FastHTML
+        from fasthtml.components import P
+        from fasthtml.jupyter import JupyUvi, HTMX, show, render_ft
+        app = FastHTML(secret_key='k' * 32, nb_hdrs=True)
+        @app.get('/')
+        def index(): return P('plain python')
+        with JupyUvi(app, port={free_port()}) as srv:
+            print(httpx.get(srv.url + '/').status_code)
+        print(render_ft(), HTMX(port=1).startswith('<iframe'), show(P('x')).startswith('<p>x</p>'))
+    ''')
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ['200', 'False', 'True', 'True']
+
+
+def test_in_a_real_jupyter_kernel(tmp_path):
+    "A notebook starts JupyUvi, fetches a page, changes the route, fetches again and stops the server."
+    port = free_port()
+    cells = [
+        f'import sys; sys.path.insert(0, {str(ROOT)!r})',
+        textwrap.dedent(f'''
+            import httpx
+            from fastcore.test import test_eq
+            from fasthtml.core import FastHTML, iframe_scr
+            from fasthtml.components import P
+            from fasthtml.jupyter import JupyUvi, HTMX, render_ft, is_port_free
+            app = FastHTML(secret_key='k' * 32, nb_hdrs=True)
+            test_eq(iframe_scr in app.hdrs, True)  # notebook-friendly headers, because this is a notebook
+            @app.get('/')
+            def index(): return P('first version')
+            server = JupyUvi(app, port={port})
+            test_eq(httpx.get(server.url + '/').text.count('<p>first version</p>'), 1)
+        '''),
+        textwrap.dedent('''
+            @app.get('/')
+            def index(): return P('second version')
+            test_eq(httpx.get(server.url + '/').text.count('<p>second version</p>'), 1)
+        '''),
+        'test_eq(render_ft(), True)\nP("shown as html")',
+        f'HTMX(port={port})',
+        f'server.stop()\ntest_eq(is_port_free({port}), True)',
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=60, kernel_name='python3', resources={'metadata': {'path': str(tmp_path)}}).execute()
+    outs = [c.outputs for c in nb.cells]
+    assert all(o.get('output_type') != 'error' for co in outs for o in co)
+    assert outs[3][0]['data']['text/html'] == '<p>shown as html</p>'
+    assert outs[4][0]['data']['text/html'].startswith(f'<iframe src="http://localhost:{port}/"')
+    assert is_port_free(port)
+    assert json.dumps(outs[1]) == '[]'  # the server starts quietly (log_level='error')
+    assert os.listdir(tmp_path) == []
