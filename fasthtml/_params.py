@@ -20,6 +20,8 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import HTTPConnection, Request
 from starlette.websockets import WebSocket
 
+from .limits import Limits, limits_of
+
 __all__ = ['ParamError', 'HtmxHeaders', 'Plan', 'build_plan', 'read_body', 'parsed_date', 'str2bool', 'snake2hyphens',
            'form2dict', 'parse_form', 'Body']
 
@@ -98,12 +100,29 @@ async def parse_form(req: Request) -> FormData:
     "Read the request's form, treating an empty multipart body as an empty form instead of an error."
     ctype = req.headers.get('content-type', '')
     if ctype.startswith('multipart/form-data'):
-        if int(req.headers.get('content-length', '1') or 1) <= 0 or 'boundary=' not in ctype:
+        if req.headers.get('content-length', '1').strip() in ('0', '') or 'boundary=' not in ctype:
             return FormData()
+    lim = limits_of(req.scope)
     try:
-        return await req.form()
+        return await req.form(**lim.form_kwargs())
     except MultiPartException as e:
-        raise ParamError(400, f'Malformed multipart body: {e}') from None
+        raise _form_error(str(e), lim) from None
+    except HTTPException as e:
+        if e.status_code != 400:
+            raise
+        raise _form_error(str(e.detail), lim) from None
+
+
+def _form_error(msg: str, lim: Limits) -> ParamError:
+    "Starlette's form-limit messages, reworded to name the limit that was hit (413 for sizes, 400 for counts)."
+    if msg.startswith('Too many fields'):
+        return ParamError(400, f'Too many form fields: the limit is {lim.max_fields} (Limits.max_fields)')
+    if msg.startswith('Too many files'):
+        return ParamError(400, f'Too many uploaded files: the limit is {lim.max_files} (Limits.max_files)')
+    if 'exceeded maximum size' in msg:
+        return ParamError(413, f'Form field too large: one field may hold at most {lim.max_part_size} bytes '
+                               f'(Limits.max_part_size)')
+    return ParamError(400, f'Malformed form body: {msg}')
 
 
 class Body:
@@ -148,6 +167,8 @@ async def read_body(req: Request) -> Body:
             return Body(json_=json.loads(raw), raw=raw)
         except (ValueError, UnicodeDecodeError):
             raise ParamError(400, 'Invalid JSON body') from None
+        except RecursionError:
+            raise ParamError(400, 'Invalid JSON body: nested too deeply') from None
     if ctype.startswith('multipart/form-data') or ctype.startswith('application/x-www-form-urlencoded'):
         return Body(await parse_form(req))
     return _EMPTY_BODY
@@ -472,6 +493,11 @@ def _special(name: str, anno: Any, app_cls: type) -> Callable | None:
         return lambda c, b, x: c
     if name in _SESS_NAMES:
         return lambda c, b, x: c.scope['session'] if 'session' in c.scope else {}
+    # FastHTML also accepts any unannotated prefix of `request` or `session` (`r`, `req`, `s`, `sess`, ...).
+    if anno is inspect.Parameter.empty and 'request'.startswith(name):
+        return lambda c, b, x: c
+    if anno is inspect.Parameter.empty and 'session'.startswith(name):
+        return lambda c, b, x: c.scope['session'] if 'session' in c.scope else {}
     if name == 'auth':
         return lambda c, b, x: c.scope.get('auth')
     if name == 'htmx':
@@ -505,18 +531,20 @@ def build_plan(fn: Callable, path: str = '', path_params: frozenset | set = froz
     """Inspect `fn` once and return its Plan. Setup mistakes (an unfillable parameter) are reported here,
     naming the handler; unannotated parameters warn and receive None, as FastHTML documents."""
     hname = getattr(fn, '__qualname__', None) or getattr(fn, '__name__', repr(fn))
+    sig = inspect.signature(fn)
     try:
-        sig = inspect.signature(fn)
         hints = typing.get_type_hints(fn)
-    except (TypeError, ValueError, NameError):
-        sig = inspect.signature(fn)
-        hints = {}
+    except Exception:
+        hints = _hints_one_by_one(fn, sig, hname)
     extractors: list = []
     needs_body = False
     for p in sig.parameters.values():
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
         name = p.name
+        if p.kind == p.POSITIONAL_ONLY:
+            raise TypeError(f'{hname}: parameter `{name}` is positional-only, so it can never be filled by name; '
+                            f'remove the `/` from its signature')
         anno = hints.get(name, p.annotation)
         default = p.default if p.default is not p.empty else _MISSING
         if name in extra_names:
@@ -554,6 +582,23 @@ def build_plan(fn: Callable, path: str = '', path_params: frozenset | set = froz
         needs_body = True
         extractors.append((name, _named_extractor(f, path, upload)))
     return Plan(fn, hname, extractors, needs_body, path)
+
+
+def _hints_one_by_one(fn: Callable, sig: inspect.Signature, hname: str) -> dict:
+    "Resolve string annotations one parameter at a time, so an unresolvable one is named instead of ignored."
+    glb = getattr(inspect.unwrap(fn), '__globals__', {})
+    hints = {}
+    for p in sig.parameters.values():
+        a = p.annotation
+        if not isinstance(a, str):
+            hints[p.name] = a
+            continue
+        try:
+            hints[p.name] = eval(a, glb)  # noqa: S307 -- the handler's own annotation, evaluated as Python would
+        except Exception as e:
+            raise TypeError(f'{hname}: cannot resolve the annotation {a!r} of parameter `{p.name}` ({e}). '
+                            f'Define the type at module level, or annotate with the type itself.') from None
+    return hints
 
 
 def _extra(name: str, default: Any) -> Callable:
@@ -631,8 +676,12 @@ def _body_extractor(anno: Any, hname: str, pname: str, default: Any) -> Callable
 
     def ex(c: HTTPConnection, b: Body | None, x: Any) -> Any:
         d = b.as_dict() if b is not None else {}
-        if merge_query and c.query_params:
-            d = {**form2dict(c.query_params), **d}
+        if merge_query:
+            # Query fields fill what the body lacks; path parameters name the resource, so they win.
+            if c.query_params:
+                d = {**form2dict(c.query_params), **d}
+            if c.path_params:
+                d = {**d, **c.path_params}
         if not d and default is not _MISSING:
             return default
         return make(d)

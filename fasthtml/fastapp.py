@@ -37,7 +37,8 @@ def fast_app(db_file: Optional[str] = None, render: Optional[Callable] = None, h
              same_site: str = 'lax', sess_https_only: bool = False, sess_domain: Optional[str] = None,
              htmlkw: Optional[dict] = None, bodykw: Optional[dict] = None, reload_attempts: Optional[int] = 1,
              reload_interval: Optional[int] = 1000, static_path: str = '.', body_wrap: Callable = noop_body,
-             nb_hdrs: bool = False, sync_inline: bool = False, **kwargs: Any) -> Any:
+             nb_hdrs: bool = False, sync_inline: bool = False, csrf: bool = True,
+             trusted_origins: Optional[list] = None, limits: Any = None, **kwargs: Any) -> Any:
     """Create a FastHTML app (a live-reloading one with `live=True`) with Pico CSS and static files by default.
 
     Returns `(app, rt)`; with `db_file` and table schemas given as keyword arguments (`todos={'id': int, 'title':
@@ -59,7 +60,8 @@ def fast_app(db_file: Optional[str] = None, render: Optional[Callable] = None, h
                         htmx=htmx, default_hdrs=default_hdrs, secret_key=secret_key, key_fname=key_fname,
                         session_cookie=session_cookie, max_age=max_age, sess_path=sess_path, same_site=same_site,
                         sess_https_only=sess_https_only, sess_domain=sess_domain, body_wrap=body_wrap,
-                        htmlkw=htmlkw, nb_hdrs=nb_hdrs, sync_inline=sync_inline)
+                        htmlkw=htmlkw, nb_hdrs=nb_hdrs, sync_inline=sync_inline, csrf=csrf,
+                        trusted_origins=trusted_origins, limits=limits)
     if live:
         from .live_reload import FastHTMLWithLiveReload
         app: FastHTML = FastHTMLWithLiveReload(reload_attempts=reload_attempts, reload_interval=reload_interval,
