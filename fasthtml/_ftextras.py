@@ -1,0 +1,381 @@
+"""Helpers over FT trees: filling and searching forms, HTML -> FT source, SSE messages, raw files, notebook display."""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import enum
+import keyword
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any, Callable
+
+from fastcore.basics import NotStr
+
+from ._render import _INLINE, FT, VOIDS, BaseFT, to_xml
+
+__all__ = ['File', 'show', 'fill_form', 'fill_dataclass', 'find_inputs', 'html2ft', 'sse_message']
+
+_new = object.__new__
+
+
+def File(fname: str | Path) -> NotStr:
+    "Use the unescaped text in file `fname` directly"
+    return NotStr(Path(fname).read_text(encoding='utf-8'))
+
+
+def show(ft: Any, *rest: Any, iframe: bool = False, height: str = 'auto', style: str | None = None) -> Any:
+    """Renders FT Components into HTML within a Jupyter notebook. Returns an `IPython.display.HTML` when IPython is
+    installed, else the HTML as `Safe` text. `iframe=True` isolates the HTML (its scripts and styles) in an iframe."""
+    html = to_xml(ft, *rest)
+    if iframe:
+        css = 'width: 100%; border: none;' + ('' if height == 'auto' else f' height: {height};')
+        resize = "this.style.height = this.contentWindow.document.body.scrollHeight + 'px'"
+        html = to_xml(_el('iframe', srcdoc=str(html), style=css + (' ' + style if style else ''),
+                          onload=resize if height == 'auto' else None))
+    try:
+        from IPython.display import HTML
+    except ImportError:
+        return html
+    return HTML(html)
+
+
+def _el(tag: str, *c: Any, **kw: Any) -> FT:
+    "An element built with the tag functions' rules (imported late: components imports this module)."
+    from .components import ft_html
+    return ft_html(tag, *c, **kw)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Forms
+
+_MISSING = object()
+# Input types whose value is not data to fill: buttons show their value as a label, files cannot be preset,
+# and a stored password must never be written back into a page.
+_NO_FILL = frozenset(('submit', 'button', 'reset', 'image', 'file', 'password'))
+
+
+def _getter(obj: Any) -> Callable[[str], Any]:
+    "A lookup `name -> value or _MISSING` over a dict, form data (multi-valued), dataclass, namedtuple or object."
+    if isinstance(obj, Mapping):
+        getlist = getattr(obj, 'getlist', None)
+        if getlist is not None:  # starlette FormData / MultiDict: several values for one name
+            def get_multi(k: str) -> Any:
+                vals = getlist(k)
+                return _MISSING if not vals else vals[0] if len(vals) == 1 else list(vals)
+            return get_multi
+        return lambda k: obj.get(k, _MISSING)
+    if hasattr(obj, '_asdict'):  # namedtuple
+        d = obj._asdict()
+        return lambda k: d.get(k, _MISSING)
+    return lambda k: getattr(obj, k, _MISSING) if k.isidentifier() else _MISSING
+
+
+def _text(v: Any) -> str:
+    "The form text for a value: enums by value, everything else by `str`."
+    if isinstance(v, enum.Enum):
+        v = v.value
+    return v if isinstance(v, str) else str(v)
+
+
+def _copy_node(e: BaseFT, children: tuple, attrs: dict) -> BaseFT:
+    "A new node like `e` (same class and fields) with its own `children` and `attrs`, and no listeners."
+    n = _new(type(e))
+    d = n.__dict__
+    d.update(e.__dict__)
+    d['children'] = children
+    d['attrs'] = attrs
+    d.pop('listeners_', None)
+    if type(e) is not FT:
+        d['listeners_'] = []
+    return n
+
+
+def _option_value(o: BaseFT) -> str:
+    v = o.attrs.get('value')
+    if v is not None:
+        return _text(v)
+    return ''.join(c for c in o.children if isinstance(c, str)).strip()
+
+
+def _fill_options(children: tuple, chosen: set[str]) -> tuple:
+    "Copy a select's options (inside optgroups too), selecting exactly those whose value is in `chosen`."
+    out = []
+    for c in children:
+        if isinstance(c, BaseFT):
+            attrs = dict(c.attrs)
+            if c.tag == 'option':
+                attrs['selected'] = _option_value(c) in chosen
+                c = _copy_node(c, c.children, attrs)
+            else:
+                c = _copy_node(c, _fill_options(c.children, chosen), attrs)
+        out.append(c)
+    return tuple(out)
+
+
+def _fill_input(attrs: dict, v: Any) -> None:
+    "Set an input's `value` or `checked` from `v`, by input type."
+    kind = str(attrs.get('type', 'text')).lower()
+    if kind in _NO_FILL:
+        return
+    many = isinstance(v, (list, tuple, set, frozenset))
+    if kind == 'checkbox':
+        own = attrs.get('value')
+        if many:
+            attrs['checked'] = _text(own if own is not None else 'on') in {_text(o) for o in v}
+        elif own is not None and not isinstance(v, bool):
+            attrs['checked'] = _text(v) == _text(own)
+        else:
+            attrs['checked'] = bool(v)
+    elif kind == 'radio':
+        attrs['checked'] = _text(v) == _text(attrs.get('value', 'on'))
+    elif many:
+        attrs['value'] = ' '.join(_text(o) for o in v)
+    elif kind == 'datetime-local' and isinstance(v, datetime):
+        attrs['value'] = v.isoformat(timespec='minutes')
+    else:
+        attrs['value'] = _text(v)
+
+
+def _fill(e: Any, get: Callable[[str], Any]) -> Any:
+    if isinstance(e, (list, tuple)):
+        return type(e)(_fill(c, get) for c in e) if type(e) in (list, tuple) else e
+    if not isinstance(e, BaseFT):
+        return e
+    tag = e.tag
+    attrs = dict(e.attrs)
+    children = e.children
+    name = attrs.get('name')
+    v = _MISSING if name is None or tag not in ('input', 'textarea', 'select') else get(str(name))
+    if v is _MISSING or v is None:
+        children = tuple(_fill(c, get) for c in children)
+    elif tag == 'input':
+        _fill_input(attrs, v)
+    elif tag == 'textarea':
+        children = (_text(v),)
+    else:
+        many = isinstance(v, (list, tuple, set, frozenset))
+        children = _fill_options(children, {_text(o) for o in v} if many else {_text(v)})
+    return _copy_node(e, children, attrs)
+
+
+def fill_form(form: Any, obj: Any) -> Any:
+    """Fills named items in `form` using attributes in `obj`: input values, checkbox/radio `checked`, select
+    options, textarea text, at any depth. `obj` is a dict, form data, dataclass, namedtuple or any object. Returns
+    a new tree: `form` is left as it was. Names `obj` lacks (or holds as None) keep their current state."""
+    return _fill(form, _getter(obj))
+
+
+def fill_dataclass(src: Any, dest: Any) -> Any:
+    """Modifies dataclass in-place and returns it: copies (deeply) each field of `src` (a dataclass or dict) onto
+    `dest`; when `dest` is a dataclass, only the fields it declares."""
+    items = src.items() if isinstance(src, Mapping) else ((f.name, getattr(src, f.name)) for f in
+                                                           dataclasses.fields(src))
+    keep = {f.name for f in dataclasses.fields(dest)} if dataclasses.is_dataclass(dest) else None
+    for k, v in items:
+        if keep is None or k in keep:
+            setattr(dest, k, copy.deepcopy(v))
+    return dest
+
+
+def find_inputs(e: Any, tags: str | Any = 'input', **kw: Any) -> list:
+    """Recursively find all elements in `e` with `tags` and attrs matching `kw` (keywords named as for the tag
+    functions: `cls='x'`, `data_id=3`), in document order. Returns the nodes themselves."""
+    from .components import attrmap_x
+    want = set([tags] if isinstance(tags, str) else tags)
+    match = [(attrmap_x(k), v) for k, v in kw.items()]
+    found: list = []
+
+    def walk(o: Any) -> None:
+        if isinstance(o, BaseFT):
+            if o.tag in want and all(o.attrs.get(k) == v for k, v in match):
+                found.append(o)
+            for c in o.children:
+                walk(c)
+        elif isinstance(o, (list, tuple)):
+            for c in o:
+                walk(c)
+        elif hasattr(o, '__ft__'):
+            walk(o.__ft__())
+    walk(e)
+    return found
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# HTML -> FT source
+
+_KEEP_WS = frozenset(('pre', 'textarea', 'script', 'style'))
+# Start tags that close a still-open element of these kinds (the HTML parser's implied end tags).
+_P_CLOSERS = frozenset('address article aside blockquote details dialog div dl fieldset figcaption figure footer form '
+                       'h1 h2 h3 h4 h5 h6 header hgroup hr main menu nav ol p pre section table ul'.split())
+_IMPLIED: dict[str, frozenset] = {
+    'li': frozenset(('li',)), 'dt': frozenset(('dt', 'dd')), 'dd': frozenset(('dt', 'dd')),
+    'option': frozenset(('option',)), 'optgroup': frozenset(('option', 'optgroup')),
+    'tr': frozenset(('tr', 'td', 'th')), 'td': frozenset(('td', 'th')), 'th': frozenset(('td', 'th')),
+    'thead': frozenset(('tbody', 'tfoot', 'tr', 'td', 'th')), 'tbody': frozenset(('thead', 'tfoot', 'tr', 'td', 'th')),
+    'tfoot': frozenset(('thead', 'tbody', 'tr', 'td', 'th')),
+}
+
+
+class _Node:
+    __slots__ = ('tag', 'attrs', 'children')
+
+    def __init__(self, tag: str, attrs: list) -> None:
+        self.tag, self.attrs, self.children = tag, attrs, []
+
+
+class _TreeBuilder(HTMLParser):
+    "Builds a light tree of `_Node`s and strings; comments and declarations are dropped."
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = _Node('', [])
+        self.stack = [self.root]
+        self.doctype = False
+
+    def _implied_close(self, tag: str) -> None:
+        closes = frozenset(('p',)) if tag in _P_CLOSERS else frozenset()
+        closes |= _IMPLIED.get(tag, frozenset())
+        while len(self.stack) > 1 and self.stack[-1].tag in closes:
+            self.stack.pop()
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self._implied_close(tag)
+        n = _Node(tag, attrs)
+        self.stack[-1].children.append(n)
+        if tag not in VOIDS:
+            self.stack.append(n)
+
+    def handle_startendtag(self, tag: str, attrs: list) -> None:
+        self._implied_close(tag)
+        self.stack[-1].children.append(_Node(tag, attrs))
+
+    def handle_endtag(self, tag: str) -> None:
+        for i in range(len(self.stack) - 1, 0, -1):
+            if self.stack[i].tag == tag:
+                del self.stack[i:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        self.stack[-1].children.append(data)
+
+    def handle_decl(self, decl: str) -> None:
+        if decl.lower().startswith('doctype'):
+            self.doctype = True
+
+
+def _inline(c: Any) -> bool:
+    return isinstance(c, _Node) and c.tag in _INLINE
+
+
+def _clean_text(n: _Node, keep_ws: bool) -> list:
+    """Merge adjacent text and drop whitespace that only formats the HTML: text loses leading/trailing newlines,
+    and whitespace-only text goes unless it separates two inline elements (`<b>a</b> <i>b</i>`)."""
+    out: list = []
+    for c in n.children:
+        if isinstance(c, str) and out and isinstance(out[-1], str):
+            out[-1] += c
+        else:
+            out.append(c)
+    if keep_ws:
+        return out
+    res = []
+    for i, c in enumerate(out):
+        if isinstance(c, str):
+            if c.isspace():
+                if '\n' in c or not (0 < i < len(out) - 1 and _inline(out[i - 1]) and _inline(out[i + 1])):
+                    continue
+            else:
+                c = c.strip('\n')
+        res.append(c)
+    return res
+
+
+# Names in fasthtml.components that are not tag functions.
+_NON_TAGS = frozenset(('File', 'Safe', 'NotStr', 'FT'))
+
+
+def _func(tag: str) -> str | None:
+    "The tag function name for `tag` (`uk-select` -> `Uk_select`), or None when `ft('tag', ...)` is needed."
+    name = tag[:1].upper() + tag[1:].replace('-', '_')
+    if not name.isidentifier() or keyword.iskeyword(name) or name in _NON_TAGS or not name[0].isalpha():
+        return None
+    return name
+
+
+def _kwargs(attrs: list) -> list[str]:
+    "Keyword arguments reproducing `attrs`: class last (as `cls`), unusual names in a trailing `**{...}`."
+    plain, lit, cls = [], {}, None
+    for k, v in attrs:
+        v = True if v is None else v
+        if k == 'class':
+            cls = v
+        elif k == 'for':
+            plain.append(f'fr={v!r}')
+        elif k == '_':
+            plain.append(f'_={v!r}')
+        elif '_' in k or not k.replace('-', '_').isidentifier():
+            lit[k] = v  # an underscore in the name would turn into a hyphen, and some names are not identifiers
+        elif keyword.iskeyword(k.replace('-', '_')):
+            plain.append(f'{k}_={v!r}')  # `async_=True`: the trailing underscore is dropped again
+        else:
+            plain.append(f'{k.replace("-", "_")}={v!r}')
+    if cls is not None:
+        plain.append(f'cls={cls!r}')
+    if lit:
+        plain.append('**' + repr(lit))
+    return plain
+
+
+def _src(n: Any, lvl: int, attr1st: bool, keep_ws: bool, doctype: bool) -> str:
+    if isinstance(n, str):
+        return repr(n)
+    keep_ws = keep_ws or n.tag in _KEEP_WS
+    kids = [_src(c, lvl + 1, attr1st, keep_ws, doctype) for c in _clean_text(n, keep_ws)]
+    kws = _kwargs(n.attrs)
+    if n.tag == 'html' and not doctype:
+        kws.append('doctype=False')
+    name = _func(n.tag)
+    if name is None:
+        name = 'ft'
+        (kws if attr1st else kids).insert(0, repr(n.tag))
+    one_line = len(kids) <= 1 and not any(isinstance(c, _Node) for c in n.children)
+    if one_line:
+        if attr1st:
+            return f'{name}({", ".join(kws)})({"".join(kids)})'
+        return f'{name}({", ".join(kids + kws)})'
+    ind, end = '    ' * (lvl + 1), '\n' + '    ' * lvl + ')'
+    if attr1st:
+        head = f'{name}({", ".join(kws)})(\n' if kws else f'{name}(\n'
+        return head + ',\n'.join(ind + k for k in kids) + end
+    return f'{name}(\n' + ',\n'.join(ind + k for k in kids + kws) + end
+
+
+def html2ft(html: str, attr1st: bool = False) -> str:
+    """Convert HTML to an `ft` expression: Python source using the tag functions (`Div('hi', cls='a')`), or with
+    `attr1st` the attributes-first form (`Div(cls='a')('hi')`). Several top-level elements give several lines;
+    comments are dropped, and so is whitespace that only formats the HTML."""
+    p = _TreeBuilder()
+    p.feed(html)
+    p.close()
+    return '\n'.join(_src(c, 0, attr1st, False, p.doctype) for c in _clean_text(p.root, False))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Server-sent events
+
+_LINES = re.compile(r'\r\n|\r|\n')
+
+
+def sse_message(elm: Any, event: str = 'message') -> str:
+    """Convert element `elm` into a format suitable for SSE streaming: one `data:` line per line of its HTML,
+    preceded by `event: <event>` unless the event is the default `message`, and ended by a blank line. A plain
+    string is taken as HTML already (as the original does); FT trees render with their text escaped."""
+    html = elm if type(elm) is str else to_xml(elm)
+    data = '\n'.join('data: ' + line for line in _LINES.split(html))
+    if event != 'message':
+        data = 'event: ' + _LINES.sub(' ', event) + '\n' + data
+    return data + '\n\n'
+

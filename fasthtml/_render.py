@@ -1,0 +1,316 @@
+"""RENDER stage: turn an FT tree into an HTML string in one pass, escaping by default, never mutating the tree."""
+from __future__ import annotations
+
+import json
+from types import GeneratorType
+from typing import Any, Callable
+
+from fastcore.basics import NotStr
+from fastcore.foundation import L
+from fastcore.xml import FT as BaseFT
+from fastcore.xml import Safe
+
+__all__ = ['FT', 'BaseFT', 'Safe', 'to_xml', 'escape', 'escape_attr', 'render_attrs', 'attr_value', 'VOIDS',
+           'RAW_TAGS']
+
+VOIDS = frozenset('area base br col command embed hr img input keygen link meta param source track wbr !doctype'.split())
+# Elements whose text children are emitted verbatim (the browser never decodes entities inside them).
+RAW_TAGS = frozenset(('script', 'style'))
+# Elements whose whitespace is significant: the indented form leaves their content alone.
+_KEEP_WS = frozenset(('pre', 'textarea', 'script', 'style'))
+# Phrasing elements: the indented form keeps them on their parent's line.
+_INLINE = frozenset('a abbr b bdi bdo br cite code data del dfn em i img input ins kbd label mark q s samp select '
+                    'small span strike strong sub sup time u var wbr'.split())
+_SEQS = (list, tuple, GeneratorType, map, filter, range, L)
+# Closing tags by tag name; void elements map to '' (no closing tag). Filled on first sight of each tag.
+_CLOSE: dict[str, str] = {t: '' for t in VOIDS}
+
+
+class FT(BaseFT):
+    """An HTML element: a `fastcore.xml.FT` (so `.tag`, `.attrs`, `.children` and fastcore's methods work) whose
+    `str()` is its id when it has one (for `hx_target=f'#{elem}'`) and its HTML otherwise."""
+    __slots__ = ()
+    # Class-level defaults, so a node only stores what differs (construction writes tag/children/attrs only).
+    void_ = False
+    listeners_: Any = ()
+
+    def __str__(self) -> str:
+        i = self.attrs.get('id')
+        return str(i) if i is not None else to_xml(self)
+
+    def __html__(self) -> str:
+        return to_xml(self)
+
+    __repr__ = __html__
+    _repr_html_ = __html__
+
+    def __add__(self, b: Any) -> str:
+        return str(self) + str(b)
+
+    def __radd__(self, b: Any) -> str:
+        return str(b) + str(self)
+
+    def __call__(self, *c: Any, **kw: Any) -> FT:
+        "Append children `c` and set attributes `kw` (with the tag functions' rules); returns the node."
+        from .components import extend_ft  # components imports this module: resolve at call time
+        return extend_ft(self, c, kw, replace=False)
+
+    def set(self, *c: Any, **kw: Any) -> FT:
+        "Replace the children with `c` (if any) and the attributes, except `id` and `name`, with `kw` (if any)."
+        from .components import extend_ft
+        return extend_ft(self, c, kw, replace=True)
+
+    def __setattr__(self, k: str, v: Any) -> None:
+        "`e.hx_get = '/x'` sets an attribute (named as a tag function keyword would be); node fields set normally."
+        if k in ('tag', 'children', 'attrs', 'void_') or k[-1] == '_' or k.startswith('__'):
+            object.__setattr__(self, k, v)
+            return
+        from .components import attrmap_x, valmap_x
+        a = attrmap_x(k)
+        self.attrs[a] = valmap_x(v, a)
+        self.changed()
+
+    def get(self, k: str, default: Any = None) -> Any:
+        "The value of attribute `k` (a Python-style name such as `hx_get` or `cls` is mapped first)."
+        from .components import attrmap_x
+        return self.attrs.get(attrmap_x(k), default)
+
+    def on(self, f: Callable[[Any], Any]) -> None:
+        "Register `f(node)` to be called when the node changes through `__call__`, `set` or attribute assignment."
+        d = self.__dict__
+        if 'listeners_' not in d:
+            d['listeners_'] = []
+        d['listeners_'].append(f)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Escaping
+
+def escape(s: str) -> str:
+    "Escape `&`, `<` and `>` in text content."
+    if '&' in s:
+        s = s.replace('&', '&amp;')
+    if '<' in s:
+        s = s.replace('<', '&lt;')
+    if '>' in s:
+        s = s.replace('>', '&gt;')
+    return s
+
+
+def escape_attr(v: str) -> str:
+    "Quote an attribute value: double quotes unless the value holds one, escaping whatever could end it."
+    if '&' in v or '<' in v or '>' in v:
+        v = escape(v)
+    if '"' not in v:
+        return '"' + v + '"'
+    if "'" in v:
+        v = v.replace("'", '&#39;')
+    return "'" + v + "'"
+
+
+def attr_value(v: Any, k: str = '') -> str | None:
+    "Stringify a non-string attribute value (third-party code may store any type after construction)."
+    if v is None or v is False:
+        return None
+    if v is True:
+        return ''
+    t = type(v)
+    if t is int or t is float:
+        return str(v)
+    if t is dict:
+        if not v:
+            return None
+        if k == 'style':
+            return '; '.join(f'{a}:{b}' for a, b in v.items())
+        return json.dumps(v)
+    if t is list or t is tuple or t is set or t is frozenset:
+        return ' '.join(str(o) for o in v if o is not None and o is not False) if v else None
+    if isinstance(v, BaseFT):
+        return str(v)  # an element used as a value means its id (`hx_target=elem`)
+    html = getattr(v, '__html__', None)
+    if html is not None:
+        return html()
+    return str(v)
+
+
+def render_attrs(attrs: dict) -> str:
+    "Render an attribute dict as ` k=\"v\"...`; `True` is a bare attribute, `False`/`None` are left out."
+    s = ''
+    for k, v in attrs.items():
+        if type(v) is not str:
+            if v is True:
+                s += ' ' + k
+                continue
+            v = attr_value(v, k)
+            if v is None:
+                continue
+        if '&' in v or '<' in v or '>' in v:
+            v = escape(v)
+        if '"' in v:
+            if "'" in v:
+                v = v.replace("'", '&#39;')
+            s += ' ' + k + "='" + v + "'"
+        else:
+            s += ' ' + k + '="' + v + '"'
+    return s
+
+
+def _raw_text(tag: str, s: str) -> str:
+    "Text inside script/style is not escaped, but it can never close its own element early."
+    low = s.lower()
+    end = '</' + tag
+    if end not in low:
+        return s
+    out, i = [], 0
+    while (j := low.find(end, i)) >= 0:
+        out.append(s[i:j] + '<\\/')
+        i = j + 2
+    out.append(s[i:])
+    return ''.join(out)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The compact form: one pass appending strings to a list.
+
+def _close(tag: str) -> str:
+    c = _CLOSE[tag] = '</' + tag + '>'
+    return c
+
+
+def _emit_ft(e: BaseFT, app: Callable[[str], None], esc: bool) -> None:
+    "Append the HTML of element `e`: the hot loop, with the common shapes handled inline."
+    tag = e.tag
+    attrs = e.attrs
+    if attrs:
+        s = '<' + tag
+        for k, v in attrs.items():
+            if type(v) is not str:
+                if v is True:
+                    s += ' ' + k
+                    continue
+                v = attr_value(v, k)
+                if v is None:
+                    continue
+            if '&' in v or '<' in v or '>' in v:
+                v = escape(v)
+            if '"' in v:
+                s += f" {k}='{v.replace(chr(39), '&#39;')}'"
+            else:
+                s += f' {k}="{v}"'
+        s += '>'
+    else:
+        s = '<' + tag + '>'
+    close = _CLOSE.get(tag)
+    if close is None:
+        close = _close(tag)
+    if not close or e.void_:
+        app(s)
+        return
+    cs = e.children
+    if tag in RAW_TAGS:
+        app(s)
+        for c in cs:
+            if isinstance(c, BaseFT):
+                _emit_ft(c, app, esc)
+            else:  # text, NotStr, __html__ objects...: verbatim, but never closing the element early
+                buf: list = []
+                _emit(c, buf.append, False)
+                app(_raw_text(tag, ''.join(buf)))
+        app(close)
+        return
+    if len(cs) == 1:  # the commonest shape: one text child, emitted with its tags in one piece
+        c = cs[0]
+        if type(c) is str:
+            if esc and ('&' in c or '<' in c or '>' in c):
+                c = escape(c)
+            app(s + c + close)
+            return
+    app(s)
+    for c in cs:
+        t = type(c)
+        if t is str:
+            if esc and ('&' in c or '<' in c or '>' in c):
+                c = escape(c)
+            app(c)
+        elif t is FT:
+            _emit_ft(c, app, esc)
+        else:
+            _emit(c, app, esc)
+    app(close)
+
+
+def _emit(o: Any, app: Callable[[str], None], esc: bool) -> None:
+    "Append the HTML for any child: elements, text, numbers, sequences, `__ft__`/`__html__` objects."
+    t = type(o)
+    if t is str:
+        app(escape(o) if esc else o)
+    elif isinstance(o, BaseFT):
+        _emit_ft(o, app, esc)
+    elif o is None:
+        return
+    elif t is int or t is float:
+        app(str(o))
+    elif hasattr(o, '__ft__'):
+        _emit(o.__ft__(), app, esc)
+    elif hasattr(o, '__html__'):
+        app(o.__html__())
+    elif t is NotStr:
+        app(str(o))  # fastcore's marker for markup: "behaves like a str, but isn't one", so it is never escaped
+    elif isinstance(o, str):
+        app(escape(o) if esc else o)
+    elif isinstance(o, _SEQS):
+        for c in o:
+            _emit(c, app, esc)
+    else:
+        s = o.decode('utf-8', 'replace') if isinstance(o, (bytes, bytearray)) else str(o)
+        app(escape(s) if esc else s)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The indented form, for people reading HTML.
+
+def _is_block(c: Any) -> bool:
+    return (isinstance(c, BaseFT) and c.tag not in _INLINE) or isinstance(c, _SEQS) or hasattr(c, '__ft__')
+
+
+def _emit_indented(o: Any, out: list, lvl: int, esc: bool) -> None:
+    "Elements holding block-level elements put each child on its own line; everything else stays on one line."
+    if hasattr(o, '__ft__') and not isinstance(o, BaseFT):
+        o = o.__ft__()
+    if isinstance(o, BaseFT):
+        tag = o.tag
+        if tag in _KEEP_WS or not any(_is_block(c) for c in o.children):
+            out.append('  ' * lvl)
+            _emit_ft(o, out.append, esc)
+            out.append('\n')
+            return
+        out.append('  ' * lvl + '<' + tag + render_attrs(o.attrs) + '>\n')
+        for c in o.children:
+            _emit_indented(c, out, lvl + 1, esc)
+        out.append('  ' * lvl + '</' + tag + '>\n')
+    elif isinstance(o, _SEQS):
+        for c in o:
+            _emit_indented(c, out, lvl, esc)
+    elif o is not None:
+        buf: list = []
+        _emit(o, buf.append, esc)
+        s = ''.join(buf)
+        if s:
+            out.append('  ' * lvl + s + '\n')
+
+
+def to_xml(*elms: Any, lvl: int = 0, indent: bool = False, do_escape: bool = True) -> Safe:
+    """Render FT trees (or strings, numbers, sequences, `__ft__`/`__html__` objects) to HTML, compact unless
+    `indent`. Text is escaped unless `do_escape=False`. The result is `Safe`: embedding it does not re-escape it."""
+    out: list = []
+    if indent:
+        for e in elms:
+            _emit_indented(e, out, lvl, do_escape)
+    else:
+        app = out.append
+        for e in elms:
+            if type(e) is FT:
+                _emit_ft(e, app, do_escape)
+            else:
+                _emit(e, app, do_escape)
+    return Safe(''.join(out))

@@ -1,0 +1,476 @@
+"""FT components: `ft_html`/`ft_hx`, a function for every HTML element, custom tags on demand, and form helpers."""
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from types import GeneratorType
+from typing import Any, Callable, Literal, Optional, Union
+
+from fastcore.basics import NotStr
+from fastcore.xml import Safe
+
+from ._render import FT, VOIDS, to_xml
+
+__all__ = [
+    'FT', 'Safe', 'NotStr', 'to_xml', 'ft', 'ft_html', 'ft_hx', 'attrmap_x', 'valmap_x', 'extend_ft', 'named', 'voids',
+    'html_attrs', 'hx_attrs', 'hx_attrs_4only', 'hx_attrs_annotations', 'hx_evts', 'hx_evts_4only', 'js_evts',
+    'hx_evt_attrs', 'js_evt_attrs', 'evt_attrs', 'tag_names',
+    'Html', 'File', 'show', 'fill_form', 'fill_dataclass', 'find_inputs', 'html2ft', 'sse_message',
+    'A', 'Abbr', 'Address', 'Area', 'Article', 'Aside', 'Audio', 'B', 'Base', 'Bdi', 'Bdo', 'Blockquote', 'Body',
+    'Br', 'Button', 'Canvas', 'Caption', 'Cite', 'Code', 'Col', 'Colgroup', 'Data', 'Datalist', 'Dd', 'Del',
+    'Details', 'Dfn', 'Dialog', 'Div', 'Dl', 'Dt', 'Em', 'Embed', 'Fencedframe', 'Fieldset', 'Figcaption', 'Figure',
+    'Footer', 'Form', 'H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'Head', 'Header', 'Hgroup', 'Hr', 'HxPartial', 'I',
+    'Iframe', 'Img', 'Input', 'Ins', 'Kbd', 'Label', 'Legend', 'Li', 'Link', 'Main', 'Map', 'Mark', 'Math', 'Menu',
+    'Meta', 'Meter', 'Nav', 'Noscript', 'Object', 'Ol', 'Optgroup', 'Option', 'Output', 'P', 'Param', 'Picture',
+    'PortalExperimental', 'Pre', 'Progress', 'Q', 'Rp', 'Rt', 'Ruby', 'S', 'Samp', 'Script', 'Search', 'Section',
+    'Select', 'Slot', 'Small', 'Source', 'Span', 'Strike', 'Strong', 'Style', 'Sub', 'Summary', 'Sup', 'Table',
+    'Tbody', 'Td', 'Template', 'Textarea', 'Tfoot', 'Th', 'Thead', 'Time', 'Title', 'Tr', 'Track', 'U', 'Ul', 'Var',
+    'Video', 'Wbr',
+]
+
+voids = VOIDS
+# Elements that take a `name` attribute: giving one an `id` fills `name` too, so forms post what they show.
+named = {'a', 'button', 'form', 'frame', 'iframe', 'img', 'input', 'map', 'meta', 'object', 'param', 'select',
+         'textarea'}
+
+html_attrs = ['id', 'cls', 'title', 'style', 'accesskey', 'contenteditable', 'dir', 'draggable', 'enterkeyhint',
+              'hidden', 'inert', 'inputmode', 'lang', 'popover', 'spellcheck', 'tabindex', 'translate']
+_hx = ['get', 'post', 'put', 'delete', 'patch', 'trigger', 'target', 'swap', 'swap_oob', 'include', 'select',
+       'select_oob', 'indicator', 'push_url', 'confirm', 'disable', 'replace_url', 'vals', 'disabled_elt', 'ext',
+       'headers', 'history', 'history_elt', 'inherit', 'params', 'preserve', 'prompt', 'request', 'sync', 'validate']
+hx_attrs_4only = 'action method config ignore'  # htmx 4 attributes
+hx_attrs = html_attrs + ['hx_' + o for o in _hx + hx_attrs_4only.split()]
+js_evts = ('blur change contextmenu focus input invalid reset select submit keydown keypress keyup click dblclick '
+           'mousedown mouseenter mouseleave mousemove mouseout mouseover mouseup wheel')
+hx_evts = ('abort afterOnLoad afterProcessNode afterRequest afterSettle afterSwap beforeCleanupElement beforeOnLoad '
+           'beforeProcessNode beforeRequest beforeSwap beforeSend beforeTransition configRequest confirm '
+           'historyCacheError historyCacheMiss historyCacheMissError historyCacheMissLoad historyRestore '
+           'beforeHistorySave load noSSESourceError onLoadError oobAfterSwap oobBeforeSwap oobErrorNoTarget prompt '
+           'pushedIntoHistory replacedInHistory responseError sendAbort sendError sseError sseOpen swapError '
+           'targetError timeout validation:validate validation:failed validation:halted xhr:abort xhr:loadend '
+           'xhr:loadstart xhr:progress')
+hx_evts_4only = ('after:init before:cleanup before:history:update before:init before:process before:history:restore '
+                 'after:history:push after:history:replace error')  # htmx 4 events
+
+
+def _snake(s: str) -> str:
+    "`afterOnLoad` -> `after_on_load`, `xhr:abort` -> `xhr_abort`, `noSSESourceError` -> `no_sse_source_error`."
+    s = re.sub(r'([A-Z]+)([A-Z][a-z])', r'\1_\2', s.replace(':', '_'))
+    return re.sub(r'([a-z0-9])([A-Z])', r'\1_\2', s).lower()
+
+
+js_evt_attrs = ['hx_on_' + o for o in js_evts.split()]
+hx_evt_attrs = ['hx_on__' + _snake(o) for o in (hx_evts + ' ' + hx_evts_4only).split()]
+evt_attrs = js_evt_attrs + hx_evt_attrs
+
+_Str = Optional[str]
+hx_attrs_annotations: dict[str, Any] = {
+    'hx_swap': Union[Literal['innerHTML', 'outerHTML', 'afterbegin', 'beforebegin', 'beforeend', 'afterend', 'delete',
+                             'none'], str, None],
+    'hx_swap_oob': Union[Literal['true', 'innerHTML', 'outerHTML', 'afterbegin', 'beforebegin', 'beforeend',
+                                 'afterend', 'delete', 'none'], str, None],
+    'hx_push_url': Union[Literal['true', 'false'], str, None],
+    'hx_replace_url': Union[Literal['true', 'false'], str, None],
+    'hx_disabled_elt': Union[Literal['this', 'next', 'previous'], str, None],
+    'hx_history': Union[Literal['false'], str, None],
+    'hx_params': Union[Literal['*', 'none'], str, None],
+    'hx_validate': Optional[Literal['true', 'false']],
+}
+hx_attrs_annotations.update({o: _Str for o in hx_attrs if o.startswith('hx_') and o not in hx_attrs_annotations})
+
+# ---------------------------------------------------------------------------------------------------------------
+# Attribute names and values
+#
+# A keyword maps to (attribute name, rank). Rank orders the attributes the way FastHTML always has: plain
+# keywords in call order, then hx-vals, hx-target, id, class, title, style (and an automatic `name` last).
+
+_RANK = {'hx-vals': 1, 'hx-target': 2, 'id': 3, 'class': 4, 'title': 5, 'style': 6}
+_ALIASES = {'cls': 'class', 'klass': 'class', '_class': 'class', 'class_': 'class', 'htmlClass': 'class',
+            '_for': 'for', 'fr': 'for', 'for_': 'for', 'htmlFor': 'for', 'target_id': 'hx-target'}
+# Names holding one of these are taken literally (lower-cased): `@click`, `x-on:click.prevent`, `:class`.
+_SPECIALS = frozenset('@.-!~:[](){}$%^&*+=|/?<>,`')
+_KEYS: dict[str, tuple[str, int]] = {}
+_KEYS_MAX = 4096  # keys come from source code, but `**{...}` could carry arbitrary ones: keep the cache bounded
+
+
+def _key_spec(k: str) -> tuple[str, int]:
+    a = _ALIASES.get(k)
+    if a is None:
+        a = k.lower()
+        if _SPECIALS.isdisjoint(a) and a != '_':
+            a = a.strip('_').replace('_', '-') or a
+            a = _ALIASES.get(a, a)
+    spec = (a, _RANK.get(a, 0))
+    if len(_KEYS) < _KEYS_MAX:
+        _KEYS[k] = spec
+    return spec
+
+
+def attrmap_x(k: str) -> str:
+    "Map a Python keyword to an HTML attribute name: `cls`->`class`, `_for`->`for`, `hx_get`->`hx-get`."
+    spec = _KEYS.get(k)
+    return (spec or _key_spec(k))[0]
+
+
+def valmap_x(v: Any, k: str = '') -> Any:
+    """Normalise an attribute value for attribute `k`: sequences join with spaces, dicts become CSS for `style` and
+    JSON otherwise, empty collections become None (left out); strings, numbers and booleans pass through."""
+    t = type(v)
+    if t is str or t is bool or t is int or t is float or v is None:
+        return v
+    if t is dict:
+        if not v:
+            return None
+        if k == 'style':
+            return '; '.join(f'{a}:{b}' for a, b in v.items())
+        return json.dumps(v)
+    if t is list or t is tuple or t is set or t is frozenset:
+        return ' '.join(str(o) for o in v if o is not None and o is not False) if v else None
+    return v
+
+
+_TAIL = ('hx-vals', 'hx-target', 'id', 'class', 'title', 'style')
+
+
+def _kw_attrs(kw: dict, is_named: bool) -> dict:
+    "The attribute dict for keyword arguments `kw`, in FastHTML's order; `None` values are left out."
+    attrs: dict = {}
+    top = 0  # highest rank seen: while ranks never go down, call order is already the right order
+    unsorted = False
+    tid = False
+    for k, v in kw.items():
+        if v is None:
+            continue
+        try:
+            a, r = _KEYS[k]
+        except KeyError:
+            a, r = _key_spec(k)
+        if r:
+            if r < top:
+                unsorted = True
+            else:
+                top = r
+            if r == 2:  # target_id='x' means hx-target='#x', and wins over hx_target
+                if k == 'target_id':
+                    v = '#' + str(v)
+                    tid = True
+                elif tid:
+                    continue
+        elif top:
+            unsorted = True
+        t = type(v)
+        if t is not str and t is not bool and t is not int and t is not float:
+            v = valmap_x(v, a)
+            if v is None:
+                continue
+        attrs[a] = v
+    if unsorted:  # move the ranked attributes to the end, in rank order
+        for a in _TAIL:
+            if a in attrs:
+                attrs[a] = attrs.pop(a)
+    if is_named and 'id' in attrs and 'name' not in attrs:
+        attrs['name'] = attrs['id']
+    return attrs
+
+
+def _custom_attrs(kw: dict, attrmap: Callable[[str], str], valmap: Callable[[Any], Any] | None) -> dict:
+    "Attributes through a caller's `attrmap`/`valmap` (fastcore's one-argument conventions), in call order."
+    attrs = {}
+    for k, v in kw.items():
+        if v is None:
+            continue
+        a = attrmap(k)
+        v = valmap_x(v, a) if valmap is None else valmap(v)
+        if v is not None:
+            attrs[a] = v
+    return attrs
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Construction: nodes are FT (a `fastcore.xml.FT` subclass) instances built without fastcore's `__init__`, which
+# sets each field through a Python-level `__setattr__`.
+
+_new = object.__new__
+# Child types that need work before they are stored: flattened, merged into the attributes, or dropped.
+_PREP = frozenset((list, tuple, GeneratorType, map, filter, range, dict, type(None)))
+
+
+def _node(tag: str, children: tuple, attrs: dict, void: bool = False) -> FT:
+    "Make an FT node directly; fastcore's methods (`__call__`, `.id`, `[i]`, `str()`) all work on it."
+    o = _new(FT)
+    d = o.__dict__
+    d['tag'] = tag
+    d['children'] = children
+    d['attrs'] = attrs
+    if void:
+        d['void_'] = True
+    return o
+
+
+def _flatten_into(items: Any, out: list, extra: dict) -> None:
+    for o in items:
+        t = type(o)
+        if t is dict:
+            extra.update(o)
+        elif t in _PREP:
+            if o is not None:
+                _flatten_into(o, out, extra)
+        else:
+            out.append(o)
+
+
+def _prep(c: tuple) -> tuple[tuple, dict]:
+    "Flatten nested lists/tuples/generators, drop `None`, and collect dict children as extra attributes."
+    out: list = []
+    extra: dict = {}
+    _flatten_into(c, out, extra)
+    return tuple(out), extra
+
+
+def _build(tag: str, c: tuple, kw: dict, void: bool = False) -> FT:
+    "The general construction path (the tag functions inline the same steps)."
+    for o in c:
+        if type(o) in _PREP:
+            c, extra = _prep(c)
+            if extra:
+                kw = {**kw, **extra}
+            break
+    o = _new(FT)
+    d = o.__dict__
+    d['tag'] = tag
+    d['children'] = c
+    d['attrs'] = _kw_attrs(kw, tag in named) if kw else {}
+    if void or tag in VOIDS:
+        d['void_'] = True
+    return o
+
+
+def extend_ft(e: FT, c: tuple, kw: dict, replace: bool = False) -> FT:
+    """Add children `c` and attributes `kw` to `e` in place (fastcore's `e(...)`), or with `replace`, set them
+    (fastcore's `e.set(...)`, which keeps `id` and `name`). Calls the node's listeners; returns `e`."""
+    for o in c:
+        if type(o) in _PREP:
+            c, extra = _prep(c)
+            if extra:
+                kw = {**kw, **extra}
+            break
+    d = e.__dict__
+    if c:
+        d['children'] = c if replace else tuple(e.children) + c
+    if kw:
+        old = e.attrs
+        if replace:
+            old = {k: v for k, v in old.items() if k in ('id', 'name')}
+        attrs = {**old, **_kw_attrs(kw, False)}
+        if e.tag in named and 'id' in attrs and 'name' not in attrs:
+            attrs['name'] = attrs['id']
+        d['attrs'] = attrs
+    e.changed()
+    return e
+
+
+def ft(tag: str, *c: Any, void_: bool = False, attrmap: Callable[[str], str] = attrmap_x,
+       valmap: Callable[[Any], Any] | None = None, ft_cls: type = FT, **kw: Any) -> FT:
+    """Create an element for any `tag`, as fastcore's `ft` does: attributes in call order, no automatic `name`;
+    void elements are recognised by tag."""
+    tag = tag.lower()
+    for o in c:
+        if type(o) in _PREP:
+            c, extra = _prep(c)
+            if extra:
+                kw = {**kw, **extra}
+            break
+    attrs = _custom_attrs(kw, attrmap, valmap)
+    void = void_ or tag in VOIDS
+    if ft_cls is FT:
+        return _node(tag, c, attrs, void)
+    return ft_cls(tag, c, attrs, void_=void)
+
+
+def ft_html(tag: str, *c: Any, id: Any = None, cls: Any = None, title: Any = None, style: Any = None,
+            attrmap: Callable[[str], str] | None = None, valmap: Callable[[Any], Any] | None = None,
+            ft_cls: type | None = None, **kwargs: Any) -> FT:
+    "Create an HTML element; `id` also fills `name` on form controls. `attrmap`/`valmap` take one argument."
+    if id is not None:
+        kwargs['id'] = id
+    if cls is not None:
+        kwargs['cls'] = cls
+    if title is not None:
+        kwargs['title'] = title
+    if style is not None:
+        kwargs['style'] = style
+    if attrmap is None and valmap is None and (ft_cls is None or ft_cls is FT):
+        return _build(tag, c, kwargs)
+    for o in c:
+        if type(o) in _PREP:
+            c, extra = _prep(c)
+            if extra:
+                kwargs = {**kwargs, **extra}
+            break
+    if attrmap is None and valmap is None:
+        attrs = _kw_attrs(kwargs, tag in named)
+    else:
+        attrs = _custom_attrs(kwargs, attrmap or attrmap_x, valmap)
+        if tag in named and 'id' in attrs and 'name' not in attrs:
+            attrs['name'] = attrs['id']
+    if ft_cls is None or ft_cls is FT:
+        return _node(tag, c, attrs, tag in VOIDS)
+    return ft_cls(tag, c, attrs, void_=tag in VOIDS)
+
+
+def ft_hx(tag: str, *c: Any, target_id: Any = None, hx_vals: Any = None, hx_target: Any = None, id: Any = None,
+          cls: Any = None, title: Any = None, style: Any = None, **kwargs: Any) -> FT:
+    "Create an HTML element with HTMX conveniences: `target_id='x'` -> `hx-target='#x'`, `hx_vals` dicts as JSON."
+    if hx_vals is not None:
+        kwargs['hx_vals'] = hx_vals
+    if hx_target is not None:
+        kwargs['hx_target'] = hx_target
+    if target_id is not None:
+        kwargs['target_id'] = target_id
+    if id is not None:
+        kwargs['id'] = id
+    if cls is not None:
+        kwargs['cls'] = cls
+    if title is not None:
+        kwargs['title'] = title
+    if style is not None:
+        kwargs['style'] = style
+    return _build(tag, c, kwargs)
+
+
+# Signatures for help() and editors: every documented HTML/HTMX keyword (any other keyword works too).
+_KW = inspect.Parameter.KEYWORD_ONLY
+_hx_params = [inspect.Parameter(n, _KW, default=None, annotation=hx_attrs_annotations.get(n, Any))
+              for n in ['target_id', 'hx_vals', 'hx_target'] + [o for o in hx_attrs + evt_attrs
+                                                                 if o not in ('hx_vals', 'hx_target')]]
+_c = inspect.Parameter('c', inspect.Parameter.VAR_POSITIONAL)
+_kws = inspect.Parameter('kwargs', inspect.Parameter.VAR_KEYWORD)
+_TAG_SIG = inspect.Signature([_c, *_hx_params, _kws], return_annotation=FT)
+ft_hx.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [inspect.Parameter('tag', inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str), _c, *_hx_params, _kws],
+    return_annotation=FT)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Tag functions
+
+def _tag_fn(name: str, tag: str | None = None) -> Callable[..., FT]:
+    """Make the function for one element. This is the construction hot path, so it inlines `_prep`'s check and
+    `_kw_attrs` (keep the two in step; tests check they agree)."""
+    tag = tag or name.lower().replace('_', '-')
+    is_named = tag in named
+    void = tag in VOIDS
+
+    def f(*c: Any, **kw: Any) -> FT:
+        for o in c:
+            if type(o) in _PREP:
+                c, extra = _prep(c)
+                if extra:
+                    kw = {**kw, **extra}
+                break
+        attrs: dict = {}
+        if kw:
+            top = 0
+            unsorted = tid = False
+            for k, v in kw.items():
+                if v is None:
+                    continue
+                try:
+                    a, r = _KEYS[k]
+                except KeyError:
+                    a, r = _key_spec(k)
+                if r:
+                    if r < top:
+                        unsorted = True
+                    else:
+                        top = r
+                    if r == 2:
+                        if k == 'target_id':
+                            v = '#' + str(v)
+                            tid = True
+                        elif tid:
+                            continue
+                elif top:
+                    unsorted = True
+                t = type(v)
+                if t is not str and t is not bool and t is not int and t is not float:
+                    v = valmap_x(v, a)
+                    if v is None:
+                        continue
+                attrs[a] = v
+            if unsorted:
+                for a in _TAIL:
+                    if a in attrs:
+                        attrs[a] = attrs.pop(a)
+            if is_named and 'id' in attrs and 'name' not in attrs:
+                attrs['name'] = attrs['id']
+        o = _new(FT)
+        d = o.__dict__
+        d['tag'] = tag
+        d['children'] = c
+        d['attrs'] = attrs
+        if void:
+            d['void_'] = True
+        return o
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f'An HTML `<{tag}>` element: positional arguments are children, keywords are attributes.'
+    f.__module__ = __name__
+    f.__signature__ = _TAG_SIG  # type: ignore[attr-defined]
+    return f
+
+
+A = _tag_fn('A'); Abbr = _tag_fn('Abbr'); Address = _tag_fn('Address'); Area = _tag_fn('Area')  # noqa: E702
+Article = _tag_fn('Article'); Aside = _tag_fn('Aside'); Audio = _tag_fn('Audio'); B = _tag_fn('B')  # noqa: E702
+Base = _tag_fn('Base'); Bdi = _tag_fn('Bdi'); Bdo = _tag_fn('Bdo'); Blockquote = _tag_fn('Blockquote')  # noqa: E702
+Body = _tag_fn('Body'); Br = _tag_fn('Br'); Button = _tag_fn('Button'); Canvas = _tag_fn('Canvas')  # noqa: E702
+Caption = _tag_fn('Caption'); Cite = _tag_fn('Cite'); Code = _tag_fn('Code'); Col = _tag_fn('Col')  # noqa: E702
+Colgroup = _tag_fn('Colgroup'); Data = _tag_fn('Data'); Datalist = _tag_fn('Datalist'); Dd = _tag_fn('Dd')  # noqa: E702
+Del = _tag_fn('Del'); Details = _tag_fn('Details'); Dfn = _tag_fn('Dfn'); Dialog = _tag_fn('Dialog')  # noqa: E702
+Div = _tag_fn('Div'); Dl = _tag_fn('Dl'); Dt = _tag_fn('Dt'); Em = _tag_fn('Em'); Embed = _tag_fn('Embed')  # noqa: E702
+Fencedframe = _tag_fn('Fencedframe'); Fieldset = _tag_fn('Fieldset'); Figcaption = _tag_fn('Figcaption')  # noqa: E702
+Figure = _tag_fn('Figure'); Footer = _tag_fn('Footer'); Form = _tag_fn('Form'); H1 = _tag_fn('H1')  # noqa: E702
+H2 = _tag_fn('H2'); H3 = _tag_fn('H3'); H4 = _tag_fn('H4'); H5 = _tag_fn('H5'); H6 = _tag_fn('H6')  # noqa: E702
+Head = _tag_fn('Head'); Header = _tag_fn('Header'); Hgroup = _tag_fn('Hgroup'); Hr = _tag_fn('Hr')  # noqa: E702
+HxPartial = _tag_fn('HxPartial', 'hx-partial')
+I = _tag_fn('I'); Iframe = _tag_fn('Iframe'); Img = _tag_fn('Img'); Input = _tag_fn('Input')  # noqa: E702,E741
+Ins = _tag_fn('Ins'); Kbd = _tag_fn('Kbd'); Label = _tag_fn('Label'); Legend = _tag_fn('Legend')  # noqa: E702
+Li = _tag_fn('Li'); Link = _tag_fn('Link'); Main = _tag_fn('Main'); Map = _tag_fn('Map'); Mark = _tag_fn('Mark')  # noqa: E702
+Math = _tag_fn('Math'); Menu = _tag_fn('Menu'); Meta = _tag_fn('Meta'); Meter = _tag_fn('Meter')  # noqa: E702
+Nav = _tag_fn('Nav'); Noscript = _tag_fn('Noscript'); Object = _tag_fn('Object'); Ol = _tag_fn('Ol')  # noqa: E702
+Optgroup = _tag_fn('Optgroup'); Option = _tag_fn('Option'); Output = _tag_fn('Output'); P = _tag_fn('P')  # noqa: E702
+Param = _tag_fn('Param'); Picture = _tag_fn('Picture'); Pre = _tag_fn('Pre'); Progress = _tag_fn('Progress')  # noqa: E702
+PortalExperimental = _tag_fn('PortalExperimental', 'portalexperimental')
+Q = _tag_fn('Q'); Rp = _tag_fn('Rp'); Rt = _tag_fn('Rt'); Ruby = _tag_fn('Ruby'); S = _tag_fn('S')  # noqa: E702
+Samp = _tag_fn('Samp'); Script = _tag_fn('Script'); Search = _tag_fn('Search'); Section = _tag_fn('Section')  # noqa: E702
+Select = _tag_fn('Select'); Slot = _tag_fn('Slot'); Small = _tag_fn('Small'); Source = _tag_fn('Source')  # noqa: E702
+Span = _tag_fn('Span'); Strike = _tag_fn('Strike'); Strong = _tag_fn('Strong'); Style = _tag_fn('Style')  # noqa: E702
+Sub = _tag_fn('Sub'); Summary = _tag_fn('Summary'); Sup = _tag_fn('Sup'); Table = _tag_fn('Table')  # noqa: E702
+Tbody = _tag_fn('Tbody'); Td = _tag_fn('Td'); Template = _tag_fn('Template'); Textarea = _tag_fn('Textarea')  # noqa: E702
+Tfoot = _tag_fn('Tfoot'); Th = _tag_fn('Th'); Thead = _tag_fn('Thead'); Time = _tag_fn('Time')  # noqa: E702
+Title = _tag_fn('Title'); Tr = _tag_fn('Tr'); Track = _tag_fn('Track'); U = _tag_fn('U'); Ul = _tag_fn('Ul')  # noqa: E702
+Var = _tag_fn('Var'); Video = _tag_fn('Video'); Wbr = _tag_fn('Wbr')  # noqa: E702
+
+tag_names = [n for n in __all__ if n[0].isupper() and n not in ('FT', 'Safe', 'NotStr', 'Html', 'File')]
+
+
+def Html(*c: Any, doctype: bool = True, **kwargs: Any) -> Any:
+    "An `<html>` element; unless `doctype=False`, a `(<!doctype html>, <html>)` pair, as FastHTML returns."
+    e = _build('html', c, kwargs)
+    if not doctype:
+        return e
+    return (_node('!doctype', (), {'html': True}, True), e)
+
+
+def __getattr__(name: str) -> Callable[..., FT]:
+    "Create tag functions on demand: `Some_custom_tag()` renders `<some-custom-tag>`."
+    if name.startswith('_') or not name[:1].isupper():
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    f = globals()[name] = _tag_fn(name)
+    return f
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Helpers over trees (in their own module; re-exported here under the FastHTML names)
+
+from ._ftextras import File, fill_dataclass, fill_form, find_inputs, html2ft, show, sse_message  # noqa: E402
