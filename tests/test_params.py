@@ -1,0 +1,674 @@
+"""Parameter injection: special names and types, lookup by name (path, query, cookies, headers, form, JSON), body
+classes, uploads, conversions, and the 4xx errors for bad client input."""
+import functools
+import inspect
+import json
+import warnings
+from collections import namedtuple
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Optional, TypedDict
+
+import pytest
+from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+
+from fasthtml.core import Beforeware, Client, FastHTML, HtmxHeaders, parsed_date
+from fasthtml.xtend import CheckboxX
+
+HX = {'HX-Request': '1'}
+
+
+def as_async(f):
+    @functools.wraps(f)
+    async def af(*a, **kw):
+        return f(*a, **kw)
+    return af
+
+
+@pytest.fixture(params=['sync', 'async'])
+def kind(request):
+    return request.param
+
+
+@pytest.fixture
+def app():
+    return FastHTML(secret_key='test-secret')
+
+
+@pytest.fixture
+def cli(app):
+    return Client(app)
+
+
+def add(app, kind, path, f, methods=None):
+    "Register `f` (or its async twin) at `path`."
+    app.route(path, methods=methods)(f if kind == 'sync' else as_async(f))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Special names
+
+def test_request_by_name_and_by_any_prefix(app, cli, kind):
+    def h(req, request, r, re):
+        assert req is request is r is re
+        return type(req).__name__
+    add(app, kind, '/r', h)
+    assert cli.get('/r').text == 'Request'
+
+
+def test_session_by_name_and_prefix_persists_between_requests(app, cli, kind):
+    def setter(session, n: int):
+        session['n'] = n
+        return 'set'
+
+    def getter(sess, s, se):
+        assert sess is s is se
+        return f"n={sess.get('n')}"
+    add(app, kind, '/set', setter)
+    add(app, kind, '/get', getter)
+    assert cli.get('/get').text == 'n=None'
+    assert cli.get('/set?n=5').text == 'set'
+    assert cli.get('/get').text == 'n=5'
+
+
+def test_spec_session_adder(app, cli, kind):
+    "The quick start's `/adder/{num}` session example."
+    from starlette.responses import Response
+
+    def adder(session, num: int):
+        session.setdefault('sum', 0)
+        session['sum'] = session.get('sum') + num
+        return Response(f'The sum is {session["sum"]}.')
+    add(app, kind, '/adder/{num}', adder)
+    assert cli.get('/adder/3').text == 'The sum is 3.'
+    assert cli.get('/adder/4').text == 'The sum is 7.'
+
+
+def test_auth_comes_from_scope_set_by_beforeware_and_never_from_the_request(kind):
+    def before(req, sess):
+        req.scope['auth'] = sess.get('user')
+    app = FastHTML(secret_key='x', before=Beforeware(before))
+
+    def who(auth):
+        return f'auth={auth}'
+
+    def login(sess, user: str):
+        sess['user'] = user
+        return 'ok'
+    add(app, kind, '/who', who)
+    add(app, kind, '/login', login)
+    cli = Client(app)
+    # `auth` in the query, a cookie or a header does not reach the handler.
+    assert cli.get('/who?auth=evil', headers={'auth': 'evil', 'cookie': 'auth=evil'}).text == 'auth=None'
+    cli.get('/login?user=ann')
+    assert cli.get('/who?auth=evil').text == 'auth=ann'
+
+
+@pytest.mark.parametrize('hx', [False, True])
+def test_htmx_by_name_and_by_annotation(app, cli, kind, hx):
+    def h(htmx, foo: HtmxHeaders):
+        return json.dumps([bool(htmx), htmx.request, foo.request, foo.target, foo.current_url, foo.trigger_name])
+    add(app, kind, '/hx', h)
+    hdrs = {'HX-Request': 'true', 'HX-Target': 'out', 'HX-Current-URL': 'http://t/x', 'HX-Trigger-Name': 'b'} \
+        if hx else {}
+    got = json.loads(cli.get('/hx', headers=hdrs).text)
+    assert got == ([True, 'true', 'true', 'out', 'http://t/x', 'b'] if hx else [False, None, None, None, None, None])
+
+
+def test_htmx_headers_has_every_spec_field():
+    h = HtmxHeaders(boosted='1', current_url='u', history_restore_request='1', prompt='p', request='1', target='t',
+                    trigger_name='n', trigger='tr')
+    assert h and h.prompt == 'p' and h.trigger == 'tr' and h.history_restore_request == '1' and h.boosted == '1'
+    assert not HtmxHeaders()
+
+
+def test_app_scope_and_annotated_app(app, cli, kind):
+    app.chk = 'foo'
+
+    def h(app, scope, a: FastHTML, s: Starlette, rq: Request):
+        assert app is a is s and scope is rq.scope
+        return f"{app.chk} {scope['type']} {scope['path']}"
+    add(app, kind, '/app', h)
+    assert cli.get('/app').text == 'foo http /app'
+
+
+def test_body_as_text_and_bytes(app, cli, kind):
+    def h(body):
+        return body
+
+    def hb(body: bytes):
+        return body.decode() + '!'
+    add(app, kind, '/body', h, ['post'])
+    add(app, kind, '/bodyb', hb, ['post'])
+    assert cli.post('/body', content=b'raw text', headers={'content-type': 'text/plain'}).text == 'raw text'
+    assert cli.post('/body', content=b'<x/>').text == '<x/>'
+    assert cli.post('/body', content=b'{"a": 1}', headers={'content-type': 'application/json'}).text == '{"a": 1}'
+    assert cli.post('/body', data={'a': '1', 'b': 'x y'}).text == 'a=1&b=x+y'
+    assert cli.post('/body').text == ''
+    assert cli.post('/bodyb', content=b'[1]', headers={'content-type': 'application/json'}).text == '[1]!'
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Lookup by name
+
+def test_path_query_cookie_and_header_lookup(app, cli, kind):
+    def h(nm: str, age: int, q: str, tok: str, user_agent: str, x_custom: int = 0):
+        return f'{nm} {age} {q} {tok} {user_agent} {x_custom}'
+    add(app, kind, '/{nm}/{age}', h)
+    r = cli.get('/uma/5?q=hi', headers={'User-Agent': 'FastHTML', 'X-Custom': '7', 'cookie': 'tok=c1'})
+    assert r.text == 'uma 5 hi c1 FastHTML 7'
+
+
+def test_spec_variables_in_urls(app, cli, kind):
+    "The quick start's `/{name}/{age}`: a wrong type in the path is a 404."
+    from fasthtml.xtend import Titled
+
+    def h(name: str, age: int):
+        return Titled(f'Hello {name.title()}, age {age}')
+    add(app, kind, '/{name}/{age}', h)
+    assert '<h1>Hello Uma, age 5</h1>' in cli.get('/uma/5').text
+    r = cli.get('/uma/five')
+    assert r.status_code == 404
+    assert "path parameter 'age' expected int" in r.text
+
+
+def test_lookup_order_path_then_query_then_cookie_then_header_then_body(app, cli):
+    @app.post('/o/{a}')
+    def h(a: str, b: str, c: str, d: str, e: str):
+        return ' '.join((a, b, c, d, e))
+    r = cli.post('/o/path?a=q&b=q', headers={'cookie': 'b=ck; c=ck', 'c': 'hd', 'd': 'hd'},
+                 data={'a': 'f', 'b': 'f', 'c': 'f', 'd': 'f', 'e': 'f'})
+    assert r.text == 'path q ck hd f'
+
+
+def test_form_and_json_lookup(app, cli, kind):
+    def h(username: str, n: int = 1):
+        return f'{username}:{n}'
+    add(app, kind, '/profile/me', h, ['post'])
+    assert cli.post('/profile/me', data={'username': 'Alexis'}).text == 'Alexis:1'
+    assert cli.post('/profile/me', json={'username': 'Alexis', 'n': 3}).text == 'Alexis:3'
+    assert cli.post('/profile/me', files={'username': (None, 'Multi')}).text == 'Multi:1'
+
+
+def test_optional_form_value_with_default(app, cli, kind):
+    def pet_dog(dogname: str = None):
+        return dogname or 'unknown name'
+    add(app, kind, '/pet/dog', pet_dog, ['post'])
+    assert cli.post('/pet/dog', data={}).text == 'unknown name'
+    assert cli.post('/pet/dog', data={'dogname': 'Rex'}).text == 'Rex'
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Conversions
+
+class Color(Enum):
+    red = 'r'
+    green = 'g'
+
+
+@pytest.mark.parametrize('anno, raw, expected', [
+    (int, '42', 42),
+    (int, '-3', -3),
+    (float, '2.5', 2.5),
+    (str, 'héllo', 'héllo'),
+    (bool, 'true', True), (bool, 'on', True), (bool, '1', True), (bool, 'yes', True),
+    (bool, 'false', False), (bool, 'off', False), (bool, '0', False), (bool, 'no', False), (bool, '', False),
+    (date, '2024-05-17', date(2024, 5, 17)),
+    (date, '17th of May, 2024', date(2024, 5, 17)),
+    (datetime, '2024-05-17T14:00', datetime(2024, 5, 17, 14, 0)),
+    (parsed_date, '17th of May, 2024, 2p', datetime(2024, 5, 17, 14, 0)),
+    (Color, 'g', Color.green),
+    (Color, 'red', Color.red),
+    (Optional[int], '7', 7),
+    (int | None, '7', 7),
+    (Path, 'a/b.txt', Path('a/b.txt')),
+])
+def test_query_value_conversion(app, cli, anno, raw, expected):
+    seen = {}
+
+    @app.get('/c')
+    def h(v: anno):
+        seen['v'] = v
+        return 'ok'
+    assert cli.get('/c', params={'v': raw}).text == 'ok'
+    assert seen['v'] == expected and type(seen['v']) is type(expected)
+
+
+def test_defaults_optional_and_lists(app, cli, kind):
+    def h(a: int = 5, b: Optional[int] = None, c: int | None = None, d: list[int] = None, e: list[str] = ['x']):
+        return json.dumps([a, b, c, d, e])
+    add(app, kind, '/d', h)
+    assert json.loads(cli.get('/d').text) == [5, None, None, None, ['x']]
+    assert json.loads(cli.get('/d?a=1&b=2&c=3&d=4&d=5&e=y').text) == [1, 2, 3, [4, 5], ['y']]
+    # An empty value for a number with a default (an empty form field) means the default, not an error.
+    assert json.loads(cli.get('/d?a=&b=').text) == [5, None, None, None, ['x']]
+
+
+def test_list_from_repeated_form_fields_and_json_arrays(app, cli, kind):
+    "The to-do walkthrough's `/reorder`: `id: list[int]` from repeated form fields."
+    def reorder(id: list[int]):
+        return json.dumps(id)
+    add(app, kind, '/reorder', reorder, ['post'])
+    assert cli.post('/reorder', data={'id': ['3', '1', '2']}).text == '[3, 1, 2]'
+    assert cli.post('/reorder', data={'id': '9'}).text == '[9]'
+    assert cli.post('/reorder', json={'id': [4, 5]}).text == '[4, 5]'
+    assert cli.post('/reorder', json={'id': 6}).text == '[6]'
+
+
+def test_checkbox_values(app, cli, kind):
+    "An HTML checkbox posts 'on' (or its value) when checked; `CheckboxX` adds a hidden '' so unchecked posts too."
+    def h(done: bool):
+        return repr(done)
+    add(app, kind, '/cb', h, ['post'])
+    assert cli.post('/cb', data={'done': 'on'}).text == 'True'
+    assert cli.post('/cb', data={'done': ['', '1']}).text == 'True'  # CheckboxX checked: hidden '' then '1'
+    assert cli.post('/cb', data={'done': ''}).text == 'False'  # CheckboxX unchecked: only the hidden ''
+    assert 'type="hidden" value="" name="done"' in str(CheckboxX(id='done', label='Done'))
+
+
+def test_spec_query_examples(app, cli):
+    "Handling handlers: `idx:int|None = 0`, `coming:bool=True`, `d:parsed_date`, a str enum in the path."
+    from fastcore.utils import str_enum
+    fake_db = [{'name': 'Foo'}, {'name': 'Bar'}]
+
+    @app.get('/items/')
+    def items(idx: int | None = 0):
+        return fake_db[idx]
+
+    @app.get('/booly/')
+    def _(coming: bool = True):
+        return 'Coming' if coming else 'Not coming'
+
+    @app.get('/datie/')
+    def _d(d: parsed_date):
+        return d
+    ModelName = str_enum('ModelName', 'alexnet', 'resnet', 'lenet')
+
+    @app.get('/models/{nm}')
+    def models(nm: ModelName):
+        return nm
+
+    @app.get('/files/{path}')
+    async def files(path: Path):
+        return path.with_suffix('.txt')
+    assert cli.get('/items/?idx=1').text == '{"name":"Bar"}'
+    assert cli.get('/items/').text == '{"name":"Foo"}'
+    assert cli.get('/booly/?coming=true').text == 'Coming'
+    assert cli.get('/booly/?coming=no').text == 'Not coming'
+    assert cli.get('/datie/?d=17th of May, 2024, 2p').text == '2024-05-17 14:00:00'
+    assert cli.get('/models/alexnet').text == 'alexnet'
+    assert cli.get('/models/vgg').status_code == 404
+    assert cli.get('/files/foo').text == 'foo.txt'
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Body classes: dataclass, TypedDict, namedtuple, dict, plain class; from form and from JSON
+
+@dataclass
+class Bodie:
+    a: int
+    b: str
+
+
+class BodieTD(TypedDict):
+    a: int
+    b: str
+
+
+Bodient = namedtuple('Bodient', ['a', 'b'])
+
+
+class Bodie2:
+    a: int | None
+    b: str
+
+    def __init__(self, a, b='foo'):
+        self.a, self.b = a, b
+
+
+@dataclass
+class Profile:
+    email: str
+    age: int = 0
+    tags: list[str] = None
+    done: bool = False
+
+
+@pytest.fixture(params=['form', 'json'])
+def enc(request):
+    return request.param
+
+
+def post(cli, url, enc, d, **kw):
+    return cli.post(url, data=d, **kw) if enc == 'form' else cli.post(url, json=d, **kw)
+
+
+def test_dataclass_body(app, cli, kind, enc):
+    def h(nm: str, data: Bodie):
+        res = asdict(data)
+        res['nm'] = nm
+        return res
+    add(app, kind, '/bodie/{nm}', h, ['post'])
+    assert post(cli, '/bodie/me', enc, dict(a=1, b='foo')).json() == {'a': 1, 'b': 'foo', 'nm': 'me'}
+
+
+def test_dataclass_body_converts_field_types(app, cli, kind, enc):
+    def h(p: Profile):
+        return asdict(p)
+    add(app, kind, '/p', h, ['post'])
+    d = {'email': 'a@b.c', 'age': '41', 'tags': ['x', 'y'], 'done': 'on'}
+    assert post(cli, '/p', enc, d).json() == {'email': 'a@b.c', 'age': 41, 'tags': ['x', 'y'], 'done': True}
+    assert post(cli, '/p', enc, {'email': 'z'}).json() == {'email': 'z', 'age': 0, 'tags': None, 'done': False}
+
+
+def test_dataclass_body_takes_query_and_path_values(app, cli, kind):
+    @dataclass
+    class Item:
+        id: int
+        title: str
+        done: bool = False
+
+    def h(item: Item):
+        return asdict(item)
+    add(app, kind, '/items/{id}', h, ['put'])
+    # Path parameters name the resource, so they win over a posted `id`; the query fills what the body lacks.
+    r = cli.put('/items/3?done=1', data={'id': '99', 'title': 't'})
+    assert r.json() == {'id': 3, 'title': 't', 'done': True}
+
+
+def test_typeddict_body(app, cli, kind, enc):
+    def h(data: BodieTD):
+        return data
+    add(app, kind, '/td', h, ['post'])
+    assert post(cli, '/td', enc, {'a': '1', 'b': 'foo'}).json() == {'a': 1, 'b': 'foo'}
+
+
+def test_namedtuple_body(app, cli, kind):
+    from fastcore.xtras import asdict as fc_asdict
+
+    def h(data: Bodient):
+        return fc_asdict(data)
+    add(app, kind, '/nt', h, ['post'])
+    assert cli.post('/nt', data={'a': 1, 'b': 'foo'}).json() == {'a': '1', 'b': 'foo'}
+
+
+def test_dict_body_gets_all_fields_as_sent(app, cli, kind):
+    def h(data: dict):
+        return data
+    add(app, kind, '/bodied/', h, ['post'])
+    assert cli.post('/bodied/', data={'a': 1, 'b': 'foo', 'c': ['1', '2']}).json() == \
+        {'a': '1', 'b': 'foo', 'c': ['1', '2']}
+    assert cli.post('/bodied/', json={'a': 1, 'n': {'x': [1]}}).json() == {'a': 1, 'n': {'x': [1]}}
+
+
+def test_plain_class_body(app, cli, kind, enc):
+    def h(d: Bodie2):
+        return f'a: {d.a}; b: {d.b}'
+    add(app, kind, '/bodie2/', h, ['post'])
+    assert post(cli, '/bodie2/', enc, {'a': 1}).text == 'a: 1; b: foo'
+    assert post(cli, '/bodie2/', enc, {'a': 1, 'b': 'bar'}).text == 'a: 1; b: bar'
+
+
+def test_spec_json_body_with_htmx(app, cli):
+    from fasthtml.components import P
+    from fasthtml.xtend import Titled
+
+    @app.post('/b')
+    def index(it: Bodie):
+        return Titled('It worked!', P(f'{it.a}, {it.b}'))
+    s = json.dumps({'b': 'Lorem', 'a': 15})
+    r = cli.post('/b', headers={'Content-Type': 'application/json', 'hx-request': '1'}, content=s)
+    assert r.text == '<title>It worked!</title><main class="container"><h1>It worked!</h1><p>15, Lorem</p></main>'
+
+
+def test_optional_body_class_with_default(app, cli):
+    @app.post('/opt')
+    def h(p: Optional[Bodie] = None):
+        return 'none' if p is None else f'{p.a}'
+    assert cli.post('/opt').text == 'none'
+    assert cli.post('/opt', data={'a': '2', 'b': 'x'}).text == '2'
+
+
+def test_body_class_errors_are_400(app, cli, enc):
+    @app.post('/p')
+    def h(p: Profile):
+        return asdict(p)
+    r = post(cli, '/p', enc, {'age': '3'})
+    assert r.status_code == 400 and 'email' in r.text
+    r = post(cli, '/p', enc, {'email': 'x', 'age': 'old'})
+    assert r.status_code == 400
+    assert "'age'" in r.text and 'expected int' in r.text
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Uploads
+
+def test_single_upload(app, cli):
+    @app.post('/upload')
+    async def upload(uf: UploadFile, msg: str):
+        return f'{uf.filename} {uf.content_type} {(await uf.read()).decode()} {msg}'
+    r = cli.post('/upload', files={'uf': ('notes.md', b'# Release notes', 'text/markdown')}, data={'msg': 'Hello'})
+    assert r.text == 'notes.md text/markdown # Release notes Hello'
+
+
+def test_upload_in_a_sync_handler(app, cli):
+    @app.post('/upload')
+    def upload(uf: UploadFile):
+        return f'{uf.filename}:{uf.file.read().decode()}'
+    assert cli.post('/upload', files={'uf': ('a.txt', b'sync')}).text == 'a.txt:sync'
+
+
+def test_multiple_uploads(app, cli, kind):
+    def upload_many(files: list[UploadFile]):
+        return json.dumps([f.filename for f in files])
+    add(app, kind, '/many', upload_many, ['post'])
+    r = cli.post('/many', files=[('files', ('a.txt', b'1')), ('files', ('b.txt', b'2'))])
+    assert json.loads(r.text) == ['a.txt', 'b.txt']
+    assert json.loads(cli.post('/many', files={'files': ('one.txt', b'1')}).text) == ['one.txt']
+
+
+def test_upload_errors(app, cli):
+    @app.post('/upload')
+    async def upload(uf: UploadFile):
+        return uf.filename
+
+    @app.post('/maybe')
+    async def maybe(uf: UploadFile = None):
+        return 'none' if uf is None else uf.filename
+    r = cli.post('/upload', data={'other': 'x'})
+    assert r.status_code == 400 and 'uf' in r.text
+    # A text field where a file belongs is refused, and an upload never comes from the query string.
+    r = cli.post('/upload', data={'uf': 'not a file'})
+    assert r.status_code == 400 and "'uf'" in r.text
+    assert cli.post('/upload?uf=x').status_code == 400
+    assert cli.post('/maybe').text == 'none'
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Errors
+
+def test_missing_required_parameter_is_400_naming_it_and_where_it_was_looked_for(app, cli, kind):
+    def h(username: str):
+        return username
+    add(app, kind, '/profile/me', h, ['post'])
+    r = cli.post('/profile/me', data={})
+    assert r.status_code == 400
+    assert r.text == 'Missing required field: username (looked in query, cookies, headers and body for /profile/me)'
+    assert r.headers['content-type'].startswith('text/plain')
+
+
+@pytest.mark.parametrize('where', ['query', 'form', 'json', 'cookie', 'header'])
+def test_value_that_does_not_convert_is_400_naming_param_and_type(app, cli, where, kind):
+    def h(idx: int):
+        return str(idx)
+    add(app, kind, '/i', h, ['post'])
+    kw = {'query': dict(params={'idx': 'g'}), 'form': dict(data={'idx': 'g'}), 'json': dict(json={'idx': 'g'}),
+          'cookie': dict(headers={'cookie': 'idx=g'}), 'header': dict(headers={'idx': 'g'})}[where]
+    r = cli.post('/i', **kw)
+    assert r.status_code == 400
+    assert "'idx'" in r.text and 'expected int' in r.text and "'g'" in r.text
+
+
+def test_bad_query_value_is_400_not_404(app, cli):
+    "Ours: a query value that does not convert is a client error (400); the original answers 404."
+    @app.get('/items/')
+    def items(idx: int | None = 0):
+        return str(idx)
+    r = cli.get('/items/?idx=g')
+    assert r.status_code == 400
+    assert r.text == "Invalid value for query parameter 'idx': expected int, got 'g'"
+
+
+@pytest.mark.parametrize('anno, raw', [(float, 'x'), (bool, 'maybe'), (date, 'not a date'), (Color, 'blue'),
+                                       (list[int], 'x'), (int, '1.5')])
+def test_more_non_converting_values_are_400(app, cli, anno, raw):
+    @app.get('/c')
+    def h(v: anno):
+        return 'ok'
+    r = cli.get('/c', params={'v': raw})
+    assert r.status_code == 400, r.text
+    assert "'v'" in r.text
+
+
+def test_path_param_that_does_not_convert_is_404(app, cli, kind):
+    def h(idx: int):
+        return str(idx)
+    add(app, kind, '/html/{idx}', h)
+    assert cli.get('/html/1').text == '1'
+    r = cli.get('/html/one')
+    assert r.status_code == 404
+    assert "path parameter 'idx' expected int" in r.text
+
+
+@pytest.mark.parametrize('content', [b'{bad json', b'{"a": ', b'\xff\xfe'])
+def test_malformed_json_is_400(app, cli, content, kind):
+    def h(a: int = 0):
+        return str(a)
+    add(app, kind, '/j', h, ['post'])
+    r = cli.post('/j', content=content, headers={'content-type': 'application/json'})
+    assert r.status_code == 400 and 'Invalid JSON body' in r.text
+
+
+def test_json_that_is_not_an_object_means_fields_are_missing(app, cli):
+    @app.post('/j')
+    def h(a: int):
+        return str(a)
+    r = cli.post('/j', json=[1, 2])
+    assert r.status_code == 400 and 'Missing required field: a' in r.text
+
+
+def test_malformed_multipart_is_400(app, cli, kind):
+    def h(a: str = ''):
+        return a
+    add(app, kind, '/m', h, ['post'])
+    r = cli.post('/m', content=b'--xyz\r\nnot a header line\r\n\r\nbody\r\n--xyz--\r\n',
+                 headers={'content-type': 'multipart/form-data; boundary=xyz'})
+    assert r.status_code == 400
+    # An empty multipart body is an empty form, not an error.
+    r = cli.post('/m', content=b'', headers={'content-type': 'multipart/form-data; boundary=xyz'})
+    assert r.status_code == 200
+
+
+def test_client_input_never_causes_a_500(app, cli):
+    @app.post('/all/{n}')
+    def h(n: int, a: int, b: float, c: bool, d: date, e: list[int], f: Color, p: Profile):
+        return 'ok'
+    bad = [dict(params={'a': 'x'}), dict(data={'a': '1', 'b': 'nan?'}), dict(json={'a': {'x': 1}}),
+           dict(content=b'{"a": 1e400}', headers={'content-type': 'application/json'}), dict(data={'d': '99/99/99'}), dict(content=b'\x00\xff',
+                                                                        headers={'content-type': 'application/json'})]
+    for kw in bad:
+        r = cli.post('/all/1', **kw)
+        assert 400 <= r.status_code < 500, (kw, r.status_code, r.text)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Registration-time checks
+
+def test_unannotated_parameter_warns_at_registration_naming_the_handler_and_gets_none(app, cli, kind):
+    def oops(nope):
+        return f'got {nope!r}'
+    with pytest.warns(UserWarning, match=r'oops.*`nope` has no type annotation'):
+        add(app, kind, '/oops', oops)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')  # no warning per request
+        r = cli.get('/oops?nope=1')
+    assert r.status_code == 200 and r.text == 'got None'
+
+
+def test_unannotated_parameter_with_default_keeps_the_default(app, cli):
+    with pytest.warns(UserWarning):
+        @app.get('/d')
+        def h(x=3):
+            return str(x)
+    assert cli.get('/d?x=9').text == '3'
+
+
+def test_unannotated_path_parameter_is_a_string(app, cli):
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+
+        @app.get('/u/{nm}')
+        def h(nm):
+            return nm
+    assert cli.get('/u/bob').text == 'bob'
+
+
+def test_positional_only_parameter_fails_at_registration(app):
+    def h(a: int, /):
+        return a
+    with pytest.raises(TypeError, match=r'h: parameter `a` is positional-only'):
+        app.get('/p')(h)
+
+
+def test_unresolvable_string_annotation_fails_at_registration(app):
+    def h(a: 'NoSuchType'):  # noqa: F821
+        return a
+    with pytest.raises(TypeError, match=r"h: cannot resolve the annotation 'NoSuchType' of parameter `a`"):
+        app.get('/p')(h)
+
+
+def test_string_annotations_resolve(app, cli):
+    def h(a: 'int', p: 'Profile'):
+        return f'{a + 1} {p.age}'
+    app.post('/s')(h)
+    assert cli.post('/s?a=1', data={'email': 'e', 'age': '5'}).text == '2 5'
+
+
+def test_serving_requests_never_calls_inspect_signature(app, cli, monkeypatch):
+    "Plans are built at registration: the request path only runs extractors."
+    def before(req, sess):
+        req.scope['auth'] = 'u'
+
+    def after(resp, req):
+        return resp
+    app.before.append(Beforeware(before, skip=[r'/skip']))
+    app.after.append(after)
+
+    @app.post('/a/{n}')
+    def sync_h(n: int, q: str, p: Profile, req, sess, auth, htmx: HtmxHeaders, uf: UploadFile = None):
+        return f'{n} {q} {p.age} {auth}'
+
+    @app.post('/b')
+    async def async_h(data: dict, x: list[int] = None):
+        return data
+
+    @app.get('/c')
+    def bodytd(data: BodieTD, d: date = None, e: Color = Color.red):
+        return dict(data)
+    calls = []
+    real = inspect.signature
+
+    def spy(*a, **kw):
+        calls.append(a)
+        return real(*a, **kw)
+    cli.get('/c?a=1&b=x')  # warm-up: anything lazily built on first use is built here
+    monkeypatch.setattr(inspect, 'signature', spy)
+    for _ in range(3):
+        assert cli.post('/a/1?q=z', data={'email': 'e', 'age': '2'}, headers=HX).text == '1 z 2 u'
+        assert cli.post('/b', json={'k': 'v'}).json() == {'k': 'v'}
+        assert cli.get('/c?a=1&b=x&d=2024-01-01&e=g').json() == {'a': 1, 'b': 'x'}
+    assert calls == []
