@@ -502,11 +502,6 @@ def _special(name: str, anno: Any, app_cls: type) -> Callable | None:
         return lambda c, b, x: c
     if anno is inspect.Parameter.empty and 'session'.startswith(name):
         return lambda c, b, x: c.scope['session'] if 'session' in c.scope else {}
-    # FastHTML also accepts any unannotated prefix of `request` or `session` (`r`, `req`, `s`, `sess`, ...).
-    if anno is inspect.Parameter.empty and 'request'.startswith(name):
-        return lambda c, b, x: c
-    if anno is inspect.Parameter.empty and 'session'.startswith(name):
-        return lambda c, b, x: c.scope['session'] if 'session' in c.scope else {}
     if name == 'auth':
         return lambda c, b, x: c.scope.get('auth')
     if name == 'htmx':
@@ -591,23 +586,6 @@ def build_plan(fn: Callable, path: str = '', path_params: frozenset | set = froz
         needs_body = True
         extractors.append((name, _named_extractor(f, path, upload)))
     return Plan(fn, hname, extractors, needs_body, path)
-
-
-def _hints_one_by_one(fn: Callable, sig: inspect.Signature, hname: str) -> dict:
-    "Resolve string annotations one parameter at a time, so an unresolvable one is named instead of ignored."
-    glb = getattr(inspect.unwrap(fn), '__globals__', {})
-    hints = {}
-    for p in sig.parameters.values():
-        a = p.annotation
-        if not isinstance(a, str):
-            hints[p.name] = a
-            continue
-        try:
-            hints[p.name] = eval(a, glb)  # noqa: S307 -- the handler's own annotation, evaluated as Python would
-        except Exception as e:
-            raise TypeError(f'{hname}: cannot resolve the annotation {a!r} of parameter `{p.name}` ({e}). '
-                            f'Define the type at module level, or annotate with the type itself.') from None
-    return hints
 
 
 def _hints_one_by_one(fn: Callable, sig: inspect.Signature, hname: str) -> dict:
