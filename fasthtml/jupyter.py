@@ -1,7 +1,7 @@
 """Use FastHTML in Jupyter notebooks: serve an app from a background thread, show it in an iframe, render FT in cells.
 
-Nothing here needs IPython: `HTMX` and `show` return an `NbHTML` string whose `_repr_html_` Jupyter displays, and
-which plain Python prints as markup. Servers bind 127.0.0.1 unless `host` says otherwise, and `stop()` waits until
+Nothing here needs IPython: `HTMX` returns an `NbHTML` string whose `_repr_html_` Jupyter displays, and which plain
+Python prints as markup; `show` (from `fasthtml.components`) returns HTML text when IPython is absent. Servers bind 127.0.0.1 unless `host` says otherwise, and `stop()` waits until
 the port is free again, so the next server on the same port starts at once.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import uvicorn
 
 from ._render import to_xml
-from .components import Div, Script
+from .components import Script, show  # show: one implementation, in components
 
 __all__ = [
     'HTMX',
@@ -259,18 +259,6 @@ def htmx_config_port(port: int = 8000, host: str = 'localhost') -> NbHTML:
           "if (e.detail.path.includes('://')) return; htmx.config.selfRequestsOnly = false;"
           f"e.detail.path = location.protocol + '//{host}:{int(port)}' + e.detail.path;}});")
     return NbHTML(to_xml(Script(js)))
-
-
-def show(*s: Any, iframe: bool = False, height: str | int = 'auto', style: str | None = None) -> NbHTML:
-    """Render FT components (or anything `to_xml` renders) as HTML in a notebook cell; htmx attributes in it are
-    activated when htmx is loaded. With `iframe`, the HTML is isolated in an iframe of its own."""
-    body = to_xml(Div(*s, style=style) if style else s)
-    if not iframe:
-        return NbHTML(body + '<script>if (window.htmx) htmx.process(document.body)</script>')
-    h = f'{height}px' if isinstance(height, int) else str(height)
-    doc = f'<!doctype html><html><head><meta charset="utf-8"></head><body>{body}</body></html>'
-    return NbHTML(f'<iframe srcdoc="{html.escape(doc)}" style="width: 100%; border: none; '
-                  f'height: {"300px" if h == "auto" else html.escape(h)};"></iframe>')
 
 
 def render_ft() -> bool:
