@@ -1,8 +1,9 @@
 """Use FastHTML in Jupyter notebooks: serve an app from a background thread, show it in an iframe, render FT in cells.
 
 Nothing here needs IPython: `HTMX` returns an `NbHTML` string whose `_repr_html_` Jupyter displays, and which plain
-Python prints as markup; `show` (from `fasthtml.components`) returns HTML text when IPython is absent. Servers bind 127.0.0.1 unless `host` says otherwise, and `stop()` waits until
-the port is free again, so the next server on the same port starts at once.
+Python prints as markup; `show` (from `fasthtml.components`) returns HTML text when IPython is absent.
+Servers bind 127.0.0.1 unless `host` says otherwise (the original bound 0.0.0.0, exposing a notebook's app to the
+network), and `stop()` waits until the port is free again, so the next server on the same port starts at once.
 """
 from __future__ import annotations
 
