@@ -337,11 +337,11 @@ def _src(n: Any, lvl: int, attr1st: bool, keep_ws: bool, doctype: bool) -> str:
     kws = _kwargs(n.attrs)
     if n.tag == 'html' and not doctype:
         kws.append('doctype=False')
+    one_line = len(kids) <= 1 and not any(isinstance(c, _Node) for c in n.children)
     name = _func(n.tag)
     if name is None:
         name = 'ft'
         (kws if attr1st else kids).insert(0, repr(n.tag))
-    one_line = len(kids) <= 1 and not any(isinstance(c, _Node) for c in n.children)
     if one_line:
         if attr1st:
             return f'{name}({", ".join(kws)})({"".join(kids)})'

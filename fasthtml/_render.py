@@ -13,7 +13,8 @@ from fastcore.xml import Safe
 __all__ = ['FT', 'BaseFT', 'Safe', 'to_xml', 'escape', 'escape_attr', 'render_attrs', 'attr_value', 'VOIDS',
            'RAW_TAGS']
 
-VOIDS = frozenset('area base br col command embed hr img input keygen link meta param source track wbr !doctype'.split())
+VOIDS = frozenset('area base br col command embed hr img input keygen link meta param source track wbr !doctype'
+                  .split())
 # Elements whose text children are emitted verbatim (the browser never decodes entities inside them).
 RAW_TAGS = frozenset(('script', 'style'))
 # Elements whose whitespace is significant: the indented form leaves their content alone.
