@@ -336,7 +336,7 @@ def _attrs(kw: dict | None) -> dict:
     out = {}
     for k, v in kw.items():
         a = attrmap_x(k)
-        out[a] = valmap_x(a, v)
+        out[a] = valmap_x(v, a)
     return out
 
 

@@ -312,13 +312,28 @@ class _Hooks:
         return self
 
 
+def _two_arg_wrap(f: Callable) -> Callable:
+    "`body_wrap` may take `(content)` or `(content, req)`: decide once, at registration, how to call it."
+    if f is noop_body:
+        return f
+    try:
+        ps = [p for p in inspect.signature(f).parameters.values() if p.kind in (p.POSITIONAL_ONLY,
+                                                                                 p.POSITIONAL_OR_KEYWORD)]
+        var = any(p.kind == p.VAR_POSITIONAL for p in inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):
+        return f
+    if len(ps) == 1 and not var:
+        return lambda c, req: f(c)
+    return f
+
+
 class _Endpoint:
     "Everything one route needs at request time, decided at registration."
     __slots__ = ('plan', 'app', 'body_wrap', 'name', 'hooks')
 
     def __init__(self, app: 'FastHTML', plan: Plan, body_wrap: Callable | None):
         self.app, self.plan, self.hooks = app, plan, app._hooks
-        self.body_wrap = body_wrap or app.body_wrap
+        self.body_wrap = _two_arg_wrap(body_wrap or app.body_wrap)
         self.name = plan.name
 
     def _run_befores_sync(self, req: Request, body: Body | None, befores: list) -> Any:
@@ -493,10 +508,11 @@ class FastHTML(Starlette):
     def _wrap_exc_handler(self, f: Callable) -> Callable:
         is_async = inspect.iscoroutinefunction(f)
         name = getattr(f, '__qualname__', repr(f))
+        body_wrap = _two_arg_wrap(self.body_wrap)
 
         async def handler(req: Request, exc: Exception) -> Response:
             r = await f(req, exc) if is_async else await run_in_threadpool(f, req, exc)
-            resp = to_response(req, r, self.body_wrap, name)
+            resp = to_response(req, r, body_wrap, name)
             if resp.status_code == 200 and not isinstance(r, Response):
                 # an error page keeps the error's status: the HTTPException's, else 500
                 resp.status_code = exc.status_code if isinstance(exc, HTTPException) else 500
