@@ -2,11 +2,21 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Union
 
 from .core import Beforeware, FastHTML, noop_body
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 __all__ = ['fast_app']
+
+
+class RouteDecorator(Protocol):
+    "The type of `rt` (the app's `route` method), for editors: `@rt`, `@rt('/path')`, `@rt('/path', methods=[...])`."
+
+    def __call__(self, path: Any = None, methods: Any = None, name: Optional[str] = None,
+                 include_in_schema: bool = True, body_wrap: Optional[Callable] = None) -> Any: ...
 
 
 def _get_tbl(db: Any, name: str, schema: dict) -> tuple[Any, Any]:
@@ -38,7 +48,8 @@ def fast_app(db_file: Optional[str] = None, render: Optional[Callable] = None, h
              htmlkw: Optional[dict] = None, bodykw: Optional[dict] = None, reload_attempts: Optional[int] = 1,
              reload_interval: Optional[int] = 1000, static_path: str = '.', body_wrap: Callable = noop_body,
              nb_hdrs: bool = False, sync_inline: bool = False, csrf: bool = True,
-             trusted_origins: Optional[list] = None, limits: Any = None, **kwargs: Any) -> Any:
+             trusted_origins: Optional[list] = None, limits: Any = None,
+             **kwargs: Any) -> tuple[FastHTML, RouteDecorator, Unpack[tuple[Any, ...]]]:
     """Create a FastHTML app (a live-reloading one with `live=True`) with Pico CSS and static files by default.
 
     Returns `(app, rt)`; with `db_file` and table schemas given as keyword arguments (`todos={'id': int, 'title':
