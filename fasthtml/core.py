@@ -475,10 +475,10 @@ class FastHTML(Starlette):
         hdrs = list(flat_xt(hdrs or ()))
         if isinstance(exts, str):
             exts = [exts]
-        ext_scripts = [Script(src=htmx_exts[e]) for e in (exts or [])]
         unknown = [e for e in (exts or []) if e not in htmx_exts]
         if unknown:
             raise ValueError(f'Unknown htmx extension(s) {unknown}; known: {sorted(htmx_exts)}')
+        ext_scripts = [Script(src=htmx_exts[e]) for e in (exts or [])]
         defaults = def_hdrs(htmx=htmx, surreal=surreal) if default_hdrs else []
         if nb_hdrs and _in_notebook():
             defaults.append(iframe_scr)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Union
 
 from .core import Beforeware, FastHTML, noop_body
@@ -61,7 +62,11 @@ def fast_app(db_file: Optional[str] = None, render: Optional[Callable] = None, h
         h = [*(picolink if isinstance(picolink, (list, tuple)) else [picolink]), *h]
     tables = dict(tbls or {})
     if db_file is not None:
-        tables.update({k: kwargs.pop(k) for k in list(kwargs) if isinstance(kwargs[k], dict)})
+        named = {k: kwargs.pop(k) for k in list(kwargs) if isinstance(kwargs[k], dict)}
+        if not named and kwargs and all(isinstance(v, type) or k == 'pk' for k, v in kwargs.items()):
+            # `fast_app('data/app.db', id=int, name=str, pk='id')`: keyword columns define one table, `items`.
+            named, kwargs = {'items': dict(kwargs)}, {}
+        tables.update(named)
     bkw = {**(bodykw or {}), **kwargs}
     app_kw: dict = dict(debug=debug, routes=routes, middleware=middleware, title=title,
                         exception_handlers=exception_handlers,
@@ -85,6 +90,8 @@ def fast_app(db_file: Optional[str] = None, render: Optional[Callable] = None, h
             raise ValueError('fast_app: table schemas were given but no db_file to store them in')
         return app, app.route
     from fastlite import database
+    if db_file != ':memory:':
+        Path(db_file).parent.mkdir(parents=True, exist_ok=True)  # `fast_app('data/app.db')` on a fresh checkout
     db = database(db_file)
     app.db = db
     made = [_get_tbl(db, name, schema) for name, schema in tables.items()]

@@ -239,8 +239,8 @@ def test_query_value_conversion(app, cli, anno, raw, expected):
 
 
 def test_defaults_optional_and_lists(app, cli, kind):
-    def h(a: int = 5, b: Optional[int] = None, c: int | None = None, d: list[int] = None, e: list[str] = ['x']):
-        return json.dumps([a, b, c, d, e])
+    def h(a: int = 5, b: Optional[int] = None, c: int | None = None, d: list[int] = None, e: list[str] = ('x',)):
+        return json.dumps([a, b, c, d, list(e)])
     add(app, kind, '/d', h)
     assert json.loads(cli.get('/d').text) == [5, None, None, None, ['x']]
     assert json.loads(cli.get('/d?a=1&b=2&c=3&d=4&d=5&e=y').text) == [1, 2, 3, [4, 5], ['y']]
@@ -577,9 +577,12 @@ def test_client_input_never_causes_a_500(app, cli):
     @app.post('/all/{n}')
     def h(n: int, a: int, b: float, c: bool, d: date, e: list[int], f: Color, p: Profile):
         return 'ok'
+    as_json = {'content-type': 'application/json'}
     bad = [dict(params={'a': 'x'}), dict(data={'a': '1', 'b': 'nan?'}), dict(json={'a': {'x': 1}}),
-           dict(content=b'{"a": 1e400}', headers={'content-type': 'application/json'}), dict(data={'d': '99/99/99'}), dict(content=b'\x00\xff',
-                                                                        headers={'content-type': 'application/json'})]
+           dict(content=b'{"a": 1e400}', headers=as_json), dict(data={'d': '99/99/99'}),
+           dict(content=b'\x00\xff', headers=as_json), dict(json={'a': 1, 'b': 1, 'c': 'x'}),
+           dict(json={'a': 1, 'b': 1, 'c': 1, 'd': '2024-01-01', 'e': [[1]]}),
+           dict(json={'a': 1, 'b': 1, 'c': 1, 'd': '2024-01-01', 'e': [1], 'f': 'purple'})]
     for kw in bad:
         r = cli.post('/all/1', **kw)
         assert 400 <= r.status_code < 500, (kw, r.status_code, r.text)

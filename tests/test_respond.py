@@ -15,10 +15,37 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from fasthtml._respond import to_response
-from fasthtml.components import (H1, H4, Base, Body, Div, Head, Html, Link, Meta, P, Span, Style, Title, sse_message,
-                                  to_xml)
-from fasthtml.core import (Client, EventStream, FastHTML, FtResponse, HtmxResponseHeaders, HttpHeader, Redirect,
-                           cookie, flat_tuple, flat_xt, noop_body, respond)
+from fasthtml.components import (
+    H1,
+    H4,
+    Base,
+    Body,
+    Div,
+    Head,
+    Html,
+    Link,
+    Meta,
+    P,
+    Span,
+    Style,
+    Title,
+    sse_message,
+    to_xml,
+)
+from fasthtml.core import (
+    Client,
+    EventStream,
+    FastHTML,
+    FtResponse,
+    HtmxResponseHeaders,
+    HttpHeader,
+    Redirect,
+    cookie,
+    flat_tuple,
+    flat_xt,
+    noop_body,
+    respond,
+)
 from fasthtml.toaster import add_toast, setup_toasts
 from fasthtml.xtend import Titled
 
@@ -203,7 +230,6 @@ def test_anything_else_is_a_type_error_naming_the_handler():
 
 
 def test_to_response_can_be_called_directly():
-    from starlette.requests import Request
     req = Request({'type': 'http', 'method': 'GET', 'path': '/', 'headers': [(b'hx-request', b'1')],
                    'query_string': b''})
     assert to_response(req, P('x')).body == b'<p>x</p>'

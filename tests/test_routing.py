@@ -8,8 +8,18 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
 from fasthtml.components import A, Div, P
-from fasthtml.core import APIRouter, Client, FastHTML, RouteFunc, all_meths, decode_uri, nested_name, qp, \
-    reg_re_param, uri
+from fasthtml.core import (
+    APIRouter,
+    Client,
+    FastHTML,
+    RouteFunc,
+    all_meths,
+    decode_uri,
+    nested_name,
+    qp,
+    reg_re_param,
+    uri,
+)
 from fasthtml.xtend import Titled
 
 HX = {'HX-Request': '1'}
@@ -426,7 +436,7 @@ def test_rt_funcs_namespace():
     assert str(app.rt_funcs.alpha) == '/a'
     assert 'alpha' in dir(app.rt_funcs)
     with pytest.raises(AttributeError, match='No route function named'):
-        app.rt_funcs.missing
+        _ = app.rt_funcs.missing
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -456,7 +466,7 @@ def test_apirouter_prefix_to_app_and_rt_funcs(kind):
     assert cli.post('/products/all').status_code == 200
     assert cli.post('/products/42').status_code == 405
     with pytest.raises(AttributeError):
-        ar.nope
+        _ = ar.nope
 
 
 @pytest.mark.parametrize('verb', all_meths)

@@ -1,0 +1,579 @@
+"""The FastHTML app and fast_app: constructor keywords, lifespan, sessions and the key file, headers, exception
+handlers, helpers, Client, serve, and the worker-thread rule for sync handlers."""
+import contextlib
+import inspect
+import runpy
+import stat
+import threading
+
+import pytest
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from fasthtml.components import Div, Meta, P, Script, Style
+from fasthtml.core import (
+    Client,
+    FastHTML,
+    MiddlewareBase,
+    def_hdrs,
+    fhjsscr,
+    htmx_exts,
+    htmxsrc,
+    scopesrc,
+    serve,
+    surrsrc,
+    unqid,
+)
+from fasthtml.fastapp import fast_app
+from fasthtml.xtend import Titled
+
+HX = {'HX-Request': '1'}
+
+
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path, monkeypatch):
+    "Apps without a secret_key write `.sesskey` to the current directory: keep it in a temp dir."
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def page(app, path='/', **kw):
+    return Client(app).get(path, **kw).text
+
+
+def head_of(html):
+    return html[html.index('<head>'):html.index('</head>')]
+
+
+def with_index(app, value=lambda: P('x')):
+    app.route('/')(value)
+    return app
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Signatures
+
+SPEC_FASTHTML = ('debug routes middleware title exception_handlers on_startup on_shutdown lifespan hdrs ftrs exts '
+                 'before after surreal htmx default_hdrs sess_cls secret_key session_cookie max_age sess_path '
+                 'same_site sess_https_only sess_domain key_fname body_wrap htmlkw nb_hdrs').split()
+SPEC_FAST_APP = ('db_file render hdrs ftrs tbls before middleware live debug routes exception_handlers on_startup '
+                 'on_shutdown lifespan default_hdrs pico surreal htmx exts secret_key key_fname session_cookie '
+                 'max_age '
+                 'sess_path same_site sess_https_only sess_domain htmlkw bodykw reload_attempts reload_interval '
+                 'static_path body_wrap nb_hdrs').split()
+
+
+def test_signatures_list_every_spec_parameter_in_order():
+    ps = inspect.signature(FastHTML).parameters
+    assert [p for p in ps if p in SPEC_FASTHTML] == SPEC_FASTHTML
+    assert list(ps.values())[-1].kind == inspect.Parameter.VAR_KEYWORD  # **bodykw
+    ps = inspect.signature(fast_app).parameters
+    assert [p for p in ps if p in SPEC_FAST_APP] == SPEC_FAST_APP
+    assert list(ps.values())[-1].kind == inspect.Parameter.VAR_KEYWORD
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Page-level keywords
+
+def test_title_default_and_custom():
+    assert '<title>FastHTML page</title>' in page(with_index(FastHTML(secret_key='x')))
+    assert '<title>My app</title>' in page(with_index(FastHTML(secret_key='x', title='My app')))
+
+
+def test_hdrs_ftrs_htmlkw_and_bodykw():
+    app = with_index(FastHTML(secret_key='x', hdrs=(Style('p {color: red;}'), [Meta(name='a')]),
+                              ftrs=[Script('init()')], htmlkw={'lang': 'en', 'data_theme': 'dark'},
+                              cls='page', hx_ext='ws', data_x=1))
+    html = page(app)
+    assert html.startswith('<!doctype html><html lang="en" data-theme="dark"><head>')
+    head = head_of(html)
+    assert head.index(str(htmxsrc)) < head.index('<style>p {color: red;}</style>') < head.index('<meta name="a">')
+    body = html[html.index('<body'):]
+    assert body.endswith('><p>x</p><script>init()</script></body></html>')
+    for a in ('class="page"', 'hx-ext="ws"', 'data-x="1"'):
+        assert a in body[:body.index('>')]
+    assert app.bodykw == {'cls': 'page', 'hx_ext': 'ws', 'data_x': 1}
+
+
+def test_default_headers_and_switches():
+    full = head_of(page(with_index(FastHTML(secret_key='x'))))
+    for s in (htmxsrc, fhjsscr, surrsrc, scopesrc):
+        assert str(s) in full
+    assert '<meta charset="utf-8">' in full and 'name="viewport"' in full
+    none = head_of(page(with_index(FastHTML(secret_key='x', default_hdrs=False))))
+    assert none == '<head><title>FastHTML page</title>'
+    no_surreal = head_of(page(with_index(FastHTML(secret_key='x', surreal=False))))
+    assert str(htmxsrc) in no_surreal and str(surrsrc) not in no_surreal and str(scopesrc) not in no_surreal
+    no_htmx = head_of(page(with_index(FastHTML(secret_key='x', htmx=False))))
+    assert str(htmxsrc) not in no_htmx and str(fhjsscr) not in no_htmx and str(surrsrc) in no_htmx
+    assert def_hdrs(htmx=False, surreal=False) == def_hdrs()[:2]
+
+
+def test_nb_hdrs_outside_a_notebook_adds_nothing():
+    assert 'postMessage' not in page(with_index(FastHTML(secret_key='x', nb_hdrs=True)))
+
+
+@pytest.mark.parametrize('exts', ['ws', ['ws', 'sse'], ('morph', 'head-support')])
+def test_htmx_extensions(exts):
+    head = head_of(page(with_index(FastHTML(secret_key='x', exts=exts))))
+    for e in ([exts] if isinstance(exts, str) else exts):
+        assert f'<script src="{htmx_exts[e]}"></script>' in head
+    assert head.index(str(htmxsrc)) < head.index(htmx_exts[exts if isinstance(exts, str) else exts[0]])
+
+
+def test_unknown_extension_fails_at_construction():
+    with pytest.raises(ValueError, match="Unknown htmx extension.*'nope'"):
+        FastHTML(secret_key='x', exts=['ws', 'nope'])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Lifespan: both styles, plus on_startup/on_shutdown (which Starlette 1.x itself no longer takes)
+
+def test_lifespan_async_context_manager_with_startup_and_shutdown_lists():
+    ev = []
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        ev.append('cm-start')
+        yield {'db': 'conn'}
+        ev.append('cm-stop')
+
+    def s1():
+        ev.append('sync-start')
+
+    async def s2():
+        ev.append('async-start')
+
+    async def d1():
+        ev.append('async-stop')
+    app = FastHTML(secret_key='x', lifespan=lifespan, on_startup=[s1, s2], on_shutdown=[d1])
+
+    @app.get('/')
+    def index(req):
+        return req.state.db
+    with Client(app).cli as cli:
+        assert ev == ['sync-start', 'async-start', 'cm-start']
+        assert cli.get('/').text == 'conn'
+    assert ev == ['sync-start', 'async-start', 'cm-start', 'cm-stop', 'async-stop']
+
+
+def test_lifespan_async_generator():
+    ev = []
+
+    async def lifespan(app):
+        ev.append(('start', type(app).__name__))
+        yield {'x': 1}
+        ev.append(('stop', type(app).__name__))
+    app = FastHTML(secret_key='x', lifespan=lifespan)
+
+    @app.get('/')
+    def index(req):
+        return str(req.state.x)
+    with Client(app).cli as cli:
+        assert cli.get('/').text == '1'
+    assert ev == [('start', 'FastHTML'), ('stop', 'FastHTML')]
+
+
+def test_on_startup_and_on_shutdown_without_lifespan():
+    ev = []
+    app = FastHTML(secret_key='x', on_startup=[lambda: ev.append('up')], on_shutdown=[lambda: ev.append('down')])
+    with Client(app).cli:
+        assert ev == ['up']
+    assert ev == ['up', 'down']
+
+
+def test_fast_app_takes_single_startup_and_shutdown_callables():
+    ev = []
+    app, rt = fast_app(secret_key='x', on_startup=lambda: ev.append('up'), on_shutdown=lambda: ev.append('down'))
+    with Client(app).cli:
+        pass
+    assert ev == ['up', 'down']
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Exception handlers
+
+def test_custom_404_page_gets_the_app_layout():
+    def not_found(req, exc):
+        return Titled("404: I don't exist!", P(req.url.path))
+    app = FastHTML(secret_key='x', title='Site', exception_handlers={404: not_found}, cls='site')
+    r = Client(app).get('/oops')
+    assert r.status_code == 404
+    assert "<title>404: I don't exist!</title>" in r.text
+    assert "<body class=\"site\"><main class=\"container\"><h1>404: I don't exist!</h1><p>/oops</p>" in r.text
+    r = Client(app).get('/oops', headers=HX)
+    assert r.status_code == 404 and not r.text.startswith('<!doctype')
+
+
+def test_exception_handler_for_an_exception_class_and_500():
+    class Boom(Exception):
+        pass
+
+    async def on_boom(req, exc):
+        return Div('boom handled')
+    app = FastHTML(secret_key='x', exception_handlers={Boom: on_boom})
+
+    @app.get('/')
+    def index():
+        raise Boom()
+    r = Client(app).get('/')
+    assert r.status_code == 500 and '<div>boom handled</div>' in r.text
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Sessions and the key file
+
+def test_secret_key_given_means_no_key_file(in_tmp):
+    app = FastHTML(secret_key='soopersecret')
+    assert app.secret_key == 'soopersecret'
+    assert not (in_tmp / '.sesskey').exists()
+
+
+def test_key_file_created_with_mode_0600_and_reused(in_tmp):
+    app1 = FastHTML()
+    p = in_tmp / '.sesskey'
+    assert p.exists()
+    assert stat.S_IMODE(p.stat().st_mode) == 0o600
+    assert len(p.read_text()) >= 32 and p.read_text() == app1.secret_key
+    app2 = FastHTML()
+    assert app2.secret_key == app1.secret_key
+    # A session signed by one app is valid in the other (same key file).
+
+    @app1.get('/set')
+    def set_(sess):
+        sess['u'] = 'ann'
+
+    @app2.get('/get')
+    def get_(sess):
+        return sess.get('u', 'none')
+    c1 = Client(app1)
+    c1.get('/set')
+    cookie = c1.cookies.get('session_')
+    c2 = Client(app2)
+    assert c2.get('/get', headers={'cookie': f'session_={cookie}'}).text == 'ann'
+
+
+def test_custom_key_fname(in_tmp):
+    (in_tmp / 'keys').mkdir()
+    FastHTML(key_fname='keys/app.key')
+    assert stat.S_IMODE((in_tmp / 'keys' / 'app.key').stat().st_mode) == 0o600
+    assert not (in_tmp / '.sesskey').exists()
+
+
+def test_session_cookie_settings():
+    app = FastHTML(secret_key='x', session_cookie='sid', max_age=60, sess_path='/app', same_site='strict',
+                   sess_https_only=True, sess_domain='example.org')
+
+    @app.get('/app/set')
+    def set_(sess):
+        sess['a'] = 1
+        return 'ok'
+    cli = Client(app, url='https://example.org')
+    r = cli.get('/app/set')
+    sc = r.headers['set-cookie']
+    assert sc.startswith('sid=')
+    low = sc.lower()
+    for part in ('path=/app', 'max-age=60', 'samesite=strict', 'secure', 'httponly', 'domain=example.org'):
+        assert part in low, (part, sc)
+
+
+def test_default_session_cookie():
+    app = FastHTML(secret_key='x')
+
+    @app.get('/')
+    def index(sess):
+        sess['a'] = 1
+        return 'ok'
+    sc = Client(app).get('/').headers['set-cookie'].lower()
+    assert sc.startswith('session_=') and 'samesite=lax' in sc and 'httponly' in sc and 'path=/' in sc
+    assert 'max-age=31536000' in sc and 'secure' not in sc
+
+
+def test_tampered_session_cookie_is_ignored():
+    app = FastHTML(secret_key='x')
+
+    @app.get('/')
+    def index(sess):
+        return sess.get('auth', 'anonymous')
+    assert Client(app).get('/', headers={'cookie': 'session_=eyJhdXRoIjogImFkbWluIn0=.forged.sig'}).text == \
+        'anonymous'
+
+
+def test_custom_sess_cls():
+    made = []
+
+    class MySessions(SessionMiddleware):
+        def __init__(self, app, **kw):
+            made.append(kw['session_cookie'])
+            super().__init__(app, **kw)
+    app = FastHTML(secret_key='x', sess_cls=MySessions)
+    with_index(app, lambda sess: str(sess.setdefault('n', 5)))
+    assert Client(app).get('/').text == '5'
+    assert made == ['session_']
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Other constructor keywords
+
+def test_debug_routes_middleware_before_after():
+    seen = []
+
+    class Tag:
+        def __init__(self, app):
+            self.app = app
+
+        async def __call__(self, scope, receive, send):
+            if scope['type'] == 'http':
+                scope.setdefault('state', {})['tagged'] = True
+            await self.app(scope, receive, send)
+    app = FastHTML(secret_key='x', debug=True, routes=[Route('/raw', lambda req: PlainTextResponse('raw'))],
+                   middleware=[Middleware(Tag)], before=lambda req: seen.append('before'),
+                   after=lambda resp: seen.append(('after', resp)))
+    assert app.debug is True
+
+    @app.get('/')
+    def index(req):
+        return str(req.state.tagged)
+    cli = Client(app)
+    assert cli.get('/raw').text == 'raw'
+    assert cli.get('/').text == 'True'
+    assert seen == ['before', ('after', 'True')]
+
+
+def test_middleware_base_subclass():
+    class AddHeader(MiddlewareBase):
+        def __init__(self, app):
+            self._app = app
+
+        async def __call__(self, scope, receive, send):
+            conn = await super().__call__(scope, receive, send)
+            if conn is None:
+                return
+
+            async def send_with(msg):
+                if msg['type'] == 'http.response.start':
+                    msg['headers'] = [*msg['headers'], (b'x-path', conn.url.path.encode())]
+                await send(msg)
+            await self._app(scope, receive, send_with)
+    app = with_index(FastHTML(secret_key='x', middleware=[Middleware(AddHeader)]), lambda: 'hi')
+    with Client(app).cli as cli:  # lifespan scopes pass straight through
+        r = cli.get('/')
+    assert r.text == 'hi' and r.headers['x-path'] == '/'
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Helpers, Client, threads
+
+def test_unqid():
+    ids = {unqid() for _ in range(500)}
+    assert len(ids) == 500
+    for i in list(ids)[:50]:
+        assert i.startswith('_') and i.isidentifier()
+
+
+def test_client_verbs_and_cookie_persistence():
+    app = FastHTML(secret_key='x')
+
+    @app.route('/c', methods=['get', 'post', 'put', 'delete', 'patch', 'options'])
+    def c(req, sess):
+        sess['n'] = sess.get('n', 0) + 1
+        return f"{req.method} {sess['n']}"
+    cli = Client(app)
+    assert cli.get('/c').text == 'GET 1'
+    assert cli.post('/c').text == 'POST 2'
+    assert cli.put('/c').text == 'PUT 3'
+    assert cli.delete('/c').text == 'DELETE 4'
+    assert cli.patch('/c').text == 'PATCH 5'
+    assert cli.options('/c').text == 'OPTIONS 6'
+    assert cli.head('/c').status_code == 200
+    assert 'session_' in cli.cookies
+
+
+def handler_threads(inline):
+    "Thread ids of a sync and an async handler served by one event loop."
+    app = FastHTML(secret_key='x', sync_inline=inline)
+    idents = {}
+
+    @app.get('/s')
+    def s():
+        idents['sync'] = threading.get_ident()
+
+    @app.get('/a')
+    async def a():
+        idents['loop'] = threading.get_ident()
+    with Client(app).cli as cli:  # one event loop thread for both requests
+        cli.get('/a')
+        cli.get('/s')
+    return idents
+
+
+def test_sync_handlers_run_in_a_worker_thread_unless_sync_inline():
+    t = handler_threads(inline=False)
+    assert t['sync'] != t['loop']
+    t = handler_threads(inline=True)
+    assert t['sync'] == t['loop']
+
+
+def test_a_blocking_sync_handler_does_not_block_an_async_one():
+    import anyio
+    import httpx
+    release = threading.Event()
+    app = FastHTML(secret_key='x')
+
+    @app.get('/block')
+    def block():
+        release.wait(5)
+        return 'unblocked'
+
+    @app.get('/ping')
+    async def ping():
+        release.set()
+        return 'pong'
+
+    async def main():
+        with anyio.fail_after(10):
+            return await both()
+
+    async def both():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url='http://t') as c:
+            async with anyio.create_task_group() as tg:
+                out = {}
+
+                async def go(path):
+                    out[path] = (await c.get(path)).text
+                tg.start_soon(go, '/block')
+                await anyio.sleep(0.05)
+                tg.start_soon(go, '/ping')
+            return out
+    assert anyio.run(main) == {'/block': 'unblocked', '/ping': 'pong'}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# serve
+
+SERVE_APP = '''
+from fasthtml.core import FastHTML, serve
+app = FastHTML(secret_key='x')
+serve()
+'''
+
+
+def test_serve_does_nothing_when_imported(in_tmp, monkeypatch):
+    import uvicorn
+    calls = []
+    monkeypatch.setattr(uvicorn, 'run', lambda *a, **kw: calls.append((a, kw)))
+    (in_tmp / 'mainapp.py').write_text(SERVE_APP)
+    runpy.run_path(str(in_tmp / 'mainapp.py'), run_name='mainapp')
+    assert serve() is None  # called from this test module, which is not __main__
+    assert calls == []
+
+
+def test_serve_runs_uvicorn_when_main(in_tmp, monkeypatch):
+    import uvicorn
+    calls = []
+    monkeypatch.setattr(uvicorn, 'run', lambda *a, **kw: calls.append((a, kw)))
+    monkeypatch.delenv('PORT', raising=False)
+    (in_tmp / 'mainapp.py').write_text(SERVE_APP)
+    runpy.run_path(str(in_tmp / 'mainapp.py'), run_name='__main__')
+    assert calls == [(('mainapp:app',), dict(host='127.0.0.1', port=5001, reload=True, reload_includes=None,
+                                              reload_excludes=None))]
+    calls.clear()
+    (in_tmp / 'other.py').write_text(SERVE_APP.replace('serve()', "serve(port=8123, reload=False, host='0.0.0.0')"))
+    runpy.run_path(str(in_tmp / 'other.py'), run_name='__main__')
+    assert calls == [(('other:app',), dict(host='0.0.0.0', port=8123))]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# fast_app
+
+def test_fast_app_returns_app_and_route_with_pico_and_static_files(in_tmp):
+    (in_tmp / 'site.css').write_text('p{}')
+    app, rt = fast_app(secret_key='x')
+    assert isinstance(app, FastHTML)
+    assert rt.__self__ is app and rt.__func__ is FastHTML.route
+
+    @rt('/')
+    def get():
+        return Titled('FastHTML', P("Let's do this!"))
+    cli = Client(app)
+    html = cli.get('/').text
+    assert 'pico.min.css' in head_of(html) and '<h1>FastHTML</h1>' in html
+    assert cli.get('/site.css').text == 'p{}'
+    assert 'pico' not in head_of(page(with_index(fast_app(secret_key='x', pico=False)[0])))
+    assert 'pico' not in head_of(page(with_index(fast_app(secret_key='x', default_hdrs=False)[0])))
+    assert 'pico' in head_of(page(with_index(fast_app(secret_key='x', default_hdrs=False, pico=True)[0])))
+
+
+def test_fast_app_static_path(in_tmp):
+    (in_tmp / 'public').mkdir()
+    (in_tmp / 'public' / 'img.png').write_bytes(b'png')
+    app, rt = fast_app(secret_key='x', static_path='public')
+    assert Client(app).get('/img.png').content == b'png'
+
+
+def test_fast_app_passes_keywords_through(in_tmp):
+    app, rt = fast_app(secret_key='x', title='T', hdrs=(Meta(name='h'),), ftrs=(P('f'),), htmlkw={'lang': 'fr'},
+                       bodykw={'cls': 'b'}, data_k='v', exts='ws')
+
+    @rt('/')
+    def get():
+        return P('x')
+    html = page(app)
+    assert '<html lang="fr">' in html and '<title>T</title>' in html and '<meta name="h">' in html
+    assert htmx_exts['ws'] in html
+    body = html[html.index('<body'):]
+    assert 'class="b"' in body[:body.index('>')] and 'data-k="v"' in body[:body.index('>')]
+    assert body.endswith('><p>x</p><p>f</p></body></html>')
+
+
+def test_fast_app_live_is_accepted():
+    app, rt = fast_app(secret_key='x', live=True)
+    assert isinstance(app, FastHTML) and type(app).__name__ == 'FastHTMLWithLiveReload'
+
+
+def test_fast_app_with_one_table(in_tmp):
+    app, rt, todos, Todo = fast_app('data/todos.db', secret_key='x',
+                                    todos={'id': int, 'title': str, 'done': bool, 'pk': 'id'})
+    assert (in_tmp / 'data' / 'todos.db').exists()
+    t = todos.insert(Todo(title='milk', done=False))
+    assert t.id == 1 and t.title == 'milk' and isinstance(t, Todo)
+
+    @rt('/')
+    def get():
+        return [P(x.title) for x in todos()]
+    assert '<p>milk</p>' in page(app)
+
+
+def test_fast_app_with_keyword_columns_and_render(in_tmp):
+    "The JS app walkthrough: `fast_app('data/drawapp.db', render=render, id=int, name=str, ..., pk='id')`."
+    def render(room):
+        return Div(room.name, id=f'room-{room.id}')
+    app, rt, rooms, Room = fast_app('data/drawapp.db', render=render, id=int, name=str, created_at=str, pk='id')
+    rooms.insert(name='Lobby', created_at='now')
+
+    @rt('/')
+    def get():
+        return rooms()
+    assert page(app, headers=HX) == '<div id="room-1">Lobby</div>'
+    assert rooms.name == 'items'
+
+
+def test_fast_app_with_several_tables(in_tmp):
+    app, rt, (todos, Todo), (users, User) = fast_app('multi.db', secret_key='x',
+                                                     todos={'id': int, 'title': str, 'pk': 'id'},
+                                                     users={'name': str, 'pwd': str, 'pk': 'name'})
+    users.insert(User(name='ann', pwd='p'))
+    assert users['ann'].pwd == 'p'
+    # Opening the same file again (a restart) keeps the data.
+    app2, rt2, (todos2, Todo2), (users2, User2) = fast_app('multi.db', secret_key='x',
+                                                           todos={'id': int, 'title': str, 'pk': 'id'},
+                                                           users={'name': str, 'pwd': str, 'pk': 'name'})
+    assert users2['ann'].name == 'ann'
+
+
+def test_fast_app_tables_need_a_db_file():
+    with pytest.raises(ValueError, match='no db_file'):
+        fast_app(secret_key='x', tbls={'t': {'id': int}})
