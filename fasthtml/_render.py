@@ -204,10 +204,11 @@ def _emit_ft(e: BaseFT, app: Callable[[str], None], esc: bool) -> None:
     close = _CLOSE.get(tag)
     if close is None:
         close = _close(tag)
-    if not close or e.void_:
-        app(s)
-        return
     cs = e.children
+    if not cs:
+        app(s if not close or e.void_ else s + close)
+        return
+    # (children of a void element, which browsers place after it, are kept: close is '' for void tags)
     if tag in RAW_TAGS:
         app(s)
         for c in cs:
@@ -240,6 +241,18 @@ def _emit_ft(e: BaseFT, app: Callable[[str], None], esc: bool) -> None:
     app(close)
 
 
+def _from_ft(o: Any) -> Any:
+    """`o.__ft__()`, where the documented `[tag, children, attrs]` triple (FastHTML's guide shows one) is an
+    element (the original renders such a list as its repr)."""
+    r = o.__ft__()
+    if type(r) in (list, tuple) and len(r) == 3 and isinstance(r[0], str) and isinstance(r[1], (list, tuple)) \
+            and isinstance(r[2], dict):
+        e = object.__new__(FT)
+        e.__dict__.update(tag=r[0], children=tuple(r[1]), attrs=r[2])
+        return e
+    return r
+
+
 def _emit(o: Any, app: Callable[[str], None], esc: bool) -> None:
     "Append the HTML for any child: elements, text, numbers, sequences, `__ft__`/`__html__` objects."
     t = type(o)
@@ -252,7 +265,7 @@ def _emit(o: Any, app: Callable[[str], None], esc: bool) -> None:
     elif t is int or t is float:
         app(str(o))
     elif hasattr(o, '__ft__'):
-        _emit(o.__ft__(), app, esc)
+        _emit(_from_ft(o), app, esc)
     elif hasattr(o, '__html__'):
         app(o.__html__())
     elif t is NotStr:
@@ -271,13 +284,13 @@ def _emit(o: Any, app: Callable[[str], None], esc: bool) -> None:
 # The indented form, for people reading HTML.
 
 def _is_block(c: Any) -> bool:
-    return (isinstance(c, BaseFT) and c.tag not in _INLINE) or isinstance(c, _SEQS) or hasattr(c, '__ft__')
+    if isinstance(c, BaseFT):
+        return c.tag not in _INLINE
+    return isinstance(c, _SEQS) or hasattr(c, '__ft__')
 
 
 def _emit_indented(o: Any, out: list, lvl: int, esc: bool) -> None:
     "Elements holding block-level elements put each child on its own line; everything else stays on one line."
-    if hasattr(o, '__ft__') and not isinstance(o, BaseFT):
-        o = o.__ft__()
     if isinstance(o, BaseFT):
         tag = o.tag
         if tag in _KEEP_WS or not any(_is_block(c) for c in o.children):
@@ -292,7 +305,11 @@ def _emit_indented(o: Any, out: list, lvl: int, esc: bool) -> None:
     elif isinstance(o, _SEQS):
         for c in o:
             _emit_indented(c, out, lvl, esc)
-    elif o is not None:
+    elif o is None:
+        return
+    elif type(o) is not str and hasattr(o, '__ft__'):
+        _emit_indented(_from_ft(o), out, lvl, esc)
+    else:
         buf: list = []
         _emit(o, buf.append, esc)
         s = ''.join(buf)

@@ -32,6 +32,7 @@ from fasthtml.components import (
     Tr,
     Ul,
 )
+from fasthtml.components import ft as C_ft
 
 # ---------------------------------------------------------------------------------------------------------------
 # Escaping
@@ -349,3 +350,27 @@ def test_table_hot_path_shape():
     t = Table(*[Tr(*[Td(f'{i}-{j}', cls='c') for j in range(2)]) for i in range(2)])
     assert to_xml(t) == ('<table><tr><td class="c">0-0</td><td class="c">0-1</td></tr>'
                          '<tr><td class="c">1-0</td><td class="c">1-1</td></tr></table>')
+
+
+class Person:
+    "The guide's example: `__ft__` may return a `[tag, children, attrs]` triple."
+
+    def __init__(self, name, age):
+        self.name, self.age = name, age
+
+    def __ft__(self):
+        return ['div', [f'{self.name} is {self.age} years old.'], {}]
+
+
+def test_ft_triple_from_the_guide():
+    p = Person('Jonathan', 28)
+    assert to_xml(Div(p, 'more text', cls='container')) == \
+        '<div class="container"><div>Jonathan is 28 years old.</div>more text</div>'
+    assert to_xml(Div(p, 'more text', cls='container'), indent=True) == \
+        '<div class="container">\n  <div>Jonathan is 28 years old.</div>\n  more text\n</div>\n'
+
+
+def test_void_element_children_follow_it():
+    # a void element cannot hold children; browsers put them after it, and so do we (nothing is dropped)
+    assert to_xml(Input('x')) == '<input>x'
+    assert to_xml(C_ft('foo', void_=True)) == '<foo>'
