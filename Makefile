@@ -11,6 +11,7 @@ VENDOR_STAMP := $(VENDOR_DIR)/.stamp-installed
 # htmx 2 (the FastHTML default) plus the extensions and CSS that the default page head loads from CDNs.
 VENDOR_PKGS := htmx.org@2 htmx-ext-ws@2 htmx-ext-sse@2 @picocss/pico@2
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 # apt-get as root, through sudo otherwise; lists are refreshed before every install.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -49,11 +50,13 @@ redis:
 test: $(VENV_STAMP) vendor chromium redis
 	$(PY) -m pytest -q $(PYTEST_ARGS) tests
 
+# BENCH_ARGS: e.g. `make bench BENCH_ARGS='--only S3,S6 --rounds 9'` (see `bench/run.py --help`).
 bench: $(VENV_STAMP)
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 bench-http: $(VENV_STAMP)
-	$(PY) bench/http.py
+	@command -v wrk >/dev/null || $(call apt_install,wrk)
+	$(PY) bench/over_http.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENDOR_DIR) .pytest_cache build dist *.egg-info

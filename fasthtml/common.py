@@ -1,7 +1,9 @@
 """Aggregator: everything a typical app imports with `from fasthtml.common import *`.
 
 `Path` here is `pathlib.Path` (handlers annotate parameters with it, and scripts build file paths with it); the SVG
-`<path>` element is `fasthtml.svg.Path`, also exported here as `SvgPath`."""
+`<path>` element is `fasthtml.svg.Path`, also exported here as `SvgPath`. Likewise `Set` and `Any` are typing's, as
+in FastHTML (apps annotate `Set[str]` after the star import); the SVG `<set>` element is `fasthtml.svg.Set`.
+tests/test_typing.py lists every standard-library name this import rebinds."""
 from .basics import *  # noqa: F401,F403
 from .pico import *  # noqa: F401,F403
 from .svg import *  # noqa: F401,F403
@@ -12,5 +14,6 @@ from .authmw import *  # noqa: F401,F403
 
 from fastlite import database  # noqa: F401,E402
 from pathlib import Path  # noqa: F401,E402,F811
+from typing import Any, Set  # noqa: F401,E402,F811,UP035
 from dataclasses import dataclass  # noqa: F401,E402
 import uvicorn  # noqa: F401,E402
