@@ -571,7 +571,7 @@ def build_plan(fn: Callable, path: str = '', path_params: frozenset | set = froz
                 extractors.append((name, lambda c, b, x, d=d: d))
                 continue
         inner, _ = _unwrap_optional(anno)
-        if not ws and _is_body_class(inner):
+        if _is_body_class(inner):  # ws: built from the message's fields
             needs_body = True
             extractors.append((name, _body_extractor(inner, hname, name, default)))
             continue

@@ -150,9 +150,10 @@ class FtResponse:
 
 
 def EventStream(s: Any) -> StreamingResponse:
-    "A `text/event-stream` response streaming the messages `s` yields (see `sse_message`)."
-    return StreamingResponse(s, media_type='text/event-stream',
-                             headers={'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no'})
+    """A `text/event-stream` response streaming what the sync or async iterable `s` yields: `str` as is (format it
+    with `sse_message`), FT through `sse_message`. Ends on client disconnect and server shutdown (see _sse)."""
+    from ._sse import EventStreamResponse
+    return EventStreamResponse(s)
 
 
 def flat_xt(lst: Any) -> tuple:

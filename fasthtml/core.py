@@ -36,6 +36,8 @@ from ._respond import (EventStream, FtResponse, HtmxResponseHeaders, HttpHeader,
 from ._errors import ErrorPages, htmx_error_swap_scr
 from .csrf import CSRFMiddleware, trusted_origin_set
 from .limits import DEFAULT_LIMITS, BodyLimitMiddleware, Limits
+from . import _shutdown
+from ._shutdown import shutdown_event, signal_shutdown  # set when the server starts shutting down
 from .components import Link, Meta, Script, Style
 
 __all__ = ['FastHTML', 'Beforeware', 'APIRouter', 'RouteFuncs', 'RouteFunc', 'Client', 'MiddlewareBase', 'serve',
@@ -171,18 +173,6 @@ def decode_uri(s: str) -> tuple[str, dict]:
     from urllib.parse import parse_qs, unquote
     arg, _, kw = s.partition('/')
     return unquote(arg), {k: v[0] for k, v in parse_qs(unquote(kw)).items()}
-
-
-shutdown_event: Any = None
-
-
-def signal_shutdown() -> Any:
-    "The event set when the server shuts down, so open streams (SSE, long polls) can end instead of hanging."
-    global shutdown_event
-    import asyncio
-    if shutdown_event is None:
-        shutdown_event = asyncio.Event()
-    return shutdown_event
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -415,6 +405,7 @@ def _lifespan(on_startup: Any, on_shutdown: Any, lifespan: Any) -> Callable:
 
     @contextlib.asynccontextmanager
     async def combined(app: Any):
+        _shutdown.install()  # a signal sets shutdown_event before the server waits for open streams
         for f in starts:
             r = f()
             if inspect.isawaitable(r):
@@ -426,9 +417,7 @@ def _lifespan(on_startup: Any, on_shutdown: Any, lifespan: Any) -> Callable:
             else:
                 yield None
         finally:
-            ev = shutdown_event
-            if ev is not None:
-                ev.set()
+            _shutdown.uninstall()  # sets shutdown_event
             for f in stops:
                 r = f()
                 if inspect.isawaitable(r):
@@ -604,15 +593,32 @@ class FastHTML(Starlette):
         "Add a TRACE route."
         return self._verb('trace', path, name, include_in_schema, body_wrap)
 
-    def ws(self, path: str, conn: Callable | None = None, disconn: Callable | None = None, name: str | None = None,
-           middleware: Sequence | None = None) -> Callable:
-        "Add a websocket route at `path`; the handler receives message fields by name (see fasthtml.realtime)."
+    def ws(self, path: Any = None, conn: Callable | None = None, disconn: Callable | None = None,
+           name: str | None = None, middleware: Sequence | None = None) -> Any:
+        """Add a websocket route at `path` (default: from the function name, as `@app.ws` without arguments).
+        The handler, `conn` and `disconn` get `ws`, `send`, `data`, `session`, `htmx`, ... and message fields by
+        name (see fasthtml._ws). Returns a RouteFunc, so `ws_connect=handler` links to the route."""
         from ._ws import ws_route
 
-        def deco(f: Callable) -> Callable:
-            route = ws_route(self, path, f, conn, disconn, name or nested_name(f), middleware)
-            self.router.routes.append(route)
-            return f
+        def deco(f: Callable) -> RouteFunc:
+            if isinstance(f, RouteFunc):
+                f = f.fn
+            p = path if isinstance(path, str) else '/' + nested_name(f)
+            rname = name or nested_name(f)
+            route = ws_route(self, p, f, conn, disconn, rname, middleware)
+            # Registering the same path again (a notebook cell re-run) replaces the old handler.
+            for i, r in enumerate(self.router.routes):
+                if isinstance(r, WebSocketRoute) and r.path == p:
+                    self.router.routes[i] = route
+                    break
+            else:
+                self.router.routes.append(route)
+            rf = RouteFunc(f, p, rname)
+            setattr(self.rt_funcs, rname, rf)
+            return rf
+        if callable(path) and not isinstance(path, str):
+            f, path = path, None
+            return deco(f)
         return deco
 
     # -- static files
@@ -738,12 +744,18 @@ class APIRouter:
         except AttributeError:
             raise AttributeError(f'APIRouter has no route or attribute {name!r}') from None
 
-    def ws(self, path: str, conn: Callable | None = None, disconn: Callable | None = None, name: str | None = None,
-           middleware: Sequence | None = None) -> Callable:
-        "Add a websocket route at `path` (prefixed)."
-        def deco(f: Callable) -> Callable:
-            self.wss.append((f, self.prefix + path, conn, disconn, name, middleware))
-            return f
+    def ws(self, path: Any = None, conn: Callable | None = None, disconn: Callable | None = None,
+           name: str | None = None, middleware: Sequence | None = None) -> Any:
+        "Add a websocket route at `path` (prefixed; default: from the function name)."
+        def deco(f: Callable) -> RouteFunc:
+            p = path if isinstance(path, str) else '/' + nested_name(f)
+            self.wss.append((f, self.prefix + p, conn, disconn, name, middleware))
+            rf = RouteFunc(f, self.prefix + p, name or nested_name(f))
+            setattr(self.rt_funcs, name or nested_name(f), rf)
+            return rf
+        if callable(path) and not isinstance(path, str):
+            f, path = path, None
+            return deco(f)
         return deco
 
     def to_app(self, app: FastHTML) -> None:

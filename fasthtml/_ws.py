@@ -1,0 +1,267 @@
+"""WEBSOCKET stage: `app.ws(path)` routes whose handlers get their parameters planned once, like HTTP handlers.
+
+CONNECT   Beforeware (a non-None result refuses the socket) -> accept -> conn(...)
+MESSAGE   parse_message -> plan.resolve(ws, body, fields + specials) -> handler -> send(return value)
+CLOSE     disconn(...), always, however the connection ended
+
+Handlers (and `conn`/`disconn`) may ask for `ws` (the socket), `send` (a function that renders FT and sends one
+message per call), `data` (the decoded message), `session`, `scope`, `app`, `htmx` (the HTMX headers the ws
+extension sends in `HEADERS`), path parameters, and message fields by name, cast by annotation. A message is
+either a JSON object (the htmx ws extension sends the form's values plus a `HEADERS` object) or anything else:
+plain text arrives as `data` and as the field `msg`; a binary frame arrives as `data` (bytes).
+
+A message whose fields do not fit the handler's parameters is dropped with a logged warning and the connection
+stays open; a handler that raises closes the socket with code 1011 (logged with its traceback). Either way the
+server carries on, and `disconn` runs.
+"""
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import threading
+from typing import Any, Callable, Sequence
+
+from fastcore.xml import FT as BaseFT
+from starlette.concurrency import run_in_threadpool
+from starlette.routing import WebSocketRoute, compile_path
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from ._params import Body, HtmxHeaders, ParamError, Plan, build_plan, htmx_hdrs
+from ._render import to_xml
+from ._respond import HttpHeader, flat_xt
+
+__all__ = ['ws_route', 'WsSender', 'FastWebSocket', 'parse_message', 'ws_payload', 'WS_EXTRAS']
+
+log = logging.getLogger('fasthtml.ws')
+
+# Names every websocket plan fills from the connection itself rather than from the message.
+WS_EXTRAS = ('ws', 'send', 'data', 'htmx')
+_HTMX_HEADER_OF = {v.lower(): k for k, v in htmx_hdrs.items()}
+
+# Close codes (RFC 6455): policy violation for a refused socket, internal error for a handler that raised.
+CLOSE_REFUSED = 1008
+CLOSE_ERROR = 1011
+
+
+class FastWebSocket(WebSocket):
+    "Starlette's WebSocket; `method` is 'GET' (the handshake's method), so Beforeware written for requests works."
+    method = 'GET'
+
+
+def ws_payload(content: tuple) -> str | bytes | None:
+    """What one `send(*content)` puts on the wire: FT (and `__ft__` objects) rendered to HTML, `str` as is,
+    `bytes` as a binary frame, a dict (or a list of plain data) as JSON; several items make one message."""
+    if len(content) == 1:
+        o = content[0]
+        if isinstance(o, str):
+            return o
+        if isinstance(o, (bytes, bytearray, memoryview)):
+            return bytes(o)
+        if isinstance(o, dict) or (isinstance(o, list) and not any(_is_ft(x) for x in flat_xt(o))):
+            return json.dumps(o)
+    items = [o for o in flat_xt(content) if o is not None and not isinstance(o, HttpHeader)]
+    return to_xml(*items) if items else None
+
+
+def _is_ft(o: Any) -> bool:
+    return isinstance(o, BaseFT) or hasattr(o, '__ft__') or hasattr(o, '__html__')
+
+
+class WsSender:
+    """`send` for one connection: renders its arguments (see `ws_payload`) and sends them as one message.
+
+    Called on the event loop (`await send(ft)`) it returns an awaitable; called from another thread (a sync
+    handler, or a thread of your own) it blocks until the message is written. Either way the result is True when
+    the message was sent and False once the socket has closed, so broadcasting to a departed client never raises.
+    The same object can be stored by a sync `conn` callback and awaited later by async code."""
+    __slots__ = ('ws', 'closed', 'loop', 'thread')
+
+    def __init__(self, ws: WebSocket):
+        self.ws = ws
+        self.closed = False
+        self.loop = asyncio.get_running_loop()
+        self.thread = threading.get_ident()
+
+    def __call__(self, *content: Any) -> Any:
+        if threading.get_ident() == self.thread:
+            return self.send(*content)
+        if self.closed or self.loop.is_closed():
+            return False
+        return asyncio.run_coroutine_threadsafe(self.send(*content), self.loop).result()
+
+    async def send(self, *content: Any) -> bool:
+        "Send one message; True if it was written, False if the socket is closed."
+        payload = ws_payload(content)
+        if payload is None or self.closed:
+            return False
+        if self.ws.application_state != WebSocketState.CONNECTED or \
+                self.ws.client_state == WebSocketState.DISCONNECTED:
+            self.closed = True
+            return False
+        try:
+            if isinstance(payload, bytes):
+                await self.ws.send_bytes(payload)
+            else:
+                await self.ws.send_text(payload)
+        except (WebSocketDisconnect, RuntimeError, OSError) as e:
+            # The client went away between our check and the write; any later send is a no-op too.
+            log.debug('send on a closed websocket: %s', e)
+            self.closed = True
+            return False
+        return True
+
+
+def parse_message(msg: dict) -> tuple[dict, Any, dict]:
+    """Split one ASGI websocket message into (fields, data, headers).
+
+    A JSON object gives its keys as fields (without `HEADERS`, which becomes headers when it is an object);
+    other text gives the field `msg` and `data` (the parsed JSON value, else the text); bytes give only `data`."""
+    text = msg.get('text')
+    if text is None:
+        raw = msg.get('bytes')
+        return {}, (raw if raw is not None else b''), {}
+    s = text.lstrip()
+    if s[:1] in ('{', '[', '"') or s[:1].isdigit() or s[:1] == '-' or s in ('true', 'false', 'null'):
+        try:
+            obj = json.loads(text)
+        except ValueError:
+            obj = _NOT_JSON
+        if isinstance(obj, dict):
+            hdrs = obj.pop('HEADERS', None)
+            headers = {str(k).lower(): str(v) for k, v in hdrs.items()} if isinstance(hdrs, dict) else {}
+            return obj, obj, headers
+        if obj is not _NOT_JSON:
+            return {'msg': text}, obj, {}
+    return {'msg': text}, text, {}
+
+
+_NOT_JSON = object()
+
+
+def _htmx_of(ws: WebSocket, headers: dict) -> HtmxHeaders:
+    "HTMX headers from the message's HEADERS, falling back to the handshake's headers."
+    vals = {k: None for k in htmx_hdrs}
+    for name, v in ws.headers.items():
+        k = _HTMX_HEADER_OF.get(name)
+        if k is not None:
+            vals[k] = v
+    for name, v in headers.items():
+        k = _HTMX_HEADER_OF.get(name)
+        if k is not None:
+            vals[k] = v
+    return HtmxHeaders(**vals)
+
+
+async def _call(plan: Plan, kw: dict) -> Any:
+    if plan.is_async:
+        return await plan.fn(**kw)
+    r = await run_in_threadpool(plan.fn, **kw)
+    if inspect.isawaitable(r):
+        r = await r
+    return r
+
+
+class _WsEndpoint:
+    "The ASGI app of one websocket route: every decision about the handler was made at registration."
+
+    def __init__(self, app: Any, path: str, plan: Plan, conn: Plan | None, disconn: Plan | None):
+        self.app, self.path, self.plan, self.conn, self.disconn = app, path, plan, conn, disconn
+
+    def _extras(self, plan: Plan, ws: WebSocket, sender: WsSender, data: Any, headers: dict) -> dict:
+        return {'ws': ws, 'send': sender, 'data': data,
+                'htmx': _htmx_of(ws, headers)}
+
+    async def _refused(self, ws: WebSocket) -> bool:
+        "Run the app's Beforeware on the handshake; True when one of them returned something (a refusal)."
+        hooks = getattr(self.app, '_hooks', None)
+        if hooks is None:
+            return False
+        path = ws.url.path
+        for s in hooks.current(self.app).befores:
+            if s.skip is not None and s.skip.skips(path):
+                continue
+            r = await _call(s.plan, s.plan.resolve(ws, None))
+            if r is not None:
+                return True
+        return False
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        ws = FastWebSocket(scope, receive, send)
+        try:
+            if await self._refused(ws):
+                await ws.close(CLOSE_REFUSED)
+                return
+        except ParamError as e:
+            log.warning('websocket %s refused: %s', self.path, e.detail)
+            await ws.close(CLOSE_REFUSED)
+            return
+        except Exception:
+            log.exception('Beforeware raised on websocket %s', self.path)
+            await ws.close(CLOSE_ERROR)
+            return
+        await ws.accept()
+        sender = WsSender(ws)
+        scope.setdefault('fasthtml.ws_tasks', set())
+        try:
+            await self._session(ws, sender)
+        finally:
+            sender.closed = True
+            for t in list(scope.get('fasthtml.ws_tasks', ())):
+                t.cancel()
+            if self.disconn is not None:
+                try:
+                    await _call(self.disconn, self.disconn.resolve(ws, None, self._extras(self.disconn, ws, sender,
+                                                                                          None, {})))
+                except Exception:
+                    log.exception('disconn handler of websocket %s raised', self.path)
+
+    async def _session(self, ws: WebSocket, sender: WsSender) -> None:
+        try:
+            if self.conn is not None:
+                r = await _call(self.conn, self.conn.resolve(ws, None, self._extras(self.conn, ws, sender, None, {})))
+                if r is not None:
+                    await sender.send(r)
+            plan = self.plan
+            while True:
+                msg = await ws.receive()
+                if msg['type'] == 'websocket.disconnect':
+                    return
+                fields, data, headers = parse_message(msg)
+                body = Body(json_=fields, raw=(msg.get('bytes') or (msg.get('text') or '').encode()))
+                try:
+                    kw = plan.resolve(ws, body, {**fields, **self._extras(plan, ws, sender, data, headers)})
+                except ParamError as e:
+                    log.warning('websocket %s: dropped a message: %s', self.path, e.detail)
+                    continue
+                r = await _call(plan, kw)
+                if r is not None:
+                    await sender.send(r)
+        except WebSocketDisconnect:
+            return
+        except Exception:
+            log.exception('websocket handler for %s raised; closing the connection', self.path)
+            if ws.application_state == WebSocketState.CONNECTED and ws.client_state == WebSocketState.CONNECTED:
+                try:
+                    await ws.close(CLOSE_ERROR)
+                except (RuntimeError, OSError):
+                    pass
+
+
+def _plan(f: Callable, path: str, pparams: frozenset, what: str) -> Plan:
+    if not callable(f):
+        raise TypeError(f'websocket {what} for {path!r} must be callable, got {type(f).__name__}')
+    return build_plan(f, path, pparams, ws=True, extra_names=WS_EXTRAS)
+
+
+def ws_route(app: Any, path: str, f: Callable, conn: Callable | None = None, disconn: Callable | None = None,
+             name: str | None = None, middleware: Sequence | None = None) -> WebSocketRoute:
+    "The Starlette WebSocketRoute for handler `f` (and optional `conn`/`disconn` callbacks) at `path`."
+    if not isinstance(path, str) or not path.startswith('/'):
+        raise ValueError(f'websocket path {path!r} for {getattr(f, "__qualname__", f)!r} must start with "/"')
+    pparams = frozenset(compile_path(path)[2])
+    ep = _WsEndpoint(app, path, _plan(f, path, pparams, 'handler'),
+                     _plan(conn, path, pparams, 'conn') if conn is not None else None,
+                     _plan(disconn, path, pparams, 'disconn') if disconn is not None else None)
+    return WebSocketRoute(path, ep, name=name, middleware=middleware)
