@@ -148,7 +148,9 @@ def _fill(e: Any, get: Callable[[str], Any]) -> Any:
     attrs = dict(e.attrs)
     children = e.children
     name = attrs.get('name')
-    v = _MISSING if name is None or tag not in ('input', 'textarea', 'select') else get(str(name))
+    # `skip` marks an element fill_form must leave alone: CheckboxX's hidden '' that posts when the box is unticked.
+    skip = attrs.get('skip') not in (None, False)
+    v = _MISSING if name is None or skip or tag not in ('input', 'textarea', 'select') else get(str(name))
     if v is _MISSING or v is None:
         children = tuple(_fill(c, get) for c in children)
     elif tag == 'input':

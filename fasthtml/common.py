@@ -12,7 +12,7 @@ from .js import *  # noqa: F401,F403
 from .live_reload import *  # noqa: F401,F403
 from .authmw import *  # noqa: F401,F403
 
-from fastlite import database  # noqa: F401,E402
+from fastlite import NotFoundError, database  # noqa: F401,E402  (the to-do walkthrough catches NotFoundError)
 from pathlib import Path  # noqa: F401,E402,F811
 from typing import Any, Set  # noqa: F401,E402,F811,UP035
 from dataclasses import dataclass  # noqa: F401,E402

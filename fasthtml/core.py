@@ -830,7 +830,8 @@ def serve(appname: str | None = None, app: str = 'app', host: str | None = None,
           reload: bool = True, reload_includes: list[str] | str | None = None,
           reload_excludes: list[str] | str | None = None, **kwargs: Any) -> None:
     """Run the app with uvicorn, but only when the calling module is `__main__`, so importing an app never
-    starts a server. Binds 127.0.0.1 unless `host` is given or a `PORT` is set by a hosting platform."""
+    starts a server. Binds 127.0.0.1 unless `host` (or a `HOST` variable) is given, or a hosting platform sets `PORT`
+    (then all interfaces)."""
     glb = inspect.currentframe().f_back.f_globals  # type: ignore[union-attr]
     if glb.get('__name__') != '__main__':
         return
@@ -841,7 +842,7 @@ def serve(appname: str | None = None, app: str = 'app', host: str | None = None,
     if port is None:
         port = int(os.environ.get('PORT', 5001))
     if host is None:
-        host = '0.0.0.0' if 'PORT' in os.environ else '127.0.0.1'
+        host = os.environ.get('HOST') or ('0.0.0.0' if 'PORT' in os.environ else '127.0.0.1')
     if appname is None:
         uvicorn.run(glb[app], host=host, port=port, **kwargs)
         return

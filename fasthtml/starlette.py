@@ -1,4 +1,6 @@
 """The Starlette names FastHTML apps commonly use, in one place."""
+import warnings
+
 from starlette.applications import Starlette
 from starlette.authentication import AuthCredentials, AuthenticationBackend, AuthenticationError, SimpleUser
 from starlette.background import BackgroundTask, BackgroundTasks
@@ -17,7 +19,11 @@ from starlette.responses import (FileResponse, HTMLResponse, JSONResponse, Plain
                                  Response, StreamingResponse)
 from starlette.routing import Host, Mount, Route, Router, WebSocketRoute
 from starlette.staticfiles import StaticFiles
-from starlette.testclient import TestClient
+with warnings.catch_warnings():
+    # Starlette suggests httpx2 for its TestClient; httpx (a declared dependency) works, and apps that merely
+    # import fasthtml.common should not print a warning about a test helper.
+    warnings.simplefilter('ignore')
+    from starlette.testclient import TestClient
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketClose, WebSocketDisconnect, WebSocketState
 

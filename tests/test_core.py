@@ -476,6 +476,7 @@ def test_serve_runs_uvicorn_when_main(in_tmp, monkeypatch):
     calls = []
     monkeypatch.setattr(uvicorn, 'run', lambda *a, **kw: calls.append((a, kw)))
     monkeypatch.delenv('PORT', raising=False)
+    monkeypatch.delenv('HOST', raising=False)
     (in_tmp / 'mainapp.py').write_text(SERVE_APP)
     runpy.run_path(str(in_tmp / 'mainapp.py'), run_name='__main__')
     assert calls == [(('mainapp:app',), dict(host='127.0.0.1', port=5001, reload=True, reload_includes=None,
@@ -484,6 +485,14 @@ def test_serve_runs_uvicorn_when_main(in_tmp, monkeypatch):
     (in_tmp / 'other.py').write_text(SERVE_APP.replace('serve()', "serve(port=8123, reload=False, host='0.0.0.0')"))
     runpy.run_path(str(in_tmp / 'other.py'), run_name='__main__')
     assert calls == [(('other:app',), dict(host='0.0.0.0', port=8123))]
+    calls.clear()
+    # A hosting platform's PORT binds all interfaces, unless HOST says otherwise.
+    monkeypatch.setenv('PORT', '7000')
+    runpy.run_path(str(in_tmp / 'mainapp.py'), run_name='__main__')
+    assert calls[-1][1]['host'] == '0.0.0.0' and calls[-1][1]['port'] == 7000
+    monkeypatch.setenv('HOST', '127.0.0.1')
+    runpy.run_path(str(in_tmp / 'mainapp.py'), run_name='__main__')
+    assert calls[-1][1]['host'] == '127.0.0.1' and calls[-1][1]['port'] == 7000
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -1,0 +1,249 @@
+"""The example apps, exercised in-process with `Client`, plus `make demo`'s command serving a real page."""
+import os
+import runpy
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from fasthtml.core import Client
+
+EXAMPLES = Path(__file__).resolve().parents[1] / 'examples'
+HX = {'HX-Request': 'true'}
+
+
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path, monkeypatch):
+    "Examples write a session key file and data: keep them in a temp dir."
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv('TODO_DATA', str(tmp_path / 'data'))
+    monkeypatch.setenv('UPLOAD_DIR', str(tmp_path / 'uploads'))
+    return tmp_path
+
+
+def load(name):
+    "A fresh copy of an example module's globals (not run as __main__, so `serve()` does nothing)."
+    return runpy.run_path(str(EXAMPLES / f'{name}.py'), run_name=f'example_{name}')
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The to-do app
+
+@pytest.fixture
+def todo(in_tmp):
+    return load('todo_app')
+
+
+def login(cli, name='ann'):
+    r = cli.post('/login', data={'name': name}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers['location'] == '/'
+    return r
+
+
+def test_todo_requires_login_and_greets_with_a_toast(todo):
+    cli = Client(todo['app'])
+    r = cli.get('/', follow_redirects=False)
+    assert r.status_code == 303 and r.headers['location'] == '/login'
+    assert cli.get('/', headers=HX).headers['hx-redirect'] == '/login'
+    page = cli.get('/login').text
+    assert '<title>To-do list: log in</title>' in page and 'name="name"' in page
+    login(cli)
+    page = cli.get('/').text
+    assert "<title>ann&#39;s to-dos</title>" in page or "<title>ann's to-dos</title>" in page
+    assert '<span>Welcome, ann!</span>' in page
+    assert '<ul id="todo-list"></ul>' in page
+    assert 'Welcome, ann!' not in cli.get('/').text  # a toast is shown once
+
+
+def test_todo_blank_login_is_refused_with_a_toast(todo):
+    cli = Client(todo['app'])
+    r = cli.post('/login', data={'name': '  '}, follow_redirects=False)
+    assert r.headers['location'] == '/login'
+    assert 'Please type a name.' in cli.get('/login').text
+    assert cli.get('/', follow_redirects=False).status_code == 303
+
+
+def test_todo_add_toggle_edit_delete(todo):
+    cli = Client(todo['app'])
+    login(cli)
+    r = cli.post('/add_todo', data={'title': 'milk'}, headers=HX)
+    assert r.text.startswith('<li id="todo-1" class="todo">')
+    assert '<span class="title">milk</span>' in r.text
+    assert 'hx-swap-oob="true" id="new-title"' in r.text  # the input is cleared out of band
+    assert '<small hx-swap-oob="true" id="count">1 to do</small>' in r.text
+    cli.post('/add_todo', data={'title': 'bread'}, headers=HX)
+    page = cli.get('/').text
+    assert page.index('milk') < page.index('bread') and '2 to do' in page
+
+    r = cli.post('/toggle/1', headers=HX)
+    assert '<input type="checkbox" checked' in r.text and 'class="title done"' in r.text and '1 to do' in r.text
+    r = cli.post('/toggle/1', headers=HX)
+    assert 'checked' not in r.text.split('<span')[0] and '2 to do' in r.text
+
+    r = cli.get('/todos/1/edit', headers=HX)
+    assert r.text.startswith('<li id="todo-1" class="todo editing"><form')
+    assert 'hx-put="/todos/1"' in r.text and 'value="milk"' in r.text
+    r = cli.put('/todos/1', data={'title': 'oat milk'}, headers=HX)
+    assert '<span class="title">oat milk</span>' in r.text and '<span>Saved.</span>' in r.text
+    assert '<span class="title">oat milk</span>' in cli.get('/todos/1', headers=HX).text  # edit's Cancel
+
+    r = cli.delete('/todos/1', headers=HX)
+    assert r.status_code == 200
+    assert '<small hx-swap-oob="true" id="count">1 to do</small>' in r.text
+    assert 'Deleted &quot;oat milk&quot;.' in r.text or 'Deleted "oat milk".' in r.text
+    assert cli.get('/todos/1', headers=HX).status_code == 404
+    assert 'oat milk' not in cli.get('/').text
+
+
+def test_todo_blank_title_is_not_added(todo):
+    cli = Client(todo['app'])
+    login(cli)
+    r = cli.post('/add_todo', data={'title': '   '}, headers=HX)
+    assert 'A to-do needs a title.' in r.text and '<li' not in r.text
+    assert todo['todos'].count == 0
+
+
+def test_todo_lists_are_per_user(todo):
+    ann, bob = Client(todo['app']), Client(todo['app'])
+    login(ann, 'ann')
+    login(bob, 'bob')
+    ann.post('/add_todo', data={'title': 'ann secret'}, headers=HX)
+    assert 'ann secret' not in bob.get('/').text
+    # Another user's to-do is a 404 for every verb.
+    assert bob.get('/todos/1', headers=HX).status_code == 404
+    assert bob.post('/toggle/1', headers=HX).status_code == 404
+    assert bob.put('/todos/1', data={'title': 'x'}, headers=HX).status_code == 404
+    assert bob.delete('/todos/1', headers=HX).status_code == 404
+    assert 'ann secret' in ann.get('/').text
+
+
+def test_todo_bad_ids_and_logout(todo):
+    cli = Client(todo['app'])
+    login(cli)
+    assert cli.get('/todos/abc', headers=HX).status_code == 404
+    assert cli.post('/toggle/999', headers=HX).status_code == 404
+    r = cli.get('/logout', follow_redirects=False)
+    assert r.headers['location'] == '/login'
+    assert 'Logged out.' in cli.get('/login').text
+    assert cli.get('/', follow_redirects=False).status_code == 303
+
+
+def test_todo_data_persists_in_sqlite(todo, in_tmp):
+    cli = Client(todo['app'])
+    login(cli)
+    cli.post('/add_todo', data={'title': 'kept'}, headers=HX)
+    assert (in_tmp / 'data' / 'todos.db').exists()
+    again = load('todo_app')  # a restart: same database file, same session key
+    cli2 = Client(again['app'])
+    login(cli2)
+    assert 'kept' in cli2.get('/').text
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Forms, uploads, custom 404
+
+def test_forms_app_posts_into_a_dataclass_and_remembers_a_cookie():
+    ex = load('forms_app')
+    cli = Client(ex['app'])
+    page = cli.get('/').text
+    assert 'hx-post="/save"' in page and 'hx-target="#result"' in page and '<div id="result"></div>' in page
+    r = cli.post('/save', data={'email': 'a@b.org', 'name': 'Ann', 'age': '41', 'newsletter': ['', '1']},
+                 headers=HX)
+    assert r.status_code == 200
+    assert '<h3>Saved Ann</h3>' in r.text and '<li>Age: 41</li>' in r.text and '<li>Newsletter: yes</li>' in r.text
+    assert 'last_email="a@b.org"' in r.headers['set-cookie'] and 'HttpOnly' in r.headers['set-cookie']
+    assert 'value="a@b.org"' in cli.get('/').text  # prefilled from the cookie
+    r = cli.post('/save', data={'email': 'a@b.org', 'name': 'Ann', 'age': 'old', 'newsletter': ''}, headers=HX)
+    assert r.status_code == 400 and "'age'" in r.text and 'expected int' in r.text
+
+
+def test_forms_app_checkbox_round_trip_through_fill_form():
+    "Editing a ticked box and unticking it must post False: fill_form leaves CheckboxX's hidden '' alone."
+    ex = load('forms_app')
+    cli = Client(ex['app'])
+    r = cli.get('/edit?email=a@b.org&name=Ann&age=3&newsletter=true')
+    assert '<input type="hidden" value="" name="newsletter" skip>' in r.text
+    assert 'checked' in r.text and 'value="Ann"' in r.text
+    # Unticked, the browser posts only the hidden input's '':
+    r = cli.post('/save', data={'email': 'a@b.org', 'name': 'Ann', 'age': '3', 'newsletter': ''}, headers=HX)
+    assert '<li>Newsletter: no</li>' in r.text
+
+
+def test_upload_app_single_and_many(in_tmp):
+    ex = load('upload_app')
+    cli = Client(ex['app'])
+    page = cli.get('/').text
+    assert 'hx-post="/upload"' in page and 'enctype="multipart/form-data"' in page and 'multiple' in page
+    r = cli.post('/upload', files={'file': ('notes.txt', b'hello', 'text/plain')}, headers=HX)
+    assert '<h3>notes.txt</h3>' in r.text and '<li>Size: 5</li>' in r.text and 'text/plain' in r.text
+    assert (in_tmp / 'uploads' / 'notes.txt').read_bytes() == b'hello'
+    r = cli.post('/upload_many', files=[('files', ('a.bin', b'12', 'application/octet-stream')),
+                                        ('files', ('../../evil.txt', b'x', 'text/plain'))], headers=HX)
+    assert r.text.count('class="file-card"') == 2
+    assert (in_tmp / 'uploads' / 'a.bin').read_bytes() == b'12'
+    assert (in_tmp / 'uploads' / 'evil.txt').read_bytes() == b'x'
+    assert not (in_tmp / 'evil.txt').exists() and not (in_tmp.parent / 'evil.txt').exists()
+    assert cli.post('/upload', data={'file': 'not a file'}, headers=HX).status_code == 400
+
+
+def test_custom_404_pages():
+    ex = load('custom_404')
+    cli = Client(ex['app'])
+    assert '<a href="/books/1">A Guide to FastHTML</a>' in cli.get('/').text
+    r = cli.get('/oops')
+    assert r.status_code == 404
+    assert r.text.startswith('<!doctype html>') and "<title>404: I don't exist!</title>" in r.text
+    assert 'pico' in r.text  # the app's headers: it is a real page of this app
+    assert '<p>Nothing lives at /oops.</p>' in r.text
+    r = cli.get('/books/99')
+    assert r.status_code == 404 and '<p>There is no book 99.</p>' in r.text
+    r = cli.get('/missing-fragment', headers=HX)
+    assert r.status_code == 404 and r.text.startswith("<title>404: I don't exist!</title>")
+    assert cli.get('/books/2').status_code == 200
+    assert cli.get('/books/two').status_code == 404
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# `make demo`: python examples/todo_app.py serves a page
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def test_demo_command_serves_the_todo_app(in_tmp):
+    port = _free_port()
+    # PORT picks a free port; HOST keeps the server on loopback (PORT alone means all interfaces, for hosting).
+    env = {**os.environ, 'PORT': str(port), 'HOST': '127.0.0.1', 'TODO_DATA': str(in_tmp / 'data'),
+           'PYTHONUNBUFFERED': '1'}
+    repo = EXAMPLES.parent
+    log = open(in_tmp / 'demo.log', 'wb')
+    proc = subprocess.Popen([sys.executable, str(EXAMPLES / 'todo_app.py')], cwd=repo, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        body = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f'http://127.0.0.1:{port}/login', timeout=2) as r:
+                    body = r.read().decode()
+                    break
+            except OSError:
+                time.sleep(0.2)
+        assert body is not None, (in_tmp / 'demo.log').read_text()
+        assert '<title>To-do list: log in</title>' in body
+        assert f'Uvicorn running on http://127.0.0.1:{port}' in (in_tmp / 'demo.log').read_text()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+        log.close()
