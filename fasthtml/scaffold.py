@@ -59,7 +59,7 @@ _DB_EXTRA = ''',
 
 _DB_ROUTES = '''
 
-def todo_item(t: Todo):
+def todo_item(t):
     return Li(t.title, ' ',
               Button('Done', hx_delete=remove_todo.to(id=t.id), hx_target=f'#todo-{t.id}', hx_swap='outerHTML'),
               id=f'todo-{t.id}')
@@ -67,7 +67,7 @@ def todo_item(t: Todo):
 
 @rt('/todos')
 def add_todo(title: str):
-    return todo_item(todos.insert(title=title, done=False))
+    return todo_item(todos.insert(Todo(title=title, done=False)))
 
 
 @rt('/todos/{id}', methods=['delete'])
