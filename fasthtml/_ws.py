@@ -223,6 +223,8 @@ class _WsEndpoint:
                 r = await _call(self.conn, self.conn.resolve(ws, None, self._extras(self.conn, ws, sender, None, {})))
                 if r is not None:
                     await sender.send(r)
+                if ws.application_state != WebSocketState.CONNECTED:
+                    return  # conn closed the socket (refusing it, say)
             plan = self.plan
             while True:
                 msg = await ws.receive()
