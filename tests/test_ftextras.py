@@ -394,3 +394,10 @@ def test_sse_message_line_endings_and_strings():
     assert sse_message('') == 'data: \n\n'
     assert sse_message(P('<x>')) == 'data: <p>&lt;x&gt;</p>\n\n'
     assert sse_message(Div('a'), event='x\ny') == 'event: x y\ndata: <div>a</div>\n\n'  # no field injection
+
+
+def test_fill_form_leaves_skip_marked_inputs_alone():
+    # CheckboxX posts a hidden '' (marked `skip`) so an unticked box still sends its name: filling must not touch it
+    f = Form(Input(type='hidden', name='a', skip=True, value=''), Input(name='a', type='checkbox', value='1'))
+    assert to_xml(fill_form(f, {'a': '1'})) == \
+        '<form><input type="hidden" name="a" skip value=""><input name="a" type="checkbox" value="1" checked></form>'
