@@ -31,6 +31,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from ._params import (Body, HtmxHeaders, ParamError, Plan, build_plan, form2dict, htmx_hdrs, parse_form, parsed_date,
                       read_body, snake2hyphens, str2bool)
 from ._render import FT, to_xml
+from ._workers import run_sync
 from ._respond import (EventStream, FtResponse, HtmxResponseHeaders, HttpHeader, Page, Redirect, cookie, flat_tuple,
                        flat_xt, htmx_resps, is_full_page, noop_body, respond, to_response)
 from ._errors import ErrorPages, htmx_error_swap_scr
@@ -358,7 +359,7 @@ class _Endpoint:
         if hooks.sync and not self.plan.is_async:
             if self.app.sync_inline:
                 return self._sync_chain(req, body, hooks)
-            return await run_in_threadpool(self._sync_chain, req, body, hooks)
+            return await run_sync(self._sync_chain, req, body, hooks)
         path = req.url.path
         for s in hooks.befores:
             if s.skip is not None and s.skip.skips(path):
@@ -373,13 +374,13 @@ class _Endpoint:
                 r = a
         if self.plan.is_async:
             return to_response(req, r, self.body_wrap, self.name)
-        return await run_in_threadpool(to_response, req, r, self.body_wrap, self.name)
+        return await run_sync(to_response, req, r, self.body_wrap, self.name)
 
 
 async def _call(plan: Plan, kw: dict) -> Any:
     if plan.is_async:
         return await plan.fn(**kw)
-    r = await run_in_threadpool(plan.fn, **kw)
+    r = await run_sync(lambda: plan.fn(**kw))
     if inspect.isawaitable(r):
         r = await r
     return r
