@@ -370,6 +370,8 @@ class _Field:
     default: Any
     optional: bool
     many: bool
+    # A body-class field: an empty form input for an Optional number means None (a SQL NULL), not the default.
+    empty_is_none: bool = False
 
 
 def _field(name: str, anno: Any, default: Any) -> _Field:
@@ -391,8 +393,12 @@ def _convert(f: _Field, raw: Any, where: str) -> Any:
         if f.many:
             vals = raw if isinstance(raw, list) else [raw]
             return [f.cast(v) for v in vals]
-        if raw == '' and f.type_name not in ('str', 'bool') and (f.optional or f.default is not _MISSING):
-            return f.default if f.default is not _MISSING else None
+        if raw == '' and f.type_name not in ('str', 'bool'):
+            # An empty input is no value: None where None is allowed, else the declared default, else a 400.
+            if f.optional and (f.empty_is_none or f.default is _MISSING):
+                return None
+            if f.default is not _MISSING:
+                return f.default
         return f.cast(raw)
     except (ValueError, TypeError, OverflowError, ArithmeticError) as e:
         shown = raw if isinstance(raw, (str, int, float, bool)) else type(raw).__name__
@@ -443,6 +449,9 @@ def _body_factory(anno: Any, handler: str, pname: str) -> Callable[[dict], Any]:
         fields = [_field(p.name, init_hints.get(p.name, hints.get(p.name, str)),
                          p.default if p.default is not p.empty else _MISSING)
                   for p in ps if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+    for f in fields:
+        f.empty_is_none = True
 
     def make(d: dict) -> Any:
         kw = {}

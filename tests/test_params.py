@@ -380,6 +380,30 @@ def test_dataclass_body_takes_query_and_path_values(app, cli, kind):
     assert r.json() == {'id': 3, 'title': 't', 'done': True}
 
 
+def test_empty_form_inputs_in_body_classes(app, cli):
+    "An empty input for an Optional number is None (a NULL column), for a defaulted one the default, else a 400."
+    @dataclass
+    class Row:
+        title: str
+        done: int | None = 1  # fastlite maps bool columns to `int | None`; CheckboxX posts '' when unticked
+        n: int = 7
+        x: int = 0
+
+    @app.post('/row')
+    def h(row: Row):
+        return asdict(row)
+    assert cli.post('/row', data={'title': '', 'done': '', 'n': '', 'x': '3'}).json() == \
+        {'title': '', 'done': None, 'n': 7, 'x': 3}
+    assert cli.post('/row', data={'title': 't', 'done': ['', '1']}).json()['done'] == 1
+    r = cli.post('/row', data={'title': 't', 'x': 'abc'})
+    assert r.status_code == 400 and "'x'" in r.text
+
+    @app.get('/items/')
+    def items(idx: int | None = 0, req_n: int = None):
+        return [idx, req_n]
+    assert cli.get('/items/?idx=&req_n=').json() == [0, None]  # top-level: the declared default
+
+
 def test_typeddict_body(app, cli, kind, enc):
     def h(data: BodieTD):
         return data
