@@ -665,8 +665,15 @@ def test_string_annotations_resolve(app, cli):
     assert cli.post('/s?a=1', data={'email': 'e', 'age': '5'}).text == '2 5'
 
 
-def test_serving_requests_never_calls_inspect_signature(app, cli, monkeypatch):
+def test_serving_requests_never_calls_inspect_signature(monkeypatch):
     "Plans are built at registration: the request path only runs extractors."
+    from fasthtml.components import Div, P
+
+    def not_found(req, exc):
+        return P('missing', link='/home')
+    app = FastHTML(secret_key='x', body_wrap=lambda c: Div(*c, cls='wrap'), exception_handlers={404: not_found})
+    cli = Client(app)
+
     def before(req, sess):
         req.scope['auth'] = 'u'
 
@@ -692,10 +699,58 @@ def test_serving_requests_never_calls_inspect_signature(app, cli, monkeypatch):
     def spy(*a, **kw):
         calls.append(a)
         return real(*a, **kw)
+    @app.get('/page', name='page')
+    def page(auth):
+        return P(auth, get='page')
     cli.get('/c?a=1&b=x')  # warm-up: anything lazily built on first use is built here
+    cli.get('/nope')
     monkeypatch.setattr(inspect, 'signature', spy)
     for _ in range(3):
         assert cli.post('/a/1?q=z', data={'email': 'e', 'age': '2'}, headers=HX).text == '1 z 2 u'
         assert cli.post('/b', json={'k': 'v'}).json() == {'k': 'v'}
         assert cli.get('/c?a=1&b=x&d=2024-01-01&e=g').json() == {'a': 1, 'b': 'x'}
+        assert '<div class="wrap"><p hx-get="/page">u</p></div>' in cli.get('/page').text
+        assert '<div class="wrap"><p href="/home">missing</p></div>' in cli.get('/nope').text
     assert calls == []
+
+
+def test_spec_forms_with_views(tmp_path):
+    "The quick start's profile form: fill_form from a fastlite row, POST into a dataclass, redirect back."
+    from fastlite import database
+
+    from fasthtml.components import Button, Fieldset, Form, Input, Label, fill_form
+    from fasthtml.starlette import RedirectResponse
+    from fasthtml.xtend import Titled
+
+    @dataclass
+    class Profile:
+        email: str
+        phone: str
+        age: int
+    profile_form = Form(method='post', action='/profile')(
+        Fieldset(Label('Email', Input(name='email')), Label('Phone', Input(name='phone')),
+                 Label('Age', Input(name='age'))),
+        Button('Save', type='submit'))
+    db = database(str(tmp_path / 'profiles.db'))
+    profiles = db.create(Profile, pk='email')
+    profiles.insert(Profile(email='john@example.com', phone='123456789', age=5))
+    app = FastHTML(secret_key='x', default_hdrs=False)
+    rt = app.route
+
+    @rt('/profile/{email}')
+    def profile(email: str):
+        profile = profiles[email]
+        return Titled(f'Profile for {profile.email}', fill_form(profile_form, profile))
+
+    @rt('/profile')
+    def post(profile: Profile):
+        profiles.update(profile)
+        return RedirectResponse(url=f'/profile/{profile.email}')
+    cli = Client(app)
+    page = cli.get('/profile/john@example.com').text
+    assert '<title>Profile for john@example.com</title>' in page
+    assert '<input name="phone" value="123456789">' in page and '<input name="age" value="5">' in page
+    # The 307 redirect repeats the POST at /profile/{email}, whose handler (named `profile`) takes GET and POST.
+    page = cli.post('/profile', data=dict(email='john@example.com', phone='7654321', age=25)).text
+    assert '<input name="phone" value="7654321">' in page and '<input name="age" value="25">' in page
+    assert profiles['john@example.com'].age == 25
