@@ -4,6 +4,8 @@ import contextlib
 import inspect
 import runpy
 import stat
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -586,3 +588,45 @@ def test_fast_app_with_several_tables(in_tmp):
 def test_fast_app_tables_need_a_db_file():
     with pytest.raises(ValueError, match='no db_file'):
         fast_app(secret_key='x', tbls={'t': {'id': int}})
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Small helpers and the `fasthtml.common` surface
+
+def test_conversion_helpers():
+    from datetime import datetime
+
+    from starlette.datastructures import FormData
+
+    from fasthtml.core import form2dict, parsed_date, snake2hyphens, str2bool
+    assert snake2hyphens('user_agent') == 'User-Agent' and snake2hyphens('hx_request') == 'Hx-Request'
+    assert parsed_date('17th of May, 2024, 2p') == datetime(2024, 5, 17, 14, 0)
+    assert [str2bool(v) for v in ('on', '1', 'true', 'Yes', 'off', '0', 'false', 'no', '')] == [True] * 4 + [False] * 5
+    with pytest.raises(ValueError):
+        str2bool('perhaps')
+    assert form2dict(FormData([('a', '1'), ('b', 'x'), ('b', 'y')])) == {'a': '1', 'b': ['x', 'y']}
+    assert form2dict({'a': 1}) == {'a': 1}
+
+
+def test_common_exports_what_the_spec_imports():
+    import fasthtml.common as common
+    names = ('A AX Button Card CheckboxX Container Div Form Grid Group H1 H2 Hidden Input Li Main Script Style '
+             'Textarea Title Titled Ul Beforeware FastHTML fast_app SortableJS fill_form picolink serve FileResponse '
+             'NotFoundError RedirectResponse database patch dataclass Request Response JSONResponse '
+             'StreamingResponse HTTPException Mount Route StaticFiles UploadFile BackgroundTask BackgroundTasks '
+             'Client APIRouter Redirect FtResponse HttpHeader HtmxResponseHeaders cookie EventStream setup_toasts '
+             'add_toast uri qp reg_re_param parsed_date HtmxHeaders unqid def_hdrs MiddlewareBase respond noop_body '
+             'flat_xt flat_tuple form2dict parse_form snake2hyphens nested_name signal_shutdown sse_message '
+             'NotStr to_xml').split()
+    missing = [n for n in names if not hasattr(common, n)]
+    assert missing == []
+    from fastcore.xtras import asdict
+    assert common.asdict is asdict  # fastcore's: it also takes namedtuples, as the handlers doc uses it
+    import pathlib
+    assert common.Path is pathlib.Path
+
+
+def test_importing_common_prints_no_warnings():
+    out = subprocess.run([sys.executable, '-W', 'default', '-c', 'from fasthtml.common import *'],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and 'Warning' not in out.stderr, out.stderr
