@@ -200,6 +200,7 @@ class _RedisBackend:
         self.confirms: dict[str, deque] = {}
         self.outbox: deque = deque()
         self.wake = asyncio.Event()
+        self.lock = asyncio.Lock()
         self.reader: asyncio.Task | None = None
         self.drainer: asyncio.Task | None = None
         self.closed = False
@@ -224,9 +225,10 @@ class _RedisBackend:
             elif self.confirms.get(ch):
                 waits.append(self.confirms[ch][-1])  # subscribed, but not yet confirmed: wait for the same reply
         if new:
-            if self.pubsub is None:
-                self.pubsub = self.client.pubsub()
-            await self.pubsub.subscribe(*new)
+            async with self.lock:  # one command at a time: concurrent first calls would each open a connection
+                if self.pubsub is None:
+                    self.pubsub = self.client.pubsub()
+                await self.pubsub.subscribe(*new)
             if self.reader is None:
                 self.reader = asyncio.create_task(self._read(), name='fasthtml-pubsub-reader')
         if waits:
@@ -247,7 +249,10 @@ class _RedisBackend:
 
     async def _unsubscribe(self, channels: list[str]) -> None:
         try:
-            await self.pubsub.unsubscribe(*[c for c in channels if c not in self.refs])
+            async with self.lock:
+                gone = [c for c in channels if c not in self.refs]
+                if gone:
+                    await self.pubsub.unsubscribe(*gone)
         except Exception as e:  # the reader reconnects and resubscribes only what is still wanted
             log.debug('pubsub: unsubscribe failed: %s', e)
 
@@ -267,6 +272,9 @@ class _RedisBackend:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 await self._resubscribe()
+                if getattr(self.pubsub, 'connection', None) is None and not self.refs:
+                    self.reader = None  # nothing to listen to: the next subscribe starts a reader again
+                    return
                 continue
             if msg is None:
                 continue
@@ -288,13 +296,14 @@ class _RedisBackend:
 
     async def _resubscribe(self) -> None:
         try:
-            old, self.pubsub = self.pubsub, self.client.pubsub()
-            try:
-                await old.aclose()
-            except Exception:
-                pass
-            if self.refs:
-                await self.pubsub.subscribe(*self.refs)
+            async with self.lock:
+                old, self.pubsub = self.pubsub, self.client.pubsub()
+                try:
+                    await old.aclose()
+                except Exception:
+                    pass
+                if self.refs:
+                    await self.pubsub.subscribe(*self.refs)
         except Exception as e:
             log.debug('pubsub: resubscribe failed: %s', e)
 
