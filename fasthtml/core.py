@@ -256,7 +256,8 @@ class Beforeware:
 
     def __init__(self, f: Callable, skip: Sequence[str] | None = None):
         self.f = f
-        self.skip = list(skip or [])
+        # One pattern given as a plain string is one pattern, not a list of single characters.
+        self.skip = [skip] if isinstance(skip, str) else list(skip or [])
         self._skip_re = re.compile('|'.join(f'(?:{s})' for s in self.skip)) if self.skip else None
 
     def skips(self, path: str) -> bool:

@@ -206,3 +206,8 @@ def test_skip_list_is_compiled_regexes():
     assert bw.skips('/static/a/b.css') and bw.skips('/login')
     assert not bw.skips('/login2') and not bw.skips('/x/static/a')
     assert not Beforeware(lambda: None).skips('/anything')
+
+
+def test_a_single_skip_pattern_may_be_a_string():
+    bw = Beforeware(lambda: None, skip='/login')
+    assert bw.skip == ['/login'] and bw.skips('/login') and not bw.skips('/')
