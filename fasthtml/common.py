@@ -10,6 +10,7 @@ from .svg import *  # noqa: F401,F403
 from .svg import Path as SvgPath  # noqa: F401
 from .js import *  # noqa: F401,F403
 from .live_reload import *  # noqa: F401,F403
+from .pubsub import *  # noqa: F401,F403
 from .authmw import *  # noqa: F401,F403
 
 from fastlite import NotFoundError, database  # noqa: F401,E402  (the to-do walkthrough catches NotFoundError)

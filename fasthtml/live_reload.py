@@ -14,7 +14,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from .components import Script
 from .core import FastHTML
 
-__all__ = ['FastHTMLWithLiveReload', 'LIVE_RELOAD_SCRIPT', 'LIVE_RELOAD_PATH', 'live_reload_script']
+__all__ = ['FastHTMLWithLiveReload']
 
 LIVE_RELOAD_PATH = '/live-reload'
 
