@@ -122,8 +122,9 @@ def install() -> None:
 
 
 def uninstall() -> None:
-    "At server shutdown: set the event and give the signals back to the handlers we chained in front of."
-    shutdown_event.set()
+    """At lifespan shutdown: give the signals back to the handlers we chained in front of. The event is left as it
+    is: open connections have ended by now, and setting it here would stop the streams of any later app in this
+    process (a test client without lifespan, say) until its next startup."""
     if threading.current_thread() is not threading.main_thread():
         return
     for sig, prev in list(_previous.items()):

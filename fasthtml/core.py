@@ -419,7 +419,7 @@ def _lifespan(on_startup: Any, on_shutdown: Any, lifespan: Any) -> Callable:
             else:
                 yield None
         finally:
-            _shutdown.uninstall()  # sets shutdown_event
+            _shutdown.uninstall()  # gives the signals back to the server
             for f in stops:
                 r = f()
                 if inspect.isawaitable(r):

@@ -238,12 +238,17 @@ def test_shutdown_event_wakes_waiters_on_other_loops_and_threads():
     assert not ev.is_set()
 
 
-def test_lifespan_clears_then_sets_the_event():
+def test_lifespan_clears_the_event_and_leaves_it_clear():
     app = mkapp()
     shutdown_event.set()
     with TestClient(app):
         assert not shutdown_event.is_set()   # a (re)started server streams again
-    assert shutdown_event.is_set()
+    assert not shutdown_event.is_set()       # so later streams in this process (a test client) still run
+
+    @app.route('/s')
+    def s():
+        return EventStream(iter(['data: 1\n\n']))
+    assert TestClient(app).get('/s').text == 'data: 1\n\n'
 
 
 # ---------------------------------------------------------------------------------------------------------------
