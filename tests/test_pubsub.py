@@ -441,3 +441,44 @@ def _restart_on(tmp_path, port):
             raise RuntimeError('redis did not restart')
         time.sleep(0.05)
     return RedisServer(proc, port, log)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The game of life example
+
+def test_life_example_broadcasts_cells_and_generations(tmp_path, monkeypatch):
+    import runpy
+    from pathlib import Path
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv('LIFE_DB', str(tmp_path / 'life.db'))
+    monkeypatch.setenv('LIFE_INTERVAL', '0.05')
+    monkeypatch.delenv(PUBSUB_URL_ENV, raising=False)
+    g = runpy.run_path(str(Path(__file__).resolve().parents[1] / 'examples' / 'life.py'), run_name='example_life')
+    hub = g['hub']
+    with TestClient(g['app']) as c:
+        page = c.get('/').text
+        assert page.count('<td ') == 400 and 'generation 0' in page
+        url = re.search(r'ws-connect="([^"]+)"', page).group(1)
+        with c.websocket_connect(url) as w1, c.websocket_connect(url) as w2:
+            wait_for(lambda: hub.subscribers('life') == 2)
+            for i in (21, 22, 23):                  # a blinker
+                assert c.put(f'/toggle/{i}').status_code == 200
+                cell = f'<td hx-put="/toggle/{i}" hx-swap="none" id="c{i}" class="on" hx-swap-oob="true"></td>'
+                assert w1.receive_text() == w2.receive_text() == cell
+            assert c.put('/toggle/400').status_code == 404
+            assert c.get('/run').status_code == 405    # state changes only by POST
+            c.post('/step')
+            board = w1.receive_text()
+            assert w2.receive_text() == board
+            on = sorted(int(m) for m in re.findall(r'id="c(\d+)" class="on"', board))
+            assert on == [2, 22, 42]                 # the blinker turned vertical
+            assert 'generation 1' in board
+            c.post('/run')                           # the background ticker takes over
+            assert 'Pause' in w1.receive_text()
+            gens = set()
+            while len(gens) < 2:
+                m = w1.receive_text()
+                gens.update(re.findall(r'generation (\d+)', m))
+            c.post('/run')
+        c.post('/clear')
+        assert 'class="on"' not in c.get('/').text

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -384,3 +385,32 @@ def test_reload_restarts_despite_an_open_stream(tmp_path):
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(5)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The clock example
+
+def test_sse_clock_example(tmp_path, monkeypatch):
+    import runpy
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv('JOB_STEP', '0')
+    g = runpy.run_path(str(REPO / 'examples' / 'sse_clock.py'), run_name='example_sse_clock')
+    c = TestClient(g['app'])
+    page = c.get('/').text
+    assert 'sse-connect="/ticks" sse-swap="tick"' in page and '<time datetime=' in page
+    job = c.post('/job', headers={'HX-Request': 'true'}).text
+    assert job.startswith('<div hx-ext="sse" sse-connect="/progress" sse-swap="progress" sse-close="done"')
+    body = c.get('/progress').text
+    events = [e for e in body.split('\n\n') if e]
+    assert events[0] == 'event: progress\ndata: <progress value="10" max="100" id="bar"></progress>'
+    assert events[9] == 'event: progress\ndata: <progress value="100" max="100" id="bar"></progress>'
+    assert events[10:] == ['event: progress\ndata: <p id="job-done">Done!</p>', 'event: done\ndata: ']
+    assert c.get('/job').status_code == 405
+
+    async def first_tick():
+        gen = g['ticks']()
+        first = await gen.__anext__()
+        await gen.aclose()
+        return first
+    assert re.fullmatch(r'event: tick\ndata: <time datetime="[0-9T:-]+" id="clock">\d\d:\d\d:\d\d</time>\n\n',
+                        asyncio.run(first_tick()))

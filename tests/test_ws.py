@@ -497,3 +497,33 @@ def test_exts_add_the_extension_script(ext, src):
         return P('x')
     html = client(app).get('/').text
     assert f'<script src="https://cdn.jsdelivr.net/npm/{src}@' in html
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The chat example
+
+def test_chat_example(tmp_path, monkeypatch):
+    import runpy
+    from pathlib import Path
+    monkeypatch.chdir(tmp_path)   # the session key file goes here
+    g = runpy.run_path(str(Path(__file__).resolve().parents[1] / 'examples' / 'chat.py'), run_name='example_chat')
+    with TestClient(g['app']) as ann, TestClient(g['app']) as bob:
+        page = ann.get('/').text
+        assert 'ws-connect="/chat"' in page and 'ws-send' in page and '<ul id="messages"></ul>' in page
+        bob.get('/')
+        hub = g['hub']
+        with ann.websocket_connect('/chat') as a, bob.websocket_connect('/chat') as b:
+            deadline = 100
+            while hub.subscribers('room') < 2 and deadline:
+                deadline -= 1
+                threading.Event().wait(0.02)
+            a.send_text(json.dumps({'msg': ' hi <there> ', 'HEADERS': {'HX-Request': 'true', 'HX-Trigger': 'form'}}))
+            reset = a.receive_text()
+            assert reset.startswith('<input name="msg"') and 'id="msg"' in reset and 'value' not in reset
+            line = a.receive_text()
+            assert line == b.receive_text()
+            assert line.startswith('<ul hx-swap-oob="beforeend" id="messages"><li><b>guest-')
+            assert line.endswith('</b>: hi &lt;there&gt;</li></ul>')
+            a.send_text(json.dumps({'msg': '   '}))        # blank: nothing is broadcast, the input is reset
+            assert a.receive_text().startswith('<input')
+        assert '<li><b>guest-' in bob.get('/').text       # recent history on page load
