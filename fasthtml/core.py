@@ -264,6 +264,16 @@ class Beforeware:
         return self._skip_re is not None and self._skip_re.fullmatch(path) is not None
 
 
+# Paths whose `req.url.path` differs from the scope's path (URL building escapes or drops these characters).
+_URL_ODD = re.compile(r'[?#\\\t\r\n]|^//')
+
+
+def _skip_path(req: HTTPConnection) -> str:
+    "The path Beforeware `skip` patterns match, `req.url.path`, read from the scope without building a URL."
+    p = req.scope['path']
+    return req.url.path if _URL_ODD.search(p) else p
+
+
 class _Step:
     "A Beforeware or after function with its parameter plan."
     __slots__ = ('plan', 'skip', 'is_async')
@@ -329,10 +339,12 @@ class _Endpoint:
         self.name = plan.name
 
     def _run_befores_sync(self, req: Request, body: Body | None, befores: list) -> Any:
-        path = req.url.path
+        path = None
         for s in befores:
-            if s.skip is not None and s.skip.skips(path):
-                continue
+            if s.skip is not None:
+                path = path or _skip_path(req)
+                if s.skip.skips(path):
+                    continue
             r = s.plan.fn(**s.plan.resolve(req, body))
             if r is not None:
                 return r
@@ -361,10 +373,12 @@ class _Endpoint:
             if self.app.sync_inline:
                 return self._sync_chain(req, body, hooks)
             return await run_sync(self._sync_chain, req, body, hooks)
-        path = req.url.path
+        path = None
         for s in hooks.befores:
-            if s.skip is not None and s.skip.skips(path):
-                continue
+            if s.skip is not None:
+                path = path or _skip_path(req)
+                if s.skip.skips(path):
+                    continue
             r = await _call(s.plan, s.plan.resolve(req, body))
             if r is not None:
                 return to_response(req, r, self.body_wrap, self.name)
