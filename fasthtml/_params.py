@@ -156,6 +156,25 @@ class Body:
 _EMPTY_BODY = Body(FormData())
 
 
+def _no_constant(name: str) -> Any:
+    "`NaN` and `Infinity` are not JSON (RFC 8259); Python's parser accepts them, we do not."
+    raise ValueError(f'{name} is not a JSON value')
+
+
+def _finite_float(s: str) -> float:
+    "A JSON number that overflows to infinity (`1e999`) cannot be sent back as JSON either."
+    f = float(s)
+    if f in (float('inf'), float('-inf')):
+        raise ValueError(f'number {s[:40]} is out of range')
+    return f
+
+
+def _detail(e: Exception) -> str:
+    if isinstance(e, UnicodeDecodeError):
+        return ': not UTF-8'
+    return f': {e}'
+
+
 async def read_body(req: Request) -> Body:
     "Parse the body once by content type: JSON, urlencoded or multipart form; anything else is an empty form."
     ctype = req.headers.get('content-type', '')
@@ -164,9 +183,9 @@ async def read_body(req: Request) -> Body:
         if not raw.strip():
             return Body(json_={}, raw=raw)
         try:
-            return Body(json_=json.loads(raw), raw=raw)
-        except (ValueError, UnicodeDecodeError):
-            raise ParamError(400, 'Invalid JSON body') from None
+            return Body(json_=json.loads(raw, parse_constant=_no_constant, parse_float=_finite_float), raw=raw)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise ParamError(400, f'Invalid JSON body{_detail(e)}') from None
         except RecursionError:
             raise ParamError(400, 'Invalid JSON body: nested too deeply') from None
     if ctype.startswith('multipart/form-data') or ctype.startswith('application/x-www-form-urlencoded'):
