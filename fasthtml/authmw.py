@@ -11,7 +11,10 @@ from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection
 from starlette.responses import PlainTextResponse
 
-__all__ = ['BasicAuthMiddleware', 'user_pwd_auth']
+__all__ = ['BasicAuthMiddleware', 'user_pwd_auth', 'auth_hdrs', 'basic_logout']
+
+# The header of a 401 that asks the browser for Basic credentials (FastHTML's name).
+auth_hdrs = {'WWW-Authenticate': 'Basic realm="login"'}
 
 
 def _unauthorized(realm: str) -> PlainTextResponse:
@@ -39,8 +42,8 @@ def _compile_skip(skip: Iterable[str] | str | None) -> tuple[frozenset[str], lis
 class BasicAuthMiddleware:
     """Require HTTP Basic credentials on every HTTP and websocket request whose path is not in `skip`.
 
-    `cb(username, password)` returns a truthy value to accept; the accepted user name is put in `scope['auth']`
-    (so handlers receive it as their `auth` parameter) and the callback's result in `scope['user']`."""
+    `cb(username, password)` returns a truthy value to accept; the accepted user name is put in `scope['auth']`,
+    so handlers receive it as their `auth` parameter. Malformed `Authorization` headers are a 401, never a 500."""
 
     def __init__(self, app: Callable, cb: Callable[[str, str], Any], skip: Iterable[str] | str | None = None,
                  realm: str = 'login') -> None:
@@ -84,11 +87,7 @@ class BasicAuthMiddleware:
         username, sep, password = decoded.partition(':')
         if not sep:
             return None
-        res = self.cb(username, password)
-        if not res:
-            return None
-        conn.scope['user'] = res
-        return username
+        return username if self.cb(username, password) else None
 
 
 def user_pwd_auth(lookup: Mapping[str, str] | Callable[[str, str], Any] | None = None,
@@ -115,3 +114,11 @@ def user_pwd_auth(lookup: Mapping[str, str] | Callable[[str, str], Any] | None =
         return hmac.compare_digest(expected.encode('utf-8'), pwd.encode('utf-8'))
 
     return Middleware(BasicAuthMiddleware, cb=cb, skip=skip)
+
+
+def basic_logout(request: HTTPConnection) -> str:
+    """A URL on this site carrying the credentials `logout:logout`: redirecting there makes the browser replace the
+    Basic credentials it remembers with ones `user_pwd_auth` always refuses, so the user must sign in again."""
+    u = request.url
+    host = u.netloc.rpartition('@')[2]  # never carry over credentials that were in the URL
+    return f'{u.scheme}://logout:logout@{host}/'
