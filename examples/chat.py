@@ -19,7 +19,7 @@ hub = PubSub(app)
 history: deque = deque(maxlen=50)
 
 
-def Message(name: str, text: str):
+def ChatLine(name: str, text: str):
     "One chat line; the text is escaped like any FT child."
     return Li(B(name), ': ', text)
 
@@ -48,7 +48,7 @@ async def chat(msg: str, session):
     name = session.get('name', 'guest')
     text = msg.strip()[:500]
     if text:
-        line = Message(name, text)
+        line = ChatLine(name, text)
         history.append(line)
         await hub.publish('room', Ul(line, id='messages', hx_swap_oob='beforeend'))
     return MsgInput(name)   # swapped in by id: clears the sender's box

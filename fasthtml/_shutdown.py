@@ -12,7 +12,7 @@ import signal
 import threading
 from typing import Any
 
-__all__ = ['ShutdownEvent', 'shutdown_event', 'signal_shutdown', 'install', 'uninstall']
+__all__ = ['ShutdownEvent', 'install', 'shutdown_event', 'signal_shutdown', 'uninstall']
 
 
 class ShutdownEvent:

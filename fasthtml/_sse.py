@@ -6,7 +6,8 @@ waits on an open stream. Either way the generator is closed, so its `finally` bl
 """
 from __future__ import annotations
 
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import anyio
 from starlette.background import BackgroundTask
@@ -30,6 +31,10 @@ def sse_encode(item: Any) -> str | bytes:
     return sse_message(item)
 
 
+def _next(it: Any) -> Any:
+    return next(it, _END)
+
+
 async def _events(src: Any) -> AsyncIterator[str | bytes]:
     "Iterate a sync or async iterable (sync ones in a worker thread), stopping at shutdown; always close it."
     if isinstance(src, (str, bytes)):
@@ -44,7 +49,7 @@ async def _events(src: Any) -> AsyncIterator[str | bytes]:
                 except StopAsyncIteration:
                     return
             else:
-                item = await anyio.to_thread.run_sync(next, it, _END)
+                item = await anyio.to_thread.run_sync(_next, it)
                 if item is _END:
                     return
             if item is not None:

@@ -21,18 +21,19 @@ import inspect
 import json
 import logging
 import threading
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from fastcore.xml import FT as BaseFT
-from starlette.concurrency import run_in_threadpool
 from starlette.routing import WebSocketRoute, compile_path
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from ._params import Body, HtmxHeaders, ParamError, Plan, build_plan, htmx_hdrs
 from ._render import to_xml
 from ._respond import HttpHeader, flat_xt
+from ._workers import run_sync
 
-__all__ = ['ws_route', 'WsSender', 'FastWebSocket', 'parse_message', 'ws_payload', 'WS_EXTRAS']
+__all__ = ['WS_EXTRAS', 'FastWebSocket', 'WsSender', 'parse_message', 'ws_payload', 'ws_route']
 
 log = logging.getLogger('fasthtml.ws')
 
@@ -76,7 +77,7 @@ class WsSender:
     handler, or a thread of your own) it blocks until the message is written. Either way the result is True when
     the message was sent and False once the socket has closed, so broadcasting to a departed client never raises.
     The same object can be stored by a sync `conn` callback and awaited later by async code."""
-    __slots__ = ('ws', 'closed', 'loop', 'thread')
+    __slots__ = ('closed', 'loop', 'thread', 'ws')
 
     def __init__(self, ws: WebSocket):
         self.ws = ws
@@ -113,7 +114,7 @@ class WsSender:
         return True
 
 
-def parse_message(msg: dict) -> tuple[dict, Any, dict]:
+def parse_message(msg: Mapping[str, Any]) -> tuple[dict, Any, dict]:
     """Split one ASGI websocket message into (fields, data, headers).
 
     A JSON object gives its keys as fields (without `HEADERS`, which becomes headers when it is an object);
@@ -142,7 +143,7 @@ _NOT_JSON = object()
 
 def _htmx_of(ws: WebSocket, headers: dict) -> HtmxHeaders:
     "HTMX headers from the message's HEADERS, falling back to the handshake's headers."
-    vals = {k: None for k in htmx_hdrs}
+    vals: dict[str, str | None] = dict.fromkeys(htmx_hdrs)
     for name, v in ws.headers.items():
         k = _HTMX_HEADER_OF.get(name)
         if k is not None:
@@ -157,7 +158,7 @@ def _htmx_of(ws: WebSocket, headers: dict) -> HtmxHeaders:
 async def _call(plan: Plan, kw: dict) -> Any:
     if plan.is_async:
         return await plan.fn(**kw)
-    r = await run_in_threadpool(plan.fn, **kw)
+    r = await run_sync(lambda: plan.fn(**kw))
     if inspect.isawaitable(r):
         r = await r
     return r

@@ -43,8 +43,8 @@ LIVE_RELOAD_SCRIPT = '''
 
 def live_reload_script(reload_attempts: int = 1, reload_interval: int = 1000, path: str = LIVE_RELOAD_PATH) -> Any:
     "The `<script>` that reconnects to `path` after the server goes away and reloads the page when it is back."
-    return Script(LIVE_RELOAD_SCRIPT % dict(attempts=int(reload_attempts or 1), interval=int(reload_interval or 1000),
-                                            path=path))
+    return Script(LIVE_RELOAD_SCRIPT % {'attempts': int(reload_attempts or 1),
+                                        'interval': int(reload_interval or 1000), 'path': path})
 
 
 async def _live_reload_ws(websocket: WebSocket) -> None:

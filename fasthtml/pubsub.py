@@ -40,7 +40,8 @@ import sys
 import threading
 import weakref
 from collections import deque
-from typing import Any, AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
 
 from fastcore.xml import FT as BaseFT
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -49,7 +50,7 @@ from starlette.websockets import WebSocket, WebSocketState
 from ._render import to_xml
 from ._respond import flat_xt
 
-__all__ = ['PubSub', 'Subscription', 'PUBSUB_URL_ENV']
+__all__ = ['PUBSUB_URL_ENV', 'PubSub', 'Subscription']
 
 log = logging.getLogger('fasthtml.pubsub')
 
@@ -99,7 +100,7 @@ class Subscription:
     Close it (`await sub.close()`, or `async with`) to unsubscribe. Ends early when it falls `max_queue` behind
     (`overflowed` is then True)."""
 
-    def __init__(self, hub: 'PubSub', topics: tuple[str, ...], max_queue: int):
+    def __init__(self, hub: PubSub, topics: tuple[str, ...], max_queue: int):
         self.hub, self.topics, self.max_queue = hub, topics, max_queue
         self.loop = asyncio.get_running_loop()
         self.thread = threading.get_ident()
@@ -131,7 +132,7 @@ class Subscription:
             return
         self.queue.put_nowait(payload)
 
-    def __aiter__(self) -> 'Subscription':
+    def __aiter__(self) -> Subscription:
         return self
 
     async def __anext__(self) -> str:
@@ -150,10 +151,10 @@ class Subscription:
             self.queue.put_nowait(_CLOSE)
         self.hub._forget(self)
 
-    async def __aenter__(self) -> 'Subscription':
+    async def __aenter__(self) -> Subscription:
         return self
 
-    async def __aexit__(self, *exc: Any) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
 
@@ -164,7 +165,7 @@ class _MemoryBackend:
     "Delivery within this process: publishing hands the message straight to the local subscribers, in order."
     name = 'memory'
 
-    def __init__(self, hub: 'PubSub'):
+    def __init__(self, hub: PubSub):
         self.hub = hub
 
     async def subscribe(self, topics: Iterable[str]) -> None:
@@ -188,7 +189,7 @@ class _RedisBackend:
     this process has subscribers for and hands each message to them."""
     name = 'redis'
 
-    def __init__(self, hub: 'PubSub', url: str):
+    def __init__(self, hub: PubSub, url: str):
         try:
             import redis.asyncio as aioredis
         except ImportError:

@@ -15,11 +15,15 @@ with warnings.catch_warnings():
 from fasthtml.components import P
 from fasthtml.core import Beforeware, FastHTML
 from fasthtml.fastapp import fast_app
-from fasthtml.live_reload import LIVE_RELOAD_PATH, FastHTMLWithLiveReload, live_reload_script
+from fasthtml.live_reload import (
+    LIVE_RELOAD_PATH,
+    FastHTMLWithLiveReload,
+    live_reload_script,
+)
 
 
 def _script(html: str) -> str:
-    scripts = [s for s in re.findall(r'<script>(.*?)</script>', html, re.S) if LIVE_RELOAD_PATH in s]
+    scripts = [s for s in re.findall(r'<script>(.*?)</script>', html, re.DOTALL) if LIVE_RELOAD_PATH in s]
     assert len(scripts) == 1, html
     return scripts[0]
 
@@ -70,9 +74,8 @@ def test_live_reload_bypasses_beforeware():
     with c.websocket_connect('/live-reload') as ws:
         ws.close()
     from starlette.websockets import WebSocketDisconnect
-    with pytest.raises(WebSocketDisconnect):
-        with c.websocket_connect('/other'):
-            pass
+    with pytest.raises(WebSocketDisconnect), c.websocket_connect('/other'):
+        pass
 
 
 def test_fast_app_live_with_attempts_and_interval():

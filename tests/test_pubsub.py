@@ -3,7 +3,6 @@ backpressure, the memory and Redis backends (a real redis-server), and the multi
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import sys
@@ -18,10 +17,11 @@ with warnings.catch_warnings():
     warnings.simplefilter('ignore')
     from starlette.testclient import TestClient
 
+from redis_server import start_redis
+
 from fasthtml.components import Div, Li, P, Span
 from fasthtml.core import EventStream, FastHTML
 from fasthtml.pubsub import PUBSUB_URL_ENV, PubSub, render
-from redis_server import start_redis
 
 
 @pytest.fixture(scope='module')
@@ -185,7 +185,7 @@ def test_sse_subscriber_receives_message_events(backend_url):
 
 
 def test_invalid_tokens_are_refused():
-    app, hub = _app_with_hub('memory://')
+    app, _ = _app_with_hub('memory://')
     c = TestClient(app)
     r = c.get('/_pubsub/sse?t=forged')
     assert r.status_code == 403 and 'Invalid pubsub token' in r.text
@@ -417,7 +417,7 @@ def test_redis_subscriber_survives_a_redis_restart(tmp_path):
             try:
                 await hub.publish('r', 'after')
                 return await asyncio.wait_for(sub.__anext__(), 0.5)
-            except (asyncio.TimeoutError, Exception):
+            except (TimeoutError, Exception):
                 if time.monotonic() > deadline:
                     raise
     try:
@@ -427,13 +427,15 @@ def test_redis_subscriber_survives_a_redis_restart(tmp_path):
 
 
 def _restart_on(tmp_path, port):
-    import subprocess
-    from redis_server import RedisServer, _ping
     import shutil
+    import subprocess
+
+    from redis_server import RedisServer, _ping
     log = tmp_path / 'redis-restart.log'
-    proc = subprocess.Popen([shutil.which('redis-server'), '--port', str(port), '--bind', '127.0.0.1', '--save', '',
-                             '--appendonly', 'no', '--dir', str(tmp_path)], stdout=open(log, 'wb'),
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    with open(log, 'wb') as out:
+        proc = subprocess.Popen([shutil.which('redis-server'), '--port', str(port), '--bind', '127.0.0.1', '--save',
+                                 '', '--appendonly', 'no', '--dir', str(tmp_path)], stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 10
     while not _ping(port):
         if time.monotonic() > deadline:

@@ -21,7 +21,6 @@ from pathlib import Path
 import httpx
 import pytest
 import websockets
-
 from redis_server import free_port, kill_group, start_redis
 
 REPO = Path(__file__).resolve().parents[1]
@@ -201,9 +200,9 @@ async def _proof(port: int) -> dict:
     for _, ws in wss:
         await ws.close()
     n_subs = len(wss) + len(sses)
-    return dict(subscribers=n_subs, per_worker=subs_per_worker, messages=total, publishers_per_worker=N_PUBLISHERS // 2,
-                deliveries=n_subs * total, seconds=round(elapsed, 3),
-                deliveries_per_s=round(n_subs * total / elapsed))
+    return {'subscribers': n_subs, 'per_worker': subs_per_worker, 'messages': total,
+            'publishers_per_worker': N_PUBLISHERS // 2, 'deliveries': n_subs * total, 'seconds': round(elapsed, 3),
+            'deliveries_per_s': round(n_subs * total / elapsed)}
 
 
 def test_redis_broadcast_across_two_workers(tmp_path, redis_url):

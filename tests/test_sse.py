@@ -21,10 +21,10 @@ with warnings.catch_warnings():
     warnings.simplefilter('ignore')
     from starlette.testclient import TestClient
 
-from fasthtml.components import Article, Div, P
-from fasthtml.core import EventStream, FastHTML, shutdown_event, signal_shutdown
 from fasthtml._ftextras import sse_message
 from fasthtml._shutdown import ShutdownEvent
+from fasthtml.components import Article, Div, P
+from fasthtml.core import EventStream, FastHTML, shutdown_event, signal_shutdown
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -15,9 +15,16 @@ with warnings.catch_warnings():
     warnings.simplefilter('ignore')
     from starlette.testclient import TestClient
 
-from fasthtml.components import Div, Input, Li, P, Span
-from fasthtml.core import APIRouter, Beforeware, FastHTML, HtmxHeaders, RouteFunc, nested_name
 from fasthtml._ws import parse_message, ws_payload
+from fasthtml.components import Div, Input, Li, P, Span
+from fasthtml.core import (
+    APIRouter,
+    Beforeware,
+    FastHTML,
+    HtmxHeaders,
+    RouteFunc,
+    nested_name,
+)
 
 
 @dataclass
@@ -378,9 +385,8 @@ def test_beforeware_refuses_the_socket():
     async def open_(msg: str):
         return P(msg)
     c = client(app)
-    with pytest.raises(WebSocketDisconnect) as e:
-        with c.websocket_connect('/ws'):
-            pass
+    with pytest.raises(WebSocketDisconnect) as e, c.websocket_connect('/ws'):
+        pass
     assert e.value.code == 1008
     with c.websocket_connect('/ws?token=ok') as w:
         w.send_text('{"msg": "in"}')
