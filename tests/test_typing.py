@@ -76,6 +76,8 @@ def _var_type(v: object) -> str:
         return f'{t.__name__}[str]'
     if t is dict:
         return 'dict[str, Any]'
+    if t.__module__ != 'builtins':  # a class the stub cannot name (fh_cfg's AttrDict subclass)
+        return 'Any'
     return t.__name__
 
 
@@ -128,7 +130,7 @@ def components_stub() -> str:
         else:
             lines.append(_stub_def(defs[n]))
     for n in _private_imports():  # sibling modules' imports of private helpers keep their real signatures
-        lines.append(_stub_def(defs[n]))
+        lines.append(_stub_def(defs[n]) if n in defs else f'{n}: {_var_type(getattr(comps, n))}')
     lines += ['', ''] + [f'{n}: _Tag' for n in tags]
     lines += ['', '', 'def __getattr__(name: str) -> _Tag: ...', '']
     return '\n'.join(lines)
@@ -337,6 +339,7 @@ REBOUND = {
     're.L': 'fastcore.foundation', 'itertools.cycle': 'fastcore.basics', 'itertools.groupby': 'fastcore.basics',
     'itertools.product': 'fastcore.foundation', 'inspect.trace': 'fastcore.xtras', 'asyncio.run': 'fastcore.xtras',
     'subprocess.run': 'fastcore.xtras', 'logging.warn': '_warnings',
+    're.Match': 'starlette.routing', 'typing.Match': 'starlette.routing',  # Starlette's, as in FastHTML
     **{f'operator.{n}': 'fastcore.basics' for n in ['add', 'concat', 'eq', 'ge', 'gt', 'is_', 'is_not', 'le', 'lt',
                                                     'mod', 'mul', 'ne', 'not_', 'sub', 'truediv']},
 }
