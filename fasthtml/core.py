@@ -39,7 +39,11 @@ from .csrf import CSRFMiddleware, trusted_origin_set
 from .limits import DEFAULT_LIMITS, BodyLimitMiddleware, Limits
 from . import _shutdown
 from ._shutdown import shutdown_event, signal_shutdown  # set when the server starts shutting down
-from .components import Link, Meta, Script, Style
+from .components import Link, Meta, Script, Style, fh_cfg
+from ._handlers import ApiReturn, add_sig_param, cancel_on_disconnect, into, until_disconnect
+from ._setup import DEF_MAXPART, HostRoute, Lifespan, cors_allow, devtools_loc, htmx4src
+from ._static import StaticImmutable, StaticNoCache, vurl
+from ._respond import JSONResponse
 
 __all__ = ['FastHTML', 'Beforeware', 'APIRouter', 'RouteFuncs', 'RouteFunc', 'Client', 'MiddlewareBase', 'serve',
            'def_hdrs', 'htmx_exts', 'htmxsrc', 'fhjsscr', 'surrsrc', 'scopesrc', 'viewport', 'charset', 'iframe_scr',
@@ -47,7 +51,11 @@ __all__ = ['FastHTML', 'Beforeware', 'APIRouter', 'RouteFuncs', 'RouteFunc', 'Cl
            'signal_shutdown', 'parsed_date', 'snake2hyphens', 'str2bool', 'HtmxHeaders', 'HttpHeader',
            'HtmxResponseHeaders', 'htmx_resps', 'htmx_hdrs', 'form2dict', 'parse_form', 'flat_xt', 'flat_tuple',
            'noop_body', 'respond', 'is_full_page', 'Redirect', 'FtResponse', 'EventStream', 'cookie', 'ParamError',
-           'empty', 'shutdown_event']
+           'empty', 'shutdown_event',
+           # FastHTML's other core names (fasthtml/_handlers.py, _setup.py, _static.py; JSONResponse in _respond.py)
+           'ApiReturn', 'add_sig_param', 'into', 'until_disconnect', 'cancel_on_disconnect', 'HostRoute', 'Lifespan',
+           'cors_allow', 'devtools_loc', 'htmx4src', 'DEF_MAXPART', 'StaticNoCache', 'StaticImmutable', 'vurl',
+           'JSONResponse', 'fh_cfg']
 
 empty = inspect.Parameter.empty
 all_meths = ['get', 'post', 'put', 'delete', 'patch', 'head', 'trace', 'options']
@@ -523,6 +531,17 @@ class FastHTML(Starlette):
                 resp.status_code = exc.status_code if isinstance(exc, HTTPException) else 500
             return resp
         return handler
+
+    def add_exception_handler(self, exc_class_or_status_code: int | type[Exception], handler: Callable) -> None:
+        "Add an exception handler after construction; like those given to the constructor, it may return FT."
+        super().add_exception_handler(exc_class_or_status_code, self._wrap_exc_handler(handler))
+
+    def exception_handler(self, exc_class_or_status_code: int | type[Exception]) -> Callable:
+        "Decorator form of `add_exception_handler`."
+        def deco(f: Callable) -> Callable:
+            self.add_exception_handler(exc_class_or_status_code, f)
+            return f
+        return deco
 
     # -- registration
     def add_route(self, route: BaseRoute) -> None:

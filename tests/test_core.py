@@ -15,6 +15,8 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from fasthtml.components import Div, Meta, P, Script, Style
+from fasthtml.xtend import Titled
+from starlette.exceptions import HTTPException
 from fasthtml.core import (
     Client,
     FastHTML,
@@ -630,3 +632,25 @@ def test_importing_common_prints_no_warnings():
     out = subprocess.run([sys.executable, '-W', 'default', '-c', 'from fasthtml.common import *'],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and 'Warning' not in out.stderr, out.stderr
+
+
+@pytest.mark.parametrize('is_async', [False, True])
+def test_exception_handler_added_after_construction_gets_page_wrapping(is_async):
+    app = FastHTML(secret_key='k')
+    if is_async:
+        async def nf(req, exc): return Titled('Gone', P('nope'))
+    else:
+        def nf(req, exc): return Titled('Gone', P('nope'))
+    app.add_exception_handler(404, nf)
+
+    @app.exception_handler(418)
+    def teapot(req, exc): return P('teapot')
+
+    @app.route('/t')
+    def get(): raise HTTPException(418)
+    cli = Client(app)
+    r = cli.get('/missing')
+    assert r.status_code == 404
+    assert r.text.startswith('<!doctype html>') and '<h1>Gone</h1>' in r.text
+    r = cli.get('/t', headers={'HX-Request': '1'})
+    assert (r.status_code, r.text) == (418, '<p>teapot</p>')
