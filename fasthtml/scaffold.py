@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ['main', 'new_app', 'app_source']
+__all__ = ['app_source', 'main', 'new_app']
 
 _HEADER = '''"""{title}: a FastHTML app. Run `python main.py`, then open http://127.0.0.1:5001"""
 from pathlib import Path
