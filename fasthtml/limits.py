@@ -97,6 +97,6 @@ class BodyLimitMiddleware:
 async def _plain(send: Callable, status: int, msg: str) -> None:
     body = msg.encode()
     await send({'type': 'http.response.start', 'status': status,
-                'headers': [(b'content-type', b'text/plain; charset=utf-8'), (b'content-length', str(len(body)).encode()),
-                            (b'connection', b'close')]})
+                'headers': [(b'content-type', b'text/plain; charset=utf-8'),
+                            (b'content-length', str(len(body)).encode()), (b'connection', b'close')]})
     await send({'type': 'http.response.body', 'body': body})

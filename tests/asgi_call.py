@@ -3,7 +3,6 @@ would normalise away (used by the security and fuzz tests)."""
 from __future__ import annotations
 
 import asyncio
-
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 

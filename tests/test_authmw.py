@@ -2,9 +2,9 @@
 import base64
 
 import pytest
+from asgi_call import call
 from starlette.middleware import Middleware
 
-from asgi_call import call
 from fasthtml.authmw import BasicAuthMiddleware, user_pwd_auth
 from fasthtml.core import Client, FastHTML
 

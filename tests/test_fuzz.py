@@ -12,11 +12,11 @@ from enum import Enum
 from typing import Optional, TypedDict
 from urllib.parse import quote, urlencode
 
+from asgi_call import call
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.datastructures import UploadFile
 
-from asgi_call import call
 from fasthtml.components import Div, Li, Ul
 from fasthtml.core import FastHTML
 from fasthtml.limits import Limits
@@ -170,8 +170,8 @@ pairs = st.lists(st.tuples(names, text), max_size=8)
 json_values = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=10),
               st.sampled_from(NASTY)),
-    lambda kids: st.one_of(st.lists(kids, max_size=4), st.dictionaries(st.one_of(st.sampled_from(NAMES), st.text(max_size=5)),
-                                                                        kids, max_size=5)),
+    lambda kids: st.one_of(st.lists(kids, max_size=4),
+                           st.dictionaries(st.one_of(st.sampled_from(NAMES), st.text(max_size=5)), kids, max_size=5)),
     max_leaves=12)
 CTYPES = ['application/x-www-form-urlencoded', 'application/json', 'multipart/form-data', 'text/plain',
           'multipart/form-data; boundary=', 'multipart/form-data; boundary="', 'multipart/mixed; boundary=B',
@@ -335,7 +335,8 @@ def _r_body(r) -> tuple:
     if kind == 'json':
         return 'application/json', json.dumps(_r_json(r)).encode()
     if kind == 'json_fields':
-        return 'application/json', json.dumps({r.choice(NAMES): _r_json(r, 1) for _ in range(r.randrange(0, 6))}).encode()
+        fields = {r.choice(NAMES): _r_json(r, 1) for _ in range(r.randrange(0, 6))}
+        return 'application/json', json.dumps(fields).encode()
     if kind == 'multipart':
         return 'multipart/form-data; boundary=B0undary', _multipart(_r_pairs(r), _r_files(r))
     if kind == 'broken_multipart':
@@ -394,7 +395,8 @@ def random_request(r) -> dict:
         headers.append((r.choice(['i', 's', 'b', 'e', 'dt', 'hx-request', 'hx-target', 'accept', 'x', 'li']).encode(),
                         _latin1(r, 20).encode('latin-1')))
     if r.random() < 0.3:
-        ck = '; '.join(f'{r.choice(["i", "s", "session_", "b", "x"])}={_latin1(r, 20)}' for _ in range(r.randrange(1, 4)))
+        ck = '; '.join(f'{r.choice(["i", "s", "session_", "b", "x"])}={_latin1(r, 20)}'
+                       for _ in range(r.randrange(1, 4)))
         headers.append((b'cookie', ck.encode('latin-1')))
     return dict(method=method, path=_r_path(r), query=query, headers=headers, body=body,
                 chunked=bool(body) and r.random() < 0.1, inline=r.random() < 0.5)

@@ -6,12 +6,12 @@ import os
 from html.parser import HTMLParser
 
 import pytest
+from asgi_call import call
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from itsdangerous import TimestampSigner
 from starlette.datastructures import UploadFile
 
-from asgi_call import call
 from fasthtml._render import to_xml
 from fasthtml._respond import HttpHeader, Redirect, cookie
 from fasthtml.components import A, Div, Input, Option, P, Span, Td, Textarea, Title
