@@ -39,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import NoMatchFound
 
-from ._render import escape, render_attrs, to_xml
+from ._render import FT, escape, render_attrs, to_xml
 
 __all__ = ['HttpHeader', 'HtmxResponseHeaders', 'htmx_resps', 'cookie', 'Redirect', 'FtResponse', 'EventStream',
            'respond', 'to_response', 'is_full_page', 'flat_xt', 'flat_tuple', 'noop_body', 'Page', 'HEAD_TAGS',
@@ -357,11 +357,27 @@ def _page_of(req: Request) -> Page | None:
 
 
 _VARY = 'HX-Request, HX-History-Restore-Request'
+_VARY_RAW = (b'vary', _VARY.encode('latin-1'))
+_HTML_TYPE_RAW = (b'content-type', b'text/html; charset=utf-8')
+
+
+def _html(body: str) -> HTMLResponse:
+    """`HTMLResponse(body, headers={'vary': _VARY})`, with the same attributes and raw headers in the same order,
+    built directly: Starlette's general header handling (a dict to lower-case and encode) is most of the cost of a
+    small response."""
+    r = object.__new__(HTMLResponse)
+    r.status_code = 200
+    r.background = None
+    b = r.body = body.encode('utf-8')
+    r.raw_headers = [_VARY_RAW, (b'content-length', str(len(b)).encode('latin-1')), _HTML_TYPE_RAW]
+    return r
 _PLAIN_VALUES = (os.PathLike, date, time, timedelta, UUID, Decimal, Enum)
 
 
 def to_response(req: Request, resp: Any, body_wrap: Callable = noop_body, handler: str = 'handler') -> Response:
     "Convert a handler's return value to a Response, following the table in this module's docstring."
+    if type(resp) is FT:  # the common case first; an FT matches none of the rows above its own
+        return _ft_response(req, (resp,), body_wrap)
     if isinstance(resp, Response):
         return resp
     if isinstance(resp, FtResponse):
@@ -369,9 +385,9 @@ def to_response(req: Request, resp: Any, body_wrap: Callable = noop_body, handle
     if hasattr(resp, '__response__'):
         return to_response(req, resp.__response__(req), body_wrap, handler)
     if resp is None:
-        return HTMLResponse('', headers={'vary': _VARY})
+        return _html('')
     if isinstance(resp, str):
-        return HTMLResponse(resp, headers={'vary': _VARY})
+        return _html(resp)
     headers: list[HttpHeader] = []
     tasks: list = []
     if isinstance(resp, (HttpHeader, BackgroundTask)):
@@ -388,7 +404,7 @@ def to_response(req: Request, resp: Any, body_wrap: Callable = noop_body, handle
         if len(items) == 1 and not _is_ft_like(items[0]):
             r = to_response(req, items[0], body_wrap, handler)
         elif not items:
-            r = HTMLResponse('', headers={'vary': _VARY})
+            r = _html('')
         else:
             r = _ft_response(req, tuple(items), body_wrap)
         return _decorate(r, headers, tasks)
@@ -417,7 +433,7 @@ def _ft_response(req: Request, items: tuple, body_wrap: Callable) -> Response:
     page = _page_of(req)
     if page is None:
         return HTMLResponse(render_html(req, items))
-    return HTMLResponse(page.render(req, items, body_wrap), headers={'vary': _VARY})
+    return _html(page.render(req, items, body_wrap))
 
 
 def _decorate(r: Response, headers: list[HttpHeader], tasks: list) -> Response:
