@@ -1,7 +1,8 @@
 """`fh_new NAME`: create a ready-to-run FastHTML app folder (main.py, static/, requirements.txt, README.md).
 
-Options add a SQLite database through fastlite (`--db`, a small todo list stored in `data/app.db`) and live reload
-(`--live`: the browser reloads when you save). The generated app finds its files (static/, data/, the session key)
+Options add a SQLite database through fastlite (`--db`, a small todo list stored in `data/app.db`), password
+accounts (`--auth`: log in, register and log out pages from `fasthtml.accounts`, users in `data/users.db`, every
+other page behind a login) and live reload (`--live`: the browser reloads when you save). The generated app finds its files (static/, data/, the session key)
 relative to `main.py`, and only `static/` is served as files: never the source, the database or the key.
 """
 from __future__ import annotations
@@ -19,7 +20,7 @@ _HEADER = '''"""{title}: a FastHTML app. Run `python main.py`, then open http://
 from pathlib import Path
 
 from fasthtml.common import *
-
+{imports}
 HERE = Path(__file__).resolve().parent
 '''
 
@@ -34,11 +35,16 @@ app, rt, todos, Todo = fast_app(str(HERE / 'data' / 'app.db'),
                                 {kw})
 '''
 
+_AUTH = '''
+# /login, /register and /logout pages; every other page needs a logged-in user (see fasthtml.accounts).
+accounts = Accounts(app, str(HERE / 'data' / 'users.db'))
+'''
+
 _INDEX = '''
 
 @rt
-def index(session):
-    return Titled({title!r},
+def index(session{user_param}):
+    return Titled({title!r},{user_line}
                   P('Edit main.py and save to change this page.'),
                   Button('Click me', hx_post=clicked, hx_target='#clicks'),
                   P(f"Clicked {{session.get('clicks', 0)}} times", id='clicks'){extra})
@@ -107,24 +113,32 @@ def _check_name(path: Path) -> str:
     return name
 
 
-def app_source(title: str, db: bool = False, live: bool = False) -> str:
+_USER_LINE = """
+                  Div(P(f'Signed in as {user.username}.'),
+                      Form(Button('Log out', cls='secondary'), method='post', action='/logout')),"""
+
+
+def app_source(title: str, db: bool = False, live: bool = False, auth: bool = False) -> str:
     "The text of the generated `main.py`."
     kw = ["static_path=str(HERE / 'static')", "key_fname=str(HERE / '.sesskey')",
           "hdrs=(Link(rel='stylesheet', href='/style.css'),)"]
     if live:
         kw.append('live=True')
+    header = _HEADER.format(title=title, imports='from fasthtml.accounts import Accounts, User\n' if auth else '')
     if db:
-        src = _HEADER.format(title=title) + _DB_APP.format(kw=(',\n' + ' ' * 32).join(kw))
+        src = header + _DB_APP.format(kw=(',\n' + ' ' * 32).join(kw))
     else:
-        src = _HEADER.format(title=title) + _PLAIN_APP.format(kw=', '.join(kw[:2]) + ',\n' + ' ' * 18
-                                                             + ', '.join(kw[2:]))
+        src = header + _PLAIN_APP.format(kw=', '.join(kw[:2]) + ',\n' + ' ' * 18 + ', '.join(kw[2:]))
+    if auth:
+        src += _AUTH
     if db:
         src += _DB_ROUTES
-    src += _INDEX.format(title=title, extra=_DB_EXTRA if db else '')
+    src += _INDEX.format(title=title, extra=_DB_EXTRA if db else '', user_param=', user: User' if auth else '',
+                         user_line=_USER_LINE if auth else '')
     return src + _FOOTER
 
 
-def new_app(path: str | Path, db: bool = False, live: bool = False) -> Path:
+def new_app(path: str | Path, db: bool = False, live: bool = False, auth: bool = False) -> Path:
     """Create an app folder at `path` (which must not exist, or be empty) and return it. See the module docstring
     for the options."""
     path = Path(path)
@@ -134,14 +148,17 @@ def new_app(path: str | Path, db: bool = False, live: bool = False) -> Path:
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise FileExistsError(f'{path} already exists and is not an empty folder: choose another name')
     (path / 'static').mkdir(parents=True, exist_ok=True)
-    (path / 'main.py').write_text(app_source(title, db=db, live=live))
+    (path / 'main.py').write_text(app_source(title, db=db, live=live, auth=auth))
     (path / 'static' / 'style.css').write_text(_CSS)
     (path / 'requirements.txt').write_text('python-fasthtml\n')
     extra = '- `data/app.db`: the SQLite database (created on first run; keep it out of git).\n' if db else ''
+    if auth:
+        extra += ('- `data/users.db`: the accounts (scrypt password hashes). Pages need a login; register at '
+                  '/register. Make an admin from Python: `accounts.create_user(name, password, is_admin=True)`.\n')
     if live:
         extra += '- Live reload is on: the page reloads when you save a file.\n'
     (path / 'README.md').write_text(_README.format(title=title, extra=extra))
-    (path / '.gitignore').write_text('.sesskey\n__pycache__/\n' + ('data/\n' if db else ''))
+    (path / '.gitignore').write_text('.sesskey\n__pycache__/\n' + ('data/\n' if db or auth else ''))
     return path
 
 
@@ -150,10 +167,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog='fh_new', description='Create a ready-to-run FastHTML app folder.')
     p.add_argument('name', help='the folder to create (its name is the app title)')
     p.add_argument('--db', action='store_true', help='add a SQLite database (fastlite) with a todo list')
+    p.add_argument('--auth', action='store_true', help='add password accounts (log in, register, log out)')
     p.add_argument('--live', action='store_true', help='reload the browser when you save a file')
     a = p.parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        path = new_app(a.name, db=a.db, live=a.live)
+        path = new_app(a.name, db=a.db, live=a.live, auth=a.auth)
     except (ValueError, FileExistsError) as e:
         print(f'fh_new: error: {e}', file=sys.stderr)
         return 1

@@ -26,7 +26,13 @@ def load(folder: Path):
     return mod
 
 
-OPTIONS = [[], ['--db'], ['--live'], ['--db', '--live']]
+OPTIONS = [[], ['--db'], ['--live'], ['--auth'], ['--db', '--live'], ['--db', '--auth', '--live']]
+
+
+def register(c: Client, name: str = 'ada') -> None:
+    r = c.post('/register', data={'username': name, 'password': 'correct horse', 'password2': 'correct horse'},
+               follow_redirects=False)
+    assert (r.status_code, r.headers['location']) == (303, '/')
 
 
 @pytest.mark.parametrize('opts', OPTIONS, ids=lambda o: ' '.join(o) or 'plain')
@@ -41,6 +47,8 @@ def test_created_app_serves_its_pages(tmp_path, capsys, opts):
 
     app = load(folder).app
     c = Client(app)
+    if '--auth' in opts:
+        register(c)
     page = c.get('/')
     assert page.status_code == 200
     assert '<title>my-app</title>' in page.text and '<h1>my-app</h1>' in page.text
@@ -55,6 +63,29 @@ def test_created_app_serves_its_pages(tmp_path, capsys, opts):
     assert (folder / '.sesskey').exists()  # next to main.py, not in the working directory
     assert ('live-reload' in page.text) == ('--live' in opts)
     assert (folder / 'data' / 'app.db').exists() == ('--db' in opts)
+    assert (folder / 'data' / 'users.db').exists() == ('--auth' in opts)
+    assert ('Signed in as ada.' in page.text) == ('--auth' in opts)
+
+
+def test_auth_app_pages_need_a_login(tmp_path):
+    c = Client(load(new_app(tmp_path / 'members', auth=True)).app)
+    hx = {'HX-Request': 'true'}
+    r = c.get('/', follow_redirects=False)
+    assert (r.status_code, r.headers['location']) == (303, '/login')
+    assert c.post('/clicked', headers=hx, follow_redirects=False).headers['hx-redirect'] == '/login'
+    assert 'Log in' in c.get('/login').text
+    assert c.get('/style.css').status_code == 200  # static files stay public
+    register(c, 'grace')
+    page = c.get('/').text
+    assert 'Signed in as grace.' in page and 'method="post" action="/logout"><button class="secondary">Log out</button></form>' in page
+    assert c.post('/clicked', headers=hx).text == 'Clicked 1 times'
+    r = c.post('/logout', follow_redirects=False)
+    assert (r.status_code, r.headers['location']) == (303, '/login')
+    assert c.get('/', follow_redirects=False).status_code == 303
+    r = c.post('/login', data={'username': 'grace', 'password': 'wrong password'})
+    assert r.status_code == 401
+    r = c.post('/login', data={'username': 'grace', 'password': 'correct horse'}, follow_redirects=False)
+    assert r.status_code == 303 and 'Signed in as grace.' in c.get('/').text
 
 
 def test_db_app_adds_and_removes_todos(tmp_path):
@@ -114,7 +145,7 @@ def test_console_script_and_help(tmp_path):
     assert r.returncode == 0, r.stderr
     assert (tmp_path / 'hello' / 'main.py').exists()
     r = subprocess.run([str(BIN / 'fh_new'), '--help'], capture_output=True, text=True, timeout=60, check=False)
-    assert r.returncode == 0 and '--db' in r.stdout and '--live' in r.stdout
+    assert r.returncode == 0 and '--db' in r.stdout and '--live' in r.stdout and '--auth' in r.stdout
 
 
 def free_port() -> int:

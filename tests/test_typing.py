@@ -231,7 +231,7 @@ def pyright_results(tmp_path_factory):
     "One pyright run over the repository's examples, generated apps and probes, and one as an installed library."
     from fasthtml.scaffold import new_app
     tmp = tmp_path_factory.mktemp('typing')
-    apps = [new_app(tmp / 'plain') / 'main.py', new_app(tmp / 'full', db=True, live=True) / 'main.py']
+    apps = [new_app(tmp / 'plain') / 'main.py', new_app(tmp / 'full', db=True, live=True, auth=True) / 'main.py']
     (tmp / 'reveal.py').write_text(REVEAL)
     (tmp / 'mistakes.py').write_text(MISTAKES)
     examples = sorted((ROOT / 'examples').glob('*.py'))
