@@ -169,10 +169,15 @@ class _WsEndpoint:
 
     def __init__(self, app: Any, path: str, plan: Plan, conn: Plan | None, disconn: Plan | None):
         self.app, self.path, self.plan, self.conn, self.disconn = app, path, plan, conn, disconn
+        # Which plans ask for `htmx`: only those pay for collecting the headers, per message.
+        self.wants_htmx = {id(p) for p in (plan, conn, disconn)
+                           if p is not None and any(n == 'htmx' for n, _ in p.extractors)}
 
     def _extras(self, plan: Plan, ws: WebSocket, sender: WsSender, data: Any, headers: dict) -> dict:
-        return {'ws': ws, 'send': sender, 'data': data,
-                'htmx': _htmx_of(ws, headers)}
+        x = {'ws': ws, 'send': sender, 'data': data}
+        if id(plan) in self.wants_htmx:
+            x['htmx'] = _htmx_of(ws, headers)
+        return x
 
     async def _refused(self, ws: WebSocket) -> bool:
         "Run the app's Beforeware on the handshake; True when one of them returned something (a refusal)."
