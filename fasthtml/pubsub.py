@@ -195,6 +195,7 @@ class _RedisBackend:
         except ImportError:
             raise RuntimeError('PubSub with a redis:// URL needs the `redis` package: pip install redis') from None
         self.hub, self.url = hub, url
+        self.loop = asyncio.get_running_loop()
         self.client = aioredis.Redis.from_url(url)
         self.pubsub: Any = None
         self.refs: dict[str, int] = {}
@@ -285,7 +286,8 @@ class _RedisBackend:
             if kind == 'message':
                 data = msg['data']
                 topic = ch[len(self.hub.channel_prefix):]
-                self.hub._deliver(topic, data.decode() if isinstance(data, bytes) else data)
+                # Each loop's backend receives its own copy from Redis: deliver to this loop's subscribers only.
+                self.hub._deliver(topic, data.decode() if isinstance(data, bytes) else data, self.loop)
             elif kind == 'subscribe':
                 q = self.confirms.get(ch)
                 if q:
@@ -409,11 +411,13 @@ class PubSub:
         return b
 
     # -- local delivery
-    def _deliver(self, topic: str, payload: str) -> None:
+    def _deliver(self, topic: str, payload: str, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        "Hand `payload` to the local subscribers of `topic` (only those on `loop`, when given)."
         with self._lock:
             subs = list(self._local.get(topic, ()))
         for s in subs:
-            s.offer(payload)
+            if loop is None or s.loop is loop:
+                s.offer(payload)
 
     def _forget(self, sub: Subscription) -> None:
         with self._lock:

@@ -351,6 +351,36 @@ def test_redis_two_hubs_like_two_processes(redis_url):
     assert asyncio.run(asyncio.wait_for(main(), 10)) == [f'<p>{i}</p>' for i in range(20)] + ['end']
 
 
+def test_subscribers_on_two_event_loops_get_one_copy_each(backend_url):
+    "Test clients without `with` run each connection on its own loop: still exactly one delivery per subscriber."
+    hub = PubSub(url=backend_url, secret='k')
+    got: dict[int, list] = {0: [], 1: []}
+    ready = [threading.Event(), threading.Event()]
+
+    async def listen(k: int):
+        sub = await hub.subscribe('two-loops')
+        ready[k].set()
+        async for m in sub:
+            got[k].append(m)
+            if m == 'end':
+                break
+        await sub.close()
+        await hub.aclose()
+    ts = [threading.Thread(target=lambda k=k: asyncio.run(asyncio.wait_for(listen(k), 10))) for k in (0, 1)]
+    for t in ts:
+        t.start()
+    assert all(r.wait(10) for r in ready)
+
+    async def publish():
+        await hub.publish('two-loops', 'one')
+        await hub.publish('two-loops', 'end')
+        await hub.aclose()
+    asyncio.run(publish())
+    for t in ts:
+        t.join(10)
+    assert got == {0: ['one', 'end'], 1: ['one', 'end']}
+
+
 def test_redis_publish_from_a_script_without_a_running_server(redis_url):
     hub = PubSub(url=redis_url, secret='k')
     got = []
