@@ -533,3 +533,121 @@ def test_chat_example(tmp_path, monkeypatch):
             a.send_text(json.dumps({'msg': '   '}))        # blank: nothing is broadcast, the input is reset
             assert a.receive_text().startswith('<input')
         assert '<li><b>guest-' in bob.get('/').text       # recent history on page load
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Malformed frames on the wire, against a real server
+
+WIRE_APP = '''
+from fasthtml.core import FastHTML
+from fasthtml.components import P
+
+app = FastHTML(secret_key='k')
+stats = {'conn': 0, 'disconn': 0}
+
+def on_conn(): stats['conn'] += 1
+def on_disconn(): stats['disconn'] += 1
+
+@app.ws('/ws', conn=on_conn, disconn=on_disconn)
+async def ws(msg: str):
+    return P(msg)
+
+@app.route('/stats')
+def get_stats(): return stats
+'''
+
+
+def _raw_ws(port: int):
+    import base64
+    import os
+    import socket
+    s = socket.create_connection(('127.0.0.1', port), timeout=5)
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall((f'GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n'
+               f'Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n').encode())
+    head = b''
+    while b'\r\n\r\n' not in head:
+        head += s.recv(1024)
+    assert head.startswith(b'HTTP/1.1 101'), head
+    return s
+
+
+def _frame(opcode: int, payload: bytes) -> bytes:
+    import os
+    mask = os.urandom(4)
+    assert len(payload) < 126
+    return bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def _close_code(s) -> int | None:
+    "Read frames until the server's close frame; its status code (None if the server just dropped the socket)."
+    buf = b''
+    try:
+        while True:
+            chunk = s.recv(1024)
+            if not chunk:
+                return None
+            buf += chunk
+            while len(buf) >= 2:
+                op, n = buf[0] & 0x0F, buf[1] & 0x7F
+                if len(buf) < 2 + n:
+                    break
+                body, buf = buf[2:2 + n], buf[2 + n:]
+                if op == 0x8:
+                    return int.from_bytes(body[:2], 'big') if len(body) >= 2 else None
+    finally:
+        s.close()
+
+
+@pytest.mark.parametrize('frame,code', [
+    (lambda: _frame(0x1, b'\xff\xfe not utf-8'), 1007),   # a text frame that is not UTF-8
+    (lambda: _frame(0x3, b'x'), 1002),                    # a reserved opcode
+    (lambda: b'\x81\x05hello', 1002),                      # an unmasked client frame
+])
+def test_malformed_frames_close_that_socket_and_the_server_carries_on(tmp_path, frame, code):
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import httpx
+    (tmp_path / 'wire_app.py').write_text(WIRE_APP)
+    with socket.socket() as so:
+        so.bind(('127.0.0.1', 0))
+        port = so.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, '-m', 'uvicorn', 'wire_app:app', '--app-dir', str(tmp_path), '--port',
+                             str(port), '--ws', 'websockets'], cwd=tmp_path,
+                            env={**os.environ, 'PYTHONPATH': str(Path(__file__).resolve().parents[1])},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(('127.0.0.1', port), 0.5).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, 'server did not start'
+                time.sleep(0.05)
+        s = _raw_ws(port)
+        s.sendall(_frame(0x1, b'{"msg": "ok"}'))
+        s.sendall(frame())
+        assert _close_code(s) == code
+        s = _raw_ws(port)                          # the server carries on
+        s.sendall(_frame(0x1, b'{"msg": "again"}'))
+        s.settimeout(5)
+        data = s.recv(1024)
+        assert data[2:] == b'<p>again</p>'
+        s.sendall(_frame(0x8, (1000).to_bytes(2, 'big')))
+        assert _close_code(s) == 1000
+        deadline = time.monotonic() + 5
+        while (st := httpx.get(f'http://127.0.0.1:{port}/stats').json()) != {'conn': 2, 'disconn': 2}:
+            assert time.monotonic() < deadline, st
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(10)
+    out = proc.stdout.read().decode(errors='replace')
+    assert 'Traceback' not in out, out
