@@ -883,4 +883,9 @@ def serve(appname: str | None = None, app: str = 'app', host: str | None = None,
         return
     if reload:
         kwargs.update(reload=True, reload_includes=reload_includes, reload_excludes=reload_excludes)
+        fname = glb.get('__file__')
+        if fname and 'reload_dirs' not in kwargs:
+            # Watch the app's own folder (run from anywhere, edits to the app still reload), and the working directory.
+            dirs = [str(_PPath(fname).resolve().parent), os.getcwd()]
+            kwargs['reload_dirs'] = list(dict.fromkeys(dirs))
     uvicorn.run(f'{appname}:{app}', host=host, port=port, **kwargs)

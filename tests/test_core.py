@@ -2,6 +2,7 @@
 handlers, helpers, Client, serve, and the worker-thread rule for sync handlers."""
 import contextlib
 import inspect
+import os
 import runpy
 import stat
 import subprocess
@@ -483,8 +484,9 @@ def test_serve_runs_uvicorn_when_main(in_tmp, monkeypatch):
     monkeypatch.delenv('HOST', raising=False)
     (in_tmp / 'mainapp.py').write_text(SERVE_APP)
     runpy.run_path(str(in_tmp / 'mainapp.py'), run_name='__main__')
+    dirs = list(dict.fromkeys([str(in_tmp.resolve()), os.getcwd()]))
     assert calls == [(('mainapp:app',), dict(host='127.0.0.1', port=5001, reload=True, reload_includes=None,
-                                              reload_excludes=None))]
+                                              reload_excludes=None, reload_dirs=dirs))]
     calls.clear()
     (in_tmp / 'other.py').write_text(SERVE_APP.replace('serve()', "serve(port=8123, reload=False, host='0.0.0.0')"))
     runpy.run_path(str(in_tmp / 'other.py'), run_name='__main__')
