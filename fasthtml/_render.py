@@ -181,6 +181,10 @@ def _close(tag: str) -> str:
 def _emit_ft(e: BaseFT, app: Callable[[str], None], esc: bool) -> None:
     "Append the HTML of element `e`: the hot loop, with the common shapes handled inline."
     tag = e.tag
+    if not tag:  # a fragment (`Fragment(...)`, `ft('')`): no tags of its own, just its children
+        for c in e.children:
+            _emit(c, app, esc)
+        return
     attrs = e.attrs
     if attrs:
         s = '<' + tag
@@ -285,6 +289,8 @@ def _emit(o: Any, app: Callable[[str], None], esc: bool) -> None:
 
 def _is_block(c: Any) -> bool:
     if isinstance(c, BaseFT):
+        if not c.tag:  # a fragment is as block-level as its children
+            return any(_is_block(o) for o in c.children)
         return c.tag not in _INLINE
     return isinstance(c, _SEQS) or hasattr(c, '__ft__')
 
@@ -293,6 +299,10 @@ def _emit_indented(o: Any, out: list, lvl: int, esc: bool) -> None:
     "Elements holding block-level elements put each child on its own line; everything else stays on one line."
     if isinstance(o, BaseFT):
         tag = o.tag
+        if not tag:  # a fragment: its children at its own level
+            for c in o.children:
+                _emit_indented(c, out, lvl, esc)
+            return
         if tag in _KEEP_WS or not any(_is_block(c) for c in o.children):
             out.append('  ' * lvl)
             _emit_ft(o, out.append, esc)

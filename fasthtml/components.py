@@ -4,16 +4,19 @@ from __future__ import annotations
 import inspect
 import json
 import re
+import uuid
+from base64 import urlsafe_b64encode
 from types import GeneratorType
 from typing import Any, Callable, Literal, Optional, Union
 
-from fastcore.basics import NotStr
+from fastcore.basics import AttrDict, NotStr
 from fastcore.xml import Safe
 
 from ._render import FT, VOIDS, to_xml
 
 __all__ = [
     'FT', 'Safe', 'NotStr', 'to_xml', 'ft', 'ft_html', 'ft_hx', 'attrmap_x', 'valmap_x', 'extend_ft', 'named', 'voids',
+    'fh_cfg',
     'html_attrs', 'hx_attrs', 'hx_attrs_4only', 'hx_attrs_annotations', 'hx_evts', 'hx_evts_4only', 'js_evts',
     'hx_evt_attrs', 'js_evt_attrs', 'evt_attrs', 'tag_names',
     'Html', 'File', 'show', 'fill_form', 'fill_dataclass', 'find_inputs', 'html2ft', 'sse_message',
@@ -230,6 +233,8 @@ def _prep(c: tuple) -> tuple[tuple, dict]:
 
 def _build(tag: str, c: tuple, kw: dict, void: bool = False) -> FT:
     "The general construction path (the tag functions inline the same steps)."
+    if _CFG:
+        return _configured(tag, c, kw, void)
     for o in c:
         if type(o) in _PREP:
             c, extra = _prep(c)
@@ -302,6 +307,8 @@ def ft_html(tag: str, *c: Any, id: Any = None, cls: Any = None, title: Any = Non
         kwargs['style'] = style
     if attrmap is None and valmap is None and (ft_cls is None or ft_cls is FT):
         return _build(tag, c, kwargs)
+    if _CFG:
+        return _configured(tag, c, kwargs, False, attrmap, valmap, ft_cls)
     for o in c:
         if type(o) in _PREP:
             c, extra = _prep(c)
@@ -339,6 +346,91 @@ def ft_hx(tag: str, *c: Any, target_id: Any = None, hx_vals: Any = None, hx_targ
     return _build(tag, c, kwargs)
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# fh_cfg: construction settings apps may change (FastHTML's names). While every setting has its default, `_CFG` is
+# False and construction takes the fast paths above; changing a setting flips it and construction goes through
+# `_configured`, which honours them all.
+
+_CFG = False
+
+
+class _FtConfig(AttrDict):
+    """FT construction settings: `attrmap`/`valmap` (keyword -> attribute name, value -> attribute value, one
+    argument each), `ft_cls` (the node class), `auto_id` (give every element a random id), `auto_name` (an `id` on a
+    form control also fills `name`). Set them as items or attributes: `fh_cfg.auto_id = True`."""
+
+    def __setitem__(self, k: str, v: Any) -> None:
+        super().__setitem__(k, v)
+        _cfg_changed()
+
+    def __delitem__(self, k: str) -> None:
+        super().__delitem__(k)
+        _cfg_changed()
+
+    def update(self, *a: Any, **kw: Any) -> None:  # type: ignore[override]
+        super().update(*a, **kw)
+        _cfg_changed()
+
+    def setdefault(self, k: str, v: Any = None) -> Any:
+        r = super().setdefault(k, v)
+        _cfg_changed()
+        return r
+
+    def pop(self, k: str, *d: Any) -> Any:  # type: ignore[override]
+        r = super().pop(k, *d)
+        _cfg_changed()
+        return r
+
+
+fh_cfg = _FtConfig(attrmap=attrmap_x, valmap=valmap_x, ft_cls=FT, auto_id=False, auto_name=True)
+
+
+def _cfg_changed() -> None:
+    global _CFG
+    g = fh_cfg.get
+    _CFG = (g('attrmap', attrmap_x) is not attrmap_x or g('valmap', valmap_x) is not valmap_x
+            or g('ft_cls', FT) is not FT or bool(g('auto_id', False)) or not g('auto_name', True))
+
+
+def _auto_id() -> str:
+    "A random element id that is a valid CSS identifier: `_` and 22 URL-safe characters."
+    return '_' + urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip('=')
+
+
+def _configured(tag: str, c: tuple, kw: dict, void: bool = False, attrmap: Any = None, valmap: Any = None,
+                ft_cls: Any = None) -> FT:
+    "Build an element honouring `fh_cfg` (explicit `attrmap`/`valmap`/`ft_cls` arguments win)."
+    g = fh_cfg.get
+    attrmap = attrmap or g('attrmap') or attrmap_x
+    valmap = valmap or g('valmap') or valmap_x
+    ft_cls = ft_cls or g('ft_cls') or FT
+    for o in c:
+        if type(o) in _PREP:
+            c, extra = _prep(c)
+            if extra:
+                kw = {**kw, **extra}
+            break
+    if g('auto_id', False) and kw.get('id') is None:
+        kw = {**kw, 'id': _auto_id()}
+    is_named = tag in named and g('auto_name', True)
+    if attrmap is attrmap_x and valmap is valmap_x:
+        attrs = _kw_attrs(kw, is_named)
+    else:
+        attrs = _custom_attrs(kw, attrmap, None if valmap is valmap_x else valmap)
+        if is_named and 'id' in attrs and 'name' not in attrs:
+            attrs['name'] = attrs['id']
+    void = void or tag in VOIDS
+    if ft_cls is FT:
+        return _node(tag, c, attrs, void)
+    if isinstance(ft_cls, type) and issubclass(ft_cls, FT):
+        o = _new(ft_cls)
+        o.__dict__.update(tag=tag, children=c, attrs=attrs)
+        if void:
+            o.__dict__['void_'] = True
+        return o
+    return ft_cls(tag, c, attrs, void_=void)
+
+
 # Signatures for help() and editors: every documented HTML/HTMX keyword (any other keyword works too).
 _KW = inspect.Parameter.KEYWORD_ONLY
 _hx_params = [inspect.Parameter(n, _KW, default=None, annotation=hx_attrs_annotations.get(n, Any))
@@ -363,6 +455,8 @@ def _tag_fn(name: str, tag: str | None = None) -> Callable[..., FT]:
     void = tag in VOIDS
 
     def f(*c: Any, **kw: Any) -> FT:
+        if _CFG:  # fh_cfg was changed from its defaults: take the general path
+            return _configured(tag, c, kw, void)
         for o in c:
             if type(o) in _PREP:
                 c, extra = _prep(c)

@@ -1,4 +1,5 @@
-"""Everyday extensions of the plain HTML components: sensible defaults, unescaped scripts, surreal.js helpers, head tags."""
+"""Everyday extensions of the plain HTML components: sensible defaults, unescaped scripts, surreal.js helpers, head
+tags, fragments, and (from fasthtml/_site.py) robots.txt, sitemap.xml, JSON-LD and per-tab session ids."""
 from __future__ import annotations
 
 import json
@@ -11,12 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from .components import FT, Label, Link, Main, Meta, NotStr, Safe, Title, ft_html, ft_hx
+from .components import _prep
 from .components import Input as _Input
 
 __all__ = [
-    'AX', 'A', 'AnyNow', 'CheckboxX', 'Favicon', 'Form', 'Hidden', 'HtmxOn', 'Nbsp', 'Now', 'On', 'Prev', 'Script',
-    'ScriptX', 'Socials', 'Style', 'StyleX', 'Surreal', 'Titled', 'YouTubeEmbed', 'clear', 'double_braces', 'jsd',
-    'loose_format', 'replace_css_vars', 'run_js', 'undouble_braces',
+    'AX', 'A', 'AnyNow', 'CheckboxX', 'Favicon', 'Form', 'Fragment', 'Hidden', 'HtmxOn', 'Nbsp', 'Now', 'On', 'Prev',
+    'Script', 'ScriptX', 'Socials', 'Style', 'StyleX', 'Surreal', 'Titled', 'YouTubeEmbed', 'clear', 'double_braces',
+    'jsd', 'loose_format', 'replace_css_vars', 'run_js', 'undouble_braces',
+    # site-level helpers (fasthtml/_site.py)
+    'robots_txt', 'sitemap_url', 'sitemap_xml', 'LdJson', 'LdContactPoint', 'LdOrg', 'LdWebsite', 'LdCourseInstance',
+    'LdCourse', 'sid_scr', 'with_sid', 'upload_pb_attrs',
 ]
 
 
@@ -143,6 +148,21 @@ def StyleX(fname: str | Path, **kw: Any) -> FT:
     return Style(replace_css_vars(Path(fname).read_text(), **kw), **attrs)
 
 
+class Fragment(FT):
+    """A container with no tag of its own: it renders just its children, so a function can return several
+    siblings as one node (`Fragment(Li('a'), Li('b'))` renders `<li>a</li><li>b</li>`)."""
+    __slots__ = ()
+
+    def __init__(self, *c: Any) -> None:
+        c, extra = _prep(c)  # flatten lists and generators, drop None
+        if extra:
+            raise TypeError(f'Fragment takes children only: it has no tag to carry attributes {extra!r}')
+        d = self.__dict__
+        d['tag'] = ''
+        d['children'] = c
+        d['attrs'] = {}
+
+
 def Nbsp() -> Safe:
     "A non-breaking space."
     return Safe('&nbsp;')
@@ -169,7 +189,8 @@ def Surreal(code: str) -> FT:
 
 
 def On(code: str, event: str = 'click', sel: str = '', me: bool = True) -> FT:
-    "An async surreal.js script block event handler for `event` on selector `sel,p`, making available parent `p`, event `ev`, and target `e`."
+    """An async surreal.js script block event handler for `event` on selector `sel,p`, making available parent `p`,
+    event `ev`, and target `e`."""
     if sel == '-':
         target = 'p'
     elif not sel:
@@ -305,3 +326,8 @@ def YouTubeEmbed(video_id: str, *, width: int = 560, height: int = 315, start_ti
 def clear(id: str) -> FT:
     "An empty out-of-band swap that clears the element with this `id`."
     return ft_hx('div', hx_swap_oob='innerHTML', id=id)
+
+
+# Site-level helpers live in their own module; imported last because they build on `Script` above.
+from ._site import (LdContactPoint, LdCourse, LdCourseInstance, LdJson, LdOrg, LdWebsite, robots_txt,  # noqa: E402
+                    sid_scr, sitemap_url, sitemap_xml, upload_pb_attrs, with_sid)
