@@ -569,6 +569,7 @@ def build_plan(fn: Callable, path: str = '', path_params: frozenset | set = froz
     except Exception:
         hints = _hints_one_by_one(fn, sig, hname)
     extractors: list = []
+    awaited: list = []
     needs_body = False
     for p in sig.parameters.values():
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
@@ -581,6 +582,13 @@ def build_plan(fn: Callable, path: str = '', path_params: frozenset | set = froz
         default = p.default if p.default is not p.empty else _MISSING
         if name in extra_names:
             extractors.append((name, _extra(name, default)))
+            continue
+        fr = _from_request_plan(anno, path, path_params, app_cls)
+        if fr is not None:  # a class that builds itself from the request (ApiReturn, ...)
+            needs_body = needs_body or fr.needs_body
+            extractors.append((name, _from_request_extractor(fr)))
+            if fr.is_async:
+                awaited.append(name)
             continue
         sp = _special(name, anno, app_cls)
         if sp is not None:
@@ -613,7 +621,39 @@ def build_plan(fn: Callable, path: str = '', path_params: frozenset | set = froz
         upload = (isinstance(inner, type) and issubclass(inner, UploadFile)) or _is_upload_list(inner)
         needs_body = True
         extractors.append((name, _named_extractor(f, path, upload)))
+    if awaited:
+        fn = _awaiting(fn, tuple(awaited))
     return Plan(fn, hname, extractors, needs_body, path)
+
+
+def _from_request_plan(anno: Any, path: str, path_params: Any, app_cls: type) -> Plan | None:
+    """The plan of `anno.__from_request__` when the annotation is a class defining it: that classmethod's own
+    parameters are filled by name like a handler's (`req`, `session`, query fields...)."""
+    inner, _ = _unwrap_optional(anno)
+    fr = getattr(inner, '__from_request__', None) if isinstance(inner, type) else None
+    return None if fr is None else build_plan(fr, path, path_params, app_cls=app_cls)
+
+
+def _from_request_extractor(fr: Plan) -> Callable:
+    def ex(c: HTTPConnection, b: Body | None, x: Any) -> Any:
+        return fr.fn(**fr.resolve(c, b, x))  # an async `__from_request__` gives a coroutine, awaited by `_awaiting`
+    return ex
+
+
+def _awaiting(fn: Callable, names: tuple) -> Callable:
+    "`fn` behind an async wrapper that first awaits the parameters an async `__from_request__` produced."
+    import functools
+    from ._workers import run_sync
+    is_async = inspect.iscoroutinefunction(fn)
+
+    @functools.wraps(fn)
+    async def call(**kw: Any) -> Any:
+        for n in names:
+            kw[n] = await kw[n]
+        if is_async:
+            return await fn(**kw)
+        return await run_sync(functools.partial(fn, **kw))  # a sync handler still runs in a worker thread
+    return call
 
 
 def _hints_one_by_one(fn: Callable, sig: inspect.Signature, hname: str) -> dict:

@@ -21,6 +21,7 @@ The table, checked in this order (first match wins):
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
 import re
@@ -36,7 +37,8 @@ from uuid import UUID
 from fastcore.xml import FT as BaseFT
 from starlette.background import BackgroundTask, BackgroundTasks
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse as _StarletteJSONResponse
 from starlette.routing import NoMatchFound
 
 from ._render import FT, escape, render_attrs, to_xml
@@ -44,6 +46,31 @@ from ._render import FT, escape, render_attrs, to_xml
 __all__ = ['HttpHeader', 'HtmxResponseHeaders', 'htmx_resps', 'cookie', 'Redirect', 'FtResponse', 'EventStream',
            'respond', 'to_response', 'is_full_page', 'flat_xt', 'flat_tuple', 'noop_body', 'Page', 'HEAD_TAGS',
            'check_header_value', 'JSONResponse', 'render_html']
+
+def _json_default(o: Any) -> Any:
+    "The JSON form of values `json` has none for: dates as ISO 8601, collections as lists, the rest as `str`."
+    if isinstance(o, (date, time)):
+        return o.isoformat()
+    if isinstance(o, Enum):
+        return o.value
+    if isinstance(o, (set, frozenset, tuple)):
+        return list(o)
+    if dataclasses.is_dataclass(o) and not isinstance(o, type):
+        return dataclasses.asdict(o)
+    if isinstance(o, (bytes, bytearray)):
+        return bytes(o).decode('utf-8', 'replace')
+    return str(o)
+
+
+class JSONResponse(_StarletteJSONResponse):
+    """Starlette's JSONResponse as FastHTML sends it: compact and UTF-8, with dates, UUIDs, paths, decimals, enums,
+    sets and dataclasses written in their JSON form (see `_json_default`) instead of failing. NaN and infinities
+    are still refused: they are not JSON. `JSONResponseOrig` is Starlette's own."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(',', ':'),
+                          default=_json_default).encode('utf-8')
+
 
 # Elements a handler may return at the top level that belong in `<head>` on a full page.
 HEAD_TAGS = frozenset(('title', 'meta', 'link', 'style', 'base'))
