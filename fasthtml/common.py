@@ -21,3 +21,11 @@ from pathlib import Path  # noqa: F401,E402,F811
 from typing import Any, Set  # noqa: F401,E402,F811,UP035
 from dataclasses import dataclass  # noqa: F401,E402
 import uvicorn  # noqa: F401,E402
+
+# FastHTML's `common` also carries fastcore.xml's XML helpers and a few standard-library names (its authmw module
+# leaks them); apps written against it may use them without importing them, so they are here too.
+from fastcore.xml import E, XML, attrmap, dict2xml, highlight, mk_getattr, showtags, valmap  # noqa: F401,E402
+from typing import Mapping  # noqa: F401,E402,UP035
+from hmac import compare_digest  # noqa: F401,E402
+import base64  # noqa: F401,E402
+import binascii  # noqa: F401,E402

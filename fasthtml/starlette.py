@@ -2,22 +2,29 @@
 import warnings
 
 from starlette.applications import Starlette
-from starlette.authentication import AuthCredentials, AuthenticationBackend, AuthenticationError, SimpleUser
+from starlette._utils import is_async_callable
+from starlette.authentication import (AuthCredentials, AuthenticationBackend, AuthenticationError, SimpleUser,
+                                      requires)
 from starlette.background import BackgroundTask, BackgroundTasks
 from starlette.concurrency import run_in_threadpool
 from starlette.config import Config
-from starlette.datastructures import FormData, Headers, QueryParams, UploadFile, URLPath
+from starlette.convertors import CONVERTOR_TYPES, Convertor, StringConvertor, register_url_convertor
+from starlette.datastructures import (CommaSeparatedStrings, FormData, Headers, QueryParams, Secret, State, UploadFile,
+                                      URLPath)
 from starlette.endpoints import HTTPEndpoint, WebSocketEndpoint
-from starlette.exceptions import HTTPException
+from starlette.exceptions import HTTPException, WebSocketException
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.httpsredirect import HTTPSRedirectMiddleware
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import (FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse,
                                  Response, StreamingResponse)
-from starlette.routing import Host, Mount, Route, Router, WebSocketRoute
+from starlette.responses import JSONResponse as JSONResponseOrig  # FastHTML's name for Starlette's own
+from starlette.routing import Host, Match, Mount, Route, Router, WebSocketRoute, compile_path
 from starlette.staticfiles import StaticFiles
 with warnings.catch_warnings():
     # Starlette suggests httpx2 for its TestClient; httpx (a declared dependency) works, and apps that merely
@@ -34,4 +41,7 @@ __all__ = ['Starlette', 'AuthCredentials', 'AuthenticationBackend', 'Authenticat
            'Request', 'FileResponse', 'HTMLResponse', 'JSONResponse', 'PlainTextResponse', 'RedirectResponse',
            'Response', 'StreamingResponse', 'Host', 'Mount', 'Route', 'Router', 'WebSocketRoute', 'StaticFiles',
            'TestClient', 'ASGIApp', 'Message', 'Receive', 'Scope', 'Send', 'WebSocket', 'WebSocketClose',
-           'WebSocketDisconnect', 'WebSocketState']
+           'WebSocketDisconnect', 'WebSocketState',
+           'CONVERTOR_TYPES', 'Convertor', 'StringConvertor', 'register_url_convertor', 'CommaSeparatedStrings',
+           'Secret', 'State', 'WebSocketException', 'HTTPSRedirectMiddleware', 'TrustedHostMiddleware',
+           'JSONResponseOrig', 'Match', 'compile_path', 'requires', 'is_async_callable']

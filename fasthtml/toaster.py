@@ -9,11 +9,13 @@ from starlette.responses import Response
 from ._respond import FtResponse, flat_xt
 from .components import Div, Script, Span, Style
 
-__all__ = ['setup_toasts', 'add_toast', 'render_toasts', 'toast_css', 'toast_js', 'sk', 'toast_types']
+__all__ = ['setup_toasts', 'add_toast', 'render_toasts', 'toast_after', 'Toast', 'toast_css', 'toast_js', 'sk',
+           'toast_types', 'tcid']
 
 sk = 'toasts'
 toast_types = ('info', 'success', 'warning', 'error')
-_container = 'fh-toast-container'
+tcid = 'fh-toast-container'  # the id of the element toasts are swapped into
+_container = tcid
 
 toast_css = '''
 #fh-toast-container { position: fixed; inset: 16px 0 auto 0; z-index: 1090; display: flex; flex-direction: column;
@@ -54,17 +56,22 @@ def add_toast(sess: Any, message: str, typ: str = 'info', dismiss: bool = False)
     sess[sk] = sess[sk] + [(str(message), typ, bool(dismiss))]
 
 
+def Toast(message: str, typ: str = 'info', dismiss: bool = False, duration: int = 5000) -> BaseFT:
+    "One toast element (its text escaped), removed by the toast script after `duration` milliseconds."
+    if typ not in toast_types:
+        raise ValueError(f'Toast type must be one of {toast_types}, got {typ!r}')
+    kids: list = [Span(str(message))]
+    if dismiss:
+        kids.append(_dismiss_button())
+    return Div(*kids, cls=f'fh-toast fh-toast-{typ}', data_duration=str(duration))
+
+
 def render_toasts(sess: Any, duration: int = 5000) -> Any:
     "Pop the session's toasts and return them as an out-of-band swap into the toast container (or None)."
     toasts = sess.pop(sk, None) if sess else None
     if not toasts:
         return None
-    items = []
-    for msg, typ, dismiss in toasts:
-        kids: list = [Span(msg)]
-        if dismiss:
-            kids.append(_dismiss_button())
-        items.append(Div(*kids, cls=f'fh-toast fh-toast-{typ}', data_duration=str(duration)))
+    items = [Toast(msg, typ, dismiss, duration) for msg, typ, dismiss in toasts]
     return Div(*items, id=_container, hx_swap_oob=f'beforeend:#{_container}')
 
 
@@ -85,23 +92,37 @@ def _is_content(resp: Any) -> bool:
     return False
 
 
+def _with_toasts(resp: Any, sess: Any, duration: int) -> Any:
+    "`resp` with the session's queued toasts appended, or None to leave it as it is (no toasts, or not FT content)."
+    if not sess or sk not in sess:
+        return None
+    if isinstance(resp, FtResponse):
+        if not _is_content(resp.content):
+            return None
+        t = render_toasts(sess, duration)
+        resp.content = (*flat_xt(resp.content if isinstance(resp.content, (tuple, list)) else (resp.content,)), t)
+        return resp
+    if not _is_content(resp):
+        return None
+    t = render_toasts(sess, duration)
+    if isinstance(resp, (tuple, list)):
+        return (*resp, t)
+    return (resp, t)
+
+
+def toast_after(resp: Any, req: Any, sess: Any) -> Any:
+    """The after function `setup_toasts` installs (with its `duration`): appends queued toasts to FT responses.
+    Redirects and other ready-made responses leave them queued for the next page."""
+    return _with_toasts(resp, sess, 5000)
+
+
 def setup_toasts(app: Any, duration: int = 5000) -> None:
     "Add toast styles and script to `app` and show queued toasts on each FT response (and `FtResponse`)."
     app.hdrs += [Style(toast_css), Script(toast_js)]
+    if duration == 5000:
+        app.after.append(toast_after)
+        return
 
-    def toast_after(resp: Any, session: Any) -> Any:
-        if not session or sk not in session:
-            return None
-        if isinstance(resp, FtResponse):
-            if not _is_content(resp.content):
-                return None
-            t = render_toasts(session, duration)
-            resp.content = (*flat_xt(resp.content if isinstance(resp.content, (tuple, list)) else (resp.content,)), t)
-            return resp
-        if not _is_content(resp):
-            return None
-        t = render_toasts(session, duration)
-        if isinstance(resp, (tuple, list)):
-            return (*resp, t)
-        return (resp, t)
-    app.after.append(toast_after)
+    def toast_after_duration(resp: Any, session: Any) -> Any:
+        return _with_toasts(resp, session, duration)
+    app.after.append(toast_after_duration)
