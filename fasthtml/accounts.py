@@ -581,12 +581,13 @@ class Accounts:
         error = self.check_username(username) or self.check_password(password)
         if error is None and password2 != password:
             error = 'The two passwords differ.'
+        user = None
         if error is None:
             try:
                 user = self.create_user(username, password)
             except ValueError as e:
                 error = str(e)
-        if error is not None:
+        if user is None:
             shown = username if len(username) <= 64 else ''
             return self._render(req, self.register_page(req, error, shown, next_url), 400)
         return self._after_login(req, session, user, next_url)

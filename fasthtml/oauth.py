@@ -339,17 +339,20 @@ class Auth0AppClient(_AppClient):
 
     def _fetch_openid_config(self) -> dict:
         "The tenant's endpoints, from its OpenID discovery document (fetched once, on first use)."
-        if self._config is None:
-            r = httpx.get(f'{self.domain}/.well-known/openid-configuration', timeout=self.timeout,
-                          verify=_verify())
-            if r.status_code >= 400:
-                raise OAuthError('discovery_failed', f'HTTP {r.status_code} from {self.domain}')
+        if self._config is not None:
+            return self._config
+        r = httpx.get(f'{self.domain}/.well-known/openid-configuration', timeout=self.timeout, verify=_verify())
+        if r.status_code >= 400:
+            raise OAuthError('discovery_failed', f'HTTP {r.status_code} from {self.domain}')
+        try:
             cfg = r.json()
             self.base_url = cfg['authorization_endpoint']
             self.token_url = cfg['token_endpoint']
             self.info_url = cfg['userinfo_endpoint']
-            self._config = cfg
-        return self._config
+        except (ValueError, KeyError, TypeError) as e:
+            raise OAuthError('discovery_failed', f'bad discovery document from {self.domain}: {e!r}') from None
+        self._config = cfg
+        return cfg
 
     def login_link(self, req: Any = None, scope: Any = None, state: str | None = None,  # type: ignore[override]
                    **kwargs: Any) -> str:

@@ -567,3 +567,9 @@ def test_sync_only_client_override_is_used(provider, gh):
     c = Client(app, url='http://localhost:5001')
     assert back_to_app(c, provider_redirect(login_href(c))).headers['location'] == '/'
     assert len(calls) == 1
+
+
+def test_auth0_discovery_failure_is_named(provider):
+    a0 = Auth0AppClient(provider + '/nothing-here', 'cid', 'csecret')
+    with pytest.raises(OAuthError, match='discovery_failed'):
+        a0.login_link('http://localhost:5001/redirect')
