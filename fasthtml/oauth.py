@@ -415,7 +415,14 @@ class OAuth:
         self.trust_proxy = trust_proxy
         self.skip = [re.escape(redir_path), re.escape(error_path), re.escape(login_path)] + list(skip or [])
         app.before.append(Beforeware(self._before, skip=self.skip))
-        app.route(redir_path, methods=[self.redir_method], name='oauth_redirect')(self._callback)
+
+        async def callback(req: Request, session: Any) -> Any:
+            return await self._callback(req, session)
+        if self.redir_method == 'post':
+            # `response_mode=form_post`: the provider's page posts the code here cross-site; `state` guards it.
+            from .csrf import csrf_exempt
+            csrf_exempt(callback)
+        app.route(redir_path, methods=[self.redir_method], name='oauth_redirect')(callback)
         app.route(logout_path, methods=['get', 'post'], name='oauth_logout')(self._logout)
 
     # -- extension points

@@ -573,3 +573,19 @@ def test_auth0_discovery_failure_is_named(provider):
     a0 = Auth0AppClient(provider + '/nothing-here', 'cid', 'csecret')
     with pytest.raises(OAuthError, match='discovery_failed'):
         a0.login_link('http://localhost:5001/redirect')
+
+
+def test_form_post_callback_passes_csrf_and_checks_state(provider, gh):
+    "With redir_method='post' the provider's page posts the code back cross-site: allowed, and `state` still checked."
+    app, _ = make_app(gh, redir_method='post')
+    c = Client(app, url='http://localhost:5001')
+    q = parse_qs(urlsplit(provider_redirect(login_href(c))).query)
+    cross = {'sec-fetch-site': 'cross-site', 'origin': provider}
+    r = c.post('/redirect', data={'code': q['code'][0], 'state': 'forged'}, headers=cross, follow_redirects=False)
+    assert r.headers['location'] == '/error'
+    loc = provider_redirect(login_href(c))
+    q = parse_qs(urlsplit(loc).query)
+    r = c.post('/redirect', data={'code': q['code'][0], 'state': q['state'][0]}, headers=cross, follow_redirects=False)
+    assert r.headers['location'] == '/' and 'home 1' in c.get('/').text
+    # other POST routes of the app keep their protection
+    assert c.post('/logout', headers=cross).status_code == 403
