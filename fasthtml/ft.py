@@ -4,3 +4,5 @@ from .xtend import *  # noqa: F401,F403
 from .pico import *  # noqa: F401,F403
 from .svg import *  # noqa: F401,F403
 from .js import *  # noqa: F401,F403
+# fastcore.xml's XML helpers, which FastHTML's `ft` (and so `common`) also exports
+from fastcore.xml import E, XML, attrmap, dict2xml, highlight, mk_getattr, showtags, valmap  # noqa: F401,E402

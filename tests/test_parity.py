@@ -203,6 +203,10 @@ def test_reexports_are_the_libraries_own_objects():
     assert ns['JSONResponseOrig'] is sr.JSONResponse
     assert ns['JSONResponse'] is core.JSONResponse and issubclass(core.JSONResponse, sr.JSONResponse)
     assert ns['fh_cfg'] is components.fh_cfg is core.fh_cfg
+    ft_ns: dict = {}
+    exec('from fasthtml.ft import *', ft_ns)  # FastHTML's `ft` carries fastcore.xml's helpers; `common` gets them there
+    assert all(ft_ns[n] is getattr(fx, n) for n in ['E', 'XML', 'attrmap', 'valmap', 'dict2xml', 'highlight',
+                                                     'showtags', 'mk_getattr'])
 
 
 # ---------------------------------------------------------------------------------------------------------------
