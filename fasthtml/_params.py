@@ -583,7 +583,7 @@ def build_plan(fn: Callable, path: str = '', path_params: frozenset | set = froz
         if name in extra_names:
             extractors.append((name, _extra(name, default)))
             continue
-        fr = _from_request_plan(anno, path, path_params, app_cls)
+        fr = _from_request_plan(anno, path, path_params, app_cls, ws)
         if fr is not None:  # a class that builds itself from the request (ApiReturn, ...)
             needs_body = needs_body or fr.needs_body
             extractors.append((name, _from_request_extractor(fr)))
@@ -626,12 +626,12 @@ def build_plan(fn: Callable, path: str = '', path_params: frozenset | set = froz
     return Plan(fn, hname, extractors, needs_body, path)
 
 
-def _from_request_plan(anno: Any, path: str, path_params: Any, app_cls: type) -> Plan | None:
+def _from_request_plan(anno: Any, path: str, path_params: Any, app_cls: type, ws: bool = False) -> Plan | None:
     """The plan of `anno.__from_request__` when the annotation is a class defining it: that classmethod's own
     parameters are filled by name like a handler's (`req`, `session`, query fields...)."""
     inner, _ = _unwrap_optional(anno)
     fr = getattr(inner, '__from_request__', None) if isinstance(inner, type) else None
-    return None if fr is None else build_plan(fr, path, path_params, app_cls=app_cls)
+    return None if fr is None else build_plan(fr, path, path_params, ws=ws, app_cls=app_cls)
 
 
 def _from_request_extractor(fr: Plan) -> Callable:

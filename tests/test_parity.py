@@ -24,6 +24,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
+from starlette.websockets import WebSocket
 
 import fasthtml.components as components
 import fasthtml.core as core
@@ -628,6 +629,37 @@ def test_from_request_classes(kind):
     cli = Client(app)
     assert cli.get('/w?who=ann&n=2').text == 'ann 1 /w 2'
     assert cli.get('/w').text == 'anon 2 /w 0'
+
+
+class Named:
+    def __init__(self, n):
+        self.n = n
+
+    @classmethod
+    def __from_request__(cls, ws: WebSocket, who: str = 'anon'):  # message fields, then the query
+        return cls(who)
+
+
+class Pathed:
+    def __init__(self, p):
+        self.p = p
+
+    @classmethod
+    async def __from_request__(cls, ws: WebSocket):
+        return cls(ws.url.path)
+
+
+def test_from_request_in_a_websocket_handler():
+    app = FastHTML()
+
+    @app.ws('/ws')
+    async def chat(msg: str, me: Named, at: Pathed, send):
+        await send(P(f'{me.n} {at.p} {msg}'))
+    with TestClient(app).websocket_connect('/ws?who=ann') as ws:
+        ws.send_text('{"msg": "hi", "who": "bob"}')
+        assert ws.receive_text() == '<p>bob /ws hi</p>'
+        ws.send_text('{"msg": "yo"}')
+        assert ws.receive_text() == '<p>ann /ws yo</p>'
 
 
 def test_from_request_in_beforeware():
