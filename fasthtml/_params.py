@@ -175,8 +175,20 @@ def _detail(e: Exception) -> str:
     return f': {e}'
 
 
+def _declares_no_body(raw_headers: list) -> bool:
+    "No content type, no transfer encoding, no (or zero) content length: a typical GET, told from the raw headers."
+    for k, v in raw_headers:
+        if k == b'content-type' or k == b'transfer-encoding':
+            return False
+        if k == b'content-length' and v.strip() not in (b'0', b''):
+            return False
+    return True
+
+
 async def read_body(req: Request) -> Body:
     "Parse the body once by content type: JSON, urlencoded or multipart form; anything else is an empty form."
+    if _declares_no_body(req.scope['headers']):
+        return _EMPTY_BODY  # what the checks below conclude, without two header lookups that raise KeyError
     ctype = req.headers.get('content-type', '')
     if ctype.startswith('application/json') or ctype.endswith('+json'):
         raw = await req.body()

@@ -37,3 +37,39 @@ def test_beforeware_skips_match_the_url_path(sync):
     # '?' in the decoded path is '%3F' in the URL path the patterns see, as in FastHTML.
     assert 'page a?b' in cli.get('/a%3Fb').text
     assert 'denied' in cli.get('/a%3Fbc').text
+
+
+_BODY_CASES = [
+    ([], b''),
+    ([(b'content-length', b'0')], b''),
+    ([(b'content-length', b' ')], b''),
+    ([(b'content-length', b'0'), (b'content-length', b'5')], b'hello'),
+    ([(b'content-length', b'5')], b'hello'),
+    ([(b'transfer-encoding', b'chunked')], b'a=1'),
+    ([(b'content-type', b'application/x-www-form-urlencoded'), (b'content-length', b'3')], b'a=1'),
+    ([(b'content-type', b'application/json'), (b'content-length', b'7')], b'{"a":1}'),
+    ([(b'content-type', b'')], b''),
+]
+
+
+@pytest.mark.parametrize('headers,body', _BODY_CASES)
+def test_read_body_shortcut_agrees_with_the_full_checks(monkeypatch, headers, body):
+    import asyncio
+
+    from fasthtml import _params
+
+    def parsed():
+        sent = []
+
+        async def receive():
+            if sent:
+                return {'type': 'http.disconnect'}
+            sent.append(1)
+            return {'type': 'http.request', 'body': body, 'more_body': False}
+        req = Request({'type': 'http', 'method': 'GET', 'path': '/', 'headers': headers, 'query_string': b''},
+                      receive)
+        b = asyncio.run(_params.read_body(req))
+        return (b.form.multi_items() if b.form is not None else None), b.json, b.raw
+    fast = parsed()
+    monkeypatch.setattr(_params, '_declares_no_body', lambda h: False)
+    assert parsed() == fast
