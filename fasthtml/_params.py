@@ -90,9 +90,21 @@ def form2dict(form: Any) -> dict:
     if isinstance(form, dict):
         return form
     out: dict = {}
-    for k in form.keys():
-        vs = form.getlist(k)
-        out[k] = vs[0] if len(vs) == 1 else vs
+    multi_items = getattr(form, 'multi_items', None)
+    if multi_items is None:
+        for k in form.keys():
+            vs = form.getlist(k)
+            out[k] = vs[0] if len(vs) == 1 else vs
+        return out
+    repeated: set = set()
+    for k, v in multi_items():  # one pass, instead of a getlist scan per key
+        if k not in out:
+            out[k] = v
+        elif k in repeated:
+            out[k].append(v)
+        else:
+            out[k] = [out[k], v]
+            repeated.add(k)
     return out
 
 
@@ -762,7 +774,7 @@ def _body_extractor(anno: Any, hname: str, pname: str, default: Any) -> Callable
         d = b.as_dict() if b is not None else {}
         if merge_query:
             # Query fields fill what the body lacks; path parameters name the resource, so they win.
-            if c.query_params:
+            if c.scope.get('query_string') and c.query_params:
                 d = {**form2dict(c.query_params), **d}
             if c.path_params:
                 d = {**d, **c.path_params}
