@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from types import GeneratorType
 from typing import Any, Callable
 
@@ -138,6 +139,8 @@ def render_attrs(attrs: dict) -> str:
     "Render an attribute dict as ` k=\"v\"...`; `True` is a bare attribute, `False`/`None` are left out."
     s = ''
     for k, v in attrs.items():
+        if k not in _OK_ATTRS:
+            check_attr_name(k)
         if type(v) is not str:
             if v is True:
                 s += ' ' + k
@@ -173,7 +176,24 @@ def _raw_text(tag: str, s: str) -> str:
 # ---------------------------------------------------------------------------------------------------------------
 # The compact form: one pass appending strings to a list.
 
+# What the HTML tokenizer accepts as one tag or attribute name: anything else in a name (a space, quote, `>`, `=`,
+# `/`) would end the name early and let the rest be read as markup, so such names are refused, never emitted.
+_TAG_NAME = re.compile(r'!?[A-Za-z][^\s/>"\'<=\x00-\x1f\x7f]*')
+_ATTR_NAME = re.compile(r'[^\s"\'<>/=\x00-\x1f\x7f]+')
+_OK_ATTRS: set[str] = set()
+
+
+def check_attr_name(k: Any) -> None:
+    "Refuse an attribute name that is not a string or would break out of its tag; valid names are cached."
+    if type(k) is not str or _ATTR_NAME.fullmatch(k) is None:
+        raise ValueError(f'Invalid HTML attribute name {k!r}: names cannot contain spaces, quotes, <, >, / or =')
+    _OK_ATTRS.add(k)
+
+
 def _close(tag: str) -> str:
+    "The closing tag for `tag`, validating the name the first time it is seen (results are cached)."
+    if type(tag) is not str or _TAG_NAME.fullmatch(tag) is None:
+        raise ValueError(f'Invalid HTML tag name {tag!r}')
     c = _CLOSE[tag] = '</' + tag + '>'
     return c
 
@@ -185,10 +205,15 @@ def _emit_ft(e: BaseFT, app: Callable[[str], None], esc: bool) -> None:
         for c in e.children:
             _emit(c, app, esc)
         return
+    close = _CLOSE.get(tag)
+    if close is None:
+        close = _close(tag)
     attrs = e.attrs
     if attrs:
         s = '<' + tag
         for k, v in attrs.items():
+            if k not in _OK_ATTRS:
+                check_attr_name(k)
             if type(v) is not str:
                 if v is True:
                     s += ' ' + k
@@ -205,9 +230,6 @@ def _emit_ft(e: BaseFT, app: Callable[[str], None], esc: bool) -> None:
         s += '>'
     else:
         s = '<' + tag + '>'
-    close = _CLOSE.get(tag)
-    if close is None:
-        close = _close(tag)
     cs = e.children
     if not cs:
         app(s if not close or e.void_ else s + close)
@@ -308,10 +330,11 @@ def _emit_indented(o: Any, out: list, lvl: int, esc: bool) -> None:
             _emit_ft(o, out.append, esc)
             out.append('\n')
             return
+        close = _CLOSE.get(tag) or _close(tag)
         out.append('  ' * lvl + '<' + tag + render_attrs(o.attrs) + '>\n')
         for c in o.children:
             _emit_indented(c, out, lvl + 1, esc)
-        out.append('  ' * lvl + '</' + tag + '>\n')
+        out.append('  ' * lvl + close + '\n')
     elif isinstance(o, _SEQS):
         for c in o:
             _emit_indented(c, out, lvl, esc)

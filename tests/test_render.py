@@ -374,3 +374,34 @@ def test_void_element_children_follow_it():
     # a void element cannot hold children; browsers put them after it, and so do we (nothing is dropped)
     assert to_xml(Input('x')) == '<input>x'
     assert to_xml(C_ft('foo', void_=True)) == '<foo>'
+
+
+@pytest.mark.parametrize('name', ['a b', 'x"y', "x'y", 'a>b', 'on/click', 'x=1', '"><script>alert(1)</script>', '', 'a\x00'])
+def test_attribute_names_that_would_break_out_of_the_tag_are_refused(name):
+    with pytest.raises(ValueError, match='attribute name'):
+        to_xml(Div(**{name: 'v'}))
+    d = Div()
+    d.attrs[name] = True  # written after construction, as add-ons do
+    with pytest.raises(ValueError, match='attribute name'):
+        to_xml(d)
+    with pytest.raises(ValueError, match='attribute name'):
+        to_xml(d, indent=True)
+
+
+@pytest.mark.parametrize('name', ['a b', 'div><script', '1abc', 'x"', ''])
+def test_tag_names_that_would_break_out_are_refused(name):
+    from fasthtml.components import ft
+    if name == '':  # the empty tag is a fragment, not an error
+        assert to_xml(ft(name, 'x')) == 'x'
+        return
+    with pytest.raises(ValueError, match='tag name'):
+        to_xml(ft(name, 'x'))
+    with pytest.raises(ValueError, match='tag name'):
+        to_xml(Div(ft(name, P('x'))), indent=True)
+
+
+def test_unusual_but_valid_names_render():
+    from fasthtml.components import ft
+    assert to_xml(ft('sl-button', **{'@click': 'go()', ':class': 'x', 'x-on:submit.prevent': 'y', 'data-ü': 1})) == \
+        '<sl-button @click="go()" :class="x" x-on:submit.prevent="y" data-ü="1"></sl-button>'
+    assert to_xml(ft('svg:rect')) == '<svg:rect></svg:rect>'
