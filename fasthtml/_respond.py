@@ -140,11 +140,17 @@ def cookie(key: str, value: Any = '', max_age: int | None = None, expires: Any =
     return HttpHeader('set-cookie', c.output(header='').strip())
 
 
+_CTRL = re.compile(r'[\x00-\x1f\x7f]')
+
+
 class Redirect:
-    "Redirect to `loc`: an `HX-Redirect` header for HTMX requests, otherwise a 303 See Other."
+    """Redirect to `loc`: an `HX-Redirect` header for HTMX requests, otherwise a 303 See Other.
+
+    Control characters in `loc` (CR/LF could inject headers; a location often carries user input such as a `next`
+    parameter) are percent-encoded, so a hostile value is a harmless URL instead of an injection or a 500."""
 
     def __init__(self, loc: Any):
-        self.loc = check_header_value(str(loc), 'Redirect location')
+        self.loc = _CTRL.sub(lambda m: '%{:02X}'.format(ord(m.group())), str(loc))
 
     def __response__(self, req: Request) -> Response:
         if req.headers.get('hx-request'):
