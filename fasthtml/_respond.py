@@ -41,7 +41,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response, Stream
 from starlette.responses import JSONResponse as _StarletteJSONResponse
 from starlette.routing import NoMatchFound
 
-from ._render import FT, escape, render_attrs, to_xml
+from ._render import FT, escape, escape_attr, render_attrs, to_xml
 
 __all__ = ['HttpHeader', 'HtmxResponseHeaders', 'htmx_resps', 'cookie', 'Redirect', 'FtResponse', 'EventStream',
            'respond', 'to_response', 'is_full_page', 'flat_xt', 'flat_tuple', 'noop_body', 'Page', 'HEAD_TAGS',
@@ -281,6 +281,10 @@ class Page:
             body_open = self._body
         wrapped = body_wrap(tuple(body), req) if body_wrap is not noop_body else body
         title_html = to_xml(title) if title is not None else '<title>' + escape(str(self.app.title)) + '</title>'
+        if getattr(self.app, 'canonical', False):
+            # The page's own URL without its query; escaped, since the Host header comes from the client.
+            url = str(req.url.replace(query='', fragment=''))
+            title_html += '<link rel="canonical" href=' + escape_attr(url) + '>'
         return ''.join((open_, '<head>', title_html, render_html(req, heads), head, '</head>', body_open,
                         render_html(req, wrapped), close))
 

@@ -6,6 +6,7 @@ REQUEST   match -> Beforeware -> plan.resolve(conn) -> handler -> after -> _resp
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import inspect
 import os
 import re
@@ -92,11 +93,12 @@ htmx_exts = {
 }
 
 
-def def_hdrs(htmx: bool = True, surreal: bool = True) -> list:
-    "Default headers for a FastHTML app: charset, viewport, htmx, fasthtml.js, and surreal with css-scope-inline."
+def def_hdrs(htmx: bool = True, surreal: bool = True, htmx4: bool = False) -> list:
+    """Default headers for a FastHTML app: charset, viewport, htmx (2, or 4 with `htmx4=True`), fasthtml.js, and
+    surreal with css-scope-inline."""
     hdrs: list = [charset, viewport]
     if htmx:
-        hdrs += [htmxsrc, fhjsscr]
+        hdrs += [htmx4src if htmx4 else htmxsrc, fhjsscr]
     if surreal:
         hdrs += [surrsrc, scopesrc]
     return hdrs
@@ -476,11 +478,15 @@ class FastHTML(Starlette):
                  same_site: str = 'lax', sess_https_only: bool = False, sess_domain: str | None = None,
                  key_fname: str = '.sesskey', body_wrap: Callable = noop_body, htmlkw: dict | None = None,
                  nb_hdrs: bool = False, sync_inline: bool = False, csrf: bool = True,
-                 trusted_origins: Sequence[str] | None = None, limits: Limits | None = None, **bodykw: Any):
+                 trusted_origins: Sequence[str] | None = None, limits: Limits | None = None, htmx4: bool = False,
+                 canonical: bool = False, max_part_size: int | None = None, **bodykw: Any):
         self.title = title
         if limits is not None and not isinstance(limits, Limits):
             raise TypeError(f'FastHTML(limits=...) takes a fasthtml.limits.Limits, got {type(limits).__name__}')
         self.limits = limits or DEFAULT_LIMITS
+        if max_part_size is not None:  # the original's keyword for the same limit
+            self.limits = dataclasses.replace(self.limits, max_part_size=max_part_size)
+        self.canonical = canonical
         self.body_wrap = body_wrap
         self.sync_inline = sync_inline
         self.htmlkw = dict(htmlkw or {})
@@ -492,7 +498,7 @@ class FastHTML(Starlette):
         if unknown:
             raise ValueError(f'Unknown htmx extension(s) {unknown}; known: {sorted(htmx_exts)}')
         ext_scripts = [Script(src=htmx_exts[e]) for e in (exts or [])]
-        defaults = def_hdrs(htmx=htmx, surreal=surreal) if default_hdrs else []
+        defaults = def_hdrs(htmx=htmx, surreal=surreal, htmx4=htmx4) if default_hdrs else []
         if nb_hdrs and _in_notebook():
             defaults.append(iframe_scr)
         if debug and htmx and default_hdrs:

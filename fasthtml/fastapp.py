@@ -49,7 +49,8 @@ def fast_app(db_file: Optional[str] = None, render: Optional[Callable] = None, h
              htmlkw: Optional[dict] = None, bodykw: Optional[dict] = None, reload_attempts: Optional[int] = 1,
              reload_interval: Optional[int] = 1000, static_path: str = '.', body_wrap: Callable = noop_body,
              nb_hdrs: bool = False, sync_inline: bool = False, csrf: bool = True,
-             trusted_origins: Optional[list] = None, limits: Any = None,
+             trusted_origins: Optional[list] = None, limits: Any = None, htmx4: bool = False,
+             canonical: bool = False, max_part_size: Optional[int] = None,
              **kwargs: Any) -> tuple[FastHTML, RouteDecorator, Unpack[tuple[Any, ...]]]:
     """Create a FastHTML app (a live-reloading one with `live=True`) with Pico CSS and static files by default.
 
@@ -77,7 +78,8 @@ def fast_app(db_file: Optional[str] = None, render: Optional[Callable] = None, h
                         session_cookie=session_cookie, max_age=max_age, sess_path=sess_path, same_site=same_site,
                         sess_https_only=sess_https_only, sess_domain=sess_domain, body_wrap=body_wrap,
                         htmlkw=htmlkw, nb_hdrs=nb_hdrs, sync_inline=sync_inline, csrf=csrf,
-                        trusted_origins=trusted_origins, limits=limits)
+                        trusted_origins=trusted_origins, limits=limits, htmx4=htmx4, canonical=canonical,
+                        max_part_size=max_part_size)
     if live:
         from .live_reload import FastHTMLWithLiveReload
         app: FastHTML = FastHTMLWithLiveReload(reload_attempts=reload_attempts, reload_interval=reload_interval,

@@ -656,3 +656,25 @@ def test_exception_handler_added_after_construction_gets_page_wrapping(is_async)
     assert r.text.startswith('<!doctype html>') and '<h1>Gone</h1>' in r.text
     r = cli.get('/t', headers={'HX-Request': '1'})
     assert (r.status_code, r.text) == (418, '<p>teapot</p>')
+
+
+def test_newer_constructor_keywords_are_options_not_body_attributes():
+    "htmx4, canonical and max_part_size (keywords of newer FastHTML versions) configure the app."
+    app = FastHTML(secret_key='k', htmx4=True, canonical=True, max_part_size=2048)
+    assert app.limits.max_part_size == 2048
+    assert app.bodykw == {}
+
+    @app.route('/p')
+    def get(): return P('x')
+
+    @app.route('/up')
+    def post(f: str): return f
+    cli = Client(app)
+    page = cli.get('/p?a=1').text
+    assert 'htmx.org@4' in page and 'htmx.org@2' not in page
+    assert '<link rel="canonical" href="http://testserver/p">' in page and '<body>' in page
+    assert cli.get('/p', headers={'HX-Request': '1'}).text == '<p>x</p>'
+    assert 'canonical' not in Client(FastHTML(secret_key='k')).get('/zz').text
+    assert cli.post('/up', files={'f': (None, 'x' * 100)}).text == 'x' * 100
+    big = cli.post('/up', files={'f': (None, 'x' * 4096)})
+    assert big.status_code == 413
