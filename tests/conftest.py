@@ -1,0 +1,10 @@
+"""Suite-wide test ordering."""
+import pytest
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the real-browser tests (marked `e2e` by tests/e2e/conftest.py) after all others: the sync Playwright
+    browser lives for the rest of the session and keeps an event loop running in the main thread, which async
+    tests collected after it could not start their own loop beside."""
+    items.sort(key=lambda item: item.get_closest_marker('e2e') is not None)
