@@ -37,7 +37,8 @@ class _Pool:
     """Threads that take jobs from one queue. Every job is matched, when submitted, with an idle thread, a new thread
     or the backlog, so a job never waits behind a busy thread while the pool has room for another."""
 
-    def __init__(self) -> None:
+    def __init__(self, batch: bool = True) -> None:
+        self.batch = batch and hasattr(os, 'sched_setscheduler') and hasattr(os, 'SCHED_BATCH')
         self.jobs: SimpleQueue = SimpleQueue()
         self.lock = threading.Lock()
         self.idle = 0       # threads waiting for a job that no submitted job has claimed yet
@@ -61,6 +62,8 @@ class _Pool:
 
     def _work(self) -> None:
         jobs, lock = self.jobs, self.lock
+        if self.batch:
+            _batch_policy()
         while True:
             loop, fut, ctx, fn, args = jobs.get()
             try:
@@ -78,6 +81,17 @@ class _Pool:
             except RuntimeError:  # the loop has closed: nobody is waiting for this result
                 pass
             del loop, fut, ctx, fn, args, value
+
+
+
+def _batch_policy() -> None:
+    """Give this worker thread Linux's SCHED_BATCH policy (same priority; it only gives up waking-up preemption): a
+    worker woken for a job then waits for the event loop thread to reach its next poll instead of preempting it to
+    find the GIL still held. That saves two to four context switches per hop when both threads share a CPU."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+    except OSError:  # not permitted in this sandbox or container: the default policy works, a little slower
+        pass
 
 
 _pool = _Pool()
