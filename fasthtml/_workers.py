@@ -5,6 +5,8 @@ largest fixed cost of a small request, and most of anyio's share of it (capacity
 call) buys nothing here, so the request path uses this pool instead: a job queue, threads started on demand up to
 `max_workers` (anyio's default limit, 40), and the result handed back with `call_soon_threadsafe`. Each job runs in a
 copy of the caller's context, so context variables set by middleware are visible in the handler, as with anyio.
+As with anyio, a caller cancelled while its job runs waits for the job to finish before the cancellation goes on, so
+nothing a handler does happens after the request (or websocket) that ran it has been torn down.
 
 Outside asyncio (an app served under trio, say) `run_sync` falls back to Starlette's `run_in_threadpool`.
 """
@@ -24,13 +26,26 @@ __all__ = ['run_sync', 'max_workers']
 max_workers = 40
 
 
-def _deliver(fut: asyncio.Future, ok: bool, value: Any) -> None:
-    if fut.cancelled():
-        return
-    if ok:
-        fut.set_result(value)
-    else:
-        fut.set_exception(value)
+class _Job:
+    "One call's result future, and a waiter for a cancelled caller that must still see the call finish."
+    __slots__ = ('fut', 'finished', 'waiter')
+
+    def __init__(self, fut: asyncio.Future) -> None:
+        self.fut, self.finished, self.waiter = fut, False, None
+
+
+def _deliver(job: _Job, ok: bool, value: Any) -> None:
+    "Runs on the caller's loop: hand over the result, and wake a cancelled caller waiting for the job to end."
+    job.finished = True
+    fut = job.fut
+    if not fut.cancelled():
+        if ok:
+            fut.set_result(value)
+        else:
+            fut.set_exception(value)
+    w = job.waiter
+    if w is not None and not w.done():
+        w.set_result(None)
 
 
 class _Pool:
@@ -65,7 +80,7 @@ class _Pool:
         if self.batch:
             _batch_policy()
         while True:
-            loop, fut, ctx, fn, args = jobs.get()
+            loop, job, ctx, fn, args = jobs.get()
             try:
                 value, ok = ctx.run(fn, *args), True
             except BaseException as e:  # handed to the awaiting task, which re-raises it
@@ -77,11 +92,10 @@ class _Pool:
                 else:
                     self.idle += 1
             try:
-                loop.call_soon_threadsafe(_deliver, fut, ok, value)
+                loop.call_soon_threadsafe(_deliver, job, ok, value)
             except RuntimeError:  # the loop has closed: nobody is waiting for this result
                 pass
-            del loop, fut, ctx, fn, args, value
-
+            del loop, job, ctx, fn, args, value
 
 
 def _batch_policy() -> None:
@@ -114,5 +128,16 @@ async def run_sync(fn: Callable[..., Any], *args: Any) -> Any:
     except RuntimeError:
         return await run_in_threadpool(fn, *args)
     fut = loop.create_future()
-    _pool.submit((loop, fut, contextvars.copy_context(), fn, args))
-    return await fut
+    job = _Job(fut)
+    _pool.submit((loop, job, contextvars.copy_context(), fn, args))
+    try:
+        return await fut
+    except asyncio.CancelledError:
+        if fut.cancelled():  # the caller was cancelled (not `fn` raising CancelledError): wait for `fn` to end
+            while not job.finished:
+                job.waiter = loop.create_future()
+                try:
+                    await job.waiter
+                except asyncio.CancelledError:
+                    continue
+        raise

@@ -75,7 +75,8 @@ def test_a_full_pool_queues_jobs_and_finishes_them_all(monkeypatch):
     assert _workers._pool.backlog == 0 and _workers._pool.idle == 2
 
 
-def test_a_cancelled_wait_leaves_the_pool_working(monkeypatch):
+def test_a_cancelled_caller_waits_for_its_job_then_the_pool_goes_on(monkeypatch):
+    "As with anyio's to_thread: cancellation takes effect once the job has finished, never while it still runs."
     monkeypatch.setattr(_workers, '_pool', _workers._Pool())
     done = threading.Event()
 
@@ -88,11 +89,24 @@ def test_a_cancelled_wait_leaves_the_pool_working(monkeypatch):
         t = asyncio.ensure_future(run_sync(slow))
         await asyncio.sleep(0.05)
         t.cancel()
+        await asyncio.sleep(0.01)
+        t.cancel()  # a second cancellation does not cut the wait short either
         with pytest.raises(asyncio.CancelledError):
             await t
-        return await run_sync(lambda: 'next')
-    assert run(main()) == 'next'
-    assert done.wait(2)
+        finished_first = done.is_set()
+        return finished_first, await run_sync(lambda: 'next')
+    assert run(main()) == (True, 'next')
+
+
+def test_a_job_raising_cancelled_error_is_not_a_cancelled_caller():
+    def f():
+        raise asyncio.CancelledError()
+
+    async def main():
+        with pytest.raises(asyncio.CancelledError):
+            await run_sync(f)
+        return await run_sync(lambda: 'still running')
+    assert run(main()) == 'still running'
 
 
 def test_results_go_back_to_the_loop_that_asked():
@@ -108,3 +122,13 @@ def test_results_go_back_to_the_loop_that_asked():
         t.join(5)
     assert out['a'].endswith('->a') and out['b'].endswith('->b')
 
+
+
+def test_workers_run_with_the_batch_policy_on_linux():
+    "SCHED_BATCH: a woken worker does not preempt the event loop thread (fewer context switches per hop)."
+    import os
+    if not hasattr(os, 'SCHED_BATCH'):
+        assert not _workers._Pool().batch
+        return
+    assert run(run_sync(os.sched_getscheduler, 0)) == os.SCHED_BATCH
+    assert os.sched_getscheduler(0) != os.SCHED_BATCH  # the caller's own thread is left alone
