@@ -3,8 +3,8 @@
 `ours_app()` and `raw_app()` build the two ASGI apps; `SCENARIOS` describes the requests that drive them and what a
 correct response must contain. `bench/run.py` drives them in-process, `bench/http.py` through uvicorn and wrk.
 
-Ours comes in two flavours per scenario, a `def` handler (how FastHTML apps are usually written: it runs in a worker
-thread) and an `async def` twin under `/a/...` (no thread hop: the framework's own overhead). The raw Starlette app is
+Ours comes in two flavours, two apps with the same routes: `def` handlers (how FastHTML apps are usually written: each
+runs in a worker thread) and `async def` handlers (no thread hop: the framework's own overhead). The raw Starlette app is
 written as a careful developer would write it by hand: async handlers, f-strings with `html.escape`, the same page head
 and the same signed-cookie SessionMiddleware.
 """
@@ -100,90 +100,97 @@ def ws_available() -> bool:
 # ---------------------------------------------------------------------------------------------------------------
 # Ours
 
-def ours_app() -> Any:
-    "The fasthtml app: `def` handlers at the scenario paths, `async def` twins under `/a`."
+def ours_app(flavour: str = 'def') -> Any:
+    """The fasthtml app, with `def` handlers (`flavour='def'`) or `async def` ones (`'async'`), at the same paths and
+    in the same order as the raw app's routes (so both routers do the same matching work)."""
     ft = ft_api()
     P, Div, Span, Ul, Li, A, H1, Main = ft.P, ft.Div, ft.Span, ft.Ul, ft.Li, ft.A, ft.H1, ft.Main
     app = ft.FastHTML(secret_key=SECRET)
 
-    # S1/S2 (S1a: the async twin)
-    @app.get('/hello')
-    def hello():
-        return P('Hello World')
-
-    @app.get('/a/hello')
-    async def a_hello():
-        return P('Hello World')
-
-    # S3
     def item_body(idx: int, q: str, flag: bool) -> Any:
         return Div(P(f'Item {idx}'), Span(q, cls='q'), Span('on' if flag else 'off', cls='flag'),
                    id=f'item-{idx}', cls='item')
 
-    @app.get('/item/{idx}')
-    def item(idx: int, q: str, flag: bool):
-        return item_body(idx, q, flag)
-
-    @app.get('/a/item/{idx}')
-    async def a_item(idx: int, q: str, flag: bool):
-        return item_body(idx, q, flag)
-
-    # S4
     def items_body() -> Any:
         return Main(H1('Items'), Ul(*[Li(A(f'Item {i}', hx_get=f'/item/{i}', id=f'item-{i}')) for i in range(100)]))
 
-    @app.get('/items')
-    def items():
-        return items_body()
-
-    @app.get('/a/items')
-    async def a_items():
-        return items_body()
-
-    # S5
-    @app.get('/table')
-    def table():
-        return build_table(ROWS, ft)
-
-    @app.get('/a/table')
-    async def a_table():
-        return build_table(ROWS, ft)
-
-    # S6
-    @app.post('/profile')
-    def profile(p: Profile):
+    def profile_body(p: Profile) -> Any:
         return P(f'Saved {p.name} <{p.email}>, {p.age}, {p.city}, {p.newsletter}, {p.score}', id='saved')
 
-    @app.post('/a/profile')
-    async def a_profile(p: Profile):
-        return P(f'Saved {p.name} <{p.email}>, {p.age}, {p.city}, {p.newsletter}, {p.score}', id='saved')
-
-    # S7
-    @app.get('/count')
-    def count(session):
+    def count_body(session: dict) -> Any:
         session['n'] = session.get('n', 0) + 1
         return P(f"Count: {session['n']}")
 
-    @app.get('/a/count')
-    async def a_count(session):
-        session['n'] = session.get('n', 0) + 1
-        return P(f"Count: {session['n']}")
-
-    # S8
-    @app.get('/data')
-    def data():
+    def data_body() -> dict:
         return {'id': 1, 'name': 'Widget', 'tags': ['a', 'b', 'c'], 'price': 9.99, 'stock': 42, 'active': True}
 
-    @app.get('/a/data')
-    async def a_data():
-        return {'id': 1, 'name': 'Widget', 'tags': ['a', 'b', 'c'], 'price': 9.99, 'stock': 42, 'active': True}
+    if flavour == 'def':
+        @app.get('/hello')  # S1, S2
+        def hello():
+            return P('Hello World')
 
-    # S9
-    if ws_available():
+        @app.get('/item/{idx}')  # S3
+        def item(idx: int, q: str, flag: bool):
+            return item_body(idx, q, flag)
+
+        @app.get('/items')  # S4
+        def items():
+            return items_body()
+
+        @app.get('/table')  # S5
+        def table():
+            return build_table(ROWS, ft)
+
+        @app.post('/profile')  # S6
+        def profile(p: Profile):
+            return profile_body(p)
+
+        @app.get('/count')  # S7
+        def count(session):
+            return count_body(session)
+
+        @app.get('/data')  # S8
+        def data():
+            return data_body()
+    else:
+        @app.get('/hello')  # S1a, S2
+        async def hello():
+            return P('Hello World')
+
+        @app.get('/item/{idx}')
+        async def item(idx: int, q: str, flag: bool):
+            return item_body(idx, q, flag)
+
+        @app.get('/items')
+        async def items():
+            return items_body()
+
+        @app.get('/table')
+        async def table():
+            return build_table(ROWS, ft)
+
+        @app.post('/profile')
+        async def profile(p: Profile):
+            return profile_body(p)
+
+        @app.get('/count')
+        async def count(session):
+            return count_body(session)
+
+        @app.get('/data')
+        async def data():
+            return data_body()
+
+    if ws_available():  # S9 (websocket handlers are async in both flavours)
         @app.ws('/ws')
         async def ws(msg: str):
             return P('Echo ' + msg, id='echo')
     return app
+
+
+def ours_async_app() -> Any:
+    "The `async def` flavour (a factory for uvicorn)."
+    return ours_app('async')
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -277,7 +284,7 @@ HX = (('hx-request', 'true'),)
 
 @dataclass
 class Scenario:
-    "One benchmark scenario: the request (relative to ours' `def` path; raw and async paths derive from it)."
+    "One benchmark scenario: the request, sent alike to ours (`def` and `async def` flavours) and to raw Starlette."
     key: str
     title: str
     target: float
@@ -293,8 +300,6 @@ class Scenario:
     variants: tuple = ('def', 'async')      # which flavours of ours to run
     extra: dict = field(default_factory=dict)
 
-    def ours_path(self, variant: str) -> str:
-        return '/a' + self.path if variant == 'async' else self.path
 
 
 SCENARIOS: list[Scenario] = [

@@ -2,8 +2,8 @@
 
 Over real HTTP: the same scenarios served by uvicorn on 127.0.0.1 and loaded with `wrk`, requests/s side by side.
 
-Both apps run at once, each in its own uvicorn process (one worker, uvloop and httptools when installed); only one is
-loaded at a time, in interleaved order. Every response is checked with a plain request before wrk runs. Servers are
+The three apps (ours with `def` handlers, ours with `async def` handlers, raw) run at once, each in its own uvicorn
+process (one worker, uvloop and httptools when installed); only one is loaded at a time, in interleaved order. Every response is checked with a plain request before wrk runs. Servers are
 stopped by PID, and every step has a time limit.
 
     python bench/over_http.py                # 2 s per run, 1 round
@@ -126,11 +126,12 @@ def main() -> None:
     scenarios = [s for s in SCENARIOS if s.kind == 'http' and (not only or s.key in only)]
     servers = {}
     try:
-        servers['ours'] = Server('ours_app')
+        servers['def'] = Server('ours_app')
+        servers['async'] = Server('ours_async_app')
         servers['raw'] = Server('raw_app')
         rows = []
         for sc in scenarios:
-            targets = {v: (servers['ours'].url + sc.ours_path(v)) for v in sc.variants}
+            targets = {v: servers[v].url + sc.path for v in sc.variants}
             targets['raw'] = servers['raw'].url + sc.path
             cookies: dict = {}
             chk = scenario_checker(sc)

@@ -221,8 +221,8 @@ class RenderRunner:
 # ---------------------------------------------------------------------------------------------------------------
 # Building runners and timing them
 
-def make_runners(sc: Scenario, ours: Any, raw: Any, ws_ok: bool) -> dict[str, Any] | str:
-    "Runners by variant name, or the reason the scenario cannot run."
+def make_runners(sc: Scenario, ours: dict, raw: Any, ws_ok: bool) -> dict[str, Any] | str:
+    "Runners by variant name (`ours` maps the flavours 'def' and 'async' to apps), or why the scenario cannot run."
     if sc.kind == 'render':
         ft = apps.ft_api()
         tree = apps.build_table(apps.ROWS, ft)
@@ -232,10 +232,10 @@ def make_runners(sc: Scenario, ours: Any, raw: Any, ws_ok: bool) -> dict[str, An
     if sc.kind == 'ws':
         if not ws_ok:
             return 'n/a (app.ws not available)'
-        runners: dict[str, Any] = {v: WsRunner(ours, sc, sc.path) for v in sc.variants}
+        runners: dict[str, Any] = {v: WsRunner(ours[v], sc, sc.path) for v in sc.variants}
         runners['raw'] = WsRunner(raw, sc, sc.path)
         return runners
-    runners = {v: HttpRunner(ours, sc, sc.ours_path(v)) for v in sc.variants}
+    runners = {v: HttpRunner(ours[v], sc, sc.path) for v in sc.variants}
     runners['raw'] = HttpRunner(raw, sc, sc.path)
     return runners
 
@@ -250,7 +250,7 @@ async def calibrate(r: Any, budget: float) -> int:
         n *= 2
 
 
-async def run_scenario(sc: Scenario, ours: Any, raw: Any, ws_ok: bool, rounds: int, budget: float) -> dict:
+async def run_scenario(sc: Scenario, ours: dict, raw: Any, ws_ok: bool, rounds: int, budget: float) -> dict:
     runners = make_runners(sc, ours, raw, ws_ok)
     if isinstance(runners, str):
         return {'key': sc.key, 'title': sc.title, 'target': sc.target, 'na': runners}
@@ -321,22 +321,21 @@ def rss_kb() -> int:
 
 
 async def serve_all(which: str) -> dict:
-    "Build one app, serve every scenario a few hundred times, return RSS figures (for `--mem`)."
+    "Build one app (ours: the `def` flavour), serve every scenario 300 times, return RSS figures (for `--mem`)."
     before = rss_kb()
-    app = apps.ours_app() if which == 'ours' else apps.raw_app()
+    app = apps.ours_app('def') if which == 'ours' else apps.raw_app()
     built = rss_kb()
     ws_ok = apps.ws_available()
     for sc in SCENARIOS:
         if sc.kind == 'render' or (sc.kind == 'ws' and not ws_ok):
             continue
-        variants = sc.variants if which == 'ours' else ('raw',)
-        for v in variants:
-            path = sc.ours_path(v) if which == 'ours' and sc.kind == 'http' else sc.path
-            r = WsRunner(app, sc, path) if sc.kind == 'ws' else HttpRunner(app, sc, path)
-            if sc.kind == 'ws':
-                await r.open()
-            await r.batch(300)
-            await r.close()
+        if sc.key == 'S1a':  # the same requests as S1
+            continue
+        r = WsRunner(app, sc, sc.path) if sc.kind == 'ws' else HttpRunner(app, sc, sc.path)
+        if sc.kind == 'ws':
+            await r.open()
+        await r.batch(300)
+        await r.close()
     gc.collect()
     return {'imports_kb': before, 'built_kb': built, 'served_kb': rss_kb()}
 
@@ -421,7 +420,7 @@ def report(results: list[dict], notes: str, overhead: float, mem: dict | None, i
             f'driver overhead {overhead * 1e6:.1f} µs/request (included in every figure).'),
            '', table(results), '']
     if mem:
-        rows = ['| process | after imports | after building the app | after serving the scenarios |',
+        rows = ['| process | interpreter and bench driver | + importing and building the app | after serving the scenarios |',
                 '|---|---:|---:|---:|']
         for which, m in mem.items():
             if 'error' in m:
@@ -455,7 +454,8 @@ def profile(key: str, variant: str, seconds: float) -> None:
     import pstats
     sc = next(s for s in SCENARIOS if s.key == key)
     loop, _ = new_loop()
-    runners = make_runners(sc, apps.ours_app(), apps.raw_app(), apps.ws_available())
+    runners = make_runners(sc, {'def': apps.ours_app('def'), 'async': apps.ours_app('async')}, apps.raw_app(),
+                           apps.ws_available())
     if isinstance(runners, str):
         raise SystemExit(runners)
     r = runners[variant]
@@ -502,7 +502,7 @@ def main() -> None:
     only = {k.strip() for k in args.only.split(',') if k.strip()}
     scenarios = [s for s in SCENARIOS if not only or s.key in only]
     loop, loop_name = new_loop()
-    ours, raw = apps.ours_app(), apps.raw_app()
+    ours, raw = {'def': apps.ours_app('def'), 'async': apps.ours_app('async')}, apps.raw_app()
     ws_ok = apps.ws_available()
     t0 = time.perf_counter()
     results = []
