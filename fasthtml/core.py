@@ -27,6 +27,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import FileResponse, Response
+from starlette._exception_handler import wrap_app_handling_exceptions
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from ._params import (Body, HtmxHeaders, ParamError, Plan, build_plan, form2dict, htmx_hdrs, parse_form, parsed_date,
@@ -419,6 +420,32 @@ def _endpoint_fn(ep: _Endpoint) -> Callable:
     return endpoint
 
 
+class _EndpointRoute(Route):
+    """A Route whose ASGI app runs its `_Endpoint` directly: the steps of Starlette's `request_response` wrapper
+    without its two closures and wrapped `send` per request. An exception raised before the response starts goes to
+    the app's exception handlers with the endpoint's own Request (its parsed body and form), as it would there."""
+
+    def __init__(self, path: str, ep: _Endpoint, **kw: Any):
+        super().__init__(path, _endpoint_fn(ep), **kw)
+        self._ep = ep
+        self.app = self._asgi
+
+    async def _asgi(self, scope: dict, receive: Callable, send: Callable) -> None:
+        req = Request(scope, receive, send)
+        try:
+            resp = await self._ep(req)
+        except Exception as exc:
+            await wrap_app_handling_exceptions(_raiser(exc), req)(scope, receive, send)
+            return
+        await resp(scope, receive, send)
+
+
+def _raiser(exc: Exception) -> Callable:
+    async def app(scope: dict, receive: Callable, send: Callable) -> None:
+        raise exc
+    return app
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Lifespan
 
@@ -574,7 +601,7 @@ class FastHTML(Starlette):
         plan = build_plan(f, path, pparams, app_cls=type(self))
         ep = _Endpoint(self, plan, body_wrap)
         rname = name or nested_name(f)
-        self.add_route(Route(path, _endpoint_fn(ep), methods=meths, name=rname, include_in_schema=include_in_schema))
+        self.add_route(_EndpointRoute(path, ep, methods=meths, name=rname, include_in_schema=include_in_schema))
         rf = RouteFunc(f, path, rname)
         setattr(self.rt_funcs, rname, rf)
         return rf

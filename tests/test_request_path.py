@@ -73,3 +73,50 @@ def test_read_body_shortcut_agrees_with_the_full_checks(monkeypatch, headers, bo
     fast = parsed()
     monkeypatch.setattr(_params, '_declares_no_body', lambda h: False)
     assert parsed() == fast
+
+
+@pytest.mark.parametrize('sync', [True, False])
+def test_exception_handlers_get_the_endpoints_own_request(sync):
+    "Handlers see the same Request the endpoint parsed (its form is still there), as with Starlette's wrapper."
+    from starlette.exceptions import HTTPException
+
+    seen = {}
+
+    async def on_418(req, exc):
+        seen['form'] = dict(await req.form())
+        return P(f'teapot: {exc.detail}')
+    app = FastHTML(secret_key='k', exception_handlers={418: on_418})
+
+    def brew(kind: str):
+        raise HTTPException(418, f'no {kind}')
+
+    async def abrew(kind: str):
+        raise HTTPException(418, f'no {kind}')
+    app.post('/brew')(brew if sync else abrew)
+    r = Client(app).post('/brew', data={'kind': 'coffee'}, headers={'HX-Request': '1'})
+    assert r.status_code == 418 and r.text == '<p>teapot: no coffee</p>'
+    assert seen['form'] == {'kind': 'coffee'}
+
+
+def test_unhandled_errors_still_reach_the_error_middleware():
+    app = FastHTML(secret_key='k')
+
+    @app.get('/boom')
+    def boom():
+        raise RuntimeError('kaboom')
+    from starlette.testclient import TestClient
+    r = TestClient(app, raise_server_exceptions=False).get('/boom')
+    assert r.status_code == 500
+
+
+def test_routes_keep_their_endpoint_function_and_name():
+    app = FastHTML(secret_key='k')
+
+    @app.get('/thing/{n}')
+    def thing(n: int):
+        "The docstring."
+        return P(n)
+    route = next(r for r in app.router.routes if getattr(r, 'path', None) == '/thing/{n}')
+    assert route.endpoint.__name__.endswith('thing') and route.endpoint.handler is thing.fn
+    assert app.url_path_for(thing.name, n=3) == '/thing/3'
+    assert Client(app).get('/thing/3').text.endswith('<p>3</p></body></html>')
