@@ -217,8 +217,14 @@ def noop_body(c: Any, req: Request) -> Any:
 
 def is_full_page(req: Request, resp: Any = None) -> bool:
     "Does this request get a full page (not an HTMX fragment)?"
-    h = req.headers
-    return 'hx-request' not in h or 'hx-history-restore-request' in h
+    # One pass over the raw (lower-case, per ASGI) header names, instead of building a Headers object for two lookups.
+    hx = False
+    for k, _ in req.scope['headers']:
+        if k == b'hx-history-restore-request':
+            return True
+        if k == b'hx-request':
+            hx = True
+    return not hx
 
 
 def respond(req: Request, heads: Iterable, bdy: Iterable) -> tuple:
@@ -285,8 +291,8 @@ class Page:
             # The page's own URL without its query; escaped, since the Host header comes from the client.
             url = str(req.url.replace(query='', fragment=''))
             title_html += '<link rel="canonical" href=' + escape_attr(url) + '>'
-        return ''.join((open_, '<head>', title_html, render_html(req, heads), head, '</head>', body_open,
-                        render_html(req, wrapped), close))
+        return ''.join((open_, '<head>', title_html, render_html(req, heads) if heads else '', head, '</head>',
+                        body_open, render_html(req, wrapped), close))
 
 
 # Attributes that name a route, as FastHTML allows (`link=uri('gday', nm='Al')`, `get='name'`, `post=route_func`),

@@ -120,3 +120,13 @@ def test_routes_keep_their_endpoint_function_and_name():
     assert route.endpoint.__name__.endswith('thing') and route.endpoint.handler is thing.fn
     assert app.url_path_for(thing.name, n=3) == '/thing/3'
     assert Client(app).get('/thing/3').text.endswith('<p>3</p></body></html>')
+
+
+@pytest.mark.parametrize('names', [(), ('hx-request',), ('hx-history-restore-request',),
+                                   ('hx-request', 'hx-history-restore-request'),
+                                   ('hx-history-restore-request', 'hx-request'), ('hx-target', 'accept')])
+def test_is_full_page_reads_the_raw_headers_as_the_headers_object_would(names):
+    from fasthtml._respond import is_full_page
+    req = Request({'type': 'http', 'headers': [(n.encode(), b'true') for n in names]})
+    h = req.headers
+    assert is_full_page(req) == ('hx-request' not in h or 'hx-history-restore-request' in h)
