@@ -13,6 +13,8 @@ from typing import Any
 
 from .components import FT, Label, Link, Main, Meta, NotStr, Safe, Title, ft_html, ft_hx
 from .components import _prep
+from .components import A as _A
+from .components import Form as _Form
 from .components import Input as _Input
 
 __all__ = [
@@ -31,18 +33,19 @@ __all__ = [
 def A(*c: Any, hx_get: Any = None, target_id: str | None = None, hx_swap: str | None = None, href: str | None = '#',
       **kwargs: Any) -> FT:
     "An A tag; `href` defaults to '#' for more concise use with HTMX."
-    return ft_hx('a', *c, href=href, hx_get=hx_get, target_id=target_id, hx_swap=hx_swap, **kwargs)
+    # the tag function is the fast construction path (pages often hold hundreds of links); same rules as ft_hx
+    return _A(*c, href=href, hx_get=hx_get, target_id=target_id, hx_swap=hx_swap, **kwargs)
 
 
 def AX(txt: Any, hx_get: Any = None, target_id: str | None = None, hx_swap: str | None = None, href: str | None = '#',
        **kwargs: Any) -> FT:
     "An A tag with just one text child, allowing hx_get, target_id, and hx_swap to be positional params."
-    return ft_hx('a', txt, href=href, hx_get=hx_get, target_id=target_id, hx_swap=hx_swap, **kwargs)
+    return _A(txt, href=href, hx_get=hx_get, target_id=target_id, hx_swap=hx_swap, **kwargs)
 
 
 def Form(*c: Any, enctype: str | None = 'multipart/form-data', **kwargs: Any) -> FT:
     "A Form tag; identical to plain `ft_hx` version except default `enctype='multipart/form-data'`."
-    return ft_hx('form', *c, enctype=enctype, **kwargs)
+    return _Form(*c, enctype=enctype, **kwargs)
 
 
 def Hidden(value: Any = '', id: Any = None, **kwargs: Any) -> FT:
