@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.convertors import StringConvertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
+from ._session import SessionMiddleware  # Starlette's, subclassed for a cheaper request path
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import FileResponse, Response
 from starlette._exception_handler import wrap_app_handling_exceptions
