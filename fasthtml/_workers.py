@@ -83,7 +83,7 @@ class _Pool:
             loop, job, ctx, fn, args = jobs.get()
             try:
                 value, ok = ctx.run(fn, *args), True
-            except BaseException as e:  # handed to the awaiting task, which re-raises it
+            except BaseException as e:  # noqa: BLE001 (handed to the awaiting task, which re-raises it)
                 value, ok = e, False
             # Free before delivering: the loop may submit its next job the moment it has this result.
             with lock:
