@@ -12,6 +12,7 @@ from enum import Enum
 from typing import Optional, TypedDict
 from urllib.parse import quote, urlencode
 
+import pytest
 from asgi_call import call
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
