@@ -198,18 +198,30 @@ def _close(tag: str) -> str:
     return c
 
 
+# Opening tags of attribute-less elements by tag name, filled (with `_CLOSE`) on first sight of each valid tag.
+_OPEN: dict[str, str] = {}
+
+
+def _open(tag: str) -> str:
+    "The opening tag `<tag>` for an element without attributes, validating the name once (results are cached)."
+    if _CLOSE.get(tag) is None:
+        _close(tag)
+    elif type(tag) is not str or _TAG_NAME.fullmatch(tag) is None:  # a void tag: its name is still checked
+        raise ValueError(f'Invalid HTML tag name {tag!r}')
+    o = _OPEN[tag] = '<' + tag + '>'
+    return o
+
+
 def _emit_ft(e: BaseFT, app: Callable[[str], None], esc: bool) -> None:
     "Append the HTML of element `e`: the hot loop, with the common shapes handled inline."
     tag = e.tag
-    if not tag:  # a fragment (`Fragment(...)`, `ft('')`): no tags of its own, just its children
-        for c in e.children:
-            _emit(c, app, esc)
-        return
-    close = _CLOSE.get(tag)
-    if close is None:
-        close = _close(tag)
     attrs = e.attrs
     if attrs:
+        close = _CLOSE.get(tag)
+        if close is None:
+            if not tag:
+                return _emit_frag(e, app, esc)
+            close = _close(tag)
         s = '<' + tag
         for k, v in attrs.items():
             if k not in _OK_ATTRS:
@@ -229,7 +241,12 @@ def _emit_ft(e: BaseFT, app: Callable[[str], None], esc: bool) -> None:
                 s += f' {k}="{v}"'
         s += '>'
     else:
-        s = '<' + tag + '>'
+        s = _OPEN.get(tag)
+        if s is None:
+            if not tag:
+                return _emit_frag(e, app, esc)
+            s = _open(tag)
+        close = _CLOSE[tag]
     cs = e.children
     if not cs:
         app(s if not close or e.void_ else s + close)
@@ -246,12 +263,16 @@ def _emit_ft(e: BaseFT, app: Callable[[str], None], esc: bool) -> None:
                 app(_raw_text(tag, ''.join(buf)))
         app(close)
         return
-    if len(cs) == 1:  # the commonest shape: one text child, emitted with its tags in one piece
+    if len(cs) == 1:  # the commonest shapes: one text or number child, emitted with its tags in one piece
         c = cs[0]
-        if type(c) is str:
+        t = type(c)
+        if t is str:
             if esc and ('&' in c or '<' in c or '>' in c):
                 c = escape(c)
             app(s + c + close)
+            return
+        if t is int:
+            app(s + str(c) + close)
             return
     app(s)
     for c in cs:
@@ -265,6 +286,12 @@ def _emit_ft(e: BaseFT, app: Callable[[str], None], esc: bool) -> None:
         else:
             _emit(c, app, esc)
     app(close)
+
+
+def _emit_frag(e: BaseFT, app: Callable[[str], None], esc: bool) -> None:
+    "A fragment (`Fragment(...)`, `ft('')`): no tags of its own, just its children."
+    for c in e.children:
+        _emit(c, app, esc)
 
 
 def _from_ft(o: Any) -> Any:
