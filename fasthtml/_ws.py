@@ -41,6 +41,9 @@ log = logging.getLogger('fasthtml.ws')
 WS_EXTRAS = ('ws', 'send', 'data', 'htmx')
 _HTMX_HEADER_OF = {v.lower(): k for k, v in htmx_hdrs.items()}
 
+_CONNECTED = WebSocketState.CONNECTED
+_DISCONNECTED = WebSocketState.DISCONNECTED
+
 # Close codes (RFC 6455): policy violation for a refused socket, internal error for a handler that raised.
 CLOSE_REFUSED = 1008
 CLOSE_ERROR = 1011
@@ -56,6 +59,8 @@ def ws_payload(content: tuple) -> str | bytes | None:
     `bytes` as a binary frame, a dict (or a list of plain data) as JSON; several items make one message."""
     if len(content) == 1:
         o = content[0]
+        if isinstance(o, BaseFT):  # the common case: one FT node, nothing to flatten or filter
+            return to_xml(o)
         if isinstance(o, str):
             return o
         if isinstance(o, (bytes, bytearray, memoryview)):
@@ -77,10 +82,12 @@ class WsSender:
     handler, or a thread of your own) it blocks until the message is written. Either way the result is True when
     the message was sent and False once the socket has closed, so broadcasting to a departed client never raises.
     The same object can be stored by a sync `conn` callback and awaited later by async code."""
-    __slots__ = ('closed', 'loop', 'thread', 'ws')
+    __slots__ = ('closed', 'loop', 'raw_send', 'thread', 'ws')
 
-    def __init__(self, ws: WebSocket):
+    def __init__(self, ws: WebSocket, raw_send: Callable | None = None):
+        "`raw_send`: the connection's ASGI `send`, to skip Starlette's per-message dispatch (default `ws.send`)."
         self.ws = ws
+        self.raw_send = raw_send if raw_send is not None else ws.send
         self.closed = False
         self.loop = asyncio.get_running_loop()
         self.thread = threading.get_ident()
@@ -97,16 +104,22 @@ class WsSender:
         payload = ws_payload(content)
         if payload is None or self.closed:
             return False
-        if self.ws.application_state != WebSocketState.CONNECTED or \
-                self.ws.client_state == WebSocketState.DISCONNECTED:
+        ws = self.ws
+        if ws.application_state is not _CONNECTED or ws.client_state is _DISCONNECTED:
             self.closed = True
             return False
         try:
-            if isinstance(payload, bytes):
-                await self.ws.send_bytes(payload)
+            if isinstance(payload, str):
+                await self.raw_send({'type': 'websocket.send', 'text': payload})
             else:
-                await self.ws.send_text(payload)
-        except (WebSocketDisconnect, RuntimeError, OSError) as e:
+                await self.raw_send({'type': 'websocket.send', 'bytes': payload})
+        except OSError as e:
+            # What Starlette's `send` does when the server reports the client gone.
+            log.debug('send on a closed websocket: %s', e)
+            ws.application_state = _DISCONNECTED
+            self.closed = True
+            return False
+        except (WebSocketDisconnect, RuntimeError) as e:
             # The client went away between our check and the write; any later send is a no-op too.
             log.debug('send on a closed websocket: %s', e)
             self.closed = True
@@ -119,40 +132,68 @@ def parse_message(msg: Mapping[str, Any]) -> tuple[dict, Any, dict]:
 
     A JSON object gives its keys as fields (without `HEADERS`, which becomes headers when it is an object);
     other text gives the field `msg` and `data` (the parsed JSON value, else the text); bytes give only `data`."""
+    fields, data, hdrs = _parse(msg)
+    headers = {str(k).lower(): str(v) for k, v in hdrs.items()} if isinstance(hdrs, dict) else {}
+    return fields, data, headers
+
+
+def _parse(msg: Mapping[str, Any]) -> tuple[dict, Any, Any]:
+    "`parse_message` without normalising the headers: (fields, data, the raw `HEADERS` value or None)."
     text = msg.get('text')
     if text is None:
         raw = msg.get('bytes')
-        return {}, (raw if raw is not None else b''), {}
-    s = text.lstrip()
-    if s[:1] in ('{', '[', '"') or s[:1].isdigit() or s[:1] == '-' or s in ('true', 'false', 'null'):
+        return {}, (raw if raw is not None else b''), None
+    c = text[:1]
+    if c == '{' or c in _JSON_START or (c.isspace() and _json_like(text.lstrip())):
         try:
             obj = json.loads(text)
         except ValueError:
             obj = _NOT_JSON
         if isinstance(obj, dict):
-            hdrs = obj.pop('HEADERS', None)
-            headers = {str(k).lower(): str(v) for k, v in hdrs.items()} if isinstance(hdrs, dict) else {}
-            return obj, obj, headers
+            return obj, obj, obj.pop('HEADERS', None)
         if obj is not _NOT_JSON:
-            return {'msg': text}, obj, {}
-    return {'msg': text}, text, {}
+            return {'msg': text}, obj, None
+    elif c in 'tfn' and text in ('true', 'false', 'null'):
+        return {'msg': text}, json.loads(text), None
+    return {'msg': text}, text, None
+
+
+_JSON_START = frozenset('["-0123456789')
+
+
+def _json_like(s: str) -> bool:
+    c = s[:1]
+    return c == '{' or c in _JSON_START or s in ('true', 'false', 'null')
 
 
 _NOT_JSON = object()
 
 
-def _htmx_of(ws: WebSocket, headers: dict) -> HtmxHeaders:
-    "HTMX headers from the message's HEADERS, falling back to the handshake's headers."
+def _htmx_of(ws: WebSocket, headers: Any) -> HtmxHeaders:
+    "HTMX headers from the message's HEADERS (a dict, else ignored), falling back to the handshake's headers."
     vals: dict[str, str | None] = dict.fromkeys(htmx_hdrs)
     for name, v in ws.headers.items():
         k = _HTMX_HEADER_OF.get(name)
         if k is not None:
             vals[k] = v
-    for name, v in headers.items():
-        k = _HTMX_HEADER_OF.get(name)
-        if k is not None:
-            vals[k] = v
+    if isinstance(headers, dict):
+        for name, v in headers.items():
+            k = _HTMX_HEADER_OF.get(str(name).lower())
+            if k is not None:
+                vals[k] = str(v)
     return HtmxHeaders(**vals)
+
+
+def _extras_used(plan: Plan) -> frozenset:
+    """The names of WS_EXTRAS that `plan` reads, decided at registration. A plan holding a nested plan (an
+    `__from_request__` parameter) may look any name up in the extras, so it gets them all, as before."""
+    used = set()
+    for name, ex in plan.extractors:
+        if any(isinstance(getattr(c, 'cell_contents', None), Plan) for c in (ex.__closure__ or ())):
+            return frozenset(WS_EXTRAS)
+        if name in WS_EXTRAS:
+            used.add(name)
+    return frozenset(used)
 
 
 async def _call(plan: Plan, kw: dict) -> Any:
@@ -169,13 +210,13 @@ class _WsEndpoint:
 
     def __init__(self, app: Any, path: str, plan: Plan, conn: Plan | None, disconn: Plan | None):
         self.app, self.path, self.plan, self.conn, self.disconn = app, path, plan, conn, disconn
-        # Which plans ask for `htmx`: only those pay for collecting the headers, per message.
-        self.wants_htmx = {id(p) for p in (plan, conn, disconn)
-                           if p is not None and any(n == 'htmx' for n, _ in p.extractors)}
+        # Which extras the handler reads (`ws`, `send`, `data`, `htmx`): per message, only those are built, and a
+        # handler that reads none of them gets the message's fields as they were parsed.
+        self.uses = _extras_used(plan)
 
-    def _extras(self, plan: Plan, ws: WebSocket, sender: WsSender, data: Any, headers: dict) -> dict:
+    def _extras(self, plan: Plan, ws: WebSocket, sender: WsSender, data: Any, headers: Any) -> dict:
         x = {'ws': ws, 'send': sender, 'data': data}
-        if id(plan) in self.wants_htmx:
+        if any(n == 'htmx' for n, _ in plan.extractors):
             x['htmx'] = _htmx_of(ws, headers)
         return x
 
@@ -208,10 +249,10 @@ class _WsEndpoint:
             await ws.close(CLOSE_ERROR)
             return
         await ws.accept()
-        sender = WsSender(ws)
+        sender = WsSender(ws, send)
         scope.setdefault('fasthtml.ws_tasks', set())
         try:
-            await self._session(ws, sender)
+            await self._session(ws, sender, receive)
         finally:
             sender.closed = True
             for t in list(scope.get('fasthtml.ws_tasks', ())):
@@ -223,7 +264,7 @@ class _WsEndpoint:
                 except Exception:
                     log.exception('disconn handler of websocket %s raised', self.path)
 
-    async def _session(self, ws: WebSocket, sender: WsSender) -> None:
+    async def _session(self, ws: WebSocket, sender: WsSender, receive: Callable) -> None:
         try:
             if self.conn is not None:
                 r = await _call(self.conn, self.conn.resolve(ws, None, self._extras(self.conn, ws, sender, None, {})))
@@ -231,19 +272,42 @@ class _WsEndpoint:
                     await sender.send(r)
                 if ws.application_state != WebSocketState.CONNECTED:
                     return  # conn closed the socket (refusing it, say)
-            plan = self.plan
+            plan, uses = self.plan, self.uses
+            resolve, fn, is_async, needs_body = plan.resolve, plan.fn, plan.is_async, plan.needs_body
+            use_ws, use_send, use_data, use_htmx = ('ws' in uses, 'send' in uses, 'data' in uses, 'htmx' in uses)
             while True:
-                msg = await ws.receive()
-                if msg['type'] == 'websocket.disconnect':
-                    return
-                fields, data, headers = parse_message(msg)
-                body = Body(json_=fields, raw=(msg.get('bytes') or (msg.get('text') or '').encode()))
+                # The raw ASGI receive, doing what Starlette's `ws.receive` does for a connected socket.
+                if ws.client_state is _DISCONNECTED:
+                    return  # the handler received the disconnect itself
+                msg = await receive()
+                t = msg['type']
+                if t != 'websocket.receive':
+                    if t == 'websocket.disconnect':
+                        ws.client_state = _DISCONNECTED
+                        return
+                    raise RuntimeError(f'Expected ASGI message "websocket.receive" or "websocket.disconnect", '
+                                       f'but got {t!r}')
+                fields, data, headers = _parse(msg)
+                body = Body(json_=fields, raw=(msg.get('bytes') or (msg.get('text') or '').encode())) \
+                    if needs_body else None
+                if uses:
+                    x = dict(fields)  # the extras win over message fields of the same name
+                    if use_ws:
+                        x['ws'] = ws
+                    if use_send:
+                        x['send'] = sender
+                    if use_data:
+                        x['data'] = data
+                    if use_htmx:
+                        x['htmx'] = _htmx_of(ws, headers)
+                else:
+                    x = fields
                 try:
-                    kw = plan.resolve(ws, body, {**fields, **self._extras(plan, ws, sender, data, headers)})
+                    kw = resolve(ws, body, x)
                 except ParamError as e:
                     log.warning('websocket %s: dropped a message: %s', self.path, e.detail)
                     continue
-                r = await _call(plan, kw)
+                r = await fn(**kw) if is_async else await _call(plan, kw)
                 if r is not None:
                     await sender.send(r)
         except WebSocketDisconnect:

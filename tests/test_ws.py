@@ -425,6 +425,74 @@ def test_messages_do_not_inspect_signatures(monkeypatch):
     assert calls == []
 
 
+class Said:
+    "Built by `__from_request__` from the extra `data` (the decoded message), not from a message field."
+    def __init__(self, text: str):
+        self.text = text
+
+    @classmethod
+    def __from_request__(cls, data: str):
+        return cls(data)
+
+
+def test_extras_are_built_only_for_handlers_that_read_them_and_still_win_over_fields():
+    app = mkapp()
+    seen = []
+
+    @app.ws('/fields')
+    async def fields_only(msg: str, n: int = 0):  # reads no extra: gets the parsed fields as they are
+        return P(msg, n)
+
+    @app.ws('/data')
+    async def with_data(data, msg: str):
+        seen.append(data)
+        return P(msg)
+
+    @app.ws('/nested')
+    async def nested(said: Said):  # a nested plan may read any extra by name
+        return P(said.text)
+    c = client(app)
+    with c.websocket_connect('/fields') as w:
+        w.send_text('{"msg": "a", "n": 2, "ws": "w", "send": "s", "data": "d", "htmx": "h"}')
+        assert w.receive_text() == '<p>a2</p>'
+    with c.websocket_connect('/data') as w:
+        w.send_text('{"msg": "b", "data": "field", "HEADERS": {"HX-Request": "true"}}')
+        assert w.receive_text() == '<p>b</p>'
+    # `data` is the decoded message (the extra wins over the field of that name), without HEADERS or extras.
+    assert seen == [{'msg': 'b', 'data': 'field'}]
+    with c.websocket_connect('/nested') as w:
+        w.send_text('plain words')
+        assert w.receive_text() == '<p>plain words</p>'
+
+
+def test_body_parameter_gets_the_raw_message_and_htmx_falls_back_to_the_handshake():
+    app = mkapp()
+
+    @app.ws('/ws')
+    async def ws(body: str, htmx):
+        return P(body, '|', htmx.target, '|', htmx.trigger)
+    with client(app).websocket_connect('/ws', headers={'HX-Target': 'hs'}) as w:
+        w.send_text('{"a": 1, "HEADERS": {"hx-trigger": "btn"}}')
+        assert w.receive_text() == '<p>{"a": 1, "HEADERS": {"hx-trigger": "btn"}}|hs|btn</p>'
+        w.send_bytes(b'raw')
+        assert w.receive_text() == '<p>raw|hs|</p>'
+
+
+def test_a_handler_that_receives_the_disconnect_itself_ends_quietly(caplog):
+    app = mkapp()
+    ended = []
+
+    @app.ws('/ws', disconn=lambda: ended.append(True))
+    async def ws(ws, msg: str):
+        await ws.send_text('waiting')
+        await ws.receive()  # the client's close
+    with caplog.at_level(logging.WARNING, logger='fasthtml.ws'), client(app).websocket_connect('/ws') as w:
+        w.send_text('{"msg": "x"}')
+        assert w.receive_text() == 'waiting'
+    assert ended == [True]
+    assert not [r for r in caplog.records if r.name == 'fasthtml.ws']
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Registration
 
