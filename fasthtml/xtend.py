@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from .components import FT, Label, Link, Main, Meta, NotStr, Safe, Title, ft_html, ft_hx
-from .components import _prep
+from . import components as _components
+from .components import _PREP, _node, _prep, valmap_x
 from .components import A as _A
 from .components import Form as _Form
 from .components import Input as _Input
@@ -33,8 +34,39 @@ __all__ = [
 def A(*c: Any, hx_get: Any = None, target_id: str | None = None, hx_swap: str | None = None, href: str | None = '#',
       **kwargs: Any) -> FT:
     "An A tag; `href` defaults to '#' for more concise use with HTMX."
-    # the tag function is the fast construction path (pages often hold hundreds of links); same rules as ft_hx
+    # Pages often hold hundreds of links: when only this function's own keywords and the plain ranked ones (id,
+    # cls, title, style) are given, the attributes are laid out here in the tag functions' order (plain keywords,
+    # then id, class, title, style, then the automatic `name`). Anything else takes the tag function's general path.
+    if target_id is None and not _components._CFG and (not kwargs or _A_FAST.issuperset(kwargs)):
+        for o in c:
+            if type(o) in _PREP:
+                break
+        else:
+            attrs: dict = {}
+            for a, v in (('href', href), ('hx-get', hx_get), ('hx-swap', hx_swap)):
+                if v is not None:
+                    if type(v) is not str:
+                        v = valmap_x(v, a)
+                        if v is None:
+                            continue
+                    attrs[a] = v
+            if kwargs:
+                for k, a in _A_TAIL:
+                    v = kwargs.get(k)
+                    if v is not None:
+                        if type(v) is not str:
+                            v = valmap_x(v, a)
+                            if v is None:
+                                continue
+                        attrs[a] = v
+                if 'id' in attrs:
+                    attrs['name'] = attrs['id']
+            return _node('a', c, attrs)
     return _A(*c, href=href, hx_get=hx_get, target_id=target_id, hx_swap=hx_swap, **kwargs)
+
+
+_A_TAIL = (('id', 'id'), ('cls', 'class'), ('title', 'title'), ('style', 'style'))
+_A_FAST = frozenset(k for k, _ in _A_TAIL)
 
 
 def AX(txt: Any, hx_get: Any = None, target_id: str | None = None, hx_swap: str | None = None, href: str | None = '#',

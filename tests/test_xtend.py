@@ -56,6 +56,27 @@ def test_a(ft, expected):
     assert html(ft()) == expected
 
 
+@pytest.mark.parametrize('c, kw', [
+    ((), {}),
+    (('Item 1',), {'hx_get': '/item/1', 'id': 'item-1'}),
+    (('x',), {'style': 'color:red', 'title': 't', 'cls': 'c', 'id': 'i', 'hx_swap': 'outerHTML'}),
+    (('x', P('y')), {'cls': ['a', 'b'], 'hx_get': 3, 'href': None}),
+    (('x',), {'style': {'color': 'red'}, 'cls': [], 'id': None}),
+    (('x',), {'hx_get': True, 'title': False}),
+    ((['x', ['y']], {'data-k': 'v'}), {'id': 'i'}),  # children that need flattening: the general path
+    (('x',), {'name': 'n', 'id': 'i'}),  # other keywords: the general path
+    (('x',), {'target_id': 't', 'hx_target': '#u'}),
+])
+def test_a_fast_path_matches_the_tag_function(c, kw):
+    "`A`'s own layout of its usual keywords gives what the general tag function gives for the same call."
+    from fasthtml.components import A as plain_a
+    full = {'href': '#', 'hx_get': None, 'target_id': None, 'hx_swap': None, **kw}
+    got, want = A(*c, **kw), plain_a(*c, **full)
+    assert (got.tag, got.children, got.attrs) == (want.tag, want.children, want.attrs)
+    assert list(got.attrs) == list(want.attrs)
+    assert html(got) == html(want)
+
+
 @pytest.mark.parametrize('ft, expected', [
     (lambda: AX('t'), '<a href="#">t</a>'),
     (lambda: AX('t', '/g', 'tid', 'outerHTML', cls='c'),
