@@ -50,6 +50,9 @@ def _too_large(n: int | str, limit: int) -> str:
     return f'Request body too large: {n} bytes; the limit is {limit} bytes (Limits.max_body)'
 
 
+_NO_LENGTH_NO_BODY = frozenset(('1.0', '1.1'))
+
+
 class BodyLimitMiddleware:
     """Refuse request bodies over `max_body` bytes with 413: at once when `Content-Length` says so, else as the
     (chunked) body streams in, which raises a 413 HTTPException in whatever is reading it."""
@@ -63,10 +66,18 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         clen = None
+        framed = False  # a Transfer-Encoding header: the body streams in without a declared length
         for k, v in scope.get('headers') or ():
             if k == b'content-length':
                 clen = v
                 break
+            if k == b'transfer-encoding':
+                framed = True
+        if clen is None and not framed and scope.get('http_version') in _NO_LENGTH_NO_BODY:
+            # HTTP/1.x: a request with neither Content-Length nor Transfer-Encoding has no body (RFC 9112 6.3),
+            # and the server frames it so, so there is nothing to count. (HTTP/2 and 3 bodies need neither.)
+            await self.app(scope, receive, send)
+            return
         if clen is not None:
             try:
                 n = int(clen)

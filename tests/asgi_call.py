@@ -28,12 +28,15 @@ class Resp:
 async def call(app, method: str = 'GET', path: str = '/', *, query: bytes = b'', headers=(), body: bytes = b'',
                chunks: list[bytes] | None = None, raw_path: bytes | None = None, host: str = 'testserver') -> Resp:
     """One HTTP request through `app`. `path` is the decoded path as a server puts it in the scope (`raw_path`
-    defaults to it, encoded); `chunks` sends the body in several messages without a Content-Length."""
+    defaults to it, encoded); `chunks` sends the body in several messages without a Content-Length, declared by
+    `Transfer-Encoding: chunked` (as an HTTP/1.1 server's scope shows it) unless `headers` name a transfer-encoding."""
     hdrs = [(b'host', host.encode())]
     for k, v in headers:
         hdrs.append((k.lower().encode() if isinstance(k, str) else k, v.encode('latin-1') if isinstance(v, str) else v))
     if chunks is None and body and not any(k == b'content-length' for k, _ in hdrs):
         hdrs.append((b'content-length', str(len(body)).encode()))
+    if chunks is not None and not any(k == b'transfer-encoding' for k, _ in hdrs):
+        hdrs.append((b'transfer-encoding', b'chunked'))
     scope = {'type': 'http', 'asgi': {'version': '3.0', 'spec_version': '2.3'}, 'http_version': '1.1',
              'method': method, 'scheme': 'http', 'path': path,
              'raw_path': raw_path if raw_path is not None else path.encode('utf-8', 'surrogateescape'),

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from itsdangerous import TimestampSigner
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from fasthtml._render import to_xml
 from fasthtml._respond import HttpHeader, Redirect, cookie
@@ -188,6 +189,44 @@ async def test_body_limit_middleware_standalone():
     assert r.status == 413
     r = await call(BodyLimitMiddleware(inner, max_body=5), 'POST', '/', body=b'12345')
     assert r.status == 204
+
+
+async def _limit_direct(http_version: str, headers: list, chunks: list) -> tuple[bool, int | None]:
+    "BodyLimitMiddleware(max_body=5) around an app reading the whole body: (receive passed through as is, status)."
+    seen = {}
+
+    async def inner(scope, receive, send):
+        seen['same'] = receive is raw_receive
+        while (await receive()).get('more_body'):
+            pass
+        await send({'type': 'http.response.start', 'status': 204, 'headers': []})
+        await send({'type': 'http.response.body', 'body': b''})
+    msgs = iter([{'type': 'http.request', 'body': c, 'more_body': True} for c in chunks] +
+                [{'type': 'http.request', 'body': b'', 'more_body': False}])
+    out = []
+
+    async def raw_receive():
+        return next(msgs)
+
+    async def send(m):
+        out.append(m)
+    scope = {'type': 'http', 'http_version': http_version, 'method': 'POST', 'path': '/', 'headers': headers}
+    try:
+        await BodyLimitMiddleware(inner, max_body=5)(scope, raw_receive, send)
+    except HTTPException as e:
+        return seen['same'], e.status_code
+    return seen['same'], out[0]['status']
+
+
+async def test_body_limit_skips_counting_only_requests_that_cannot_have_a_body():
+    # HTTP/1.x without Content-Length or Transfer-Encoding has no body: receive is passed through untouched.
+    assert await _limit_direct('1.1', [(b'host', b'x')], []) == (True, 204)
+    # A chunked body (Transfer-Encoding, no Content-Length) is still counted as it streams in.
+    assert await _limit_direct('1.1', [(b'transfer-encoding', b'chunked')], [b'123', b'456']) == (False, 413)
+    assert await _limit_direct('1.1', [(b'transfer-encoding', b'chunked')], [b'12', b'345']) == (False, 204)
+    # HTTP/2 (and 3) bodies need neither header: always counted.
+    assert await _limit_direct('2', [], [b'123', b'456']) == (False, 413)
+    assert await _limit_direct('2', [], [b'12', b'3']) == (False, 204)
 
 
 # ---------------------------------------------------------------------------------------------------------------
