@@ -13,7 +13,7 @@ from typing import Any
 
 from .components import FT, Label, Link, Main, Meta, NotStr, Safe, Title, ft_html, ft_hx
 from . import components as _components
-from .components import _PREP, _node, _prep, valmap_x
+from .components import _PREP, _prep, valmap_x
 from .components import A as _A
 from .components import Form as _Form
 from .components import Input as _Input
@@ -43,28 +43,29 @@ def A(*c: Any, hx_get: Any = None, target_id: str | None = None, hx_swap: str | 
                 break
         else:
             attrs: dict = {}
-            for a, v in (('href', href), ('hx-get', hx_get), ('hx-swap', hx_swap)):
-                if v is not None:
-                    if type(v) is not str:
-                        v = valmap_x(v, a)
-                        if v is None:
-                            continue
-                    attrs[a] = v
+            if href is not None and (type(href) is str or (href := valmap_x(href, 'href')) is not None):
+                attrs['href'] = href
+            if hx_get is not None and (type(hx_get) is str or (hx_get := valmap_x(hx_get, 'hx-get')) is not None):
+                attrs['hx-get'] = hx_get
+            if hx_swap is not None and (type(hx_swap) is str or (hx_swap := valmap_x(hx_swap, 'hx-swap')) is not None):
+                attrs['hx-swap'] = hx_swap
             if kwargs:
                 for k, a in _A_TAIL:
                     v = kwargs.get(k)
-                    if v is not None:
-                        if type(v) is not str:
-                            v = valmap_x(v, a)
-                            if v is None:
-                                continue
+                    if v is not None and (type(v) is str or (v := valmap_x(v, a)) is not None):
                         attrs[a] = v
                 if 'id' in attrs:
                     attrs['name'] = attrs['id']
-            return _node('a', c, attrs)
+            e = _new(FT)
+            d = e.__dict__
+            d['tag'] = 'a'
+            d['children'] = c
+            d['attrs'] = attrs
+            return e
     return _A(*c, href=href, hx_get=hx_get, target_id=target_id, hx_swap=hx_swap, **kwargs)
 
 
+_new = object.__new__
 _A_TAIL = (('id', 'id'), ('cls', 'class'), ('title', 'title'), ('style', 'style'))
 _A_FAST = frozenset(k for k, _ in _A_TAIL)
 
