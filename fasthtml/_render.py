@@ -274,6 +274,11 @@ def _emit_ft(e: BaseFT, app: Callable[[str], None], esc: bool) -> None:
         if t is int:
             app(s + str(c) + close)
             return
+        if t is FT:  # one element inside another (`Li(A(...))`)
+            app(s)
+            _emit_ft(c, app, esc)
+            app(close)
+            return
     app(s)
     for c in cs:
         t = type(c)
