@@ -9,10 +9,9 @@ Note for the aggregator: `from fasthtml.common import *` in the original exports
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import GeneratorType
 from typing import Any
 
-from .components import FT, Template, _build, valmap_x
+from .components import _PREP, FT, Template, _build, _prep, valmap_x
 
 __all__ = [
     'AltGlyph', 'AltGlyphDef', 'AltGlyphItem', 'Animate', 'AnimateColor', 'AnimateMotion', 'AnimateTransform',
@@ -41,7 +40,6 @@ _NS_PREFIXES = ('xlink_', 'xmlns_', 'xml_')
 _PLAIN = frozenset((str, bool, int, float))
 # Attributes that come after all others, in this order, as they do on HTML elements.
 _TAIL = {'hx-vals': 1, 'hx-target': 2, 'id': 3, 'class': 4, 'title': 5, 'style': 6}
-_NEST = frozenset((list, tuple, GeneratorType, map, filter, range, dict, type(None)))
 
 
 def _svg_name(k: str) -> str:
@@ -59,26 +57,12 @@ def _svg_name(k: str) -> str:
     return a
 
 
-def _flatten(items: Any, out: list, kw: dict) -> None:
-    "Flatten nested child sequences into `out`, dropping `None`; dict children are attributes, merged into `kw`."
-    for o in items:
-        t = type(o)
-        if t is dict:
-            kw.update(o)
-        elif t in _NEST:
-            if o is not None:
-                _flatten(o, out, kw)
-        else:
-            out.append(o)
-
-
 def _svg_build(tag: str, c: tuple, kw: dict[str, Any]) -> FT:
     "Build an SVG element: children as for HTML tags, attributes named by `_svg_name`, `id`/`class`/... last."
-    if any(type(o) in _NEST for o in c):
-        kids: list = []
-        kw = dict(kw)
-        _flatten(c, kids, kw)
-        c = tuple(kids)
+    if any(type(o) in _PREP for o in c):  # children are flattened exactly as for HTML tags
+        c, extra = _prep(c)
+        if extra:
+            kw = {**kw, **extra}
     attrs: dict[str, Any] = {}
     for k, v in kw.items():
         if v is None:
