@@ -1,5 +1,11 @@
-"""Suite-wide test ordering."""
+"""Suite-wide fixtures and test ordering."""
 import pytest
+
+
+@pytest.fixture(params=['sync', 'async'])
+def kind(request) -> str:
+    "Parametrize a test over sync (`def`) and async (`async def`) handlers (build them with variants.variant)."
+    return request.param
 
 
 @pytest.hookimpl(trylast=True)

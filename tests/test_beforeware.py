@@ -1,24 +1,13 @@
 """Beforeware and after functions: short-circuits, skip patterns, `auth` in scope, sync and async variants."""
-import functools
 
 import pytest
 from starlette.responses import RedirectResponse, Response
+from variants import variant
 
 from fasthtml.components import Div, P
 from fasthtml.core import Beforeware, Client, FastHTML, Redirect
 
 HX = {'HX-Request': '1'}
-
-
-def as_async(f):
-    @functools.wraps(f)
-    async def af(*a, **kw):
-        return f(*a, **kw)
-    return af
-
-
-def variant(kind, f):
-    return f if kind == 'sync' else as_async(f)
 
 
 @pytest.fixture(params=['sync', 'async'])

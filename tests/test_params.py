@@ -1,6 +1,5 @@
 """Parameter injection: special names and types, lookup by name (path, query, cookies, headers, form, JSON), body
 classes, uploads, conversions, and the 4xx errors for bad client input."""
-import functools
 import inspect
 import json
 import warnings
@@ -15,23 +14,12 @@ import pytest
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
+from variants import as_async
 
 from fasthtml.core import Beforeware, Client, FastHTML, HtmxHeaders, parsed_date
 from fasthtml.xtend import CheckboxX
 
 HX = {'HX-Request': '1'}
-
-
-def as_async(f):
-    @functools.wraps(f)
-    async def af(*a, **kw):
-        return f(*a, **kw)
-    return af
-
-
-@pytest.fixture(params=['sync', 'async'])
-def kind(request):
-    return request.param
 
 
 @pytest.fixture

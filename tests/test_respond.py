@@ -1,6 +1,5 @@
 """Responses: every row of the conversion table in `_respond`, page layout vs HTMX fragments, head hoisting,
 redirects, headers, cookies, FtResponse, background tasks, event streams, the once-rendered head, and toasts."""
-import functools
 import json
 import uuid
 from dataclasses import dataclass
@@ -13,6 +12,8 @@ import pytest
 from starlette.background import BackgroundTask, BackgroundTasks
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from variants import as_async
+from variants import variant as variant_of
 
 from fasthtml._respond import to_response
 from fasthtml.components import (
@@ -50,22 +51,6 @@ from fasthtml.toaster import add_toast, setup_toasts
 from fasthtml.xtend import Titled
 
 HX = {'HX-Request': '1'}
-
-
-def as_async(f):
-    @functools.wraps(f)
-    async def af(*a, **kw):
-        return f(*a, **kw)
-    return af
-
-
-@pytest.fixture(params=['sync', 'async'])
-def kind(request):
-    return request.param
-
-
-def variant_of(kind, f):
-    return f if kind == 'sync' else as_async(f)
 
 
 @pytest.fixture(params=[False, True], ids=['plain', 'htmx'])

@@ -6,6 +6,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
+from variants import variant
 
 from fasthtml.components import A, Div, P
 from fasthtml.core import (
@@ -28,23 +29,6 @@ HX = {'HX-Request': '1'}
 def mk(**kw):
     app = FastHTML(secret_key='test-secret', **kw)
     return app, app.route, Client(app)
-
-
-def as_async(f):
-    "The same handler as an `async def`, for parametrizing sync and async handlers."
-    @functools.wraps(f)
-    async def af(*a, **kw):
-        return f(*a, **kw)
-    return af
-
-
-@pytest.fixture(params=['sync', 'async'])
-def kind(request):
-    return request.param
-
-
-def variant(kind, f):
-    return f if kind == 'sync' else as_async(f)
 
 
 # Module-level handlers, so their names are not nested inside a test function.

@@ -41,11 +41,6 @@ def client(app) -> TestClient:
     return TestClient(app)
 
 
-@pytest.fixture(params=['sync', 'async'])
-def kind(request) -> str:
-    return request.param
-
-
 def handler(kind: str, body):
     "The same handler body as a `def` or an `async def` with the same signature."
     if kind == 'sync':
