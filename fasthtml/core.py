@@ -491,7 +491,54 @@ def _in_notebook() -> bool:
 # ---------------------------------------------------------------------------------------------------------------
 # The app
 
-class FastHTML(Starlette):
+class _VerbRoutes:
+    """`get`, `post`, ... written out once for `FastHTML` and `APIRouter` (so editors see them); each class supplies
+    `_verb`."""
+
+    _verb: Callable[..., Any]  # (verb, path, name, include_in_schema, body_wrap) -> decorator or RouteFunc
+
+    def get(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
+            body_wrap: Callable | None = None) -> Any:
+        "Add a GET route."
+        return self._verb('get', path, name, include_in_schema, body_wrap)
+
+    def post(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
+             body_wrap: Callable | None = None) -> Any:
+        "Add a POST route."
+        return self._verb('post', path, name, include_in_schema, body_wrap)
+
+    def put(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
+            body_wrap: Callable | None = None) -> Any:
+        "Add a PUT route."
+        return self._verb('put', path, name, include_in_schema, body_wrap)
+
+    def delete(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
+               body_wrap: Callable | None = None) -> Any:
+        "Add a DELETE route."
+        return self._verb('delete', path, name, include_in_schema, body_wrap)
+
+    def patch(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
+              body_wrap: Callable | None = None) -> Any:
+        "Add a PATCH route."
+        return self._verb('patch', path, name, include_in_schema, body_wrap)
+
+    def head(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
+             body_wrap: Callable | None = None) -> Any:
+        "Add a HEAD route."
+        return self._verb('head', path, name, include_in_schema, body_wrap)
+
+    def options(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
+                body_wrap: Callable | None = None) -> Any:
+        "Add an OPTIONS route."
+        return self._verb('options', path, name, include_in_schema, body_wrap)
+
+    def trace(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
+              body_wrap: Callable | None = None) -> Any:
+        "Add a TRACE route."
+        return self._verb('trace', path, name, include_in_schema, body_wrap)
+
+
+class FastHTML(_VerbRoutes, Starlette):
     "A Starlette app with routing by function name, parameter injection, FT rendering, sessions and Beforeware."
 
     def __init__(self, debug: bool = False, routes: Sequence[BaseRoute] | None = None,
@@ -621,46 +668,6 @@ class FastHTML(Starlette):
             if not callable(path) or isinstance(path, str) else \
             self._add_route(path, None, [verb], name, include_in_schema, body_wrap)
 
-    def get(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
-            body_wrap: Callable | None = None) -> Any:
-        "Add a GET route."
-        return self._verb('get', path, name, include_in_schema, body_wrap)
-
-    def post(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
-             body_wrap: Callable | None = None) -> Any:
-        "Add a POST route."
-        return self._verb('post', path, name, include_in_schema, body_wrap)
-
-    def put(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
-            body_wrap: Callable | None = None) -> Any:
-        "Add a PUT route."
-        return self._verb('put', path, name, include_in_schema, body_wrap)
-
-    def delete(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
-               body_wrap: Callable | None = None) -> Any:
-        "Add a DELETE route."
-        return self._verb('delete', path, name, include_in_schema, body_wrap)
-
-    def patch(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
-              body_wrap: Callable | None = None) -> Any:
-        "Add a PATCH route."
-        return self._verb('patch', path, name, include_in_schema, body_wrap)
-
-    def head(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
-             body_wrap: Callable | None = None) -> Any:
-        "Add a HEAD route."
-        return self._verb('head', path, name, include_in_schema, body_wrap)
-
-    def options(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
-                body_wrap: Callable | None = None) -> Any:
-        "Add an OPTIONS route."
-        return self._verb('options', path, name, include_in_schema, body_wrap)
-
-    def trace(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
-              body_wrap: Callable | None = None) -> Any:
-        "Add a TRACE route."
-        return self._verb('trace', path, name, include_in_schema, body_wrap)
-
     def ws(self, path: Any = None, conn: Callable | None = None, disconn: Callable | None = None,
            name: str | None = None, middleware: Sequence | None = None) -> Any:
         """Add a websocket route at `path` (default: from the function name, as `@app.ws` without arguments).
@@ -732,7 +739,7 @@ async def _param_error_handler(req: Request, exc: ParamError) -> Response:
 # ---------------------------------------------------------------------------------------------------------------
 # APIRouter
 
-class APIRouter:
+class APIRouter(_VerbRoutes):
     "Collect routes (in another module, say) and add them to an app later with `to_app`, under a `prefix`."
 
     def __init__(self, prefix: str | None = None, body_wrap: Callable = noop_body):
@@ -764,45 +771,6 @@ class APIRouter:
             return self._add(path, None, [verb], name, include_in_schema, body_wrap)
         return lambda f: self._add(f, path, [verb], name, include_in_schema, body_wrap)
 
-    def get(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
-            body_wrap: Callable | None = None) -> Any:
-        "Add a GET route."
-        return self._verb('get', path, name, include_in_schema, body_wrap)
-
-    def post(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
-             body_wrap: Callable | None = None) -> Any:
-        "Add a POST route."
-        return self._verb('post', path, name, include_in_schema, body_wrap)
-
-    def put(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
-            body_wrap: Callable | None = None) -> Any:
-        "Add a PUT route."
-        return self._verb('put', path, name, include_in_schema, body_wrap)
-
-    def delete(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
-               body_wrap: Callable | None = None) -> Any:
-        "Add a DELETE route."
-        return self._verb('delete', path, name, include_in_schema, body_wrap)
-
-    def patch(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
-              body_wrap: Callable | None = None) -> Any:
-        "Add a PATCH route."
-        return self._verb('patch', path, name, include_in_schema, body_wrap)
-
-    def head(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
-             body_wrap: Callable | None = None) -> Any:
-        "Add a HEAD route."
-        return self._verb('head', path, name, include_in_schema, body_wrap)
-
-    def options(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
-                body_wrap: Callable | None = None) -> Any:
-        "Add an OPTIONS route."
-        return self._verb('options', path, name, include_in_schema, body_wrap)
-
-    def trace(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
-              body_wrap: Callable | None = None) -> Any:
-        "Add a TRACE route."
-        return self._verb('trace', path, name, include_in_schema, body_wrap)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith('__') or name in ('rt_funcs', 'routes', 'wss', 'prefix', 'body_wrap'):
