@@ -99,6 +99,20 @@ def _serve(tmp_path: Path, env: dict) -> tuple[subprocess.Popen, int, Path]:
     return proc, port, log
 
 
+def _wait_both_workers(port: int, timeout: float = 20.0) -> str:
+    """Wait until both uvicorn workers answer (the port opens with the first); return the backend they report.
+    New connections land on either worker, so asking until two pids have answered proves both have started."""
+    pids: dict[str, str] = {}
+    deadline = time.monotonic() + timeout
+    while len(pids) < 2 and time.monotonic() < deadline:
+        r = httpx.get(f'http://127.0.0.1:{port}/backend', headers={'connection': 'close'}, timeout=5)
+        backend, pid = r.text.split()
+        pids[pid] = backend
+    assert len(pids) == 2, f'only worker(s) {sorted(pids)} answered within {timeout}s'
+    (backend,) = set(pids.values())
+    return backend
+
+
 @pytest.fixture
 def redis_url(tmp_path):
     server = start_redis(tmp_path)
@@ -208,6 +222,7 @@ async def _proof(port: int) -> dict:
 def test_redis_broadcast_across_two_workers(tmp_path, redis_url):
     proc, port, log = _serve(tmp_path, {'FASTHTML_PUBSUB_URL': redis_url})
     try:
+        assert _wait_both_workers(port) == 'redis'
         stats = asyncio.run(asyncio.wait_for(_proof(port), 90))
     except BaseException:
         print(log.read_text(errors='replace')[-4000:])
@@ -224,13 +239,8 @@ def test_redis_broadcast_across_two_workers(tmp_path, redis_url):
 def test_memory_backend_warns_under_two_workers(tmp_path):
     proc, port, log = _serve(tmp_path, {'FASTHTML_PUBSUB_URL': 'memory://'})
     try:
-        pids = set()
+        assert _wait_both_workers(port) == 'memory'  # both workers started, so both have warned
         deadline = time.monotonic() + 20
-        while len(pids) < 2 and time.monotonic() < deadline:
-            # New connections land on either worker; both must have started (and warned).
-            r = httpx.get(f'http://127.0.0.1:{port}/backend', headers={'connection': 'close'}, timeout=5)
-            assert r.text.startswith('memory ')
-            pids.add(r.text.split()[1])
         text = ''
         while time.monotonic() < deadline and text.count('in-memory backend') < 2:
             text = log.read_text(errors='replace')
