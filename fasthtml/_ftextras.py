@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from fastcore.basics import NotStr
 
-from ._render import _INLINE, FT, VOIDS, BaseFT, to_xml
+from ._render import _INLINE, FT, VOIDS, BaseFT, copy_ft, to_xml
 
 __all__ = ['File', 'show', 'fill_form', 'fill_dataclass', 'find_inputs', 'html2ft', 'sse_message']
 
@@ -82,11 +82,10 @@ def _text(v: Any) -> str:
 
 def _copy_node(e: BaseFT, children: tuple, attrs: dict) -> BaseFT:
     "A new node like `e` (same class and fields) with its own `children` and `attrs`, and no listeners."
-    n = _new(type(e))
+    n = copy_ft(e)
+    object.__setattr__(n, 'children', children)
+    object.__setattr__(n, 'attrs', attrs)
     d = n.__dict__
-    d.update(e.__dict__)
-    d['children'] = children
-    d['attrs'] = attrs
     d.pop('listeners_', None)
     if type(e) is not FT:
         d['listeners_'] = []

@@ -12,7 +12,10 @@ from typing import Any, Callable, Literal, Optional, Union
 from fastcore.basics import AttrDict, NotStr
 from fastcore.xml import Safe
 
-from ._render import FT, VOIDS, to_xml
+from ._render import FT, VOIDS, new_ft, to_xml
+from ._render import set_attrs as _set_attrs
+from ._render import set_children as _set_children
+from ._render import set_tag as _set_tag
 
 __all__ = [
     'FT', 'Safe', 'NotStr', 'to_xml', 'ft', 'ft_html', 'ft_hx', 'attrmap_x', 'valmap_x', 'extend_ft', 'named', 'voids',
@@ -202,12 +205,11 @@ _PREP = frozenset((list, tuple, GeneratorType, map, filter, range, dict, type(No
 def _node(tag: str, children: tuple, attrs: dict, void: bool = False) -> FT:
     "Make an FT node directly; fastcore's methods (`__call__`, `.id`, `[i]`, `str()`) all work on it."
     o = _new(FT)
-    d = o.__dict__
-    d['tag'] = tag
-    d['children'] = children
-    d['attrs'] = attrs
+    _set_tag(o, tag)
+    _set_children(o, children)
+    _set_attrs(o, attrs)
     if void:
-        d['void_'] = True
+        o.__dict__['void_'] = True
     return o
 
 
@@ -242,12 +244,11 @@ def _build(tag: str, c: tuple, kw: dict, void: bool = False) -> FT:
                 kw = {**kw, **extra}
             break
     o = _new(FT)
-    d = o.__dict__
-    d['tag'] = tag
-    d['children'] = c
-    d['attrs'] = _kw_attrs(kw, tag in named) if kw else {}
+    _set_tag(o, tag)
+    _set_children(o, c)
+    _set_attrs(o, _kw_attrs(kw, tag in named) if kw else {})
     if void or tag in VOIDS:
-        d['void_'] = True
+        o.__dict__['void_'] = True
     return o
 
 
@@ -260,9 +261,8 @@ def extend_ft(e: FT, c: tuple, kw: dict, replace: bool = False) -> FT:
             if extra:
                 kw = {**kw, **extra}
             break
-    d = e.__dict__
     if c:
-        d['children'] = c if replace else tuple(e.children) + c
+        object.__setattr__(e, 'children', c if replace else tuple(e.children) + c)
     if kw:
         old = e.attrs
         if replace:
@@ -270,7 +270,7 @@ def extend_ft(e: FT, c: tuple, kw: dict, replace: bool = False) -> FT:
         attrs = {**old, **_kw_attrs(kw, False)}
         if e.tag in named and 'id' in attrs and 'name' not in attrs:
             attrs['name'] = attrs['id']
-        d['attrs'] = attrs
+        object.__setattr__(e, 'attrs', attrs)
     e.changed()
     return e
 
@@ -423,8 +423,7 @@ def _configured(tag: str, c: tuple, kw: dict, void: bool = False, attrmap: Any =
     if ft_cls is FT:
         return _node(tag, c, attrs, void)
     if isinstance(ft_cls, type) and issubclass(ft_cls, FT):
-        o = _new(ft_cls)
-        o.__dict__.update(tag=tag, children=c, attrs=attrs)
+        o = new_ft(tag, c, attrs, ft_cls)
         if void:
             o.__dict__['void_'] = True
         return o
@@ -500,12 +499,11 @@ def _tag_fn(name: str, tag: str | None = None) -> Callable[..., FT]:
             if is_named and 'id' in attrs and 'name' not in attrs:
                 attrs['name'] = attrs['id']
         o = _new(FT)
-        d = o.__dict__
-        d['tag'] = tag
-        d['children'] = c
-        d['attrs'] = attrs
+        _set_tag(o, tag)
+        _set_children(o, c)
+        _set_attrs(o, attrs)
         if void:
-            d['void_'] = True
+            o.__dict__['void_'] = True
         return o
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f'An HTML `<{tag}>` element: positional arguments are children, keywords are attributes.'

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ._render import copy_ft
 from .components import _PREP, FT, Template, _build, _prep, valmap_x
 
 __all__ = [
@@ -254,9 +255,7 @@ class PathFT(FT):
 def Path(d: str = '', fill: Any = None, stroke: Any = None, stroke_width: Any = None, **kwargs: Any) -> PathFT:
     "Create a standard `path` SVG element. This is a special object: chain `.M()`, `.L()`, ... to build `d`."
     e = ft_svg('path', d=d, fill=fill, stroke=stroke, stroke_width=stroke_width, **kwargs)
-    p = object.__new__(PathFT)
-    p.__dict__.update(e.__dict__)
-    return p
+    return copy_ft(e, PathFT)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -13,6 +13,9 @@ from typing import Any
 
 from .components import FT, Label, Link, Main, Meta, NotStr, Safe, Title, ft_html, ft_hx
 from . import components as _components
+from ._render import set_attrs as _set_attrs
+from ._render import set_children as _set_children
+from ._render import set_tag as _set_tag
 from .components import _PREP, _prep, valmap_x
 from .components import A as _A
 from .components import Form as _Form
@@ -57,10 +60,9 @@ def A(*c: Any, hx_get: Any = None, target_id: str | None = None, hx_swap: str | 
                 if 'id' in attrs:
                     attrs['name'] = attrs['id']
             e = _new(FT)
-            d = e.__dict__
-            d['tag'] = 'a'
-            d['children'] = c
-            d['attrs'] = attrs
+            _set_tag(e, 'a')
+            _set_children(e, c)
+            _set_attrs(e, attrs)
             return e
     return _A(*c, href=href, hx_get=hx_get, target_id=target_id, hx_swap=hx_swap, **kwargs)
 
@@ -193,10 +195,9 @@ class Fragment(FT):
         c, extra = _prep(c)  # flatten lists and generators, drop None
         if extra:
             raise TypeError(f'Fragment takes children only: it has no tag to carry attributes {extra!r}')
-        d = self.__dict__
-        d['tag'] = ''
-        d['children'] = c
-        d['attrs'] = {}
+        _set_tag(self, '')
+        _set_children(self, c)
+        _set_attrs(self, {})
 
 
 def Nbsp() -> Safe:
