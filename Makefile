@@ -17,7 +17,10 @@ BENCH_ARGS ?=
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 apt_install = { $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(1); }
 
-.PHONY: .venv venv demo vendor chromium redis test bench bench-http clean
+EXT_SRC := $(wildcard fasthtml/*.c)
+EXT_STAMP := .venv/.stamp-ext
+
+.PHONY: .venv venv ext demo vendor chromium redis test bench bench-http clean
 
 .venv venv: $(VENV_STAMP)
 
@@ -30,7 +33,19 @@ $(VENV_STAMP): settings.ini setup.py
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
 	touch $@
 
-demo: $(VENV_STAMP)
+# The optional C accelerators (fasthtml/*.c), built next to their modules; rebuilt when a source changes. `make test`
+# insists they built (their tests compare them with the pure-Python code); a user's install falls back quietly.
+ext: $(EXT_STAMP)
+
+$(EXT_STAMP): $(VENV_STAMP) $(EXT_SRC)
+	@command -v gcc >/dev/null || $(call apt_install,gcc libc6-dev)
+	@$(PY) -c "import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h')))" \
+	  || $(call apt_install,python3-dev)
+	$(PY) setup.py -q build_ext --inplace
+	@for m in $(basename $(notdir $(EXT_SRC))); do $(PY) -c "import fasthtml.$$m" || { echo "C extension fasthtml.$$m did not build"; exit 1; }; done
+	touch $@
+
+demo: $(VENV_STAMP) ext
 	$(PY) examples/todo_app.py
 
 vendor: $(VENDOR_STAMP)
@@ -47,16 +62,16 @@ chromium:
 redis:
 	@command -v redis-server >/dev/null || $(call apt_install,redis-server)
 
-test: $(VENV_STAMP) vendor chromium redis
+test: $(VENV_STAMP) ext vendor chromium redis
 	$(PY) -m pytest -q $(PYTEST_ARGS) tests
 
 # BENCH_ARGS: e.g. `make bench BENCH_ARGS='--only S3,S6 --rounds 9'` (see `bench/run.py --help`).
-bench: $(VENV_STAMP)
+bench: $(VENV_STAMP) ext
 	$(PY) bench/run.py $(BENCH_ARGS)
 
-bench-http: $(VENV_STAMP)
+bench-http: $(VENV_STAMP) ext
 	@command -v wrk >/dev/null || $(call apt_install,wrk)
 	$(PY) bench/over_http.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENDOR_DIR) .pytest_cache build dist *.egg-info
+	rm -rf $(VENDOR_DIR) .pytest_cache build dist *.egg-info fasthtml/*.so $(EXT_STAMP)

@@ -2,7 +2,7 @@
 from configparser import ConfigParser
 from pathlib import Path
 
-from setuptools import find_packages, setup
+from setuptools import Extension, find_packages, setup
 
 _here = Path(__file__).resolve().parent
 _cfg = ConfigParser(delimiters=['='])
@@ -25,6 +25,11 @@ def _words(key: str) -> list[str]:
     """Space-separated list value from settings.ini (empty when absent)."""
     return cfg.get(key, '').split()
 
+
+# Optional C accelerators (render and element construction). Each has a pure-Python twin that is used when the
+# extension is missing (no compiler), fails to build, or FASTHTML_PURE_PYTHON=1 is set; output is identical.
+ext_modules = [Extension(f"{cfg['lib_name']}.{n}", [f"{cfg['lib_name']}/{n}.c"], optional=True)
+               for n in ('_crender', '_cbuild') if (_here / cfg['lib_name'] / f'{n}.c').exists()]
 
 readme = _here / 'README.md'
 classifiers = [f"Development Status :: {_statuses[int(cfg.get('status', '2')) - 1]}",
@@ -54,4 +59,5 @@ setup(
     install_requires=_words('requirements'),
     extras_require={'dev': _words('dev_requirements')},
     entry_points={'console_scripts': _words('console_scripts')},
+    ext_modules=ext_modules,
 )
