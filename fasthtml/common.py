@@ -20,7 +20,6 @@ from fastlite import NotFoundError, database  # noqa: F401,E402  (the to-do walk
 from pathlib import Path  # noqa: F401,E402,F811
 from typing import Any, Set  # noqa: F401,E402,F811,UP035
 from dataclasses import dataclass  # noqa: F401,E402
-import uvicorn  # noqa: F401,E402
 
 # FastHTML's `common` also carries fastcore.xml's XML helpers and a few standard-library names (its authmw module
 # leaks them); apps written against it may use them without importing them, so they are here too.

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import urlsplit
 
-import httpx
 from fastcore.basics import AttrDictDefault
 from oauthlib.oauth2 import WebApplicationClient
 from oauthlib.oauth2.rfc6749.parameters import parse_token_response
@@ -32,6 +31,22 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
+
+
+class _Lazy:
+    "A module imported on first attribute access (httpx costs ~40 ms at import; only OAuth's HTTP calls need it)."
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, k: str) -> Any:
+        import importlib
+        m = importlib.import_module(self._name)
+        globals()[self._name] = m
+        return getattr(m, k)
+
+
+httpx: Any = _Lazy('httpx')
 
 __all__ = ['GoogleAppClient', 'GitHubAppClient', 'HuggingFaceClient', 'DiscordAppClient', 'Auth0AppClient', 'OAuth',
            'OAuthError', 'redir_url', 'get_host', 'url_match', 'http_patterns', 'safe_next']

@@ -26,11 +26,6 @@ from starlette.responses import (FileResponse, HTMLResponse, JSONResponse, Plain
 from starlette.responses import JSONResponse as JSONResponseOrig  # FastHTML's name for Starlette's own
 from starlette.routing import Host, Match, Mount, Route, Router, WebSocketRoute, compile_path
 from starlette.staticfiles import StaticFiles
-with warnings.catch_warnings():
-    # Starlette suggests httpx2 for its TestClient; httpx (a declared dependency) works, and apps that merely
-    # import fasthtml.common should not print a warning about a test helper.
-    warnings.simplefilter('ignore')
-    from starlette.testclient import TestClient
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketClose, WebSocketDisconnect, WebSocketState
 
@@ -40,8 +35,22 @@ __all__ = ['Starlette', 'AuthCredentials', 'AuthenticationBackend', 'Authenticat
            'AuthenticationMiddleware', 'BaseHTTPMiddleware', 'CORSMiddleware', 'SessionMiddleware', 'HTTPConnection',
            'Request', 'FileResponse', 'HTMLResponse', 'JSONResponse', 'PlainTextResponse', 'RedirectResponse',
            'Response', 'StreamingResponse', 'Host', 'Mount', 'Route', 'Router', 'WebSocketRoute', 'StaticFiles',
-           'TestClient', 'ASGIApp', 'Message', 'Receive', 'Scope', 'Send', 'WebSocket', 'WebSocketClose',
+           'ASGIApp', 'Message', 'Receive', 'Scope', 'Send', 'WebSocket', 'WebSocketClose',
            'WebSocketDisconnect', 'WebSocketState',
            'CONVERTOR_TYPES', 'Convertor', 'StringConvertor', 'register_url_convertor', 'CommaSeparatedStrings',
            'Secret', 'State', 'WebSocketException', 'HTTPSRedirectMiddleware', 'TrustedHostMiddleware',
            'JSONResponseOrig', 'Match', 'compile_path', 'requires', 'is_async_callable']
+
+
+def __getattr__(name: str) -> object:
+    """`TestClient` is imported on first use: it pulls in httpx (~50 ms), which serving an app never needs, and, as
+    in FastHTML, it is not part of `from fasthtml.common import *` (tests import it by name)."""
+    if name == 'TestClient':
+        with warnings.catch_warnings():
+            # Starlette suggests httpx2 for its TestClient; httpx (a declared dependency) works, and a test helper
+            # should not print a warning on import.
+            warnings.simplefilter('ignore')
+            from starlette.testclient import TestClient
+        globals()['TestClient'] = TestClient
+        return TestClient
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
