@@ -11,6 +11,9 @@ import html
 import traceback
 from typing import Any
 
+from starlette._utils import is_async_callable
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -149,3 +152,29 @@ class ErrorPages:
             resp = debug_response(req, exc) if debug else error_response(req, exc)
             await resp(scope, receive, send)
             raise
+
+
+async def refuse(scope: Scope, receive: Receive, send: Send, status: int, msg: str, close: bool = False) -> None:
+    """Answer a request that a guard in front of the router refuses (CSRF 403, body limit 400/413) as the app would
+    answer `raise HTTPException(status, msg)` in a handler: with the app's own handler for that status (or for
+    HTTPException) when it has one, so the refusal looks like the rest of the site, else with `msg` as plain text.
+    `close` adds `Connection: close` (the server should not read a body it was told to refuse)."""
+    handlers = getattr(scope.get('app'), 'exception_handlers', None) or {}
+    handler = handlers.get(status)
+    if handler is None:
+        for cls in HTTPException.__mro__:
+            if cls is Exception:
+                break
+            handler = handlers.get(cls)
+            if handler is not None:
+                break
+    resp: Response | None = None
+    if handler is not None:
+        req, exc = Request(scope, receive), HTTPException(status, msg)
+        r = await handler(req, exc) if is_async_callable(handler) else await run_in_threadpool(handler, req, exc)
+        resp = r if isinstance(r, Response) else None
+    if resp is None:
+        resp = PlainTextResponse(msg, status)
+    if close:
+        resp.headers['connection'] = 'close'
+    await resp(scope, receive, send)

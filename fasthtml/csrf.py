@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 from starlette.routing import Match
 
+from ._errors import refuse
+
 __all__ = ['CSRFMiddleware', 'csrf_exempt', 'is_csrf_exempt', 'trusted_origin_set', 'SAFE_METHODS']
 
 SAFE_METHODS = frozenset(('GET', 'HEAD', 'OPTIONS'))
@@ -103,7 +105,7 @@ class CSRFMiddleware:
             if scope['method'] in SAFE_METHODS or self.allowed(scope):
                 await self.app(scope, receive, send)
                 return
-            await self._refuse_http(scope, send)
+            await self._refuse_http(scope, receive, send)
             return
         if typ == 'websocket' and not self.allowed(scope):
             await send({'type': 'websocket.close', 'code': 1008, 'reason': 'cross-site websocket refused'})
@@ -142,12 +144,8 @@ class CSRFMiddleware:
                 return is_csrf_exempt(getattr(route.endpoint, 'handler', None) or route.endpoint)
         return False
 
-    async def _refuse_http(self, scope: dict, send: Callable) -> None:
+    async def _refuse_http(self, scope: dict, receive: Callable, send: Callable) -> None:
         msg = (f'Forbidden: cross-site {scope["method"]} request refused (CSRF protection). The browser reported '
                f'that this request came from another site. If that site is yours, add its origin to '
                f'FastHTML(trusted_origins=[...]); to accept posts from anywhere, mark the route @csrf_exempt.')
-        body = msg.encode()
-        await send({'type': 'http.response.start', 'status': 403,
-                    'headers': [(b'content-type', b'text/plain; charset=utf-8'),
-                                (b'content-length', str(len(body)).encode())]})
-        await send({'type': 'http.response.body', 'body': body})
+        await refuse(scope, receive, send, 403, msg)  # the app's 403 page when it has one

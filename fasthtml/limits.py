@@ -11,6 +11,8 @@ from typing import Callable
 
 from starlette.exceptions import HTTPException
 
+from ._errors import refuse
+
 __all__ = ['Limits', 'DEFAULT_LIMITS', 'BodyLimitMiddleware', 'limits_of']
 
 MiB = 1024 * 1024
@@ -84,10 +86,11 @@ class BodyLimitMiddleware:
                 if n < 0:
                     raise ValueError
             except ValueError:
-                await _plain(send, 400, f'Invalid Content-Length header: {clen[:40].decode("latin-1")!r}')
+                await refuse(scope, receive, send, 400,
+                             f'Invalid Content-Length header: {clen[:40].decode("latin-1")!r}', close=True)
                 return
             if n > limit:
-                await _plain(send, 413, _too_large(n, limit))
+                await refuse(scope, receive, send, 413, _too_large(n, limit), close=True)
                 return
             # The server enforces Content-Length framing, so the body cannot be longer than declared.
             await self.app(scope, receive, send)
@@ -105,9 +108,3 @@ class BodyLimitMiddleware:
         await self.app(scope, counting_receive, send)
 
 
-async def _plain(send: Callable, status: int, msg: str) -> None:
-    body = msg.encode()
-    await send({'type': 'http.response.start', 'status': status,
-                'headers': [(b'content-type', b'text/plain; charset=utf-8'),
-                            (b'content-length', str(len(body)).encode()), (b'connection', b'close')]})
-    await send({'type': 'http.response.body', 'body': body})

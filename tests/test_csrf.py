@@ -219,3 +219,29 @@ async def test_lifespan_passes_through():
         called.append(scope['type'])
     await CSRFMiddleware(inner)({'type': 'lifespan'}, None, None)
     assert called == ['lifespan']
+
+
+@pytest.mark.parametrize('kind', ['def', 'async'])
+@pytest.mark.parametrize('key', [403, 'HTTPException'])
+def test_refusal_uses_the_apps_own_403_handler(kind, key):
+    "A refused request gets the site's 403 page (an FT page, same status) like a 403 raised in a handler would."
+    from starlette.exceptions import HTTPException
+
+    from fasthtml.components import Div, P, Title
+
+    def page(req, exc):
+        return Title('Forbidden'), Div(P(f'No entry: {exc.status_code}'), id='forbidden')
+
+    async def apage(req, exc):
+        return page(req, exc)
+
+    app = make_app(exception_handlers={403 if key == 403 else HTTPException: page if kind == 'def' else apage})
+    r = req(Client(app, url='http://testserver'), 'post', '/item', **{'sec-fetch-site': 'cross-site'})
+    assert r.status_code == 403
+    assert '<div id="forbidden"><p>No entry: 403</p></div>' in r.text and '<title>Forbidden</title>' in r.text
+
+
+def test_refusal_without_a_handler_is_plain_text(cli):
+    r = req(cli, 'post', '/item', **{'sec-fetch-site': 'cross-site'})
+    assert r.status_code == 403 and r.headers['content-type'].startswith('text/plain')
+    assert 'csrf_exempt' in r.text

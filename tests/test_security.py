@@ -78,6 +78,25 @@ async def test_body_over_content_length_limit_is_413_before_the_handler():
     assert seen == []
 
 
+@pytest.mark.parametrize('kind', ['def', 'async'])
+async def test_body_limit_refusal_uses_the_apps_413_handler(kind):
+    "The early 413 is the site's own 413 page when it has one (an FT page keeps the status), with Connection: close."
+    from fasthtml.components import P
+    app, seen = limit_app(max_body=100)
+
+    def too_big(req, exc):
+        return P(f'Too big ({exc.status_code}): {exc.detail}', id='too-big')
+
+    async def atoo_big(req, exc):
+        return too_big(req, exc)
+    app.add_exception_handler(413, too_big if kind == 'def' else atoo_big)
+    r = await call(app, 'POST', '/form', body=b'a=' + b'x' * 200,
+                   headers=[('content-type', 'application/x-www-form-urlencoded')])
+    assert r.status == 413 and r.header('connection') == 'close'
+    assert '<p id="too-big">Too big (413): Request body too large: 202 bytes; the limit is 100 bytes' in r.text
+    assert seen == []
+
+
 @pytest.mark.parametrize('path', ['/form', '/raw', '/json'])
 async def test_chunked_body_over_limit_is_413(path):
     "Without Content-Length the body is counted as it streams in; whoever reads it gets the 413."
