@@ -5,8 +5,10 @@
         def get_auth(self, info, ident, session, state): return RedirectResponse('/', status_code=303)
     oauth = Auth(app, client)   # adds /redirect and /logout, and Beforeware that sends anonymous users to /login
 
-Safer than the original in four ways: every login link carries a fresh random `state` that the callback checks
-(so a forged callback cannot log a victim in as the attacker); `X-Forwarded-Proto`/`-Host` are only believed with
+Safer than the original in five ways: every login link carries a fresh random `state` that the callback checks
+(so a forged callback cannot log a victim in as the attacker) and a PKCE challenge (RFC 7636, S256) whose secret
+verifier only the token exchange sends (so a stolen authorization code is useless; providers without PKCE ignore
+both parameters, as OAuth 2 requires); `X-Forwarded-Proto`/`-Host` are only believed with
 `trust_proxy=True`; the page a user is sent back to after login is always a path inside the app; and a failed token
 exchange (provider down, bad code) leads to the error page instead of a 500. Clients never keep one user's token
 where another user's login could read it: `retr_info` passes the token it fetched straight to `get_info`.
@@ -15,11 +17,14 @@ Talking to a provider over plain `http://` (a local test provider) needs `OAUTHL
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
 import re
 import secrets
 import time
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import urlsplit
@@ -57,6 +62,26 @@ log = logging.getLogger('fasthtml.oauth')
 http_patterns = (r'^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$',)
 
 _HOST_RE = re.compile(r'^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$')
+
+
+# PKCE: the verifier of the login being completed, read by `_token_request`. A context variable rather than a
+# parameter, so `retr_info(code, redirect_uri)` and overrides of it keep their signatures; it follows the callback
+# into worker threads (run_in_threadpool copies the context).
+_pkce_verifier: ContextVar[str | None] = ContextVar('fasthtml_oauth_pkce_verifier', default=None)
+
+
+def pkce_pair() -> tuple[str, str]:
+    "A fresh PKCE `(code_verifier, code_challenge)`: 64 random URL-safe characters and their S256 challenge."
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode('ascii')).digest()).rstrip(b'=').decode()
+    return verifier, challenge
+
+
+def _with_verifier(data: dict) -> dict:
+    v = _pkce_verifier.get()
+    if v:
+        data['code_verifier'] = v
+    return data
 
 
 class OAuthError(Exception):
@@ -174,7 +199,8 @@ class _AppClient(WebApplicationClient):
 
     # -- the token exchange
     def _token_request(self, code: str, redirect_uri: str | None) -> dict:
-        body = self.prepare_request_body(code=code, redirect_uri=redirect_uri, client_secret=self.client_secret)
+        body = self.prepare_request_body(code=code, redirect_uri=redirect_uri, client_secret=self.client_secret,
+                                         **_with_verifier({}))
         return dict(url=self.token_url, content=body,
                     headers={'Accept': 'application/json', 'Content-Type': 'application/x-www-form-urlencoded'})
 
@@ -330,7 +356,7 @@ class DiscordAppClient(_AppClient):
 
     def _token_request(self, code: str, redirect_uri: str | None) -> dict:
         "Discord authenticates the app with HTTP Basic credentials rather than form fields."
-        data = dict(grant_type='authorization_code', code=code)
+        data = _with_verifier(dict(grant_type='authorization_code', code=code))
         if redirect_uri:
             data['redirect_uri'] = redirect_uri
         return dict(url=self.token_url, data=data, auth=(self.client_id, self.client_secret),
@@ -394,10 +420,15 @@ class Auth0AppClient(_AppClient):
 # ---------------------------------------------------------------------------------------------------------------
 # Adding OAuth login to an app
 
-_STATES = '_oauth_states'  # session key: pending logins, {nonce: [app state, next url, issued at]}
+_STATES = '_oauth_states'  # session key: pending logins, {nonce: [app state, next url, issued at, PKCE verifier]}
 _NEXT = '_oauth_next'  # session key: where an anonymous user was going when sent to log in
 _MAX_PENDING = 8
 _STATE_TTL = 15 * 60
+
+
+def _entry_ok(v: Any) -> bool:
+    "A pending login as stored by `login_link`: [app state, next url, issued at (int), PKCE verifier or None]."
+    return isinstance(v, list) and len(v) == 4 and isinstance(v[2], int) and (v[3] is None or isinstance(v[3], str))
 
 
 def _is_response(o: Any) -> bool:
@@ -415,7 +446,7 @@ class OAuth:
     def __init__(self, app: Any, cli: _AppClient, skip: Iterable[str] | None = None, redir_path: str = '/redirect',
                  error_path: str = '/error', logout_path: str = '/logout', login_path: str = '/login',
                  https: bool = True, http_patterns: Iterable[str] = http_patterns, redir_method: str = 'get',
-                 trust_proxy: bool = False, home_path: str = '/') -> None:
+                 trust_proxy: bool = False, home_path: str = '/', pkce: bool = True) -> None:
         from .core import Beforeware
         for name, p in (('redir_path', redir_path), ('error_path', error_path), ('logout_path', logout_path),
                         ('login_path', login_path), ('home_path', home_path)):
@@ -427,7 +458,7 @@ class OAuth:
         self.redir_path, self.error_path, self.logout_path = redir_path, error_path, logout_path
         self.login_path, self.home_path = login_path, home_path
         self.https, self.http_patterns, self.redir_method = https, tuple(http_patterns), redir_method.lower()
-        self.trust_proxy = trust_proxy
+        self.trust_proxy, self.pkce = trust_proxy, pkce
         self.skip = [re.escape(redir_path), re.escape(error_path), re.escape(login_path)] + list(skip or [])
         app.before.append(Beforeware(self._before, skip=self.skip))
 
@@ -461,14 +492,18 @@ class OAuth:
             raise RuntimeError('OAuth.login_link needs sessions (FastHTML sets up SessionMiddleware)')
         pending = dict(session.get(_STATES) or {})
         now = int(time.time())
-        pending = {k: v for k, v in pending.items() if isinstance(v, list) and len(v) == 3 and now - v[2] < _STATE_TTL}
+        pending = {k: v for k, v in pending.items() if _entry_ok(v) and now - v[2] < _STATE_TTL}
         while len(pending) >= _MAX_PENDING:
             pending.pop(min(pending, key=lambda k: pending[k][2]))
         nonce = secrets.token_urlsafe(24)
         target = safe_next(next, '') or safe_next(session.get(_NEXT), '')
-        pending[nonce] = [state, target, now]
+        verifier, challenge = pkce_pair() if self.pkce else (None, None)
+        pending[nonce] = [state, target, now, verifier]
         session[_STATES] = pending
-        return self.cli.login_link(self.redir_url(req), scope=scope, state=nonce)
+        if verifier is None:
+            return self.cli.login_link(self.redir_url(req), scope=scope, state=nonce)
+        return self.cli.login_link(self.redir_url(req), scope=scope, state=nonce, code_challenge=challenge,
+                                   code_challenge_method='S256')
 
     def check_invalid(self, req: HTTPConnection, session: Any, auth: Any) -> Any:
         "Return a response (or True) to end this user's session early (a banned user, say); False to continue."
@@ -518,7 +553,7 @@ class OAuth:
         session[_STATES] = pending
         if not pending:
             session.pop(_STATES, None)
-        if not isinstance(entry, list) or len(entry) != 3 or time.time() - entry[2] >= _STATE_TTL:
+        if not _entry_ok(entry) or time.time() - entry[2] >= _STATE_TTL:
             return None
         return entry
 
@@ -545,12 +580,15 @@ class OAuth:
         if entry is None:
             log.warning('OAuth callback with an unknown or expired state: refused')
             return self._fail(session, 'invalid_state')
-        app_state, target, _ = entry
+        app_state, target, _, verifier = entry
+        tok = _pkce_verifier.set(verifier)
         try:
             info = await self._retr_info(code, self.redir_url(req))
         except Exception as e:  # the provider is down, refused the code, or sent nonsense: the error page, not a 500
             log.warning('OAuth token exchange failed: %s: %s', type(e).__name__, e)
             return self._fail(session, e.code if isinstance(e, OAuthError) else 'token_exchange_failed')
+        finally:
+            _pkce_verifier.reset(tok)
         ident = info.get(getattr(self.cli, 'id_key', 'sub')) if hasattr(info, 'get') else None
         if ident is None:
             return self._fail(session, 'missing_user_id')

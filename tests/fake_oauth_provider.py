@@ -4,11 +4,13 @@ Run: `python tests/fake_oauth_provider.py PORT`. It consents at once: `/authoriz
 app with a one-time code. `POST /_control` with JSON `{"mode": ...}` makes it misbehave:
 `ok`, `deny` (authorize answers `error=access_denied`), `token_500`, `token_error` (a 400 `invalid_grant`),
 `token_garbage` (200 with an HTML body), `info_500`, `info_list` (user info that is not a JSON object),
-`no_id` (user info without an id). `{"user": {...}}` sets the user that logs in next.
+`no_id` (user info without an id). `{"user": {...}}` sets the user that logs in next. Like real providers it
+enforces PKCE (RFC 7636): a code issued with a `code_challenge` is only exchanged with the matching `code_verifier`.
 """
 from __future__ import annotations
 
 import base64
+import hashlib
 import secrets
 import sys
 from urllib.parse import urlencode
@@ -21,7 +23,7 @@ from starlette.routing import Route
 CLIENTS = {'cid': 'csecret'}
 STATE: dict = {'mode': 'ok', 'user': {'sub': 'u-1', 'id': 1, 'email': 'ann@example.com', 'email_verified': True,
                                       'name': 'Ann', 'login': 'ann'}}
-CODES: dict = {}  # code -> (client_id, redirect_uri, user)
+CODES: dict = {}  # code -> (client_id, redirect_uri, user, PKCE challenge or None, challenge method)
 TOKENS: dict = {}  # access token -> user
 LOG: list = []
 
@@ -35,7 +37,8 @@ async def authorize(req: Request):
     if STATE['mode'] == 'deny':
         return RedirectResponse(q['redirect_uri'] + '?' + urlencode({'error': 'access_denied', **back}), 302)
     code = secrets.token_urlsafe(12)
-    CODES[code] = (q['client_id'], q['redirect_uri'], dict(STATE['user']))
+    CODES[code] = (q['client_id'], q['redirect_uri'], dict(STATE['user']), q.get('code_challenge'),
+                   q.get('code_challenge_method', 'plain'))
     return RedirectResponse(q['redirect_uri'] + '?' + urlencode({'code': code, **back}), 302)
 
 
@@ -47,6 +50,14 @@ def _client(req: Request, form) -> str | None:
     else:
         cid, sec = form.get('client_id'), form.get('client_secret')
     return cid if CLIENTS.get(cid) == sec else None
+
+
+def _pkce_ok(challenge: str, method: str, verifier: str | None) -> bool:
+    if not verifier:
+        return False
+    if method == 'S256':
+        verifier = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b'=').decode()
+    return secrets.compare_digest(verifier, challenge)
 
 
 async def token(req: Request):
@@ -65,6 +76,8 @@ async def token(req: Request):
         return JSONResponse({'error': 'invalid_grant', 'error_description': 'bad code'}, status_code=400)
     if form.get('grant_type') != 'authorization_code':
         return JSONResponse({'error': 'unsupported_grant_type'}, status_code=400)
+    if entry[3] is not None and not _pkce_ok(entry[3], entry[4], form.get('code_verifier')):
+        return JSONResponse({'error': 'invalid_grant', 'error_description': 'PKCE verification failed'}, 400)
     tok = secrets.token_urlsafe(16)
     TOKENS[tok] = entry[2]
     return JSONResponse({'access_token': tok, 'token_type': 'Bearer', 'expires_in': 3600})

@@ -589,3 +589,66 @@ def test_form_post_callback_passes_csrf_and_checks_state(provider, gh):
     assert r.headers['location'] == '/' and 'home 1' in c.get('/').text
     # other POST routes of the app keep their protection
     assert c.post('/logout', headers=cross).status_code == 403
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# PKCE (RFC 7636): every login link carries an S256 challenge; only the token exchange sends the verifier.
+
+@pytest.mark.parametrize('kind', ['github', 'discord'])
+def test_login_uses_pkce(provider, kind):
+    import base64
+    import hashlib
+    cli = point({'github': GitHubAppClient, 'discord': DiscordAppClient}[kind]('cid', 'csecret'), provider)
+    app, _ = make_app(cli)
+    c = Client(app, url='http://localhost:5001')
+    href = login_href(c)
+    q = parse_qs(urlsplit(href).query)
+    assert q['code_challenge_method'] == ['S256'] and len(q['code_challenge'][0]) == 43
+    r = back_to_app(c, provider_redirect(href))
+    assert (r.status_code, r.headers['location']) == (303, '/')
+    sent = control(provider)['log'][1][1]
+    verifier = sent['code_verifier']
+    assert 43 <= len(verifier) <= 128 and verifier not in href
+    digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b'=').decode()
+    assert digest == q['code_challenge'][0]
+
+
+def test_pkce_stops_an_injected_code(provider, gh):
+    """An attacker who got hold of a victim's authorization code pastes it into their own callback (with their own
+    valid state): the exchange carries the attacker's verifier, the provider refuses, nobody is logged in."""
+    app, _ = make_app(gh)
+    victim, attacker = Client(app, url='http://localhost:5001'), Client(app, url='http://localhost:5001')
+    stolen = parse_qs(urlsplit(provider_redirect(login_href(victim))).query)['code'][0]
+    own = urlsplit(provider_redirect(login_href(attacker)))
+    state = parse_qs(own.query)['state'][0]
+    r = attacker.get(f'/redirect?code={stolen}&state={state}', follow_redirects=False)
+    assert (r.status_code, r.headers['location']) == (303, '/error')
+    assert attacker.get('/error').text.count('token_exchange_failed') == 1
+    assert attacker.get('/', follow_redirects=False).status_code == 303  # still anonymous
+
+
+def test_pkce_can_be_turned_off(provider, gh):
+    app, _ = make_app(gh, pkce=False)
+    c = Client(app, url='http://localhost:5001')
+    href = login_href(c)
+    assert 'code_challenge' not in href
+    r = back_to_app(c, provider_redirect(href))
+    assert (r.status_code, r.headers['location']) == (303, '/')
+    assert 'code_verifier' not in control(provider)['log'][1][1]
+
+
+def test_pending_logins_from_before_pkce_are_refused_cleanly(provider, gh):
+    "A session holding a pending login in an older shape is treated as an unknown state, not a crash."
+    app, oauth = make_app(gh, skip=['/downgrade'])
+    c = Client(app, url='http://localhost:5001')
+    loc = provider_redirect(login_href(c))
+    q = parse_qs(urlsplit(loc).query)
+
+    @app.get('/downgrade')
+    def downgrade(session):
+        session['_oauth_states'] = {k: v[:3] for k, v in session['_oauth_states'].items()}
+        return 'ok'
+    assert c.get('/downgrade').text == 'ok'
+    r = c.get(f"/redirect?code={q['code'][0]}&state={q['state'][0]}", follow_redirects=False)
+    assert (r.status_code, r.headers['location']) == (303, '/error')
+    assert 'invalid_state' in c.get('/error').text
