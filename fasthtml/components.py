@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import re
 import uuid
 from base64 import urlsafe_b64encode
@@ -16,6 +17,15 @@ from ._render import FT, VOIDS, new_ft, to_xml
 from ._render import set_attrs as _set_attrs
 from ._render import set_children as _set_children
 from ._render import set_tag as _set_tag
+
+# The optional C accelerator for the tag functions (fasthtml/_cbuild.c); FASTHTML_PURE_PYTHON=1 keeps the Python ones.
+if os.environ.get('FASTHTML_PURE_PYTHON') == '1':
+    _cbuild = None
+else:
+    try:
+        from . import _cbuild
+    except ImportError:  # not built (no compiler at install time): the Python functions give the same results
+        _cbuild = None
 
 __all__ = [
     'FT', 'Safe', 'NotStr', 'to_xml', 'ft', 'ft_html', 'ft_hx', 'attrmap_x', 'valmap_x', 'extend_ft', 'named', 'voids',
@@ -200,6 +210,8 @@ def _custom_attrs(kw: dict, attrmap: Callable[[str], str], valmap: Callable[[Any
 _new = object.__new__
 # Child types that need work before they are stored: flattened, merged into the attributes, or dropped.
 _PREP = frozenset((list, tuple, GeneratorType, map, filter, range, dict, type(None)))
+if _cbuild is not None:
+    _cbuild.init(FT, _KEYS, _key_spec, _PREP)
 
 
 def _node(tag: str, children: tuple, attrs: dict, void: bool = False) -> FT:
@@ -381,6 +393,15 @@ class _FtConfig(AttrDict):
         _cfg_changed()
         return r
 
+    def popitem(self) -> tuple[str, Any]:
+        r = super().popitem()
+        _cfg_changed()
+        return r
+
+    def clear(self) -> None:
+        super().clear()
+        _cfg_changed()
+
 
 fh_cfg = _FtConfig(attrmap=attrmap_x, valmap=valmap_x, ft_cls=FT, auto_id=False, auto_name=True)
 
@@ -390,6 +411,8 @@ def _cfg_changed() -> None:
     g = fh_cfg.get
     _CFG = (g('attrmap', attrmap_x) is not attrmap_x or g('valmap', valmap_x) is not valmap_x
             or g('ft_cls', FT) is not FT or bool(g('auto_id', False)) or not g('auto_name', True))
+    if _cbuild is not None:
+        _cbuild.set_cfg(_CFG)
 
 
 def _auto_id() -> str:
@@ -447,9 +470,24 @@ ft_hx.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
 # Tag functions
 
 def _tag_fn(name: str, tag: str | None = None) -> Callable[..., FT]:
-    """Make the function for one element. This is the construction hot path, so it inlines `_prep`'s check and
-    `_kw_attrs` (keep the two in step; tests check they agree)."""
+    """Make the function for one element: the C one from `fasthtml._cbuild` when it is available (it calls the
+    Python one for anything it does not handle itself), else the Python one."""
     tag = tag or name.lower().replace('_', '-')
+    f = _py_tag_fn(name, tag)
+    return f if _cbuild is None else _accelerated(f, tag)
+
+
+def _accelerated(f: Callable[..., FT], tag: str, defaults: tuple = ()) -> Callable[..., FT]:
+    """The C twin of tag function `f` (which builds `tag` elements). `defaults` are leading keyword defaults:
+    ((name, value), ...) placed before the caller's other keywords, as `f(*c, name=value, ..., **kw)` would."""
+    t = _cbuild.TagFn(tag, tag in named, tag in VOIDS, f, defaults)  # copies __name__, __qualname__, __doc__, ...
+    t.__dict__.update(f.__dict__)  # __signature__
+    return t
+
+
+def _py_tag_fn(name: str, tag: str) -> Callable[..., FT]:
+    """The Python function for one element (the reference for the C one). This is the construction hot path, so
+    it inlines `_prep`'s check and `_kw_attrs` (keep the two in step; tests check they agree)."""
     is_named = tag in named
     void = tag in VOIDS
 

@@ -64,12 +64,18 @@ def A(*c: Any, hx_get: Any = None, target_id: str | None = None, hx_swap: str | 
             _set_children(e, c)
             _set_attrs(e, attrs)
             return e
-    return _A(*c, href=href, hx_get=hx_get, target_id=target_id, hx_swap=hx_swap, **kwargs)
+    return _A_py(*c, href=href, hx_get=hx_get, target_id=target_id, hx_swap=hx_swap, **kwargs)
 
 
 _new = object.__new__
 _A_TAIL = (('id', 'id'), ('cls', 'class'), ('title', 'title'), ('style', 'style'))
 _A_FAST = frozenset(k for k, _ in _A_TAIL)
+_A_py = getattr(_A, '_pure', _A)  # the Python `components.A`: this module's Python `A` stays all Python
+if _components._cbuild is not None:
+    # The C tag function for `<a>` with this function's own keywords as leading defaults, in the order its general
+    # path passes them on (href, hx_get, target_id, hx_swap, then the caller's others); it calls the Python `A`
+    # above for anything it does not handle itself.
+    A = _components._accelerated(A, 'a', (('href', '#'), ('hx_get', None), ('target_id', None), ('hx_swap', None)))
 
 
 def AX(txt: Any, hx_get: Any = None, target_id: str | None = None, hx_swap: str | None = None, href: str | None = '#',

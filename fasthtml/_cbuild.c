@@ -1,0 +1,651 @@
+/* fasthtml._cbuild: element construction in C, the accelerated twin of the tag functions in fasthtml/components.py.
+ *
+ * Each tag function (`Div`, `Td`, ..., and `fasthtml.xtend.A`) is a `TagFn`: a callable object that knows its tag,
+ * whether it is a `named` tag (an `id` also fills `name`), whether it is void, and the pure-Python function it
+ * accelerates. A call takes the C path only when the Python function would take its own fast path with nothing
+ * unusual in it: no child that needs flattening (list, tuple, generator, map, filter, range, dict, None), no
+ * `target_id`, every attribute value an exact str/bool/int/float, and `fh_cfg` at its defaults. Anything else calls the Python function with the original arguments, so the results
+ * (nodes, attribute order, exceptions) are the Python code's by construction; the C path mirrors `_kw_attrs`:
+ *
+ *   - keywords in call order, None values left out; the attribute name and rank from the `_KEYS` cache, or on a miss
+ *     from `_key_spec` (which fills the cache), as the Python code does;
+ *   - ranked attributes (hx-vals 1, hx-target 2, id 3, class 4, title 5, style 6): while ranks never go down and no
+ *     plain keyword follows a ranked one, call order is kept; otherwise the ranked ones move to the end in rank order;
+ *   - a named tag with an `id` and no `name` gets `name` = `id`.
+ *
+ * "Leading defaults" (for `xtend.A`): keyword/default pairs that come first, in their own order, each taking the
+ * caller's value when given: `A(*c, href='#', hx_get=None, target_id=None, hx_swap=None, **kw)` builds as
+ * `components.A(*c, href=href, hx_get=hx_get, target_id=target_id, hx_swap=hx_swap, **kw)`.
+ *
+ * Nodes are made as the Python code makes them: `object.__new__(FT)` (FT's tp_new), the three slots stored
+ * through the offsets of FT's member descriptors, and `void_ = True` put in the instance dict.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+
+#ifndef Py_T_OBJECT_EX
+#define Py_T_OBJECT_EX T_OBJECT_EX
+#endif
+
+/* ------------------------------------------------------------------------------------------------------------- */
+/* Shared state, set by init() (components calls it once at import) and set_cfg() (when fh_cfg changes). */
+
+#define MAX_PREP 16
+#define N_TAIL 6
+
+static int ready = 0;                      /* init() succeeded: the C path may run */
+static int cfg_set = 0;                    /* fh_cfg differs from its defaults: always the Python path */
+static PyTypeObject *ft_type = NULL;       /* the FT class (strong reference) */
+static Py_ssize_t off_tag, off_children, off_attrs;  /* slot offsets in FT instances */
+static PyObject *keys_cache = NULL;        /* components._KEYS: keyword -> (attribute, rank) */
+static PyObject *key_spec = NULL;          /* components._key_spec: computes (attribute, rank), fills the cache */
+static PyTypeObject *prep_types[MAX_PREP]; /* components._PREP (strong references) */
+static int n_prep = 0;
+static PyObject *empty_tuple = NULL;
+static PyObject *s_target_id, *s_id, *s_name, *s_void;
+static PyObject *s_tail[N_TAIL];           /* hx-vals, hx-target, id, class, title, style */
+static const char *tail_names[N_TAIL] = {"hx-vals", "hx-target", "id", "class", "title", "style"};
+
+/* ------------------------------------------------------------------------------------------------------------- */
+/* TagFn */
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    PyObject *tag;        /* str */
+    PyObject *fallback;   /* the pure-Python function (same arguments, same result) */
+    PyObject *dnames;     /* leading default names (tuple of str) or NULL */
+    PyObject *dvalues;    /* their default values (tuple, same length) or NULL */
+    PyObject *name;       /* __name__ */
+    PyObject *qualname;   /* __qualname__ */
+    PyObject *doc;        /* __doc__ */
+    PyObject *module;     /* __module__ */
+    PyObject *dict;       /* __dict__ (__signature__ and anything users set) */
+    PyObject *weakreflist;
+    char named;
+    char void_;
+} TagFn;
+
+static PyTypeObject TagFnType;
+
+/* Equality of two exact str objects (interned names compare by identity first). */
+static inline int
+str_eq(PyObject *a, PyObject *b)
+{
+    if (a == b)
+        return 1;
+    if (PyUnicode_GET_LENGTH(a) != PyUnicode_GET_LENGTH(b))
+        return 0;
+    return PyUnicode_Compare(a, b) == 0;
+}
+
+static inline int
+is_prep(PyTypeObject *t)
+{
+    for (int i = 0; i < n_prep; i++)
+        if (prep_types[i] == t)
+            return 1;
+    return 0;
+}
+
+/* State of the keyword loop: `top` is the highest rank seen so far, `unsorted` says the ranked attributes must move. */
+typedef struct {
+    long top;
+    int unsorted;
+} KwState;
+
+/* Add keyword `k` with value `v` to `attrs` as `_kw_attrs` would. Returns 0 when done (added or left out), 1 when
+ * the call must take the Python path, -1 on error (exception set). */
+static int
+add_kw(PyObject *attrs, PyObject *k, PyObject *v, KwState *st)
+{
+    if (v == Py_None)
+        return 0;
+    if (!PyUnicode_CheckExact(k))
+        return 1;
+    PyObject *spec = PyDict_GetItemWithError(keys_cache, k);
+    if (spec != NULL)
+        Py_INCREF(spec);
+    else if (PyErr_Occurred())
+        return -1;
+    else if ((spec = PyObject_CallOneArg(key_spec, k)) == NULL)  /* a miss: as the Python code, fill the cache */
+        return -1;
+    int res = 1;
+    if (!PyTuple_CheckExact(spec) || PyTuple_GET_SIZE(spec) != 2)
+        goto done;
+    PyObject *a = PyTuple_GET_ITEM(spec, 0);
+    PyObject *rank = PyTuple_GET_ITEM(spec, 1);
+    if (!PyUnicode_CheckExact(a) || !PyLong_CheckExact(rank))
+        goto done;
+    int overflow;
+    long r = PyLong_AsLongAndOverflow(rank, &overflow);
+    if (overflow || (r == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        goto done;
+    }
+    if (r) {
+        if (r < st->top)
+            st->unsorted = 1;
+        else
+            st->top = r;
+        if (r == 2 && str_eq(k, s_target_id))  /* target_id='x' -> hx-target='#x': the Python code does it */
+            goto done;
+    }
+    else if (st->top)
+        st->unsorted = 1;
+    PyTypeObject *t = Py_TYPE(v);
+    if (t != &PyUnicode_Type && t != &PyBool_Type && t != &PyLong_Type && t != &PyFloat_Type)
+        goto done;  /* valmap_x's work (joining lists, dicts as JSON or CSS, ...) */
+    res = PyDict_SetItem(attrs, a, v);
+done:
+    Py_DECREF(spec);
+    return res;
+}
+
+/* Move the ranked attributes present in `attrs` to its end, in rank order. */
+static int
+move_tail(PyObject *attrs)
+{
+    for (int i = 0; i < N_TAIL; i++) {
+        PyObject *v = PyDict_GetItemWithError(attrs, s_tail[i]);
+        if (v == NULL) {
+            if (PyErr_Occurred())
+                return -1;
+            continue;
+        }
+        Py_INCREF(v);
+        if (PyDict_DelItem(attrs, s_tail[i]) < 0 || PyDict_SetItem(attrs, s_tail[i], v) < 0) {
+            Py_DECREF(v);
+            return -1;
+        }
+        Py_DECREF(v);
+    }
+    return 0;
+}
+
+/* The attribute dict for the call, or NULL with *fallback set (no exception) when Python must handle the call. */
+static PyObject *
+make_attrs(TagFn *self, PyObject *const *kwvals, PyObject *kwnames, int *fallback)
+{
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    Py_ssize_t nd = self->dnames ? PyTuple_GET_SIZE(self->dnames) : 0;
+    PyObject *attrs = PyDict_New();
+    if (attrs == NULL)
+        return NULL;
+    if (nkw == 0 && nd == 0)
+        return attrs;
+    KwState st = {0, 0};
+    int r;
+    for (Py_ssize_t j = 0; j < nd; j++) {
+        PyObject *k = PyTuple_GET_ITEM(self->dnames, j);
+        PyObject *v = PyTuple_GET_ITEM(self->dvalues, j);
+        for (Py_ssize_t i = 0; i < nkw; i++) {
+            PyObject *ki = PyTuple_GET_ITEM(kwnames, i);
+            if (!PyUnicode_CheckExact(ki))
+                goto python;
+            if (str_eq(ki, k)) {
+                v = kwvals[i];
+                break;
+            }
+        }
+        if ((r = add_kw(attrs, k, v, &st)) != 0)
+            goto done;
+    }
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        PyObject *k = PyTuple_GET_ITEM(kwnames, i);
+        if (nd) {  /* leading defaults were handled above, in their own place */
+            Py_ssize_t j = 0;
+            for (; j < nd; j++)
+                if (str_eq(k, PyTuple_GET_ITEM(self->dnames, j)))
+                    break;
+            if (j < nd)
+                continue;
+        }
+        if ((r = add_kw(attrs, k, kwvals[i], &st)) != 0)
+            goto done;
+    }
+    if (st.unsorted && move_tail(attrs) < 0)
+        goto error;
+    if (self->named) {
+        PyObject *id = PyDict_GetItemWithError(attrs, s_id);
+        if (id == NULL) {
+            if (PyErr_Occurred())
+                goto error;
+        }
+        else {
+            int has = PyDict_Contains(attrs, s_name);
+            if (has < 0 || (!has && PyDict_SetItem(attrs, s_name, id) < 0))
+                goto error;
+        }
+    }
+    return attrs;
+done:
+    if (r < 0)
+        goto error;
+python:
+    *fallback = 1;
+error:
+    Py_DECREF(attrs);
+    return NULL;
+}
+
+/* An FT node with these fields; `children` and `attrs` are stolen. */
+static PyObject *
+make_node(PyObject *tag, PyObject *children, PyObject *attrs, int void_)
+{
+    PyObject *o = ft_type->tp_new(ft_type, empty_tuple, NULL);
+    if (o == NULL) {
+        Py_DECREF(children);
+        Py_DECREF(attrs);
+        return NULL;
+    }
+    PyObject **p;
+    p = (PyObject **)((char *)o + off_tag);
+    Py_XSETREF(*p, Py_NewRef(tag));
+    p = (PyObject **)((char *)o + off_children);
+    Py_XSETREF(*p, children);
+    p = (PyObject **)((char *)o + off_attrs);
+    Py_XSETREF(*p, attrs);
+    if (void_ && PyObject_GenericSetAttr(o, s_void, Py_True) < 0) {
+        Py_DECREF(o);
+        return NULL;
+    }
+    return o;
+}
+
+static PyObject *
+tagfn_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    TagFn *self = (TagFn *)callable;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (!ready || cfg_set)
+        goto python;
+    for (Py_ssize_t i = 0; i < nargs; i++)
+        if (is_prep(Py_TYPE(args[i])))
+            goto python;
+    int fallback = 0;
+    PyObject *attrs = make_attrs(self, args + nargs, kwnames, &fallback);
+    if (attrs == NULL) {
+        if (fallback)
+            goto python;
+        return NULL;
+    }
+    PyObject *children = PyTuple_New(nargs);
+    if (children == NULL) {
+        Py_DECREF(attrs);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++)
+        PyTuple_SET_ITEM(children, i, Py_NewRef(args[i]));
+    return make_node(self->tag, children, attrs, self->void_);
+python:
+    return PyObject_Vectorcall(self->fallback, args, nargsf, kwnames);
+}
+
+static PyObject *
+tagfn_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"tag", "named", "void", "fallback", "defaults", NULL};
+    PyObject *tag, *fallback, *defaults = NULL;
+    int named, void_;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "UppO|O!:TagFn", kwlist, &tag, &named, &void_, &fallback,
+                                     &PyTuple_Type, &defaults))
+        return NULL;
+    if (!PyUnicode_CheckExact(tag)) {
+        PyErr_SetString(PyExc_TypeError, "TagFn: tag must be a str");
+        return NULL;
+    }
+    if (!PyCallable_Check(fallback)) {
+        PyErr_SetString(PyExc_TypeError, "TagFn: fallback must be callable");
+        return NULL;
+    }
+    Py_ssize_t nd = defaults ? PyTuple_GET_SIZE(defaults) : 0;
+    PyObject *dnames = NULL, *dvalues = NULL;
+    if (nd) {
+        dnames = PyTuple_New(nd);
+        dvalues = PyTuple_New(nd);
+        if (dnames == NULL || dvalues == NULL)
+            goto error;
+        for (Py_ssize_t i = 0; i < nd; i++) {
+            PyObject *pair = PyTuple_GET_ITEM(defaults, i);
+            if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2
+                || !PyUnicode_CheckExact(PyTuple_GET_ITEM(pair, 0))) {
+                PyErr_SetString(PyExc_TypeError, "TagFn: defaults must be (str, value) pairs");
+                goto error;
+            }
+            PyObject *k = Py_NewRef(PyTuple_GET_ITEM(pair, 0));
+            PyUnicode_InternInPlace(&k);
+            PyTuple_SET_ITEM(dnames, i, k);
+            PyTuple_SET_ITEM(dvalues, i, Py_NewRef(PyTuple_GET_ITEM(pair, 1)));
+        }
+    }
+    TagFn *self = (TagFn *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        goto error;
+    self->vectorcall = tagfn_vectorcall;
+    self->tag = Py_NewRef(tag);
+    self->fallback = Py_NewRef(fallback);
+    self->dnames = dnames;
+    self->dvalues = dvalues;
+    self->named = (char)named;
+    self->void_ = (char)void_;
+    /* Look like the function it accelerates. */
+    PyObject *v = PyObject_GetAttrString(fallback, "__name__");
+    if (v != NULL && !PyUnicode_Check(v))
+        Py_CLEAR(v);
+    PyErr_Clear();
+    self->name = v ? v : Py_NewRef(tag);
+    v = PyObject_GetAttrString(fallback, "__qualname__");
+    if (v != NULL && !PyUnicode_Check(v))
+        Py_CLEAR(v);
+    PyErr_Clear();
+    self->qualname = v ? v : Py_NewRef(self->name);
+    self->doc = PyObject_GetAttrString(fallback, "__doc__");
+    if (self->doc == NULL) {
+        PyErr_Clear();
+        self->doc = Py_NewRef(Py_None);
+    }
+    self->module = PyObject_GetAttrString(fallback, "__module__");
+    if (self->module == NULL) {
+        PyErr_Clear();
+        self->module = Py_NewRef(Py_None);
+    }
+    return (PyObject *)self;
+error:
+    Py_XDECREF(dnames);
+    Py_XDECREF(dvalues);
+    return NULL;
+}
+
+static int
+tagfn_traverse(TagFn *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->tag);
+    Py_VISIT(self->fallback);
+    Py_VISIT(self->dnames);
+    Py_VISIT(self->dvalues);
+    Py_VISIT(self->name);
+    Py_VISIT(self->qualname);
+    Py_VISIT(self->doc);
+    Py_VISIT(self->module);
+    Py_VISIT(self->dict);
+    return 0;
+}
+
+static int
+tagfn_clear(TagFn *self)
+{
+    Py_CLEAR(self->tag);
+    Py_CLEAR(self->fallback);
+    Py_CLEAR(self->dnames);
+    Py_CLEAR(self->dvalues);
+    Py_CLEAR(self->name);
+    Py_CLEAR(self->qualname);
+    Py_CLEAR(self->doc);
+    Py_CLEAR(self->module);
+    Py_CLEAR(self->dict);
+    return 0;
+}
+
+static void
+tagfn_dealloc(TagFn *self)
+{
+    PyObject_GC_UnTrack(self);
+    if (self->weakreflist != NULL)
+        PyObject_ClearWeakRefs((PyObject *)self);
+    tagfn_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+tagfn_repr(TagFn *self)
+{
+    return PyUnicode_FromFormat("<function %U at %p>", self->qualname, self);
+}
+
+/* Bound like a function when stored on a class. */
+static PyObject *
+tagfn_descr_get(PyObject *self, PyObject *obj, PyObject *type)
+{
+    (void)type;
+    if (obj == NULL || obj == Py_None)
+        return Py_NewRef(self);
+    return PyMethod_New(self, obj);
+}
+
+/* Pickled by reference, like a function: `module.qualname`. */
+static PyObject *
+tagfn_reduce(TagFn *self, PyObject *Py_UNUSED(ignored))
+{
+    return Py_NewRef(self->qualname);
+}
+
+static PyObject *
+get_str_attr(TagFn *self, void *closure)
+{
+    return Py_NewRef(closure ? self->qualname : self->name);
+}
+
+static int
+set_str_attr(TagFn *self, PyObject *value, void *closure)
+{
+    const char *what = closure ? "__qualname__" : "__name__";
+    if (value == NULL || !PyUnicode_Check(value)) {
+        PyErr_Format(PyExc_TypeError, "%s must be set to a string object", what);
+        return -1;
+    }
+    if (closure)
+        Py_XSETREF(self->qualname, Py_NewRef(value));
+    else
+        Py_XSETREF(self->name, Py_NewRef(value));
+    return 0;
+}
+
+/* Function attributes inspect and typing read (`__code__`, `__defaults__`, ...): those of the Python twin. */
+static PyObject *
+get_fallback_attr(TagFn *self, void *closure)
+{
+    return PyObject_GetAttrString(self->fallback, (const char *)closure);
+}
+
+static PyGetSetDef tagfn_getset[] = {
+    {"__name__", (getter)get_str_attr, (setter)set_str_attr, NULL, NULL},
+    {"__qualname__", (getter)get_str_attr, (setter)set_str_attr, NULL, (void *)1},
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL, NULL},
+    {"__code__", (getter)get_fallback_attr, NULL, NULL, "__code__"},
+    {"__defaults__", (getter)get_fallback_attr, NULL, NULL, "__defaults__"},
+    {"__kwdefaults__", (getter)get_fallback_attr, NULL, NULL, "__kwdefaults__"},
+    {"__annotations__", (getter)get_fallback_attr, NULL, NULL, "__annotations__"},
+    {"__globals__", (getter)get_fallback_attr, NULL, NULL, "__globals__"},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMemberDef tagfn_members[] = {
+    {"__doc__", T_OBJECT, offsetof(TagFn, doc), 0, NULL},
+    {"__module__", T_OBJECT, offsetof(TagFn, module), 0, NULL},
+    {"_pure", T_OBJECT, offsetof(TagFn, fallback), READONLY, "The pure-Python function this one accelerates."},
+    {"_tag", T_OBJECT, offsetof(TagFn, tag), READONLY, "The element's tag."},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyMethodDef tagfn_methods[] = {
+    {"__reduce__", (PyCFunction)tagfn_reduce, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject TagFnType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "fasthtml._cbuild.TagFn",
+    .tp_doc = PyDoc_STR("TagFn(tag, named, void, fallback, defaults=())\n--\n\n"
+                        "A tag function built in C; any call it does not handle goes to `fallback`."),
+    .tp_basicsize = sizeof(TagFn),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR,
+    .tp_new = tagfn_new,
+    .tp_dealloc = (destructor)tagfn_dealloc,
+    .tp_traverse = (traverseproc)tagfn_traverse,
+    .tp_clear = (inquiry)tagfn_clear,
+    .tp_repr = (reprfunc)tagfn_repr,
+    .tp_call = PyVectorcall_Call,
+    .tp_vectorcall_offset = offsetof(TagFn, vectorcall),
+    .tp_descr_get = tagfn_descr_get,
+    .tp_dictoffset = offsetof(TagFn, dict),
+    .tp_weaklistoffset = offsetof(TagFn, weakreflist),
+    .tp_getset = tagfn_getset,
+    .tp_members = tagfn_members,
+    .tp_methods = tagfn_methods,
+};
+
+/* ------------------------------------------------------------------------------------------------------------- */
+/* Module functions */
+
+/* The offset of slot `name` in instances of `cls`, from its member descriptor (-1 with an exception if unusable). */
+static Py_ssize_t
+slot_offset(PyTypeObject *cls, const char *name)
+{
+    PyObject *d = PyObject_GetAttrString((PyObject *)cls, name);
+    if (d == NULL)
+        return -1;
+    if (!Py_IS_TYPE(d, &PyMemberDescr_Type) || ((PyDescrObject *)d)->d_type != cls) {
+        Py_DECREF(d);
+        PyErr_Format(PyExc_TypeError, "init: %s.%s is not a slot of that class", cls->tp_name, name);
+        return -1;
+    }
+    PyMemberDef *m = ((PyMemberDescrObject *)d)->d_member;
+    Py_ssize_t off = m->offset;
+    int ok = m->type == Py_T_OBJECT_EX && !(m->flags & READONLY);
+    Py_DECREF(d);  /* the class keeps the descriptor (and its PyMemberDef) alive */
+    if (!ok) {
+        PyErr_Format(PyExc_TypeError, "init: %s.%s is not a writable object slot", cls->tp_name, name);
+        return -1;
+    }
+    return off;
+}
+
+static void
+clear_state(void)
+{
+    ready = 0;
+    Py_CLEAR(ft_type);
+    Py_CLEAR(keys_cache);
+    Py_CLEAR(key_spec);
+    for (int i = 0; i < n_prep; i++)
+        Py_CLEAR(prep_types[i]);
+    n_prep = 0;
+}
+
+PyDoc_STRVAR(init_doc, "init(ft_cls, keys, key_spec, prep)\n--\n\n"
+             "Share components' node class `FT`, its `_KEYS` cache, `_key_spec` (called on a cache miss) and its "
+             "`_PREP` child types; resets the fh_cfg flag.");
+
+static PyObject *
+cbuild_init(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *cls, *keys, *spec, *prep;
+    if (!PyArg_ParseTuple(args, "O!O!OO:init", &PyType_Type, &cls, &PyDict_Type, &keys, &spec, &prep))
+        return NULL;
+    if (!PyCallable_Check(spec)) {
+        PyErr_SetString(PyExc_TypeError, "init: key_spec must be callable");
+        return NULL;
+    }
+    PyTypeObject *t = (PyTypeObject *)cls;
+    if (t->tp_new != PyBaseObject_Type.tp_new) {
+        PyErr_SetString(PyExc_TypeError, "init: the node class must be created by object.__new__");
+        return NULL;
+    }
+    Py_ssize_t o1, o2, o3;
+    if ((o1 = slot_offset(t, "tag")) < 0 || (o2 = slot_offset(t, "children")) < 0
+        || (o3 = slot_offset(t, "attrs")) < 0)
+        return NULL;
+    PyObject *seq = PySequence_Fast(prep, "init: prep must be iterable");
+    if (seq == NULL)
+        return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    if (n > MAX_PREP) {
+        Py_DECREF(seq);
+        PyErr_SetString(PyExc_ValueError, "init: too many prep types");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!PyType_Check(PySequence_Fast_ITEMS(seq)[i])) {
+            Py_DECREF(seq);
+            PyErr_SetString(PyExc_TypeError, "init: prep must hold types");
+            return NULL;
+        }
+    }
+    clear_state();
+    for (Py_ssize_t i = 0; i < n; i++)
+        prep_types[i] = (PyTypeObject *)Py_NewRef(PySequence_Fast_ITEMS(seq)[i]);
+    n_prep = (int)n;
+    Py_DECREF(seq);
+    ft_type = (PyTypeObject *)Py_NewRef(cls);
+    keys_cache = Py_NewRef(keys);
+    key_spec = Py_NewRef(spec);
+    off_tag = o1;
+    off_children = o2;
+    off_attrs = o3;
+    cfg_set = 0;
+    ready = 1;
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(set_cfg_doc, "set_cfg(flag)\n--\n\n"
+             "Tell the tag functions whether fh_cfg differs from its defaults (then every call takes the Python path).");
+
+static PyObject *
+cbuild_set_cfg(PyObject *module, PyObject *flag)
+{
+    (void)module;
+    int f = PyObject_IsTrue(flag);
+    if (f < 0)
+        return NULL;
+    cfg_set = f;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef cbuild_methods[] = {
+    {"init", cbuild_init, METH_VARARGS, init_doc},
+    {"set_cfg", cbuild_set_cfg, METH_O, set_cfg_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef cbuild_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "fasthtml._cbuild",
+    .m_doc = "Element construction in C: the accelerated twin of fasthtml.components' tag functions.",
+    .m_size = -1,
+    .m_methods = cbuild_methods,
+};
+
+static PyObject *
+intern(const char *s)
+{
+    return PyUnicode_InternFromString(s);
+}
+
+PyMODINIT_FUNC
+PyInit__cbuild(void)
+{
+    if (empty_tuple == NULL) {
+        if ((empty_tuple = PyTuple_New(0)) == NULL || (s_target_id = intern("target_id")) == NULL
+            || (s_id = intern("id")) == NULL || (s_name = intern("name")) == NULL
+            || (s_void = intern("void_")) == NULL)
+            return NULL;
+        for (int i = 0; i < N_TAIL; i++)
+            if ((s_tail[i] = intern(tail_names[i])) == NULL)
+                return NULL;
+    }
+    if (PyType_Ready(&TagFnType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&cbuild_module);
+    if (m == NULL)
+        return NULL;
+    Py_INCREF(&TagFnType);
+    if (PyModule_AddObject(m, "TagFn", (PyObject *)&TagFnType) < 0) {
+        Py_DECREF(&TagFnType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
