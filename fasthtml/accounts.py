@@ -13,7 +13,7 @@
 What it does for you: passwords are hashed with scrypt (memory-hard, salted, compared in constant time) and never
 logged, echoed or returned; a login replaces the whole session with a fresh random session id, stored server side, so
 logging out (or changing the password) really ends it; failed logins are rate-limited per account and per client
-address; unknown users take as long to refuse as wrong passwords. Pages are plain forms you can replace.
+address, and sign-ups per client address (each costs a scrypt hash and a row); unknown users take as long to refuse as wrong passwords. Pages are plain forms you can replace.
 """
 from __future__ import annotations
 
@@ -224,7 +224,8 @@ class Accounts:
                  login_path: str = '/login', register_path: str = '/register', logout_path: str = '/logout',
                  home_path: str = '/', allow_register: bool = True, min_password: int = 8,
                  session_max_age: int = 30 * 24 * 3600, max_failures_per_account: int = 5,
-                 max_failures_per_address: int = 20, failure_window: int = 15 * 60, table_prefix: str = 'auth_',
+                 max_failures_per_address: int = 20, failure_window: int = 15 * 60,
+                 max_registrations_per_address: int = 10, table_prefix: str = 'auth_',
                  login_page: Callable | None = None, register_page: Callable | None = None,
                  forbidden_page: Callable | None = None, scrypt_n: int = _SCRYPT_N,
                  rules: dict[str, Iterable[str] | str] | None = None) -> None:
@@ -243,6 +244,7 @@ class Accounts:
         self.min_password, self.session_max_age = min_password, session_max_age
         self.max_fail_account, self.max_fail_address = max_failures_per_account, max_failures_per_address
         self.failure_window, self.scrypt_n = failure_window, scrypt_n
+        self.max_register_address = max_registrations_per_address
         self._login_page = login_page or default_login_page
         self._register_page = register_page or default_register_page
         self._forbidden_page = forbidden_page or default_forbidden_page
@@ -576,6 +578,20 @@ class Accounts:
         if req.method != 'POST':
             return self.register_page(req, None, '', next_url)
         username = _str_field(form, 'username', 256).strip()
+        # Sign-up attempts count per client address within `failure_window` (successful or not: each costs a
+        # scrypt hash, and refusals reveal taken usernames), so one client cannot mass-create accounts.
+        addr = req.client.host if req.client else 'unknown'
+        keys = [(f'register:{addr}', self.max_register_address)]
+        wait = self._throttled(keys)
+        if wait:
+            log.warning('registration throttled from %s', addr)
+            mins = max(1, (wait + 59) // 60)
+            shown = username if len(username) <= 64 else ''
+            r = self._render(req, self.register_page(req, f'Too many sign-ups from your address. Try again in {mins} '
+                                                          f'minute{"s" if mins > 1 else ""}.', shown, next_url), 429)
+            r.headers['Retry-After'] = str(wait)
+            return r
+        self._record_failure(keys)
         password = _str_field(form, 'password', MAX_PASSWORD + 1)
         password2 = form.get('password2', password)
         error = self.check_username(username) or self.check_password(password)

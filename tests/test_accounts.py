@@ -602,3 +602,24 @@ def test_user_helpers():
     u = User(1, 'ann', ('a', 'b'))
     assert str(u) == 'ann' and u.has_role('b') and not u.has_role('c') and u.has_role()
     assert User(2, 'root', is_admin=True).has_role('anything')
+
+
+def test_registrations_are_rate_limited_per_address():
+    "Sign-ups count per client address (made or refused); over the limit: 429 with Retry-After, no account made."
+    app, acc = make(max_registrations_per_address=3)
+    assert register(Client(app), 'ann').status_code == 303
+    assert register(Client(app), 'ann').status_code == 400  # taken: still counts
+    assert register(Client(app), 'bob').status_code == 303
+    r = register(Client(app), 'cyd')
+    assert r.status_code == 429 and 'Too many sign-ups' in r.text and int(r.headers['retry-after']) > 0
+    assert 'value="cyd"' in r.text
+    assert acc.get_user('cyd') is None and acc.get_user('bob') is not None
+    assert Client(app).get('/register').status_code == 200  # showing the form is not limited
+
+
+def test_registration_limit_ends_with_the_window():
+    app, acc = make(max_registrations_per_address=1, failure_window=1)
+    assert register(Client(app), 'ann').status_code == 303
+    assert register(Client(app), 'bob').status_code == 429
+    time.sleep(1.1)
+    assert register(Client(app), 'bob').status_code == 303
