@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from types import GeneratorType
 from typing import Any, Callable
@@ -415,18 +416,51 @@ def _emit_indented(o: Any, out: list, lvl: int, esc: bool) -> None:
             out.append('  ' * lvl + s + '\n')
 
 
+def _render_compact_py(elms: tuple, esc: bool) -> str:
+    "The compact form of `elms`, by the Python code: the reference the C renderer (`fasthtml._crender`) matches."
+    out: list = []
+    app = out.append
+    for e in elms:
+        if type(e) is FT:
+            _emit_ft(e, app, esc)
+        else:
+            _emit(e, app, esc)
+    return ''.join(out)
+
+
+def _pieces(o: Any, esc: bool) -> list:
+    "The strings the Python code appends for `o`: the C renderer leaves to it whatever it does not handle itself."
+    out: list = []
+    _emit(o, out.append, esc)
+    return out
+
+
+def _load_accelerator() -> Callable[[tuple, bool], str] | None:
+    "The C renderer's `render(elms, esc)`, set up with this module's classes, caches and fallbacks; None without it."
+    if os.environ.get('FASTHTML_PURE_PYTHON') == '1':
+        return None
+    try:
+        from . import _crender  # type: ignore[attr-defined]
+    except ImportError:  # not built (no compiler): the Python code renders
+        return None
+    _crender.init(ft=FT, base_ft=BaseFT, close_cache=_CLOSE, open_cache=_OPEN, ok_attrs=_OK_ATTRS, raw_tags=RAW_TAGS,
+                  close=_close, open=_open, check_attr_name=check_attr_name, attr_value=attr_value, escape=escape,
+                  from_ft=_from_ft, pieces=_pieces, render_py=_render_compact_py, notstr=NotStr, seqs=_SEQS)
+    return _crender.render
+
+
+# The compact renderer: the C one when built and not disabled by FASTHTML_PURE_PYTHON=1, else the Python code.
+_render_compact_c = _load_accelerator()
+render_compact: Callable[[tuple, bool], str] = _render_compact_c or _render_compact_py
+
+
 def to_xml(*elms: Any, lvl: int = 0, indent: bool = False, do_escape: bool = True) -> Safe:
     """Render FT trees (or strings, numbers, sequences, `__ft__`/`__html__` objects) to HTML, compact unless
     `indent`. Text is escaped unless `do_escape=False`. The result is `Safe`: embedding it does not re-escape it."""
+    if not indent:
+        # (a do_escape that is not a bool keeps the Python code, which tests its truth only where it needs to)
+        return Safe(render_compact(elms, do_escape) if type(do_escape) is bool else _render_compact_py(elms, do_escape))
     out: list = []
-    if indent:
-        for e in elms:
-            _emit_indented(e, out, lvl, do_escape)
-    else:
-        app = out.append
-        for e in elms:
-            if type(e) is FT:
-                _emit_ft(e, app, do_escape)
-            else:
-                _emit(e, app, do_escape)
+    for e in elms:
+        _emit_indented(e, out, lvl, do_escape)
     return Safe(''.join(out))

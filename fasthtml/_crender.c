@@ -1,0 +1,779 @@
+/* fasthtml._crender: the compact renderer's hot loop in C.
+ *
+ * `render(elms, esc)` returns exactly the string that `_render._render_compact_py(elms, esc)` (the `_emit_ft` /
+ * `_emit` loop) returns, or raises the same exception. The Python code stays the reference: this file handles the
+ * common shapes (exact `str`/`int`/`float`/`None`, exact `FT` nodes read through their slots, other FT classes
+ * through getattr, exact list/tuple children, attribute dicts holding str/True/False/None/int/float values) and hands
+ * anything else to the Python code for that one object (`_pieces`), before writing any of that object's output.
+ *
+ * Every check happens in the order of the Python code, and Python code (the name checks, `__ft__`, `__html__`,
+ * `str()` of unknown objects) is only called where the Python renderer calls it. No borrowed reference is held
+ * across a call into Python code. Recursion goes through Py_EnterRecursiveCall, and past MAX_DEPTH nested levels
+ * the rest of the subtree is left to the Python code, so the C stack stays bounded whatever the recursion limit.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#if PY_VERSION_HEX < 0x030C0000
+#include <structmember.h>
+#endif
+
+#ifndef Py_T_OBJECT_EX
+#define Py_T_OBJECT_EX T_OBJECT_EX
+#endif
+
+#if PY_VERSION_HEX >= 0x030D0000
+#define lookup_attr PyObject_GetOptionalAttr
+#else
+#define lookup_attr _PyObject_LookupAttr
+#endif
+
+/* Nesting handled in C before the rest of a subtree goes to the Python code (a few hundred bytes of C stack each). */
+#define MAX_DEPTH 1000
+
+/* What `init` was given (see `_render._load_accelerator`). A repeated `init` keeps the earlier objects alive (they are
+ * never released), so a render running in another thread never sees them freed. */
+static struct {
+    int ready;
+    PyTypeObject *ft;           /* fasthtml._render.FT: exact instances are read through the slots below */
+    Py_ssize_t off_tag, off_children, off_attrs;
+    PyObject *base_ft;          /* fastcore.xml.FT */
+    PyObject *close_cache;      /* _CLOSE: tag -> closing tag ('' for void elements) */
+    PyObject *open_cache;       /* _OPEN: tag -> opening tag of an attribute-less element */
+    PyObject *ok_attrs;         /* _OK_ATTRS: attribute names already validated */
+    PyObject *raw_tags;         /* RAW_TAGS: script/style (their elements are left to the Python code) */
+    /* RAW_TAGS is a frozenset: the lengths and first characters of its (str) names rule most tags out without a
+     * lookup. raw_any is set when a name does not fit these tables (then every tag is looked up). */
+    unsigned long long raw_lens;
+    unsigned char raw_first[128];
+    int raw_any;
+    PyObject *py_close, *py_open, *py_check_attr, *py_attr_value, *py_escape, *py_from_ft;
+    PyObject *py_pieces;        /* _pieces(o, esc) -> list of the pieces the Python code appends for o */
+    PyObject *py_render;        /* _render_compact_py(elms, esc) -> str */
+    PyObject *notstr;           /* fastcore's NotStr */
+    PyObject *seqs;             /* _SEQS: the iterables whose items are rendered in turn */
+    PyObject *bytes_types;      /* (bytes, bytearray) */
+} S;
+
+static PyObject *s_tag, *s_children, *s_attrs, *s_void, *s_ft, *s_html, *s_decode, *s_utf8, *s_replace, *zero;
+
+typedef struct {
+    _PyUnicodeWriter w;
+    PyObject *esc_obj;          /* Py_True or Py_False, for the Python fallbacks */
+    int esc;
+    int depth;
+    /* A piece that is not a str was produced (an `__html__` returning something else): the Python code's
+     * `''.join` fails on it, naming its index, so the whole render is rerun in Python for that exact error. */
+    int bad;
+} Ctx;
+
+#define SLOT(o, off) (*(PyObject **)((char *)(o) + (off)))
+
+/* ------------------------------------------------------------------------------------------------------------ */
+/* Writing and escaping */
+
+#define M_TEXT 1  /* & < > */
+#define M_DQ 2    /* " */
+#define M_SQ 4    /* ' */
+static unsigned char SPECIAL[256];
+
+/* ASCII into a one-byte buffer (the common case) is copied here; anything else through the writer's functions. */
+static inline int w_ascii(Ctx *c, const char *s, Py_ssize_t n)
+{
+    if (c->w.kind != PyUnicode_1BYTE_KIND) return _PyUnicodeWriter_WriteASCIIString(&c->w, s, n);
+    if (_PyUnicodeWriter_Prepare(&c->w, n, 127) < 0) return -1;
+    memcpy((Py_UCS1 *)c->w.data + c->w.pos, s, (size_t)n);
+    c->w.pos += n;
+    return 0;
+}
+
+static inline int w_str(Ctx *c, PyObject *s)
+{
+    if (PyUnicode_IS_COMPACT_ASCII(s)) return w_ascii(c, (const char *)PyUnicode_1BYTE_DATA(s), PyUnicode_GET_LENGTH(s));
+    return _PyUnicodeWriter_WriteStr(&c->w, s);
+}
+static inline int w_char(Ctx *c, Py_UCS4 ch) { return _PyUnicodeWriter_WriteChar(&c->w, ch); }
+
+#define FIND_LOOP(T, IN_TABLE)                                        \
+    {                                                                 \
+        const T *p = (const T *)data;                                 \
+        for (; i < n; i++) {                                          \
+            T ch = p[i];                                              \
+            if (IN_TABLE && (SPECIAL[ch] & mask)) return i;           \
+        }                                                             \
+        return -1;                                                    \
+    }
+
+/* Index of the first character of data[i:n] in the classes of `mask`, or -1. */
+static Py_ssize_t find_special(int kind, const void *data, Py_ssize_t i, Py_ssize_t n, int mask)
+{
+    switch (kind) {
+    case PyUnicode_1BYTE_KIND: FIND_LOOP(Py_UCS1, 1)
+    case PyUnicode_2BYTE_KIND: FIND_LOOP(Py_UCS2, ch < 256)
+    default: FIND_LOOP(Py_UCS4, ch < 256)
+    }
+}
+
+static inline int ready(PyObject *s)
+{
+#if PY_VERSION_HEX < 0x030C0000
+    return PyUnicode_READY(s);
+#else
+    (void)s;
+    return 0;
+#endif
+}
+
+/* Write str `s` with the characters of `mask` replaced by entities; `i` is where to start looking (nothing of
+ * `mask` comes before it). */
+static int write_escaped(Ctx *c, PyObject *s, int mask, Py_ssize_t i)
+{
+    int kind = PyUnicode_KIND(s);
+    const void *data = PyUnicode_DATA(s);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s), start = 0;
+    while ((i = find_special(kind, data, i, n, mask)) >= 0) {
+        if (i > start && _PyUnicodeWriter_WriteSubstring(&c->w, s, start, i) < 0) return -1;
+        int r;
+        switch (PyUnicode_READ(kind, data, i)) {
+        case '&': r = w_ascii(c, "&amp;", 5); break;
+        case '<': r = w_ascii(c, "&lt;", 4); break;
+        case '>': r = w_ascii(c, "&gt;", 4); break;
+        default: r = w_ascii(c, "&#39;", 5); break;  /* ' (M_SQ) */
+        }
+        if (r < 0) return -1;
+        start = ++i;
+    }
+    if (start == 0) return w_str(c, s);
+    return start < n ? _PyUnicodeWriter_WriteSubstring(&c->w, s, start, n) : 0;
+}
+
+/* Text content: `escape(s) if esc else s` for an exact str. */
+static int write_text(Ctx *c, PyObject *s)
+{
+    if (!c->esc) return w_str(c, s);
+    if (ready(s) < 0) return -1;
+    Py_ssize_t i = find_special(PyUnicode_KIND(s), PyUnicode_DATA(s), 0, PyUnicode_GET_LENGTH(s), M_TEXT);
+    return i < 0 ? w_str(c, s) : write_escaped(c, s, M_TEXT, i);
+}
+
+/* A piece of any type, as `''.join` would take it: a str (or subclass) is written, anything else marks the
+ * render for a rerun in Python (which raises join's TypeError). */
+static int write_piece(Ctx *c, PyObject *p)
+{
+    if (PyUnicode_Check(p)) return w_str(c, p);
+    c->bad = 1;
+    return 0;
+}
+
+/* An exact int, as str(o). */
+static int write_int(Ctx *c, PyObject *o)
+{
+    int overflow;
+    long v = PyLong_AsLongAndOverflow(o, &overflow);
+    if (overflow) {  /* big numbers (and the digit limit's ValueError) through str() */
+        PyObject *s = PyObject_Str(o);
+        if (s == NULL) return -1;
+        int r = w_str(c, s);
+        Py_DECREF(s);
+        return r;
+    }
+    if (v == -1 && PyErr_Occurred()) return -1;
+    char buf[24], *p = buf + sizeof buf;
+    unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) *--p = '-';
+    return w_ascii(c, p, buf + sizeof buf - p);
+}
+
+/* str(o) for an exact float (or anything whose str() is plain text). */
+static int write_str_of(Ctx *c, PyObject *o)
+{
+    PyObject *s = PyObject_Str(o);
+    if (s == NULL) return -1;
+    int r = w_str(c, s);
+    Py_DECREF(s);
+    return r;
+}
+
+/* ` k="v"`, or ` k='v'` when v holds a double quote (then ' is written &#39;); &, < and > always escaped. */
+static int write_attr_str(Ctx *c, PyObject *k, PyObject *v)
+{
+    if (ready(v) < 0) return -1;
+    int kind = PyUnicode_KIND(v);
+    const void *data = PyUnicode_DATA(v);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(v);
+    Py_ssize_t i = find_special(kind, data, 0, n, M_TEXT | M_DQ);
+    if (w_char(c, ' ') < 0 || w_str(c, k) < 0) return -1;
+    if (i < 0) {
+        if (w_ascii(c, "=\"", 2) < 0 || w_str(c, v) < 0) return -1;
+        return w_char(c, '"');
+    }
+    if (find_special(kind, data, i, n, M_DQ) >= 0) {
+        if (w_ascii(c, "='", 2) < 0 || write_escaped(c, v, M_TEXT | M_SQ, i) < 0) return -1;
+        return w_char(c, '\'');
+    }
+    if (w_ascii(c, "=\"", 2) < 0 || write_escaped(c, v, M_TEXT, i) < 0) return -1;
+    return w_char(c, '"');
+}
+
+/* ------------------------------------------------------------------------------------------------------------ */
+/* Calls into the Python code */
+
+static PyObject *call1(PyObject *f, PyObject *a) { return PyObject_CallOneArg(f, a); }
+
+static PyObject *call2(PyObject *f, PyObject *a, PyObject *b)
+{
+    PyObject *args[2] = {a, b};
+    return PyObject_Vectorcall(f, args, 2, NULL);
+}
+
+/* Leave `o` to the Python code: `_emit(o, ...)` into a list, whose pieces are written here. */
+static int delegate(Ctx *c, PyObject *o)
+{
+    PyObject *pieces = call2(S.py_pieces, o, c->esc_obj);
+    if (pieces == NULL) return -1;
+    if (!PyList_CheckExact(pieces)) {
+        Py_DECREF(pieces);
+        PyErr_SetString(PyExc_TypeError, "fasthtml._crender: _pieces must return a list");
+        return -1;
+    }
+    int r = 0;
+    for (Py_ssize_t i = 0; r == 0 && i < PyList_GET_SIZE(pieces); i++) r = write_piece(c, PyList_GET_ITEM(pieces, i));
+    Py_DECREF(pieces);
+    return r;
+}
+
+/* ------------------------------------------------------------------------------------------------------------ */
+/* Elements */
+
+static int emit(Ctx *c, PyObject *o);
+
+/* Items of an exact list or tuple (the caller holds a reference to it); a list is read live, as its iterator would. */
+static int emit_items(Ctx *c, PyObject *seq)
+{
+    int is_list = PyList_CheckExact(seq);
+    for (Py_ssize_t i = 0;; i++) {
+        PyObject *it;
+        if (is_list) {
+            if (i >= PyList_GET_SIZE(seq)) break;
+            it = PyList_GET_ITEM(seq, i);
+        } else {
+            if (i >= PyTuple_GET_SIZE(seq)) break;
+            it = PyTuple_GET_ITEM(seq, i);
+        }
+        if (Py_TYPE(it) == &PyUnicode_Type) {  /* no Python code runs: no reference needed */
+            if (write_text(c, it) < 0) return -1;
+            continue;
+        }
+        Py_INCREF(it);
+        int r = emit(c, it);
+        Py_DECREF(it);
+        if (r < 0) return -1;
+    }
+    return 0;
+}
+
+/* Items of any iterable, in iteration order (`for c in o`). */
+static int emit_iter(Ctx *c, PyObject *o)
+{
+    PyObject *it = PyObject_GetIter(o), *x;
+    if (it == NULL) return -1;
+    while ((x = PyIter_Next(it)) != NULL) {
+        int r = emit(c, x);
+        Py_DECREF(x);
+        if (r < 0) {
+            Py_DECREF(it);
+            return -1;
+        }
+    }
+    Py_DECREF(it);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+/* One more level of nesting (a sequence, an `__ft__` result): counted for RecursionError, and past MAX_DEPTH left to
+ * the Python code. */
+#define NESTED(c, o, call)                                  \
+    do {                                                    \
+        if ((c)->depth >= MAX_DEPTH) return delegate(c, o); \
+        if (Py_EnterRecursiveCall("")) return -1;           \
+        (c)->depth++;                                       \
+        int r_ = (call);                                    \
+        (c)->depth--;                                       \
+        Py_LeaveRecursiveCall();                            \
+        return r_;                                          \
+    } while (0)
+
+static int emit_nested_items(Ctx *c, PyObject *seq) { NESTED(c, seq, emit_items(c, seq)); }
+static int emit_nested_iter(Ctx *c, PyObject *o) { NESTED(c, o, emit_iter(c, o)); }
+static int emit_nested(Ctx *c, PyObject *o) { NESTED(c, o, emit(c, o)); }
+
+/* The node's `children` (a new reference): the slot of an exact FT, else (or when unset) attribute access. */
+static PyObject *get_children(PyObject *e, int exact)
+{
+    if (exact) {
+        PyObject *cs = SLOT(e, S.off_children);
+        if (cs != NULL) {
+            Py_INCREF(cs);
+            return cs;
+        }
+    }
+    return PyObject_GetAttr(e, s_children);
+}
+
+/* A fragment (empty tag): its children only. */
+static int emit_frag(Ctx *c, PyObject *e, int exact)
+{
+    PyObject *cs = get_children(e, exact);
+    if (cs == NULL) return -1;
+    int r = (PyTuple_CheckExact(cs) || PyList_CheckExact(cs)) ? emit_items(c, cs) : emit_iter(c, cs);
+    Py_DECREF(cs);
+    return r;
+}
+
+/* A childless element: its closing tag, unless the element is void (close is '') or marked `void_`. */
+static int end_empty(Ctx *c, PyObject *e, PyObject *close)
+{
+    if (PyUnicode_GET_LENGTH(close) == 0) return 0;
+    PyObject *v = PyObject_GetAttr(e, s_void);
+    if (v == NULL) return -1;
+    int t = PyObject_IsTrue(v);
+    Py_DECREF(v);
+    if (t < 0) return -1;
+    return t ? 0 : w_str(c, close);
+}
+
+/* Children that are not an exact list/tuple, with the Python code's calls: truth, len(), [0], then iteration. */
+static int emit_children_any(Ctx *c, PyObject *e, PyObject *cs, PyObject *close)
+{
+    int t = PyObject_IsTrue(cs);
+    if (t < 0) return -1;
+    if (!t) return end_empty(c, e, close);
+    Py_ssize_t n = PyObject_Size(cs);
+    if (n < 0) return -1;
+    if (n == 1) {  /* the Python code's single-child shortcut reads cs[0] and skips the loop for these types */
+        PyObject *c0 = PyObject_GetItem(cs, zero);
+        if (c0 == NULL) return -1;
+        PyTypeObject *t0 = Py_TYPE(c0);
+        if (t0 == &PyUnicode_Type || t0 == &PyLong_Type || t0 == S.ft) {
+            int r = emit(c, c0);
+            Py_DECREF(c0);
+            return r < 0 ? -1 : w_str(c, close);
+        }
+        Py_DECREF(c0);
+    }
+    if (emit_iter(c, cs) < 0) return -1;
+    return w_str(c, close);
+}
+
+/* Can the C code write this attribute dict? Names must be exact str, values str/True/False/None/int/float. */
+static int simple_attrs(PyObject *attrs)
+{
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(attrs, &pos, &k, &v)) {
+        if (!PyUnicode_CheckExact(k)) return 0;
+        PyTypeObject *t = Py_TYPE(v);
+        if (t == &PyUnicode_Type || v == Py_True || v == Py_False || v == Py_None || t == &PyLong_Type ||
+            t == &PyFloat_Type)
+            continue;
+        return 0;
+    }
+    return 1;
+}
+
+static int write_attr(Ctx *c, PyObject *k, PyObject *v)
+{
+    if (!PyUnicode_CheckExact(k)) {  /* only if the dict was changed while a name was checked */
+        PyErr_SetString(PyExc_RuntimeError, "attributes changed while being rendered");
+        return -1;
+    }
+    if (Py_TYPE(v) == &PyUnicode_Type) return write_attr_str(c, k, v);
+    if (v == Py_True) return (w_char(c, ' ') < 0 || w_str(c, k) < 0) ? -1 : 0;
+    if (v == Py_False || v == Py_None) return 0;
+    PyObject *s;
+    if (Py_TYPE(v) == &PyLong_Type || Py_TYPE(v) == &PyFloat_Type) {
+        s = PyObject_Str(v);
+    } else {  /* only if the dict was changed while a name was checked: attr_value as the Python code does */
+        s = call2(S.py_attr_value, v, k);
+        if (s == Py_None) {
+            Py_DECREF(s);
+            return 0;
+        }
+        if (s != NULL && !PyUnicode_CheckExact(s)) {
+            Py_DECREF(s);
+            PyErr_SetString(PyExc_RuntimeError, "attributes changed while being rendered");
+            return -1;
+        }
+    }
+    if (s == NULL) return -1;
+    int r = write_attr_str(c, k, s);
+    Py_DECREF(s);
+    return r;
+}
+
+/* The attributes of an element, in dict order, validating unknown names with check_attr_name. */
+static int write_attrs(Ctx *c, PyObject *attrs)
+{
+    Py_ssize_t pos = 0, n = PyDict_GET_SIZE(attrs);
+    PyObject *k, *v;
+    while (PyDict_Next(attrs, &pos, &k, &v)) {
+        Py_INCREF(k);
+        Py_INCREF(v);
+        int r = PySet_Contains(S.ok_attrs, k);
+        if (r == 0) {
+            PyObject *x = call1(S.py_check_attr, k);
+            r = x == NULL ? -1 : 0;
+            Py_XDECREF(x);
+            if (r == 0 && PyDict_GET_SIZE(attrs) != n) {
+                PyErr_SetString(PyExc_RuntimeError, "dictionary changed size during iteration");
+                r = -1;
+            }
+        }
+        if (r >= 0) r = write_attr(c, k, v);
+        Py_DECREF(k);
+        Py_DECREF(v);
+        if (r < 0) return -1;
+    }
+    return 0;
+}
+
+/* `tag in RAW_TAGS` for an exact str. */
+static int is_raw(PyObject *tag)
+{
+    if (!S.raw_any) {
+        Py_ssize_t n = PyUnicode_GET_LENGTH(tag);
+        if (n == 0 || n >= 64 || !((S.raw_lens >> n) & 1)) return 0;
+        Py_UCS4 ch = PyUnicode_READ_CHAR(tag, 0);
+        if (ch >= 128 || !S.raw_first[ch]) return 0;
+    }
+    return PySet_Contains(S.raw_tags, tag);
+}
+
+/* `_emit_ft(e)`: the element's tags and children; anything unusual about the node leaves it to the Python code. */
+static int emit_ft_body(Ctx *c, PyObject *e)
+{
+    int exact = Py_TYPE(e) == S.ft, rc = -1, raw;
+    PyObject *tag, *attrs, *close = NULL, *cs = NULL;
+    if (exact) {
+        tag = SLOT(e, S.off_tag);
+        attrs = SLOT(e, S.off_attrs);
+        if (tag == NULL || attrs == NULL) return delegate(c, e);
+        Py_INCREF(tag);
+        Py_INCREF(attrs);
+    } else {
+        tag = PyObject_GetAttr(e, s_tag);
+        if (tag == NULL) return -1;
+        attrs = PyObject_GetAttr(e, s_attrs);
+        if (attrs == NULL) {
+            Py_DECREF(tag);
+            return -1;
+        }
+    }
+    /* Left to the Python code (which reads the fields again): a tag that is not a str, attributes that are not a
+     * plain dict of simple values, and script/style elements with children (raw text), or any of those of a
+     * class other than FT. */
+    if (!PyUnicode_CheckExact(tag) || !PyDict_CheckExact(attrs) || !simple_attrs(attrs)) goto leave_to_python;
+    if (ready(tag) < 0) goto done;
+    raw = is_raw(tag);
+    if (raw < 0) goto done;
+    if (raw) {
+        PyObject *cs0 = exact ? SLOT(e, S.off_children) : NULL;
+        if (cs0 == NULL || !(PyTuple_CheckExact(cs0) || PyList_CheckExact(cs0)) || Py_SIZE(cs0) != 0)
+            goto leave_to_python;
+    }
+
+    if (PyDict_GET_SIZE(attrs)) {
+        close = PyDict_GetItemWithError(S.close_cache, tag);
+        if (close != NULL) {
+            Py_INCREF(close);
+        } else {
+            if (PyErr_Occurred()) goto done;
+            if (PyUnicode_GET_LENGTH(tag) == 0) {
+                rc = emit_frag(c, e, exact);
+                goto done;
+            }
+            close = call1(S.py_close, tag);
+            if (close == NULL) goto done;
+        }
+        if (!PyUnicode_Check(close)) {
+            PyErr_SetString(PyExc_TypeError, "fasthtml._render._CLOSE holds a value that is not a str");
+            goto done;
+        }
+        if (w_char(c, '<') < 0 || w_str(c, tag) < 0 || write_attrs(c, attrs) < 0 || w_char(c, '>') < 0) goto done;
+    } else {
+        PyObject *s = PyDict_GetItemWithError(S.open_cache, tag);
+        if (s != NULL) {
+            Py_INCREF(s);
+        } else {
+            if (PyErr_Occurred()) goto done;
+            if (PyUnicode_GET_LENGTH(tag) == 0) {
+                rc = emit_frag(c, e, exact);
+                goto done;
+            }
+            s = call1(S.py_open, tag);
+            if (s == NULL) goto done;
+        }
+        close = PyDict_GetItemWithError(S.close_cache, tag);
+        if (close == NULL) {
+            if (!PyErr_Occurred()) PyErr_SetObject(PyExc_KeyError, tag);
+            Py_DECREF(s);
+            goto done;
+        }
+        Py_INCREF(close);
+        int r = (PyUnicode_Check(s) && PyUnicode_Check(close)) ? w_str(c, s) : -2;
+        Py_DECREF(s);
+        if (r == -2) PyErr_SetString(PyExc_TypeError, "fasthtml._render._OPEN/_CLOSE hold a value that is not a str");
+        if (r < 0) goto done;
+    }
+
+    cs = get_children(e, exact);
+    if (cs == NULL) goto done;
+    if (raw && !((PyTuple_CheckExact(cs) || PyList_CheckExact(cs)) && Py_SIZE(cs) == 0)) {
+        /* its children were empty a moment ago: only code run by the name checks could have changed them */
+        PyErr_SetString(PyExc_RuntimeError, "script/style children changed while being rendered");
+        goto done;
+    }
+    if (PyTuple_CheckExact(cs) || PyList_CheckExact(cs)) {
+        if (Py_SIZE(cs) == 0)
+            rc = end_empty(c, e, close);
+        else
+            rc = (emit_items(c, cs) < 0 || w_str(c, close) < 0) ? -1 : 0;
+    } else {
+        rc = emit_children_any(c, e, cs, close);
+    }
+    goto done;
+
+leave_to_python:
+    rc = delegate(c, e);
+done:
+    Py_DECREF(tag);
+    Py_DECREF(attrs);
+    Py_XDECREF(close);
+    Py_XDECREF(cs);
+    return rc;
+}
+
+static int emit_ft(Ctx *c, PyObject *e) { NESTED(c, e, emit_ft_body(c, e)); }
+
+/* `_emit(o)` for what the type switch in `emit` did not take, in the Python code's order. */
+static int emit_other(Ctx *c, PyObject *o)
+{
+    PyObject *a, *s;
+    int r = PyObject_IsInstance(o, S.base_ft);
+    if (r) return r < 0 ? -1 : emit_ft(c, o);
+    r = lookup_attr(o, s_ft, &a);  /* hasattr(o, '__ft__') */
+    if (r < 0) return -1;
+    if (r) {
+        Py_DECREF(a);
+        PyObject *x = call1(S.py_from_ft, o);
+        if (x == NULL) return -1;
+        r = emit_nested(c, x);
+        Py_DECREF(x);
+        return r;
+    }
+    r = lookup_attr(o, s_html, &a);
+    if (r < 0) return -1;
+    if (r) {
+        Py_DECREF(a);
+        s = PyObject_CallMethodNoArgs(o, s_html);
+    } else if ((PyObject *)Py_TYPE(o) == S.notstr) {
+        s = PyObject_Str(o);
+    } else if ((r = PyObject_IsInstance(o, (PyObject *)&PyUnicode_Type)) != 0) {
+        if (r < 0) return -1;
+        if (!c->esc) return write_piece(c, o);
+        s = call1(S.py_escape, o);
+    } else if ((r = PyObject_IsInstance(o, S.seqs)) != 0) {
+        return r < 0 ? -1 : emit_nested_iter(c, o);
+    } else {
+        r = PyObject_IsInstance(o, S.bytes_types);
+        if (r < 0) return -1;
+        s = r ? PyObject_CallMethodObjArgs(o, s_decode, s_utf8, s_replace, NULL) : PyObject_Str(o);
+        if (s != NULL && c->esc) {
+            if (PyUnicode_CheckExact(s)) {
+                r = write_text(c, s);
+                Py_DECREF(s);
+                return r;
+            }
+            PyObject *t = call1(S.py_escape, s);
+            Py_DECREF(s);
+            s = t;
+        }
+    }
+    if (s == NULL) return -1;
+    r = write_piece(c, s);
+    Py_DECREF(s);
+    return r;
+}
+
+/* `_emit(o)`: any child. */
+static int emit(Ctx *c, PyObject *o)
+{
+    PyTypeObject *t = Py_TYPE(o);
+    if (t == &PyUnicode_Type) return write_text(c, o);
+    if (t == S.ft) return emit_ft(c, o);
+    if (o == Py_None) return 0;
+    if (t == &PyLong_Type) return write_int(c, o);
+    if (t == &PyFloat_Type) return write_str_of(c, o);
+    /* exact lists and tuples: no isinstance/hasattr check of the Python code can be true for them before _SEQS */
+    if (t == &PyList_Type || t == &PyTuple_Type) return emit_nested_items(c, o);
+    return emit_other(c, o);
+}
+
+/* ------------------------------------------------------------------------------------------------------------ */
+/* Module functions */
+
+static PyObject *render(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "render(elms, esc) takes 2 arguments");
+        return NULL;
+    }
+    PyObject *elms = args[0];
+    if (!PyTuple_Check(elms)) {
+        PyErr_SetString(PyExc_TypeError, "render: elms must be a tuple");
+        return NULL;
+    }
+    if (!S.ready) {
+        PyErr_SetString(PyExc_RuntimeError, "fasthtml._crender.init() has not been called");
+        return NULL;
+    }
+    int esc = PyObject_IsTrue(args[1]);
+    if (esc < 0) return NULL;
+    Ctx c;
+    _PyUnicodeWriter_Init(&c.w);
+    c.w.overallocate = 1;
+    c.esc = esc;
+    c.esc_obj = esc ? Py_True : Py_False;
+    c.depth = 0;
+    c.bad = 0;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(elms); i++) {
+        if (emit(&c, PyTuple_GET_ITEM(elms, i)) < 0) {
+            _PyUnicodeWriter_Dealloc(&c.w);
+            return NULL;
+        }
+    }
+    if (c.bad) {
+        _PyUnicodeWriter_Dealloc(&c.w);
+        return call2(S.py_render, elms, c.esc_obj);
+    }
+    return _PyUnicodeWriter_Finish(&c.w);
+}
+
+/* Offset of slot `name` of `type`, which must be an object member descriptor. */
+static int slot_offset(PyTypeObject *type, const char *name, Py_ssize_t *off)
+{
+    PyObject *d = PyDict_GetItemString(type->tp_dict, name);  /* borrowed; the type keeps it */
+    if (d == NULL || Py_TYPE(d) != &PyMemberDescr_Type) {
+        PyErr_Format(PyExc_TypeError, "init: %s.%s is not a slot", type->tp_name, name);
+        return -1;
+    }
+    PyMemberDef *m = ((PyMemberDescrObject *)d)->d_member;
+    if (m->type != Py_T_OBJECT_EX) {
+        PyErr_Format(PyExc_TypeError, "init: %s.%s is not an object slot", type->tp_name, name);
+        return -1;
+    }
+    *off = m->offset;
+    return 0;
+}
+
+static PyObject *init(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw)
+{
+    static char *names[] = {"ft", "base_ft", "close_cache", "open_cache", "ok_attrs", "raw_tags", "close", "open",
+                            "check_attr_name", "attr_value", "escape", "from_ft", "pieces", "render_py", "notstr",
+                            "seqs", NULL};
+    PyObject *ft, *base_ft, *cc, *oc, *ok, *raw, *f_close, *f_open, *f_check, *f_attr, *f_esc, *f_from, *f_pieces,
+        *f_render, *notstr, *seqs;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O!O!O!O!O!OOOOOOOOO!O!:init", names, &PyType_Type, &ft,
+                                     &PyType_Type, &base_ft, &PyDict_Type, &cc, &PyDict_Type, &oc, &PySet_Type, &ok,
+                                     &PyFrozenSet_Type, &raw, &f_close, &f_open, &f_check, &f_attr, &f_esc, &f_from,
+                                     &f_pieces, &f_render, &PyType_Type, &notstr, &PyTuple_Type, &seqs))
+        return NULL;
+    PyTypeObject *t = (PyTypeObject *)ft;
+    Py_ssize_t off_tag, off_children, off_attrs;
+    if (!PyType_IsSubtype(t, (PyTypeObject *)base_ft)) {
+        PyErr_SetString(PyExc_TypeError, "init: ft must be a subclass of base_ft");
+        return NULL;
+    }
+    if (slot_offset(t, "tag", &off_tag) < 0 || slot_offset(t, "children", &off_children) < 0 ||
+        slot_offset(t, "attrs", &off_attrs) < 0)
+        return NULL;
+    unsigned long long raw_lens = 0;
+    unsigned char raw_first[128] = {0};
+    int raw_any = 0;
+    PyObject *it = PyObject_GetIter(raw), *name;
+    if (it == NULL) return NULL;
+    while ((name = PyIter_Next(it)) != NULL) {
+        Py_ssize_t n = PyUnicode_CheckExact(name) && ready(name) == 0 ? PyUnicode_GET_LENGTH(name) : 0;
+        Py_UCS4 ch = n ? PyUnicode_READ_CHAR(name, 0) : 0;
+        Py_DECREF(name);
+        if (n == 0 || n >= 64 || ch >= 128) {
+            raw_any = 1;
+            continue;
+        }
+        raw_lens |= 1ULL << n;
+        raw_first[ch] = 1;
+    }
+    Py_DECREF(it);
+    if (PyErr_Occurred()) return NULL;
+    PyObject *bytes_types = PyTuple_Pack(2, (PyObject *)&PyBytes_Type, (PyObject *)&PyByteArray_Type);
+    if (bytes_types == NULL) return NULL;
+    PyObject *keep[] = {ft, base_ft, cc, oc, ok, raw, f_close, f_open, f_check, f_attr, f_esc, f_from, f_pieces,
+                        f_render, notstr, seqs};
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) Py_INCREF(keep[i]);
+    S.ft = t;
+    S.off_tag = off_tag;
+    S.off_children = off_children;
+    S.off_attrs = off_attrs;
+    S.base_ft = base_ft;
+    S.close_cache = cc;
+    S.open_cache = oc;
+    S.ok_attrs = ok;
+    S.raw_tags = raw;
+    S.raw_lens = raw_lens;
+    memcpy(S.raw_first, raw_first, sizeof raw_first);
+    S.raw_any = raw_any;
+    S.py_close = f_close;
+    S.py_open = f_open;
+    S.py_check_attr = f_check;
+    S.py_attr_value = f_attr;
+    S.py_escape = f_esc;
+    S.py_from_ft = f_from;
+    S.py_pieces = f_pieces;
+    S.py_render = f_render;
+    S.notstr = notstr;
+    S.seqs = seqs;
+    S.bytes_types = bytes_types;
+    S.ready = 1;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"init", (PyCFunction)(void (*)(void))init, METH_VARARGS | METH_KEYWORDS,
+     "init(**kw): the FT classes, caches and Python fallbacks of fasthtml._render (called once at its import)."},
+    {"render", (PyCFunction)(void (*)(void))render, METH_FASTCALL,
+     "render(elms: tuple, esc: bool) -> str: the compact HTML of `elms`, as _render._render_compact_py."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "fasthtml._crender", "C accelerator for fasthtml's compact renderer.", -1, methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__crender(void)
+{
+    SPECIAL['&'] = SPECIAL['<'] = SPECIAL['>'] = M_TEXT;
+    SPECIAL['"'] = M_DQ;
+    SPECIAL['\''] = M_SQ;
+    struct { PyObject **dst; const char *s; } strs[] = {
+        {&s_tag, "tag"}, {&s_children, "children"}, {&s_attrs, "attrs"}, {&s_void, "void_"}, {&s_ft, "__ft__"},
+        {&s_html, "__html__"}, {&s_decode, "decode"}, {&s_utf8, "utf-8"}, {&s_replace, "replace"},
+    };
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+        if (*strs[i].dst == NULL && (*strs[i].dst = PyUnicode_InternFromString(strs[i].s)) == NULL) return NULL;
+    }
+    if (zero == NULL && (zero = PyLong_FromLong(0)) == NULL) return NULL;
+    return PyModule_Create(&module);
+}
