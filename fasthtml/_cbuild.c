@@ -504,10 +504,11 @@ static Py_ssize_t
 slot_offset(PyTypeObject *cls, const char *name)
 {
     PyObject *d = PyObject_GetAttrString((PyObject *)cls, name);
-    if (d == NULL)
-        return -1;
-    if (!Py_IS_TYPE(d, &PyMemberDescr_Type) || ((PyDescrObject *)d)->d_type != cls) {
-        Py_DECREF(d);
+    if (d == NULL || !Py_IS_TYPE(d, &PyMemberDescr_Type) || ((PyDescrObject *)d)->d_type != cls) {
+        if (d == NULL && !PyErr_ExceptionMatches(PyExc_AttributeError))
+            return -1;
+        PyErr_Clear();
+        Py_XDECREF(d);
         PyErr_Format(PyExc_TypeError, "init: %s.%s is not a slot of that class", cls->tp_name, name);
         return -1;
     }
