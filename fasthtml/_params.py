@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import Enum
 from typing import Any, Callable, Optional, Union
+from urllib.parse import unquote_plus
 
 from starlette.applications import Starlette
 from starlette.datastructures import FormData, Headers, UploadFile
@@ -113,6 +114,30 @@ def form2dict(form: Any) -> dict:
     return out
 
 
+def parse_urlencoded(body: bytes, max_fields: int | float | None = None,
+                     max_part_size: int | None = None) -> list[tuple[str, str]]:
+    """The fields of an `application/x-www-form-urlencoded` body, exactly as Starlette's form parser reads them
+    (fields split on `&`, empty ones skipped, name and value split at the first `=`, bytes read as latin-1, then
+    `+` and %-escapes decoded as UTF-8 with replacement), in one pass instead of a streaming parser's callbacks.
+    Its limits too: more than `max_fields` fields, or a field whose name and value (as sent) are together longer
+    than `max_part_size`, raise the errors Starlette raises (tests/test_params.py compares the two)."""
+    out = []
+    for part in body.decode('latin-1').split('&'):
+        if not part:
+            continue
+        k, eq, v = part.partition('=')
+        if max_fields is not None and len(out) >= max_fields:
+            raise MultiPartException(f'Too many fields. Maximum number of fields is {max_fields}.')
+        if max_part_size is not None and len(part) - len(eq) > max_part_size:
+            raise MultiPartException(f'Field exceeded maximum size of {int(max_part_size / 1024)}KB.')
+        if '+' in k or '%' in k:
+            k = unquote_plus(k)
+        if '+' in v or '%' in v:
+            v = unquote_plus(v)
+        out.append((k, v))
+    return out
+
+
 async def parse_form(req: Request) -> FormData:
     "Read the request's form, treating an empty multipart body as an empty form instead of an error."
     ctype = req.headers.get('content-type', '')
@@ -120,6 +145,14 @@ async def parse_form(req: Request) -> FormData:
         if req.headers.get('content-length', '1').strip() in ('0', '') or 'boundary=' not in ctype:
             return FormData()
     lim = limits_of(req.scope)
+    if ctype.startswith('application/x-www-form-urlencoded') and getattr(req, '_form', True) is None:
+        body = await req.body()  # (a body over Limits.max_body raises its 413 here)
+        try:
+            form = FormData(parse_urlencoded(body, lim.max_fields, lim.max_part_size))
+        except MultiPartException as e:
+            raise _form_error(str(e), lim) from None
+        req._form = form  # Starlette's cache: `await req.form()` in the handler returns this same parse
+        return form
     try:
         return await req.form(**lim.form_kwargs())
     except MultiPartException as e:

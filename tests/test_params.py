@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Optional, TypedDict
 
 import pytest
+from starlette.exceptions import HTTPException
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -742,3 +743,87 @@ def test_spec_forms_with_views(tmp_path):
     page = cli.post('/profile', data=dict(email='john@example.com', phone='7654321', age=25)).text
     assert '<input name="phone" value="7654321">' in page and '<input name="age" value="25">' in page
     assert profiles['john@example.com'].age == 25
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The urlencoded form parser reads bodies exactly as Starlette's does, limits included.
+
+def _starlette_form(body: bytes, **kw):
+    import asyncio
+
+    from starlette.formparsers import MultiPartException
+    from starlette.requests import Request
+
+    async def receive():
+        return {'type': 'http.request', 'body': body, 'more_body': False}
+
+    async def go():
+        scope = {'type': 'http', 'method': 'POST', 'query_string': b'',
+                 'headers': [(b'content-type', b'application/x-www-form-urlencoded')]}
+        try:
+            return list((await Request(scope, receive).form(**kw)).multi_items())
+        except MultiPartException as e:
+            return ('MultiPartException', str(e))
+        except HTTPException as e:
+            return ('HTTPException', e.status_code, e.detail)
+    return asyncio.run(go())
+
+
+def _ours(body: bytes, **kw):
+    from starlette.formparsers import MultiPartException
+
+    from fasthtml._params import parse_urlencoded
+    try:
+        return parse_urlencoded(body, kw.get('max_fields'), kw.get('max_part_size'))
+    except MultiPartException as e:
+        return ('MultiPartException', str(e))
+    except HTTPException as e:
+        return ('HTTPException', e.status_code, e.detail)
+
+
+URLENCODED_CASES = [b'', b'&', b'=', b'a', b'a=1&b=2', b'a=1;b=2', b'a&b=', b'=x', b'&&a=1&&', b'a=1=2', b'a+b=c+d',
+                    b'a%20b=%zz', b'%C3%A9=%E9', b'\xc3\xa9=\xff', b'a=%', b'a=%2', b'a==', b'a=1&a=2', b';;',
+                    b' a = b ', b'a=\r\nb', b'%00=%00', b'%2B=%26', b'a=%F0%9F%98%80', b'x=' + b'%' * 50]
+
+
+@pytest.mark.parametrize('body', URLENCODED_CASES)
+def test_urlencoded_parse_matches_starlette(body):
+    assert _ours(body) == _starlette_form(body)
+
+
+@pytest.mark.parametrize('kw', [dict(max_fields=3), dict(max_part_size=8), dict(max_fields=2, max_part_size=5)])
+def test_urlencoded_limits_match_starlette(kw):
+    bodies = [b'a=1&b=2&c=3', b'a=1&b=2&c=3&d=4', b'&&a=1&&b=2&&c=3&&', b'abcdefgh', b'abcdefghi', b'abcd=efgh',
+              b'abcd=efghi', b'a=%41%41%41', b'x=12345678&y=1', b'a&b&c&d', b'==', b'a' * 9 + b'&b']
+    for body in bodies:
+        assert _ours(body, **kw) == _starlette_form(body, **kw), body
+
+
+def test_urlencoded_parse_matches_starlette_on_random_bodies():
+    import random
+    rnd = random.Random(1234)
+    alphabet = [b'a', b'b', b'=', b'&', b'+', b'%', b'2', b'0', b'F', b'%41', b'%C3%A9', b'%E9', b'\xff', b';', b' ',
+                b'\x00', b'%%', b'&&', b'==']
+    for _ in range(1500):
+        body = b''.join(rnd.choice(alphabet) for _ in range(rnd.randrange(0, 30)))
+        kw = rnd.choice([{}, dict(max_fields=rnd.randrange(0, 6)), dict(max_part_size=rnd.randrange(0, 12))])
+        assert _ours(body, **kw) == _starlette_form(body, **kw), (body, kw)
+
+
+@pytest.mark.parametrize('kind', ['def', 'async'])
+def test_handler_reading_the_form_again_gets_the_same_parse(kind):
+    "A handler with a bound field that also awaits `req.form()` gets the form already parsed for its parameters."
+    from fasthtml.core import Client, FastHTML
+    app = FastHTML()
+    if kind == 'def':
+        @app.post('/f')
+        def f(req, a: str):
+            return a
+    else:
+        @app.post('/f')
+        async def f(req, a: str):
+            form = await req.form()
+            return f"{a}|{form['a']}|{form.getlist('b')}"
+    r = Client(app).post('/f', data={'a': 'x y&z', 'b': ['1', '2']})
+    assert r.status_code == 200
+    assert r.text == ('x y&z' if kind == 'def' else "x y&z|x y&z|['1', '2']")
