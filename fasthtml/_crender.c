@@ -210,8 +210,8 @@ static int write_attr_str(Ctx *c, PyObject *k, PyObject *v)
         if (w_ascii(c, "=\"", 2) < 0 || w_str(c, v) < 0) return -1;
         return w_char(c, '"');
     }
-    if (find_special(kind, data, i, n, M_DQ) >= 0) {
-        if (w_ascii(c, "='", 2) < 0 || write_escaped(c, v, M_TEXT | M_SQ, i) < 0) return -1;
+    if (find_special(kind, data, i, n, M_DQ) >= 0) {  /* (a ' may come before i: the search starts again at 0) */
+        if (w_ascii(c, "='", 2) < 0 || write_escaped(c, v, M_TEXT | M_SQ, 0) < 0) return -1;
         return w_char(c, '\'');
     }
     if (w_ascii(c, "=\"", 2) < 0 || write_escaped(c, v, M_TEXT, i) < 0) return -1;
@@ -497,10 +497,7 @@ static int emit_ft_body(Ctx *c, PyObject *e)
             close = call1(S.py_close, tag);
             if (close == NULL) goto done;
         }
-        if (!PyUnicode_Check(close)) {
-            PyErr_SetString(PyExc_TypeError, "fasthtml._render._CLOSE holds a value that is not a str");
-            goto done;
-        }
+        if (!PyUnicode_CheckExact(close)) goto leave_to_python;  /* a cache changed by other code */
         if (w_char(c, '<') < 0 || w_str(c, tag) < 0 || write_attrs(c, attrs) < 0 || w_char(c, '>') < 0) goto done;
     } else {
         PyObject *s = PyDict_GetItemWithError(S.open_cache, tag);
@@ -516,15 +513,12 @@ static int emit_ft_body(Ctx *c, PyObject *e)
             if (s == NULL) goto done;
         }
         close = PyDict_GetItemWithError(S.close_cache, tag);
-        if (close == NULL) {
-            if (!PyErr_Occurred()) PyErr_SetObject(PyExc_KeyError, tag);
-            Py_DECREF(s);
-            goto done;
-        }
-        Py_INCREF(close);
-        int r = (PyUnicode_Check(s) && PyUnicode_Check(close)) ? w_str(c, s) : -2;
+        Py_XINCREF(close);
+        int r = (close == NULL && PyErr_Occurred()) ? -1
+                : (close == NULL || !PyUnicode_CheckExact(s) || !PyUnicode_CheckExact(close)) ? -2  /* caches changed */
+                : w_str(c, s);
         Py_DECREF(s);
-        if (r == -2) PyErr_SetString(PyExc_TypeError, "fasthtml._render._OPEN/_CLOSE hold a value that is not a str");
+        if (r == -2) goto leave_to_python;  /* (the Python code finds _OPEN filled by the _open call just made) */
         if (r < 0) goto done;
     }
 
