@@ -10,7 +10,8 @@
  *   - keywords in call order, None values left out; the attribute name and rank from the `_KEYS` cache, or on a miss
  *     from `_key_spec` (which fills the cache), as the Python code does;
  *   - ranked attributes (hx-vals 1, hx-target 2, id 3, class 4, title 5, style 6): while ranks never go down and no
- *     plain keyword follows a ranked one, call order is kept; otherwise the ranked ones move to the end in rank order;
+ *     plain keyword follows a ranked one, call order is kept; otherwise the ranked ones move to the end in rank order
+ *     (both come to the same: plain ones in call order, then the ranked ones in rank order);
  *   - a named tag with an `id` and no `name` gets `name` = `id`.
  *
  * "Leading defaults" (for `xtend.A`): keyword/default pairs that come first, in their own order, each taking the
@@ -33,6 +34,7 @@
 
 #define MAX_PREP 16
 #define N_TAIL 6
+#define RANK_ID 3                          /* the rank of `id` (s_tail[RANK_ID - 1]) */
 
 static int ready = 0;                      /* init() succeeded: the C path may run */
 static int cfg_set = 0;                    /* fh_cfg differs from its defaults: always the Python path */
@@ -43,7 +45,7 @@ static PyObject *key_spec = NULL;          /* components._key_spec: computes (at
 static PyTypeObject *prep_types[MAX_PREP]; /* components._PREP (strong references) */
 static int n_prep = 0;
 static PyObject *empty_tuple = NULL;
-static PyObject *s_target_id, *s_id, *s_name, *s_void;
+static PyObject *s_target_id, *s_name, *s_void;
 static PyObject *s_tail[N_TAIL];           /* hx-vals, hx-target, id, class, title, style */
 static const char *tail_names[N_TAIL] = {"hx-vals", "hx-target", "id", "class", "title", "style"};
 
@@ -89,16 +91,41 @@ is_prep(PyTypeObject *t)
     return 0;
 }
 
-/* State of the keyword loop: `top` is the highest rank seen so far, `unsorted` says the ranked attributes must move. */
-typedef struct {
-    long top;
-    int unsorted;
-} KwState;
+/* Is `a` (an exact str) the interned name `t`? Interned strings are unique, so an interned `a` that is not `t`
+ * differs from it (components' `_key_spec` interns the attribute names it caches). */
+static inline int
+is_name(PyObject *a, PyObject *t)
+{
+    if (a == t)
+        return 1;
+    if (PyUnicode_CHECK_INTERNED(a))
+        return 0;
+    return str_eq(a, t);
+}
 
-/* Add keyword `k` with value `v` to `attrs` as `_kw_attrs` would. Returns 0 when done (added or left out), 1 when
- * the call must take the Python path, -1 on error (exception set). */
+/* The rank of attribute name `a` (an exact str): i+1 when it is _TAIL[i], else 0. */
+static inline long
+tail_rank(PyObject *a)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(a);
+    if (n != 2 && n != 5 && n != 7 && n != 9)  /* id; class, title, style; hx-vals; hx-target */
+        return 0;
+    for (int i = 0; i < N_TAIL; i++)
+        if (is_name(a, s_tail[i]))
+            return i + 1;
+    return 0;
+}
+
+/* The ranked attributes of a call, held aside until the end: the value by rank 1..N_TAIL (borrowed from the call's
+ * arguments or the TagFn's defaults), the last given winning. */
+typedef struct {
+    PyObject *val[N_TAIL + 1];
+} Ranked;
+
+/* Add keyword `k` with value `v` as `_kw_attrs` would: a plain attribute to `attrs`, a ranked one to `rk`. Returns 0
+ * when done (added or left out), 1 when the call must take the Python path, -1 on error (exception set). */
 static int
-add_kw(PyObject *attrs, PyObject *k, PyObject *v, KwState *st)
+add_kw(PyObject *attrs, Ranked *rk, PyObject *k, PyObject *v)
 {
     if (v == Py_None)
         return 0;
@@ -124,47 +151,30 @@ add_kw(PyObject *attrs, PyObject *k, PyObject *v, KwState *st)
         PyErr_Clear();
         goto done;
     }
-    if (r) {
-        if (r < st->top)
-            st->unsorted = 1;
-        else
-            st->top = r;
-        if (r == 2 && str_eq(k, s_target_id))  /* target_id='x' -> hx-target='#x': the Python code does it */
-            goto done;
-    }
-    else if (st->top)
-        st->unsorted = 1;
+    if (tail_rank(a) != r)  /* the ranks are those of the _TAIL names (as in _RANK), else the Python code decides */
+        goto done;
+    if (r == 2 && str_eq(k, s_target_id))  /* target_id='x' -> hx-target='#x': the Python code does it */
+        goto done;
     PyTypeObject *t = Py_TYPE(v);
     if (t != &PyUnicode_Type && t != &PyBool_Type && t != &PyLong_Type && t != &PyFloat_Type)
         goto done;  /* valmap_x's work (joining lists, dicts as JSON or CSS, ...) */
-    res = PyDict_SetItem(attrs, a, v);
+    if (r) {
+        rk->val[r] = v;
+        res = 0;
+    }
+    else
+        res = PyDict_SetItem(attrs, a, v);
 done:
     Py_DECREF(spec);
     return res;
 }
 
-/* Move the ranked attributes present in `attrs` to its end, in rank order. */
-static int
-move_tail(PyObject *attrs)
-{
-    for (int i = 0; i < N_TAIL; i++) {
-        PyObject *v = PyDict_GetItemWithError(attrs, s_tail[i]);
-        if (v == NULL) {
-            if (PyErr_Occurred())
-                return -1;
-            continue;
-        }
-        Py_INCREF(v);
-        if (PyDict_DelItem(attrs, s_tail[i]) < 0 || PyDict_SetItem(attrs, s_tail[i], v) < 0) {
-            Py_DECREF(v);
-            return -1;
-        }
-        Py_DECREF(v);
-    }
-    return 0;
-}
-
-/* The attribute dict for the call, or NULL with *fallback set (no exception) when Python must handle the call. */
+/* The attribute dict for the call, or NULL with *fallback set (no exception) when Python must handle the call.
+ *
+ * `_kw_attrs` keeps call order while the ranks never go down and no plain keyword follows a ranked one; otherwise it
+ * moves the ranked attributes to the end in rank order. Either way the result is the plain attributes in call order
+ * (a repeated name keeping its first place and its last value) followed by the ranked ones in rank order, which is
+ * how it is built here, without moving anything. */
 static PyObject *
 make_attrs(TagFn *self, PyObject *const *kwvals, PyObject *kwnames, int *fallback)
 {
@@ -175,7 +185,7 @@ make_attrs(TagFn *self, PyObject *const *kwvals, PyObject *kwnames, int *fallbac
         return NULL;
     if (nkw == 0 && nd == 0)
         return attrs;
-    KwState st = {0, 0};
+    Ranked rk = {{NULL}};
     int r;
     for (Py_ssize_t j = 0; j < nd; j++) {
         PyObject *k = PyTuple_GET_ITEM(self->dnames, j);
@@ -189,7 +199,7 @@ make_attrs(TagFn *self, PyObject *const *kwvals, PyObject *kwnames, int *fallbac
                 break;
             }
         }
-        if ((r = add_kw(attrs, k, v, &st)) != 0)
+        if ((r = add_kw(attrs, &rk, k, v)) != 0)
             goto done;
     }
     for (Py_ssize_t i = 0; i < nkw; i++) {
@@ -202,22 +212,16 @@ make_attrs(TagFn *self, PyObject *const *kwvals, PyObject *kwnames, int *fallbac
             if (j < nd)
                 continue;
         }
-        if ((r = add_kw(attrs, k, kwvals[i], &st)) != 0)
+        if ((r = add_kw(attrs, &rk, k, kwvals[i])) != 0)
             goto done;
     }
-    if (st.unsorted && move_tail(attrs) < 0)
-        goto error;
-    if (self->named) {
-        PyObject *id = PyDict_GetItemWithError(attrs, s_id);
-        if (id == NULL) {
-            if (PyErr_Occurred())
-                goto error;
-        }
-        else {
-            int has = PyDict_Contains(attrs, s_name);
-            if (has < 0 || (!has && PyDict_SetItem(attrs, s_name, id) < 0))
-                goto error;
-        }
+    for (int i = 1; i <= N_TAIL; i++)
+        if (rk.val[i] != NULL && PyDict_SetItem(attrs, s_tail[i - 1], rk.val[i]) < 0)
+            goto error;
+    if (self->named && rk.val[RANK_ID] != NULL) {  /* an `id` also fills `name` unless one is given */
+        int has = PyDict_Contains(attrs, s_name);
+        if (has < 0 || (!has && PyDict_SetItem(attrs, s_name, rk.val[RANK_ID]) < 0))
+            goto error;
     }
     return attrs;
 done:
@@ -630,7 +634,7 @@ PyInit__cbuild(void)
 {
     if (empty_tuple == NULL) {
         if ((empty_tuple = PyTuple_New(0)) == NULL || (s_target_id = intern("target_id")) == NULL
-            || (s_id = intern("id")) == NULL || (s_name = intern("name")) == NULL
+            || (s_name = intern("name")) == NULL
             || (s_void = intern("void_")) == NULL)
             return NULL;
         for (int i = 0; i < N_TAIL; i++)

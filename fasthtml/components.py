@@ -5,6 +5,7 @@ import inspect
 import json
 import os
 import re
+import sys
 import uuid
 from base64 import urlsafe_b64encode
 from types import GeneratorType
@@ -117,7 +118,7 @@ def _key_spec(k: str) -> tuple[str, int]:
         if _SPECIALS.isdisjoint(a) and a != '_':
             a = a.strip('_').replace('_', '-') or a
             a = _ALIASES.get(a, a)
-    spec = (a, _RANK.get(a, 0))
+    spec = (sys.intern(a), _RANK.get(a, 0))  # interned: the C tag functions compare names by identity first
     if len(_KEYS) < _KEYS_MAX:
         _KEYS[k] = spec
     return spec

@@ -205,6 +205,27 @@ def test_a_full_keys_cache_changes_nothing():
         C._KEYS.update(saved)
 
 
+@needs_c
+def test_unusual_keys_cache_entries_change_nothing():
+    "Entries `_key_spec` would not make (a rank that is not its name's, names not interned) give the same results."
+    odd = {'odd_plain_id': ('id', 0), 'odd_ranked_foo': ('foo', 3), 'odd_rank_big': ('x', 2**80),
+           'odd_list': ['style', 6], 'odd_bool': ('title', True), 'odd_class': (''.join(['cl', 'ass']), 4),
+           'odd_style': (''.join(['sty', 'le']), 6), 'odd_value': (''.join(['val', 'ue']), 0)}
+    C._KEYS.update(odd)
+    try:
+        keys = [*odd, 'id', 'cls', 'x', 'title', 'hx_vals']
+        rnd = random.Random(11)
+        for _ in range(400):
+            kw = {k: rnd.choice(['v', 1, None]) for k in rnd.sample(keys, rnd.randrange(1, 6))}
+            for cfn in (C.Div, C.Input, X.A):
+                same(cfn, cfn._pure, tuple, kw)
+        assert not _python_ran(C.Div, odd_class='c', odd_value='v', odd_style='s')  # equal names, not interned
+        assert _python_ran(C.Div, odd_plain_id='i') and _python_ran(C.Div, odd_ranked_foo='f')
+    finally:
+        for k in odd:
+            del C._KEYS[k]
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # The C path is really taken
 
