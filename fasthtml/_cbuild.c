@@ -4,8 +4,9 @@
  * whether it is a `named` tag (an `id` also fills `name`), whether it is void, and the pure-Python function it
  * accelerates. A call takes the C path only when the Python function would take its own fast path with nothing
  * unusual in it: no child that needs flattening (list, tuple, generator, map, filter, range, dict, None), no
- * `target_id`, every attribute value an exact str/bool/int/float, and `fh_cfg` at its defaults. Anything else calls the Python function with the original arguments, so the results
- * (nodes, attribute order, exceptions) are the Python code's by construction; the C path mirrors `_kw_attrs`:
+ * `target_id`, every attribute value an exact str/bool/int/float, and `fh_cfg` at its defaults. Anything else calls
+ * the Python function with the original arguments, so the results (nodes, attribute order, exceptions) are the
+ * Python code's by construction. The C path mirrors `_kw_attrs`:
  *
  *   - keywords in call order, None values left out; the attribute name and rank from the `_KEYS` cache, or on a miss
  *     from `_key_spec` (which fills the cache), as the Python code does;
@@ -136,8 +137,13 @@ add_kw(PyObject *attrs, Ranked *rk, PyObject *k, PyObject *v)
         Py_INCREF(spec);
     else if (PyErr_Occurred())
         return -1;
-    else if ((spec = PyObject_CallOneArg(key_spec, k)) == NULL)  /* a miss: as the Python code, fill the cache */
-        return -1;
+    else {  /* a miss: as the Python code, compute the key (which fills the cache) */
+        PyObject *fn = Py_NewRef(key_spec);  /* kept alive whatever the call does */
+        spec = PyObject_CallOneArg(fn, k);
+        Py_DECREF(fn);
+        if (spec == NULL)
+            return -1;
+    }
     int res = 1;
     if (!PyTuple_CheckExact(spec) || PyTuple_GET_SIZE(spec) != 2)
         goto done;
@@ -596,7 +602,8 @@ cbuild_init(PyObject *module, PyObject *args)
 }
 
 PyDoc_STRVAR(set_cfg_doc, "set_cfg(flag)\n--\n\n"
-             "Tell the tag functions whether fh_cfg differs from its defaults (then every call takes the Python path).");
+             "Tell the tag functions whether fh_cfg differs from its defaults (then every call takes the Python "
+             "path).");
 
 static PyObject *
 cbuild_set_cfg(PyObject *module, PyObject *flag)

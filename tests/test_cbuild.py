@@ -141,10 +141,12 @@ _KEYS = ['id', 'cls', 'klass', '_class', 'class_', 'htmlClass', 'title', 'style'
          'hx_get', 'hx_post', 'hx_swap', 'hx_swap_oob', 'href', '_for', 'fr', 'for_', 'htmlFor', 'name', 'data_x',
          'aria_label', 'value', 'type', 'checked', 'disabled', 'hx_on__after_request', 'hx_on_click', 'Some_Mixed',
          'foo_', '_', '__', '@click', ':class', 'x-on:click.prevent', 'x.y', 'c', 'kw']
-_VALUES = [None, None, True, False, 0, 1, -3, 2**70, 2.5, 'str', '', 'a"b<c>&\'', MyStr('m'), [], ['a', 'b', None, False],
-           ('x', 1), {'a', 'b'}, frozenset(), {}, {'a': 1}, {'color': 'red'}, NotStr('<n>'), _obj, BadStr()]
+_VALUES = [None, None, True, False, 0, 1, -3, 2**70, 2.5, 'str', '', 'a"b<c>&\'', MyStr('m'), [],
+           ['a', 'b', None, False], ('x', 1), {'a', 'b'}, frozenset(), {}, {'a': 1}, {'color': 'red'}, NotStr('<n>'),
+           _obj, BadStr()]
 _CHILDREN = [lambda: 'txt', lambda: '<esc>', lambda: 7, lambda: 1.5, lambda: True, lambda: None, lambda: _obj,
-             lambda: NotStr('<b>'), lambda: Safe('s'), lambda: MyList(['m']), lambda: MyStr('ms'), lambda: C.P._pure('p'),
+             lambda: NotStr('<b>'), lambda: Safe('s'), lambda: MyList(['m']), lambda: MyStr('ms'),
+             lambda: C.P._pure('p'),
              lambda: ['l', None, ['m']], lambda: ('t', ('u',)), lambda: (x for x in 'gen'), lambda: map(str, [1]),
              lambda: filter(None, [0, 'f']), lambda: range(2), lambda: {'dk': 'dv'}, lambda: {'cls': 'dc', 'id': None}]
 
@@ -208,9 +210,13 @@ def test_a_full_keys_cache_changes_nothing():
 @needs_c
 def test_unusual_keys_cache_entries_change_nothing():
     "Entries `_key_spec` would not make (a rank that is not its name's, names not interned) give the same results."
+    def fresh(s: str) -> str:  # an equal string that is not the interned one
+        o = (s + '.')[:-1]
+        assert o == s and o is not sys.intern(s)
+        return o
     odd = {'odd_plain_id': ('id', 0), 'odd_ranked_foo': ('foo', 3), 'odd_rank_big': ('x', 2**80),
-           'odd_list': ['style', 6], 'odd_bool': ('title', True), 'odd_class': (''.join(['cl', 'ass']), 4),
-           'odd_style': (''.join(['sty', 'le']), 6), 'odd_value': (''.join(['val', 'ue']), 0)}
+           'odd_list': ['style', 6], 'odd_bool': ('title', True), 'odd_class': (fresh('class'), 4),
+           'odd_style': (fresh('style'), 6), 'odd_value': (fresh('value'), 0)}
     C._KEYS.update(odd)
     try:
         keys = [*odd, 'id', 'cls', 'x', 'title', 'hx_vals']
