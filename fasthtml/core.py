@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import inspect
 import os
 import re
@@ -449,6 +450,33 @@ def _raiser(exc: Exception) -> Callable:
 # ---------------------------------------------------------------------------------------------------------------
 # Lifespan
 
+# The collector's young-generation threshold as this process had it when fasthtml was imported (700 by default).
+_GC_THRESHOLD0_AT_IMPORT = gc.get_threshold()[0]
+
+
+def _tune_gc(threshold: int | None) -> tuple | None:
+    """At server start: a larger young generation for the cyclic garbage collector, unless the app opted out
+    (`gc_threshold=None`) or the process changed the threshold itself. Pages build thousands of short-lived
+    element objects per request; with the default threshold of 700 the collector runs many times per page and
+    promotes trees still being built to the old generations, whose full collections then walk the whole heap (over
+    uvicorn, the 1000-row table page served 2-3x more requests per second with 20,000). Nothing is freed later
+    than it would be otherwise, except objects in reference cycles, which wait for at most `threshold` allocations.
+    Returns the thresholds to restore at shutdown (None when nothing was changed)."""
+    if not threshold:
+        return None
+    old = gc.get_threshold()
+    if old[0] != _GC_THRESHOLD0_AT_IMPORT or old[0] >= threshold or old[0] == 0:
+        return None
+    gc.set_threshold(threshold, *old[1:])
+    return old
+
+
+def _restore_gc(old: tuple | None, threshold: int | None) -> None:
+    "At shutdown: put back what `_tune_gc` changed, unless something else changed it since."
+    if old is not None and gc.get_threshold()[0] == threshold:
+        gc.set_threshold(*old)
+
+
 def _lifespan(on_startup: Any, on_shutdown: Any, lifespan: Any) -> Callable:
     "Combine `on_startup`/`on_shutdown` lists with a lifespan (async context manager or async generator)."
     starts = list(on_startup or [])
@@ -459,6 +487,8 @@ def _lifespan(on_startup: Any, on_shutdown: Any, lifespan: Any) -> Callable:
     @contextlib.asynccontextmanager
     async def combined(app: Any):
         _shutdown.install()  # a signal sets shutdown_event before the server waits for open streams
+        threshold = getattr(app, 'gc_threshold', None)
+        gc_old = _tune_gc(threshold)
         for f in starts:
             r = f()
             if inspect.isawaitable(r):
@@ -471,6 +501,7 @@ def _lifespan(on_startup: Any, on_shutdown: Any, lifespan: Any) -> Callable:
                 yield None
         finally:
             _shutdown.uninstall()  # gives the signals back to the server
+            _restore_gc(gc_old, threshold)
             for f in stops:
                 r = f()
                 if inspect.isawaitable(r):
@@ -553,8 +584,12 @@ class FastHTML(_VerbRoutes, Starlette):
                  key_fname: str = '.sesskey', body_wrap: Callable = noop_body, htmlkw: dict | None = None,
                  nb_hdrs: bool = False, sync_inline: bool = False, csrf: bool = True,
                  trusted_origins: Sequence[str] | None = None, limits: Limits | None = None, htmx4: bool = False,
-                 canonical: bool = False, max_part_size: int | None = None, **bodykw: Any):
+                 canonical: bool = False, max_part_size: int | None = None, gc_threshold: int | None = 20_000,
+                 **bodykw: Any):
         self.title = title
+        if gc_threshold is not None and (type(gc_threshold) is not int or gc_threshold < 1):
+            raise ValueError(f'FastHTML(gc_threshold=...) takes a positive int or None, got {gc_threshold!r}')
+        self.gc_threshold = gc_threshold
         if limits is not None and not isinstance(limits, Limits):
             raise TypeError(f'FastHTML(limits=...) takes a fasthtml.limits.Limits, got {type(limits).__name__}')
         self.limits = limits or DEFAULT_LIMITS

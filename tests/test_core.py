@@ -678,3 +678,44 @@ def test_newer_constructor_keywords_are_options_not_body_attributes():
     assert cli.post('/up', files={'f': (None, 'x' * 100)}).text == 'x' * 100
     big = cli.post('/up', files={'f': (None, 'x' * 4096)})
     assert big.status_code == 413
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Garbage collector tuning at server start
+
+def test_server_start_raises_the_young_gc_threshold_and_shutdown_restores_it():
+    import gc
+
+    from fasthtml.fastapp import fast_app
+    from fasthtml.starlette import TestClient
+    before = gc.get_threshold()
+    app = FastHTML()
+    with TestClient(app):
+        assert gc.get_threshold() == (20_000, *before[1:])
+    assert gc.get_threshold() == before
+    app, _ = fast_app(gc_threshold=50_000)
+    with TestClient(app):
+        assert gc.get_threshold()[0] == 50_000
+    assert gc.get_threshold() == before
+
+
+def test_gc_tuning_can_be_turned_off_and_respects_the_processes_own_setting():
+    import gc
+
+    from fasthtml.starlette import TestClient
+    before = gc.get_threshold()
+    with TestClient(FastHTML(gc_threshold=None)):
+        assert gc.get_threshold() == before
+    try:
+        gc.set_threshold(1234, *before[1:])  # the process tuned its collector itself: left alone
+        with TestClient(FastHTML()):
+            assert gc.get_threshold()[0] == 1234
+        assert gc.get_threshold()[0] == 1234
+    finally:
+        gc.set_threshold(*before)
+
+
+@pytest.mark.parametrize('bad', [0, -5, 1.5, '20000', True])
+def test_bad_gc_threshold_fails_at_construction(bad):
+    with pytest.raises(ValueError, match='gc_threshold'):
+        FastHTML(gc_threshold=bad)
