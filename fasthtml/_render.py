@@ -12,7 +12,8 @@ from fastcore.foundation import L
 from fastcore.xml import FT as BaseFT
 from fastcore.xml import Safe
 
-__all__ = ['FT', 'BaseFT', 'Safe', 'to_xml', 'new_ft', 'copy_ft', 'escape', 'escape_attr', 'render_attrs', 'attr_value', 'VOIDS',
+__all__ = ['FT', 'BaseFT', 'Safe', 'to_xml', 'new_ft', 'copy_ft', 'escape', 'escape_attr', 'render_attrs', 'attr_value',
+           'collection_value', 'VOIDS',
            'RAW_TAGS']
 
 VOIDS = frozenset('area base br col command embed hr img input keygen link meta param source track wbr !doctype'
@@ -146,6 +147,25 @@ def escape_attr(v: str) -> str:
     return "'" + v + "'"
 
 
+_COLLECTIONS = frozenset((dict, list, tuple, set, frozenset))
+
+
+def collection_value(v: Any, k: str = '') -> Any:
+    """A dict or collection attribute value as text: a dict as CSS for `style` and JSON otherwise, a list, tuple or
+    set joined with spaces (None and False left out), an empty one None (the attribute is left out). Any other value
+    is returned unchanged."""
+    t = type(v)
+    if t is dict:
+        if not v:
+            return None
+        if k == 'style':
+            return '; '.join(f'{a}:{b}' for a, b in v.items())
+        return json.dumps(v)
+    if t is list or t is tuple or t is set or t is frozenset:
+        return ' '.join(str(o) for o in v if o is not None and o is not False) if v else None
+    return v
+
+
 def attr_value(v: Any, k: str = '') -> str | None:
     "Stringify a non-string attribute value (third-party code may store any type after construction)."
     if v is None or v is False:
@@ -155,14 +175,8 @@ def attr_value(v: Any, k: str = '') -> str | None:
     t = type(v)
     if t is int or t is float:
         return str(v)
-    if t is dict:
-        if not v:
-            return None
-        if k == 'style':
-            return '; '.join(f'{a}:{b}' for a, b in v.items())
-        return json.dumps(v)
-    if t is list or t is tuple or t is set or t is frozenset:
-        return ' '.join(str(o) for o in v if o is not None and o is not False) if v else None
+    if t in _COLLECTIONS:
+        return collection_value(v, k)
     if isinstance(v, BaseFT):
         return str(v)  # an element used as a value means its id (`hx_target=elem`)
     html = getattr(v, '__html__', None)
@@ -258,24 +272,7 @@ def _emit_ft(e: BaseFT, app: Callable[[str], None], esc: bool) -> None:
             if not tag:
                 return _emit_frag(e, app, esc)
             close = _close(tag)
-        s = '<' + tag
-        for k, v in attrs.items():
-            if k not in _OK_ATTRS:
-                check_attr_name(k)
-            if type(v) is not str:
-                if v is True:
-                    s += ' ' + k
-                    continue
-                v = attr_value(v, k)
-                if v is None:
-                    continue
-            if '&' in v or '<' in v or '>' in v:
-                v = escape(v)
-            if '"' in v:
-                s += f" {k}='{v.replace(chr(39), '&#39;')}'"
-            else:
-                s += f' {k}="{v}"'
-        s += '>'
+        s = '<' + tag + render_attrs(attrs) + '>'
     else:
         s = _OPEN.get(tag)
         if s is None:

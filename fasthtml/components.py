@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import inspect
-import json
 import os
 import re
 import sys
@@ -14,7 +13,7 @@ from typing import Any, Callable, Literal, Optional, Union
 from fastcore.basics import AttrDict, NotStr
 from fastcore.xml import Safe
 
-from ._render import FT, VOIDS, new_ft, to_xml
+from ._render import FT, VOIDS, collection_value, new_ft, to_xml
 from ._render import set_attrs as _set_attrs
 from ._render import set_children as _set_children
 from ._render import set_tag as _set_tag
@@ -136,15 +135,7 @@ def valmap_x(v: Any, k: str = '') -> Any:
     t = type(v)
     if t is str or t is bool or t is int or t is float or v is None:
         return v
-    if t is dict:
-        if not v:
-            return None
-        if k == 'style':
-            return '; '.join(f'{a}:{b}' for a, b in v.items())
-        return json.dumps(v)
-    if t is list or t is tuple or t is set or t is frozenset:
-        return ' '.join(str(o) for o in v if o is not None and o is not False) if v else None
-    return v
+    return collection_value(v, k)  # (any other type passes through)
 
 
 _TAIL = ('hx-vals', 'hx-target', 'id', 'class', 'title', 'style')
@@ -487,63 +478,11 @@ def _accelerated(f: Callable[..., FT], tag: str, defaults: tuple = ()) -> Callab
 
 
 def _py_tag_fn(name: str, tag: str) -> Callable[..., FT]:
-    """The Python function for one element (the reference for the C one). This is the construction hot path, so
-    it inlines `_prep`'s check and `_kw_attrs` (keep the two in step; tests check they agree)."""
-    is_named = tag in named
+    "The Python function for one element: the reference for the C one, and what it calls for unusual calls."
     void = tag in VOIDS
 
     def f(*c: Any, **kw: Any) -> FT:
-        if _CFG:  # fh_cfg was changed from its defaults: take the general path
-            return _configured(tag, c, kw, void)
-        for o in c:
-            if type(o) in _PREP:
-                c, extra = _prep(c)
-                if extra:
-                    kw = {**kw, **extra}
-                break
-        attrs: dict = {}
-        if kw:
-            top = 0
-            unsorted = tid = False
-            for k, v in kw.items():
-                if v is None:
-                    continue
-                try:
-                    a, r = _KEYS[k]
-                except KeyError:
-                    a, r = _key_spec(k)
-                if r:
-                    if r < top:
-                        unsorted = True
-                    else:
-                        top = r
-                    if r == 2:
-                        if k == 'target_id':
-                            v = '#' + str(v)
-                            tid = True
-                        elif tid:
-                            continue
-                elif top:
-                    unsorted = True
-                t = type(v)
-                if t is not str and t is not bool and t is not int and t is not float:
-                    v = valmap_x(v, a)
-                    if v is None:
-                        continue
-                attrs[a] = v
-            if unsorted:
-                for a in _TAIL:
-                    if a in attrs:
-                        attrs[a] = attrs.pop(a)
-            if is_named and 'id' in attrs and 'name' not in attrs:
-                attrs['name'] = attrs['id']
-        o = _new(FT)
-        _set_tag(o, tag)
-        _set_children(o, c)
-        _set_attrs(o, attrs)
-        if void:
-            o.__dict__['void_'] = True
-        return o
+        return _build(tag, c, kw, void)
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f'An HTML `<{tag}>` element: positional arguments are children, keywords are attributes.'
     f.__module__ = __name__
