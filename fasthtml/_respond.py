@@ -31,7 +31,7 @@ from decimal import Decimal
 from enum import Enum
 from http.cookies import SimpleCookie
 from typing import Any, Callable, Iterable
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID
 
 from fastcore.xml import FT as BaseFT
@@ -497,3 +497,18 @@ def _decorate(r: Response, headers: list[HttpHeader], tasks: list) -> Response:
             r.background = bt
     return r
 
+
+def safe_next(url: Any, default: str = '/') -> str:
+    """`url` if it is a path inside this app (`/page?x=1`), else `default`: never another site, so a login link
+    cannot be turned into an open redirect (`//evil.example`, `/\\evil.example`, `https://...`, CR/LF...)."""
+    if not isinstance(url, str) or not url.startswith('/') or len(url) > 2000:
+        return default
+    if url.startswith(('//', '/\\')) or any(c in url for c in '\r\n\t\x00\\'):
+        return default
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return default
+    if parts.scheme or parts.netloc:
+        return default
+    return url

@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterable
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
 
-from .oauth import safe_next
+from ._respond import safe_next
 
 __all__ = ['Accounts', 'User', 'hash_password', 'verify_password', 'require_login']
 

@@ -27,7 +27,6 @@ import time
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Iterable
-from urllib.parse import urlsplit
 
 from fastcore.basics import AttrDictDefault
 from oauthlib.oauth2 import WebApplicationClient
@@ -36,6 +35,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
+
+from ._respond import safe_next  # (defined there so fasthtml.accounts needs neither oauthlib nor this module)
 
 
 class _Lazy:
@@ -136,22 +137,6 @@ def redir_url(req: HTTPConnection, redir_path: str, scheme: str | None = None, t
     if scheme is None:
         scheme = req.url.scheme
     return f'{scheme}://{get_host(req, trust_proxy)}{redir_path}'
-
-
-def safe_next(url: Any, default: str = '/') -> str:
-    """`url` if it is a path inside this app (`/page?x=1`), else `default`: never another site, so a login link
-    cannot be turned into an open redirect (`//evil.example`, `/\\evil.example`, `https://...`, CR/LF...)."""
-    if not isinstance(url, str) or not url.startswith('/') or len(url) > 2000:
-        return default
-    if url.startswith(('//', '/\\')) or any(c in url for c in '\r\n\t\x00\\'):
-        return default
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return default
-    if parts.scheme or parts.netloc:
-        return default
-    return url
 
 
 # ---------------------------------------------------------------------------------------------------------------
