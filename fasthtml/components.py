@@ -469,10 +469,16 @@ def _tag_fn(name: str, tag: str | None = None) -> Callable[..., FT]:
     return f if _cbuild is None else _accelerated(f, tag)
 
 
-def _accelerated(f: Callable[..., FT], tag: str, defaults: tuple = ()) -> Callable[..., FT]:
-    """The C twin of tag function `f` (which builds `tag` elements). `defaults` are leading keyword defaults:
-    ((name, value), ...) placed before the caller's other keywords, as `f(*c, name=value, ..., **kw)` would."""
-    t = _cbuild.TagFn(tag, tag in named, tag in VOIDS, f, defaults)  # copies __name__, __qualname__, __doc__, ...
+def _accelerated(f: Callable[..., FT], tag: str | None, defaults: tuple = (), trailing: tuple = (),
+                 reserved: tuple = ()) -> Callable[..., FT]:
+    """The C twin of tag function `f` (which builds `tag` elements, or with `tag` None, elements of the tag given as
+    its first argument). `defaults` are leading keyword defaults: ((name, value), ...) placed before the caller's
+    other keywords, as `f(*c, name=value, ..., **kw)` would; `trailing` names are placed after them, in that order
+    (`ft_hx` appends its explicit keywords to `**kwargs`); `reserved` names send the call to `f` whenever given."""
+    if tag is None:  # looked up at each call, as `_build` does
+        t = _cbuild.TagFn(None, named, VOIDS, f, defaults, trailing, reserved)
+    else:
+        t = _cbuild.TagFn(tag, tag in named, tag in VOIDS, f, defaults, trailing, reserved)
     t.__dict__.update(f.__dict__)  # __signature__
     return t
 
@@ -489,6 +495,11 @@ def _py_tag_fn(name: str, tag: str) -> Callable[..., FT]:
     f.__signature__ = _TAG_SIG  # type: ignore[attr-defined]
     return f
 
+
+if _cbuild is not None:  # ft_html and ft_hx in C too; the Python functions above take the calls the C code does not
+    ft_html = _accelerated(ft_html, None, (), ('id', 'cls', 'title', 'style'), ('tag', 'attrmap', 'valmap', 'ft_cls'))
+    ft_hx = _accelerated(ft_hx, None, (), ('hx_vals', 'hx_target', 'target_id', 'id', 'cls', 'title', 'style'),
+                         ('tag',))
 
 A = _tag_fn('A'); Abbr = _tag_fn('Abbr'); Address = _tag_fn('Address'); Area = _tag_fn('Area')  # noqa: E702
 Article = _tag_fn('Article'); Aside = _tag_fn('Aside'); Audio = _tag_fn('Audio'); B = _tag_fn('B')  # noqa: E702

@@ -35,10 +35,54 @@ if not PURE:  # an ImportError here fails the module: the extension must be buil
 needs_c = pytest.mark.skipif(PURE, reason='FASTHTML_PURE_PYTHON=1 turns the C accelerator off in this process')
 
 
+class BadStr:
+    "A value whose str() raises (target_id formats it; so does joining a collection holding it)."
+
+    def __str__(self) -> str:
+        raise ValueError('no str for you')
+
+
+class MyList(list):
+    "A list subclass: not flattened (only exact list/tuple/... are), and as a value stored as is."
+
+
+class MyStr(str):
+    "A str subclass: stored as is as a value; as an item of a collection value, str() of it is Python's to call."
+
+
+class Loud:
+    "An object whose str() is logged: collection values holding one must call it exactly as the Python code does."
+    log: typing.ClassVar[list] = []
+
+    def __init__(self, s: str) -> None:
+        self.s = s
+
+    def __str__(self) -> str:
+        Loud.log.append(self.s)
+        return self.s
+
+
 def _twins() -> list:
-    "(C function, its Python twin) for every tag function, a custom tag and xtend.A."
+    "(C function, its Python twin) for every tag function, a custom tag, xtend.A, and ft_hx/ft_html with some tags."
     fns = [getattr(C, n) for n in C.tag_names] + [C.Uk_select, C.Some_custom_tag, X.A]
-    return [(f, f._pure) for f in fns]
+    return [(f, f._pure) for f in fns] + _tag_arg_twins()
+
+
+# Tags for ft_hx/ft_html (used as given, not lower-cased): plain, named, void, named and void, custom, upper case,
+# and ones the C code leaves to Python (a str subclass, not a str).
+TAGS = ['div', 'a', 'br', 'input', 'my-tag', 'Div', 'INPUT', MyStr('div'), 1, None]
+
+
+def _with_tag(fn, tag):
+    "`fn` with its first argument (the tag) bound, named for assertion messages."
+    def f(*c, **kw):
+        return fn(tag, *c, **kw)
+    f.__qualname__ = f'{fn.__qualname__}[{tag!r}]'
+    return f
+
+
+def _tag_arg_twins() -> list:
+    return [(_with_tag(fn, t), _with_tag(fn._pure, t)) for fn in (C.ft_hx, C.ft_html) for t in TAGS]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -68,21 +112,6 @@ def same(cfn, pyfn, args, kw=None) -> None:
     kw = kw or {}
     a, b = outcome(cfn, args, kw), outcome(pyfn, args, kw)
     assert a == b, (cfn, args(), kw)
-
-
-class BadStr:
-    "A value whose str() raises (target_id formats it)."
-
-    def __str__(self) -> str:
-        raise ValueError('no str for you')
-
-
-class MyList(list):
-    "A list subclass: not flattened (only exact list/tuple/... are)."
-
-
-class MyStr(str):
-    "A str subclass: stored as is, but not one of the C path's plain value types."
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -124,6 +153,29 @@ CORPUS = [
     ((), {'id': 'i', 'hx_swap': 'none', 'href': None, 'hx_get': None}),
     ((), {'href': ['a', 'b'], 'cls': 'c'}),
     ((), {'c': 1, 'tag': 't', 'kw': 2, 'self': 3}),
+    # collection values (MonsterUI's `cls=('uk-card', ...)`): joined with spaces, None/False items left out
+    ((), {'cls': ('uk-card', 'uk-card-body')}),
+    ((C.P('x'),), {'cls': ('a', 'b'), 'id': 'i'}),
+    ((), {'cls': ['a'], 'data_x': ('d',), 'title': frozenset({'t'}), 'style': {'s'}}),
+    ((), {'cls': ('a', None, 'b', False, '', 'c')}),
+    ((), {'cls': (None, False), 'x': [None]}),
+    ((), {'cls': (), 'id': [], 'x': set(), 'y': frozenset(), 'title': ''}),
+    ((), {'cls': 'c', 'klass': (), '_class': ['k']}),  # an empty one leaves the earlier value
+    ((), {'x': [], 'y': 1, 'x_': ['late']}),  # ... and takes no place
+    ((), {'id': ['a', 'b']}),  # the name of a named tag follows the joined id
+    ((), {'cls': ('col', 3, 2.5, True, 0, -0.0, 2**70, float('inf'))}),
+    ((), {'cls': ('a', MyStr('m')), 'x': 1}),
+    ((), {'cls': ('a', ['b', 'c']), 'y': ('t', ('u',))}),
+    ((), {'cls': ('a', _obj)}),
+    ((), {'cls': ('a', NotStr('<n>'), Safe('<s>'))}),
+    ((), {'cls': ('a', BadStr())}),
+    ((), {'cls': ('a', 10**5000)}),  # str() refuses so many digits: the same ValueError
+    ((), {'cls': ('a', {'k': 'v'}), 'style': ('a:b', 'c:d')}),
+    ((), {'cls': ['a', 'b'], 'style': {'color': 'red'}}),  # a dict value: the Python path for the whole call
+    ((), {'cls': {'b', 'a', 'c', None}, 'x': frozenset({1, 'one', 2.5}), 'y': {MyStr('s')}}),
+    ((), {'x': MyList(['a', 'b']), 'y': MyStr('s'), 'z': _obj, 'w': NotStr('<n>'), 'v': b'b', 'u': C.P('e')}),
+    ((), {'hx_vals': ('a', 'b'), 'hx_target': ['#t'], 'target_id': None}),
+    ((), {'href': ('a', 'b'), 'hx_get': ['/g'], 'hx_swap': (), 'id': ('i',)}),
 ]
 
 
@@ -143,7 +195,13 @@ _KEYS = ['id', 'cls', 'klass', '_class', 'class_', 'htmlClass', 'title', 'style'
          'foo_', '_', '__', '@click', ':class', 'x-on:click.prevent', 'x.y', 'c', 'kw']
 _VALUES = [None, None, True, False, 0, 1, -3, 2**70, 2.5, 'str', '', 'a"b<c>&\'', MyStr('m'), [],
            ['a', 'b', None, False], ('x', 1), {'a', 'b'}, frozenset(), {}, {'a': 1}, {'color': 'red'}, NotStr('<n>'),
-           _obj, BadStr()]
+           _obj, BadStr(),
+           # collection values: every shape the C code joins itself, and the ones it leaves to Python
+           ('uk-card', 'uk-card-body'), ('uk-btn', ''), ['a'], ('only',), (), [None], (None, False), ['a', None, 'b'],
+           (False, 'x', None, 'y', False), ('n', 0, 1.5, True, -7, 2**80), frozenset({'f', 'g', 'h'}),
+           {'s', 't', None, False}, {1, 'one'}, ('a', MyStr('m')), ('a', ['nested']), ['a', ('t',)], ('a', _obj),
+           ('a', BadStr()), ('a', NotStr('<n>')), ['a', {'k': 1}], (10**5000,), MyList(['m']), {MyStr('x')},
+           ('<q>&"', "'")]
 _CHILDREN = [lambda: 'txt', lambda: '<esc>', lambda: 7, lambda: 1.5, lambda: True, lambda: None, lambda: _obj,
              lambda: NotStr('<b>'), lambda: Safe('s'), lambda: MyList(['m']), lambda: MyStr('ms'),
              lambda: C.P._pure('p'),
@@ -157,7 +215,8 @@ def _random_call(rnd: random.Random) -> tuple:
     kw = {k: rnd.choice(_VALUES) for k in keys}
     if rnd.random() < 0.2:  # simple values only: the calls the C path handles itself
         makers = [m for m in makers if m in _CHILDREN[:2]]
-        kw = {k: rnd.choice(['v', 1, True, 2.5, None]) for k in keys if k != 'target_id'}
+        kw = {k: rnd.choice(['v', 1, True, 2.5, None, ('a', 'b'), ['c', None, 'd'], (), ('e', 3)])
+              for k in keys if k != 'target_id'}
     return (lambda: tuple(m() for m in makers)), kw
 
 
@@ -169,6 +228,23 @@ def test_fuzz_against_the_python_twins():
         cfn, pyfn = rnd.choice(twins)
         args, kw = _random_call(rnd)
         same(cfn, pyfn, args, kw)
+
+
+@needs_c
+def test_the_fuzz_exercises_the_c_path():
+    "A good share of the fuzz's calls are ones the C code builds itself (the rest check its fallbacks)."
+    rnd = random.Random(5)
+    fns = [C.Div, C.Input, X.A, C.ft_hx, C.ft_html]
+    c_path = 0
+    for _ in range(2000):
+        f = rnd.choice(fns)
+        args, kw = _random_call(rnd)
+        a = ('div',) + args() if f in (C.ft_hx, C.ft_html) else args()
+        try:
+            c_path += not _python_ran(f, *a, **kw)
+        except Exception:  # noqa: BLE001, S110 - the fuzz raises on purpose (BadStr, ...); counted as Python's
+            pass
+    assert c_path > 600, c_path  # (759 with this seed)
 
 
 @needs_c
@@ -263,22 +339,141 @@ def test_common_calls_take_the_c_path():
     assert not _python_ran(A, 'Item', hx_get='/item/1', id='item-1')
     assert not _python_ran(A, 'x', href='/h', hx_swap='outerHTML', cls='c', **{'@click': 'go()'})
     assert not _python_ran(C.Uk_select, 'x', cls='u')
+    # collection values (MonsterUI and friends) and values stored as they are
+    assert not _python_ran(Div, 'x', cls=('uk-card', 'uk-card-body'))
+    assert not _python_ran(Div, C.P('x'), cls=('a', 'b'))
+    assert not _python_ran(Div, cls=['a', None, 'b', False], x=(), y=[None], z=('n', 1, 2.5, True))
+    assert not _python_ran(Div, cls={'a', 'b'}, title=frozenset({'t'}), id=('i',), style=('s',))
+    assert not _python_ran(Input, id=['a'], value=MyStr('s'), x=_obj, y=NotStr('<n>'), z=MyList([1]), w=C.P('v'))
+    assert not _python_ran(A, 'x', cls=('a', 'b'), href=['/h'], hx_get=('/g',))
+    # ft_hx and ft_html
+    for f in (C.ft_hx, C.ft_html):
+        assert not _python_ran(f, 'div', 'x', cls='a')
+        assert not _python_ran(f, 'input', id='i', cls=('a', 'b'), title='t', style='s', hx_get='/g', x=None)
+        assert not _python_ran(f, 'my-tag', C.P('x'), 'y', 3, NotStr('z'), data_x=1)
+        assert not _python_ran(f, 'br')
+    assert not _python_ran(C.ft_hx, 'p', hx_vals='{}', hx_target='#t', hx_swap='none', target_id=None)
     # a key never seen before is computed (and cached) without the Python tag function
     k = f'data_fresh_{random.randrange(10**9)}'
     assert not _python_ran(Div, **{k: 'v'})
     assert C._KEYS[k] == (k.replace('_', '-'), 0)
 
 
+def _python_codes(make) -> set:
+    "The code objects of the Python construction functions that ran while calling `make()`."
+    ours = {getattr(C, n)._pure.__code__ for n in C.tag_names} | {C._build.__code__, C._kw_attrs.__code__,
+                                                                  C.ft_hx._pure.__code__, C.ft_html._pure.__code__}
+    codes = set()
+
+    def prof(frame, event, arg):
+        if event == 'call' and frame.f_code in ours:
+            codes.add(frame.f_code)
+    sys.setprofile(prof)
+    try:
+        make()
+    finally:
+        sys.setprofile(None)
+    return codes
+
+
 @needs_c
-@pytest.mark.parametrize('args, kw', [
+def test_a_monsterui_card_is_built_in_c():
+    "MonsterUI's components pass `cls=('uk-card', ...)` tuples: a card is built without the Python tag functions."
+    import monsterui.all as mui  # a dev requirement (tests/test_addons.py)
+
+    def card():
+        return mui.Card(C.P('Body'), header=mui.H3('Card'), footer=mui.Button('Save', cls=mui.ButtonT.primary),
+                        cls='shadow', id='c')
+    assert _python_codes(card) == set()
+    html = C.to_xml(card())
+    assert html.startswith('<div id="c" class="uk-card shadow">') and 'class="uk-btn uk-btn-primary"' in html
+
+
+@needs_c
+def test_collection_items_are_converted_as_python_converts_them():
+    "Objects inside a collection value have str() called exactly as often and in the order the Python code does."
+    loud = ('a', Loud('x'), None, Loud('y'), False, Loud('z'))
+    for cfn in (C.Div, X.A, _with_tag(C.ft_hx, 'p')):
+        pyfn = getattr(cfn, '_pure', None) or _with_tag(C.ft_hx._pure, 'p')
+        Loud.log.clear()
+        a = shape(cfn('c', cls=loud, title=[Loud('t')], id=('i', 1)))
+        c_log = list(Loud.log)
+        Loud.log.clear()
+        b = shape(pyfn('c', cls=loud, title=[Loud('t')], id=('i', 1)))
+        assert a == b and c_log == Loud.log == ['x', 'y', 'z', 't']
+    Loud.log.clear()
+    with pytest.raises(ValueError, match='no str for you'):
+        C.Div(cls=('a', Loud('before'), BadStr(), Loud('after')))
+    assert Loud.log == ['before']
+
+
+@needs_c
+def test_named_tags_are_looked_up_at_each_ft_hx_call():
+    "ft_hx/ft_html look the tag up in `named` (which apps may extend) at each call, as `_build` does."
+    saved = set(C.named)
+    try:
+        for f in (C.ft_hx, C.ft_html):
+            assert 'name' not in f('sl-input', id='i').attrs
+            C.named.add('sl-input')
+            assert f('sl-input', id='i').attrs == {'id': 'i', 'name': 'i'} and not _python_ran(f, 'sl-input', id='i')
+            same(f, f._pure, lambda: ('sl-input', 'x'), {'id': 'i', 'cls': ('a',)})
+            C.named.discard('input')
+            same(f, f._pure, lambda: ('input',), {'id': 'i'})
+            assert 'name' not in f('input', id='i').attrs
+            C.named.clear()
+            C.named.update(saved)
+
+        class Collider:  # an entry of `named` whose hash is a tag's and whose comparison raises
+            def __hash__(self) -> int:
+                return hash('zz-tag')
+
+            def __eq__(self, o: object) -> bool:
+                raise RuntimeError('compared')
+        C.named.add(Collider())
+        for f in (C.ft_hx, C.ft_html):
+            for kw in ({'x': 1}, {'x': None}, {'id': 'i'}, {'cls': ('a',)}):  # a keyword: `tag in named` is asked
+                with pytest.raises(RuntimeError, match='compared'):
+                    f('zz-tag', **kw)
+                same(f, f._pure, lambda: ('zz-tag',), kw)
+            for kw in ({}, {'cls': None, 'id': None}):  # no keyword left: it is not
+                same(f, f._pure, lambda: ('zz-tag', 'x'), kw)
+                assert f('zz-tag', 'x', **kw).attrs == {}
+    finally:
+        C.named.clear()
+        C.named.update(saved)
+
+
+UNUSUAL = [
     ((['a'],), {}), ((None,), {}), (({'x': 1},), {}), ((range(1),), {}), (('a', ('b',)), {}),
-    ((), {'target_id': 't'}), ((), {'cls': ['a', 'b']}), ((), {'hx_vals': {'a': 1}}), ((), {'value': MyStr('s')}),
-    ((), {'value': _obj}), ((), {MyStr('id'): 'i'}),
-])
+    ((), {'target_id': 't'}), ((), {'hx_vals': {'a': 1}}), ((), {'style': {'color': 'red'}, 'cls': 'c'}),
+    ((), {MyStr('id'): 'i'}), ((), {'cls': ('a', MyStr('b'))}), ((), {'cls': ['a', ['b']]}),
+    ((), {'cls': ('a', _obj)}), ((), {'cls': {'a', MyStr('b')}}), ((), {'x': 1, 'cls': ('a', NotStr('b'))}),
+]
+
+
+@needs_c
+@pytest.mark.parametrize('args, kw', UNUSUAL)
 def test_unusual_calls_take_the_python_path(args, kw):
     assert _python_ran(C.Div, *args, **kw)
     assert _python_ran(X.A, *args, **kw)
+    assert _python_ran(C.ft_hx, 'div', *args, **kw)
+    assert _python_ran(C.ft_html, 'div', *args, **kw)
     same(C.Div, C.Div._pure, lambda: args, kw)
+
+
+@needs_c
+@pytest.mark.parametrize('args, kw', [
+    (('div',), {'tag': 'p'}), ((), {'tag': 'p'}), ((), {}), ((MyStr('div'),), {}), ((1,), {}), ((None, 'x'), {}),
+    (('div',), {'attrmap': str.upper}), (('div',), {'valmap': str}), (('div',), {'ft_cls': C.FT}),
+    (('div',), {'ft_cls': None, 'x': 1}), (('div', 'x'), {'target_id': 't'}), (('div', ['x']), {}),
+])
+def test_unusual_ft_hx_and_ft_html_calls_take_the_python_path(args, kw):
+    for f in (C.ft_hx, C.ft_html):
+        if f is C.ft_hx and {'attrmap', 'valmap', 'ft_cls'} & kw.keys():
+            continue  # ordinary keywords for ft_hx (attributes)
+        same(f, f._pure, lambda: args, kw)
+        if outcome(f._pure, lambda: args, kw)[0] == 'ok':  # (binding errors are raised before any frame runs)
+            assert _python_ran(f, *args, **kw)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -330,8 +525,8 @@ def test_fh_cfg_attrmap_valmap_and_ft_cls_are_honoured(cfg):
 # Memory: references, leaks, garbage collection
 
 
-def _mixed_calls(s, n, v) -> None:
-    Div, Td, Li, Input, Br, A = C.Div, C.Td, C.Li, C.Input, C.Br, X.A
+def _mixed_calls(s, n, v, t=('uk-card', 'uk-card-body'), big=10**5000, tag='my-tag') -> None:
+    Div, Td, Li, Input, Br, A, ft_hx, ft_html = C.Div, C.Td, C.Li, C.Input, C.Br, X.A, C.ft_hx, C.ft_html
     Td(s)
     Td(n)
     Li(A(s, hx_get=v, id=v))
@@ -346,6 +541,24 @@ def _mixed_calls(s, n, v) -> None:
         Div(target_id=BadStr())
     except ValueError:
         pass
+    # collection values: joined in C (str items, None/False left out, numbers through str()), empty, Python's
+    Div(s, cls=t, id=[v], title={v}, style=frozenset((s,)))
+    Input(id=(v, s), cls=[None, v, False], x=(s, n, 2.5, True), y=(), z=[None], w=set(), u=frozenset())
+    Div(cls=(v, [s]))  # Python path (a nested list)
+    Div(cls=(v, MyStr(s)))  # Python path (a str subclass)
+    try:
+        Div(cls=(s, big))  # str() refuses: the Python path raises
+    except ValueError:
+        pass
+    Div(x=_obj, y=MyList([s]), z=NotStr(v))  # stored as they are
+    A(s, cls=t, href=[v])
+    # ft_hx / ft_html
+    ft_hx(tag, s, cls=t, id=v, hx_get=v, x=n)
+    ft_hx('input', id=v, hx_vals=v, hx_target=v, title=None)
+    ft_html(tag, s, n, cls=v, style=t)
+    ft_html('br', id=v)
+    ft_hx(tag, [s], cls=v)  # Python path
+    ft_html(tag, attrmap=str.upper, x=v)  # Python path
 
 
 @needs_c
@@ -353,13 +566,17 @@ def test_argument_reference_counts_are_unchanged():
     s = 'fresh-' + str(12345)  # objects of the test's own, so their reference counts are ours to watch
     n = int('123456789012')
     v = 'value-' + str(678)
-    _mixed_calls(s, n, v)
-    objs = [s, n, v, C.FT, C.Div, C.Div._pure, X.A, X.A._pure, C._KEYS, C.Div._tag, C.Td._tag, X.A._tag,
-            *(C._KEYS[k] for k in ('id', 'cls', 'hx_get', 'href', 'x', '@click'))]  # the cache's (name, rank) pairs
+    t = ('uk-' + str(1), 'uk-' + str(2))
+    big = 10**5000
+    tag = 'my-tag'[:-1] + 'g'  # equal to the constant, not the same object
+    _mixed_calls(s, n, v, t, big, tag)
+    objs = [s, n, v, t, *t, big, tag, C.FT, C.Div, C.Div._pure, X.A, X.A._pure, C._KEYS, C.Div._tag, C.Td._tag,
+            X.A._tag, C.ft_hx, C.ft_hx._pure, C.ft_html, C.ft_html._pure, C.named, C.voids,
+            *(C._KEYS[k] for k in ('id', 'cls', 'hx_get', 'href', 'x', '@click', 'hx_vals'))]  # (name, rank) pairs
     gc.collect()
     before = [sys.getrefcount(o) for o in objs]
     for _ in range(2000):
-        _mixed_calls(s, n, v)
+        _mixed_calls(s, n, v, t, big, tag)
     gc.collect()
     assert [sys.getrefcount(o) for o in objs] == before
 
@@ -435,12 +652,14 @@ def test_type_and_identity():
     assert type(C.Div) is _cbuild.TagFn and type(X.A) is _cbuild.TagFn
     assert inspect.isfunction(C.Div._pure) and inspect.isfunction(X.A._pure)
     assert C.Div._tag == 'div' and C.HxPartial._tag == 'hx-partial' and X.A._tag == 'a'
+    assert type(C.ft_hx) is _cbuild.TagFn and type(C.ft_html) is _cbuild.TagFn and C.ft_hx._tag is None
+    assert inspect.isfunction(C.ft_hx._pure) and inspect.isfunction(C.ft_html._pure)
     assert C._cbuild is _cbuild
 
 
 @needs_c
 def test_metadata_signature_and_help():
-    for f in (C.Div, C.Br, C.HxPartial, C.Uk_select, X.A):
+    for f in (C.Div, C.Br, C.HxPartial, C.Uk_select, X.A, C.ft_hx, C.ft_html):
         p = f._pure
         assert (f.__name__, f.__qualname__, f.__doc__, f.__module__) == \
             (p.__name__, p.__qualname__, p.__doc__, p.__module__)
@@ -456,6 +675,9 @@ def test_metadata_signature_and_help():
     assert list(inspect.signature(X.A).parameters) == ['c', 'hx_get', 'target_id', 'hx_swap', 'href', 'kwargs']
     assert X.A.__kwdefaults__ == {'href': '#', 'hx_get': None, 'target_id': None, 'hx_swap': None}
     assert C.Div.__code__ is C.Td.__code__  # tests/test_typing.py finds the tag functions this way
+    assert str(inspect.signature(C.ft_html)).startswith('(tag: \'str\', *c: \'Any\', id: \'Any\' = None, cls')
+    hx = inspect.signature(C.ft_hx).parameters
+    assert list(hx)[:5] == ['tag', 'c', 'target_id', 'hx_vals', 'hx_target'] and 'hx_swap' in hx
 
 
 @needs_c
@@ -480,7 +702,7 @@ def test_attributes_are_settable_like_a_function_s():
 
 @needs_c
 def test_pickle_copy_and_weakref():
-    for f in (C.Div, C.Td, X.A, C.Uk_select):
+    for f in (C.Div, C.Td, X.A, C.Uk_select, C.ft_hx, C.ft_html):
         assert pickle.loads(pickle.dumps(f)) is f
         assert copy.copy(f) is f and copy.deepcopy(f) is f
         assert weakref.ref(f)() is f
@@ -505,6 +727,12 @@ def test_delegates_works_with_tag_functions():
     def card(*c, **kwargs):
         return C.Div(*c, **kwargs)
     assert 'hx_get' in inspect.signature(card).parameters
+
+    @delegates(C.ft_hx, keep=True)  # as fasthtml.pico's helpers do
+    def article(*c, **kwargs):
+        return C.ft_hx('article', *c, **kwargs)
+    assert 'hx_swap' in inspect.signature(article).parameters and 'tag' not in inspect.signature(article).parameters
+    assert shape(article('x', cls=('a', 'b'))) == shape(C.ft_hx._pure('article', 'x', cls='a b'))
     f = C._tag_fn('Delegating_tag')
 
     def to(*c, flavour: str = 'x', **kw):
@@ -523,6 +751,18 @@ def test_constructor_and_init_validate_their_arguments():
         _cbuild.TagFn('x', False, False, None)
     with pytest.raises(TypeError, match='defaults must be'):
         _cbuild.TagFn('x', False, False, fb, (('a',),))
+    with pytest.raises(TypeError, match='keyword names must be str'):
+        _cbuild.TagFn(None, set(), frozenset(), fb, (), ('id', 1))
+    with pytest.raises(TypeError, match='keyword names must be str'):
+        _cbuild.TagFn(None, set(), frozenset(), fb, (), (), (None,))
+    with pytest.raises(TypeError):
+        _cbuild.TagFn(None, set(), frozenset(), fb, (), ['id'])
+    # names given as str subclasses are made plain interned str; sets and flags both work for named/void
+    f = _cbuild.TagFn(None, {'zz'}, frozenset({'zz'}), C.ft_hx._pure, (), (MyStr('cls'),), (MyStr('tag'),))
+    e = f('zz', 'x', cls='c', id='i')
+    assert (e.tag, e.children, e.attrs, e.void_) == ('zz', ('x',), {'id': 'i', 'class': 'c', 'name': 'i'}, True)
+    assert list(e.attrs) == ['id', 'class', 'name'] and f('yy').void_ is False
+    assert _cbuild.TagFn(None, True, True, fb)('qq', id='i').attrs == {'id': 'i', 'name': 'i'}
     with pytest.raises(TypeError, match='object.__new__'):
         _cbuild.init(type('N', (), {'__new__': lambda cls: None}), {}, C._key_spec, ())
     with pytest.raises(TypeError, match='slot'):
@@ -539,7 +779,8 @@ def test_constructor_and_init_validate_their_arguments():
 def test_pure_python_mode_uses_the_python_functions():
     code = ('import fasthtml.components as C, fasthtml.xtend as X, inspect; '
             'assert C._cbuild is None; assert inspect.isfunction(C.Div) and inspect.isfunction(X.A); '
-            'assert inspect.isfunction(C.Uk_select); print(C.to_xml(C.Li(X.A("i", hx_get="/g", id="x"))))')
+            'assert all(map(inspect.isfunction, (C.Uk_select, C.ft_hx, C.ft_html))); '
+            'print(C.to_xml(C.Li(X.A("i", hx_get="/g", id="x"))))')
     r = subprocess.run([sys.executable, '-c', code], cwd=ROOT, env={**os.environ, 'FASTHTML_PURE_PYTHON': '1'},
                        capture_output=True, text=True, timeout=120, check=False)
     assert r.returncode == 0, r.stderr
@@ -549,7 +790,7 @@ def test_pure_python_mode_uses_the_python_functions():
 @needs_c
 def test_existing_tests_pass_in_pure_python_mode():
     files = ['tests/test_components.py', 'tests/test_xtend.py', 'tests/test_svg.py', 'tests/test_pico.py',
-             'tests/test_ftextras.py', 'tests/test_addons.py']
+             'tests/test_ftextras.py', 'tests/test_addons.py', 'tests/test_parity.py']
     r = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-x', '-p', 'no:cacheprovider', *files], cwd=ROOT,
                        env={**os.environ, 'FASTHTML_PURE_PYTHON': '1'}, capture_output=True, text=True, timeout=600,
                        check=False)
