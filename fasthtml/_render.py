@@ -30,6 +30,19 @@ _SEQS = (list, tuple, GeneratorType, map, filter, range, L)
 _CLOSE: dict[str, str] = {t: '' for t in VOIDS}
 
 
+_COMPONENTS: Any = None
+
+
+def _components() -> Any:
+    """The `components` module (which imports this one, so it is resolved on first use): node methods call its
+    construction helpers. Cached, because a `from ... import` inside a method costs ~4 µs per call."""
+    global _COMPONENTS
+    if _COMPONENTS is None:
+        from . import components
+        _COMPONENTS = components
+    return _COMPONENTS
+
+
 class FT(BaseFT):
     """An HTML element: a `fastcore.xml.FT` (so `.tag`, `.attrs`, `.children` and fastcore's methods work) whose
     `str()` is its id when it has one (for `hx_target=f'#{elem}'`) and its HTML otherwise."""
@@ -59,28 +72,25 @@ class FT(BaseFT):
 
     def __call__(self, *c: Any, **kw: Any) -> FT:
         "Append children `c` and set attributes `kw` (with the tag functions' rules); returns the node."
-        from .components import extend_ft  # components imports this module: resolve at call time
-        return extend_ft(self, c, kw, replace=False)
+        return _components().extend_ft(self, c, kw, replace=False)
 
     def set(self, *c: Any, **kw: Any) -> FT:
         "Replace the children with `c` (if any) and the attributes, except `id` and `name`, with `kw` (if any)."
-        from .components import extend_ft
-        return extend_ft(self, c, kw, replace=True)
+        return _components().extend_ft(self, c, kw, replace=True)
 
     def __setattr__(self, k: str, v: Any) -> None:
         "`e.hx_get = '/x'` sets an attribute (named as a tag function keyword would be); node fields set normally."
         if k in ('tag', 'children', 'attrs', 'void_') or k[-1] == '_' or k.startswith('__'):
             object.__setattr__(self, k, v)
             return
-        from .components import attrmap_x, valmap_x
-        a = attrmap_x(k)
-        self.attrs[a] = valmap_x(v, a)
+        m = _components()
+        a = m.attrmap_x(k)
+        self.attrs[a] = m.valmap_x(v, a)
         self.changed()
 
     def get(self, k: str, default: Any = None) -> Any:
         "The value of attribute `k` (a Python-style name such as `hx_get` or `cls` is mapped first)."
-        from .components import attrmap_x
-        return self.attrs.get(attrmap_x(k), default)
+        return self.attrs.get(_components().attrmap_x(k), default)
 
     def on(self, f: Callable[[Any], Any]) -> None:
         "Register `f(node)` to be called when the node changes through `__call__`, `set` or attribute assignment."
