@@ -14,9 +14,6 @@ from fastcore.basics import AttrDict, NotStr
 from fastcore.xml import Safe
 
 from ._render import FT, VOIDS, collection_value, new_ft, to_xml
-from ._render import set_attrs as _set_attrs
-from ._render import set_children as _set_children
-from ._render import set_tag as _set_tag
 
 # The optional C accelerator for the tag functions (fasthtml/_cbuild.c); FASTHTML_PURE_PYTHON=1 keeps the Python ones.
 if os.environ.get('FASTHTML_PURE_PYTHON') == '1':
@@ -199,7 +196,6 @@ def _custom_attrs(kw: dict, attrmap: Callable[[str], str], valmap: Callable[[Any
 # Construction: nodes are FT (a `fastcore.xml.FT` subclass) instances built without fastcore's `__init__`, which
 # sets each field through a Python-level `__setattr__`.
 
-_new = object.__new__
 # Child types that need work before they are stored: flattened, merged into the attributes, or dropped.
 _PREP = frozenset((list, tuple, GeneratorType, map, filter, range, dict, type(None)))
 if _cbuild is not None:
@@ -208,10 +204,7 @@ if _cbuild is not None:
 
 def _node(tag: str, children: tuple, attrs: dict, void: bool = False) -> FT:
     "Make an FT node directly; fastcore's methods (`__call__`, `.id`, `[i]`, `str()`) all work on it."
-    o = _new(FT)
-    _set_tag(o, tag)
-    _set_children(o, children)
-    _set_attrs(o, attrs)
+    o = new_ft(tag, children, attrs)
     if void:
         o.__dict__['void_'] = True
     return o
@@ -237,34 +230,27 @@ def _prep(c: tuple) -> tuple[tuple, dict]:
     return tuple(out), extra
 
 
-def _build(tag: str, c: tuple, kw: dict, void: bool = False) -> FT:
-    "The general construction path (the tag functions inline the same steps)."
-    if _CFG:
-        return _configured(tag, c, kw, void)
+def _prepped(c: tuple, kw: dict) -> tuple[tuple, dict]:
+    "Children and keywords ready to store: `_prep`'s work, done only when some child needs it."
     for o in c:
         if type(o) in _PREP:
             c, extra = _prep(c)
-            if extra:
-                kw = {**kw, **extra}
-            break
-    o = _new(FT)
-    _set_tag(o, tag)
-    _set_children(o, c)
-    _set_attrs(o, _kw_attrs(kw, tag in named) if kw else {})
-    if void or tag in VOIDS:
-        o.__dict__['void_'] = True
-    return o
+            return c, ({**kw, **extra} if extra else kw)
+    return c, kw
+
+
+def _build(tag: str, c: tuple, kw: dict, void: bool = False) -> FT:
+    "The general construction path: the Python tag functions' body (the C ones call it for unusual calls)."
+    if _CFG:
+        return _configured(tag, c, kw, void)
+    c, kw = _prepped(c, kw)
+    return _node(tag, c, _kw_attrs(kw, tag in named) if kw else {}, void or tag in VOIDS)
 
 
 def extend_ft(e: FT, c: tuple, kw: dict, replace: bool = False) -> FT:
     """Add children `c` and attributes `kw` to `e` in place (fastcore's `e(...)`), or with `replace`, set them
     (fastcore's `e.set(...)`, which keeps `id` and `name`). Calls the node's listeners; returns `e`."""
-    for o in c:
-        if type(o) in _PREP:
-            c, extra = _prep(c)
-            if extra:
-                kw = {**kw, **extra}
-            break
+    c, kw = _prepped(c, kw)
     if c:
         object.__setattr__(e, 'children', c if replace else tuple(e.children) + c)
     if kw:
@@ -284,12 +270,7 @@ def ft(tag: str, *c: Any, void_: bool = False, attrmap: Callable[[str], str] = a
     """Create an element for any `tag`, as fastcore's `ft` does: attributes in call order, no automatic `name`;
     void elements are recognised by tag."""
     tag = tag.lower()
-    for o in c:
-        if type(o) in _PREP:
-            c, extra = _prep(c)
-            if extra:
-                kw = {**kw, **extra}
-            break
+    c, kw = _prepped(c, kw)
     attrs = _custom_attrs(kw, attrmap, valmap)
     void = void_ or tag in VOIDS
     if ft_cls is FT:
@@ -313,12 +294,7 @@ def ft_html(tag: str, *c: Any, id: Any = None, cls: Any = None, title: Any = Non
         return _build(tag, c, kwargs)
     if _CFG:
         return _configured(tag, c, kwargs, False, attrmap, valmap, ft_cls)
-    for o in c:
-        if type(o) in _PREP:
-            c, extra = _prep(c)
-            if extra:
-                kwargs = {**kwargs, **extra}
-            break
+    c, kwargs = _prepped(c, kwargs)
     if attrmap is None and valmap is None:
         attrs = _kw_attrs(kwargs, tag in named)
     else:
@@ -419,12 +395,7 @@ def _configured(tag: str, c: tuple, kw: dict, void: bool = False, attrmap: Any =
     attrmap = attrmap or g('attrmap') or attrmap_x
     valmap = valmap or g('valmap') or valmap_x
     ft_cls = ft_cls or g('ft_cls') or FT
-    for o in c:
-        if type(o) in _PREP:
-            c, extra = _prep(c)
-            if extra:
-                kw = {**kw, **extra}
-            break
+    c, kw = _prepped(c, kw)
     if g('auto_id', False) and kw.get('id') is None:
         kw = {**kw, 'id': _auto_id()}
     is_named = tag in named and g('auto_name', True)
