@@ -1,5 +1,12 @@
 """Suite-wide fixtures and test ordering."""
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests must never fail because the machine is busy: no per-example deadline and no health check about
+# slow input generation, in every test file, unless a test asks for more with its own @settings.
+settings.register_profile('fasthtml', deadline=None, suppress_health_check=[HealthCheck.too_slow],
+                          print_blob=True)
+settings.load_profile('fasthtml')
 
 
 @pytest.fixture(params=['sync', 'async'])

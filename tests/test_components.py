@@ -3,7 +3,7 @@ import inspect
 
 import fastcore.xml as fx
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fasthtml.components as C
@@ -164,6 +164,7 @@ _vals = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.text(max_size
                   st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(_keys, _vals, max_size=6), st.sampled_from(['div', 'input', 'td']))
 def test_inlined_attrs_agree_with_kw_attrs(kw, tag):
     fast = getattr(C, tag.capitalize())(**kw)

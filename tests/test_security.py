@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 from asgi_call import call
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from itsdangerous import TimestampSigner
 from starlette.datastructures import UploadFile
@@ -395,7 +395,7 @@ def test_payloads_in_handler_responses(payload):
     assert t.tags[0][1] == {'title': payload, 'data-q': payload, 'id': 'out'}
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(alphabet=st.characters(blacklist_categories=('Cs',), blacklist_characters='\x00\r'), max_size=40))
 def test_any_string_roundtrips_as_text_and_attribute(s):
     t = parse(to_xml(Div(s, title=s)))
