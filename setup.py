@@ -57,7 +57,8 @@ setup(
     include_package_data=True,
     zip_safe=False,
     install_requires=_words('requirements'),
-    extras_require={'dev': _words('dev_requirements')},
+    extras_require={'dev': _words('dev_requirements'),
+                    **{k[len('extras_'):]: _words(k) for k in cfg if k.startswith('extras_')}},
     entry_points={'console_scripts': _words('console_scripts')},
     ext_modules=ext_modules,
 )

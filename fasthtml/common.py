@@ -16,7 +16,7 @@ from .accounts import Accounts, require_login  # noqa: F401,E402  (User: `from f
 from .csrf import csrf_exempt  # noqa: F401,E402
 from .limits import Limits  # noqa: F401,E402
 
-from fastlite import NotFoundError, database  # noqa: F401,E402  (the to-do walkthrough catches NotFoundError)
+from .db import NotFoundError, database  # noqa: F401,E402  (fastlite's NotFoundError; database: SQLite or a URL)
 from pathlib import Path  # noqa: F401,E402,F811
 from typing import Any, Set  # noqa: F401,E402,F811,UP035
 from dataclasses import dataclass  # noqa: F401,E402

@@ -1,0 +1,67 @@
+"""Databases for apps: `database(path_or_url)` opens SQLite (fastlite) or PostgreSQL with the same table API.
+
+    db = database('data/app.db')                          # SQLite through fastlite (the default; nothing to install)
+    db = database('postgresql://user:pw@host/app')       # PostgreSQL: pip install "python-fasthtml[postgres]"
+    todos = db.create(Todo)                               # then the same MiniDataAPI calls on either
+    todos.insert(Todo(title='x')); todos(where='done = ?', where_args=[0], order_by='id'); todos[1]
+
+A path (or `:memory:`) gives exactly what fastlite's `database` gives. A URL with a scheme (`postgresql://`,
+`postgres://`, or any SQLAlchemy URL such as `postgresql+psycopg://`) gives a `SQLDatabase` (fasthtml._sqldb, on
+fastsql, SQLAlchemy and psycopg), whose tables behave as fastlite's do: see that module for the details. SQLAlchemy
+is imported only when a URL is opened, so apps on SQLite never load it. `fast_app(db='postgresql://...')` and
+`Accounts(app, 'postgresql://...')` go through here too.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from fastlite import NotFoundError
+
+__all__ = ['DATABASE_URL_ENV', 'NotFoundError', 'database', 'is_url', 'ping']
+
+# The variable hosting platforms set; apps read it themselves (examples/todo_app.py does).
+DATABASE_URL_ENV = 'DATABASE_URL'
+
+_URL = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*://')
+
+
+def is_url(target: Any) -> bool:
+    "Whether `target` is a database URL (`scheme://...`) rather than a SQLite file path."
+    return isinstance(target, str) and bool(_URL.match(target))
+
+
+def database(target: Any, **kwargs: Any) -> Any:
+    """Open a database: a file path (or ':memory:') -> fastlite's SQLite `Database` (`wal`, `flags` as fastlite's
+    `database`); a URL -> a `SQLDatabase` (`engine_kws` for `sqlalchemy.create_engine`, e.g. `pool_size`)."""
+    if is_url(target):
+        if target.startswith('sqlite://'):  # sqlite:///data/app.db (a DATABASE_URL may say so): the file path
+            return database(target[len('sqlite:///'):] or ':memory:', **kwargs)
+        try:
+            from ._sqldb import SQLDatabase
+        except ImportError as e:
+            raise ImportError(f'database({_redact(target)!r}) needs SQLAlchemy, fastsql and psycopg: '
+                              f'pip install "python-fasthtml[postgres]" ({e})') from e
+        return SQLDatabase(target, **kwargs)
+    from fastlite import database as _fastlite_database
+    if str(target) != ':memory:':
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+    return _fastlite_database(target, **kwargs)
+
+
+def ping(db: Any, timeout: float = 2.0) -> bool:
+    "Whether database `db` (SQLite or a URL one) answers a trivial query; for readiness checks. Never raises."
+    p = getattr(db, 'ping', None)
+    if p is not None:
+        return bool(p(timeout))
+    try:
+        db.execute('SELECT 1').fetchall()
+        return True
+    except Exception:
+        return False
+
+
+def _redact(url: str) -> str:
+    "`url` without its password, for messages."
+    return re.sub(r'(://[^:/@]*:)[^@]*@', r'\1***@', url)
