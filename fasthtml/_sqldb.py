@@ -158,8 +158,10 @@ class SQLDatabase(_FsDatabase):
     def __init__(self, url: str, engine_kws: dict | None = None) -> None:
         # fastsql's __init__ reflects every table and opens one connection shared by all callers: not here.
         self.conn_str = url
+        # Autocommit leaves no transaction open between calls, so a connection going back to the pool needs no
+        # rollback (reset_on_return=None saves a lock and a round of psycopg's state machine per call).
         kw: dict = dict(isolation_level='AUTOCOMMIT', pool_size=5, max_overflow=45, pool_timeout=30,
-                        pool_recycle=3600)
+                        pool_recycle=3600, pool_reset_on_return=None)
         kw.update(engine_kws or {})
         self.engine = sa.create_engine(engine_url(url), **kw)
         self.is_postgres = self.engine.dialect.name == 'postgresql'
@@ -183,9 +185,15 @@ class SQLDatabase(_FsDatabase):
             try:
                 cur = rc.cursor()
                 cur.execute(sql, params)
-                if not fetch or cur.description is None:
-                    return []
-                names = [d[0] for d in cur.description]
+                res = cur.pgresult if self.is_postgres else None
+                if res is not None:  # column names straight from the result (cheaper than `description`)
+                    if not fetch or not res.nfields:
+                        return []
+                    names = [res.fname(i).decode() for i in range(res.nfields)]
+                else:
+                    if not fetch or cur.description is None:
+                        return []
+                    names = [d[0] for d in cur.description]
                 return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
             except BaseException:
                 if _broken(rc):
@@ -465,6 +473,22 @@ class SQLTable(DBTable):
             self.db.meta.remove(self.table)
 
     # -- reading
+    def dataclass(self, store: bool = True, suf: str = '') -> type:  # type: ignore[override]
+        "The dataclass of this table's rows, as fastlite makes it (see fasthtml.db.table_dataclass)."
+        from .db import table_dataclass
+        return table_dataclass(self, store=store, suf=suf)
+
+    @property
+    def columns_dict(self) -> dict[str, type]:
+        "Column names and their Python types."
+        out = {}
+        for c in self.table.columns:
+            try:
+                out[c.name] = c.type.python_type
+            except NotImplementedError:
+                out[c.name] = str
+        return out
+
     def _obj(self, row: dict, as_cls: bool = True) -> Any:
         return self.cls(**row) if as_cls and self.cls else row
 
@@ -512,7 +536,19 @@ class SQLTable(DBTable):
             pks = self._pks
             return [(r[pks[0]] if len(pks) == 1 else tuple(r[k] for k in pks), conv(**r) if conv else r)
                     for r in rows]
-        return [conv(**r) for r in rows] if conv else rows
+        if conv is None:
+            return rows
+        fields = getattr(conv, '__fasthtml_fields__', None)
+        if fields is not None and rows and fields == rows[0].keys():
+            # A class made by table_dataclass and a row holding exactly its fields: what its __init__ would do.
+            new = object.__new__
+            out = []
+            for r in rows:
+                o = new(conv)
+                o.__dict__ = r
+                out.append(o)
+            return out
+        return [conv(**r) for r in rows]
 
     def selectone(self, where: str | None = None, where_args: Any = None, select: str = '*',  # type: ignore[override]
                   as_cls: bool = True, xtra: dict | None = None, **kwargs: Any) -> Any:

@@ -14,15 +14,19 @@ is imported only when a URL is opened, so apps on SQLite never load it. `fast_ap
 from __future__ import annotations
 
 import re
+from dataclasses import field, make_dataclass
 from pathlib import Path
 from typing import Any
 
+from fastcore.xtras import UNSET
 from fastlite import NotFoundError
 
-__all__ = ['DATABASE_URL_ENV', 'NotFoundError', 'database', 'is_url', 'ping']
+__all__ = ['DATABASE_URL_ENV', 'NotFoundError', 'database', 'is_url', 'ping', 'table_dataclass']
 
 # The variable hosting platforms set; apps read it themselves (examples/todo_app.py does).
 DATABASE_URL_ENV = 'DATABASE_URL'
+
+SQLITE_BUSY_MS = 5000
 
 _URL = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*://')
 
@@ -47,7 +51,27 @@ def database(target: Any, **kwargs: Any) -> Any:
     from fastlite import database as _fastlite_database
     if str(target) != ':memory:':
         Path(target).parent.mkdir(parents=True, exist_ok=True)
-    return _fastlite_database(target, **kwargs)
+    db = _fastlite_database(target, **kwargs)
+    # Several worker processes write to one file: a writer waits up to SQLITE_BUSY_MS for another's transaction to
+    # end (fastlite's connection gives up after 100 ms, and the request fails with "database is locked").
+    db.conn.set_busy_timeout(SQLITE_BUSY_MS)
+    return db
+
+
+def table_dataclass(tbl: Any, store: bool = True, suf: str = '') -> type:
+    """The dataclass for the rows of table `tbl` (fastlite's or ours), as fastlite's `tbl.dataclass()` makes it: named
+    after the table in title case, every column `type | None` defaulting to UNSET; stored as `tbl.cls` unless
+    `store=False`. Built as a plain dataclass, marked as flexiclass marks it: fastlite's runs every row through
+    fastcore's `make_nullable` __init__ wrapper, which looks the fields up on each call (about 5 µs a row) and, for
+    these classes, whose defaults are all UNSET, changes nothing."""
+    cols = tbl.columns_dict
+    dc = make_dataclass(tbl.name.title() + suf, [(k, v | None, field(default=UNSET)) for k, v in cols.items()])
+    dc._nullable = True  # type: ignore[attr-defined]  (flexiclass(dc) leaves it as it is)
+    # Its __init__ only stores the fields: SQLDatabase tables fill rows holding exactly these fields directly.
+    dc.__fasthtml_fields__ = dict.fromkeys(cols).keys()  # type: ignore[attr-defined]
+    if store:
+        tbl.cls = dc
+    return dc
 
 
 def ping(db: Any, timeout: float = 2.0) -> bool:

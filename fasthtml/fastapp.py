@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Union
 
 from .core import Beforeware, FastHTML, noop_body
+from .db import table_dataclass
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -31,7 +32,7 @@ def _get_tbl(db: Any, name: str, schema: dict) -> tuple[Any, Any]:
         tbl.create(columns=schema, pk=pk, if_not_exists=True)
     else:
         tbl.create(columns=schema, pk=pk, transform=True)
-    dc = tbl.dataclass()
+    dc = table_dataclass(tbl)  # fastlite's tbl.dataclass(), a plain dataclass: cheaper per row
     if render is not None:
         dc.__ft__ = render
     return tbl, dc

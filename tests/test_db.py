@@ -393,3 +393,37 @@ def test_processes_creating_the_same_tables_at_once(pg_url, tmp_path):
     db = database(pg_url)
     assert sorted(r['title'] for r in db.q('SELECT title FROM todos')) == [f'from {i}' for i in range(4)]
     db.close()
+
+
+def test_table_dataclass_matches_fastlites(tmp_path):
+    "fast_app's row class is fastlite's `tbl.dataclass()` in all but speed: same name, fields, types, defaults."
+    import dataclasses
+
+    from fasthtml.db import table_dataclass
+    db = database(str(tmp_path / 'x.db'))
+    t = db.t.things
+    t.create(id=int, name=str, done=bool, score=float, pk='id')
+    ref, ours = t.dataclass(store=False), table_dataclass(t, store=False)
+    assert ours.__name__ == ref.__name__ == 'Things'
+    assert [(f.name, f.type, f.default) for f in dataclasses.fields(ours)] == \
+        [(f.name, f.type, f.default) for f in dataclasses.fields(ref)]
+    assert repr(ours(name='x')) == repr(ref(name='x')).replace(ref.__qualname__, ours.__qualname__)
+    assert ours(name='x') == ours(name='x') and ours().id is UNSET and ours._nullable
+    table_dataclass(t)
+    assert t.cls is not ref and t.insert(name='y').name == 'y'
+
+
+def test_rows_built_directly_equal_rows_built_by_init(pg_url):
+    "SQLDatabase fills table_dataclass rows without calling __init__: the objects are the same as __init__'s."
+    db = database(pg_url)
+    todos = fill(db.create(Todo))
+    Cls = todos.dataclass()
+    rows = todos(order_by='id')
+    assert [type(r) for r in rows] == [Cls] * 3
+    assert rows == [Cls(**r) for r in todos(order_by='id', as_cls=False)]
+    assert rows[0].__dict__ == {'id': 1, 'title': 'a', 'done': 0, 'owner': 'x'}
+    part = todos(select='id, title')[0]  # not every field: through __init__, the rest UNSET
+    assert (part.id, part.done) == (1, UNSET)
+    rows[0].title = 'changed'
+    assert todos.update(rows[0]).title == 'changed'
+    db.close()
