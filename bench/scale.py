@@ -131,9 +131,13 @@ def in_process(target: str, rounds: int, batch: int) -> list[tuple]:
     async def go() -> None:
         for name, (sc, b) in scopes.items():
             sc = {**base, **sc, 'raw_path': sc['path'].encode()}
-            for app in apps.values():
-                status, _, _ = parse(await call(app, dict(sc), b))
-                assert status == 200, status
+            for v, app in apps.items():
+                status, _, resp = parse(await call(app, dict(sc), b))
+                text = resp.decode()
+                ok = (text.count('<li ') == db_apps.N_ITEMS and 'Thing &lt;0&gt; to do' in text) if name == 'list' \
+                    else text.startswith('<li id="todo-') and 'bench item' in text
+                if status != 200 or not ok:
+                    raise SystemExit(f'{name} ({v}): incorrect response {status}: {text[:300]}')
             per: dict[str, list[float]] = {'ours': [], 'raw': []}
             for i in range(rounds):
                 for v in (['ours', 'raw'] if i % 2 == 0 else ['raw', 'ours']):
@@ -150,10 +154,11 @@ def in_process(target: str, rounds: int, batch: int) -> list[tuple]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('-d', '--duration', type=float, default=3.0)
-    ap.add_argument('-r', '--rounds', type=int, default=3)
+    ap.add_argument('-r', '--rounds', type=int, default=3, help='rounds (use 11 or more with --in-process)')
     ap.add_argument('-c', '--connections', type=int, default=16)
     ap.add_argument('--only', default='', help='sqlite or postgres')
     ap.add_argument('--in-process', action='store_true', help='CPU time per request, apps called in this process')
+    ap.add_argument('--batch', type=int, default=200, help='requests per timed batch (--in-process)')
     args = ap.parse_args()
     if args.in_process:
         tmp = Path(tempfile.mkdtemp(prefix='fasthtml-bench-'))
@@ -168,7 +173,7 @@ def main() -> None:
                     target = pg.create_database('bench')
                 else:
                     target = str(tmp / 'bench.db')
-                for sc, raw, ours in in_process(target, max(args.rounds, 11), 200):
+                for sc, raw, ours in in_process(target, args.rounds, args.batch):
                     print(f'| {backend} | {sc} | {raw:.0f} | {ours:.0f} | {ours / raw:.2f} |', flush=True)
         finally:
             if pg is not None:

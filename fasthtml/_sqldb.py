@@ -131,7 +131,10 @@ def _process_row(row: Any) -> dict:
     "A record (dict, dataclass, plain object) as a dict of the fields that are set (UNSET fields left out)."
     if row is None:
         return {}
-    d = row if isinstance(row, dict) else asdict(row)
+    if getattr(type(row), '__fasthtml_fields__', None) is not None:
+        d = row.__dict__  # a table_dataclass row: its fields are its __dict__ (asdict would deep-copy each value)
+    else:
+        d = row if isinstance(row, dict) else asdict(row)
     return {k: v for k, v in d.items() if v is not UNSET}
 
 
@@ -490,7 +493,14 @@ class SQLTable(DBTable):
         return out
 
     def _obj(self, row: dict, as_cls: bool = True) -> Any:
-        return self.cls(**row) if as_cls and self.cls else row
+        cls = self.cls
+        if not (as_cls and cls):
+            return row
+        if getattr(cls, '__fasthtml_fields__', None) == row.keys():  # as in __call__: what __init__ would do
+            o = object.__new__(cls)
+            o.__dict__ = row
+            return o
+        return cls(**row)
 
     def _where(self, where: str | None, where_args: Any, xtra: dict) -> tuple[str, Any]:
         "A WHERE clause (or '') and its parameters, from a fastlite `where`/`where_args` and the `xtra` filter."
