@@ -170,14 +170,14 @@ class WidgetView:
             raise TypeError(f'Widget() shows anywidget widgets (anywidget.AnyWidget instances), got {type(w).__name__}.'
                             ' Install them with `pip install python-fasthtml[widgets]`.')
         self.w, self.attrs = w, attrs
-        self.gname = _global_name(w, glb)
+        # Decided now: inside a component's render() the component is known (not when the tree is rendered later).
+        self.key = _key_of(w, _rendering.get(), _global_name(w, glb))
 
     def __ft__(self) -> Any:
         from .components import Div
         ctx = _current()
         hub = ctx.hub
-        w = self.w
-        key = _key_of(w, _rendering.get(), self.gname)
+        w, key = self.w, self.key
         if key.startswith('m:'):
             _by_model[key[2:]] = w
         esm, css = _asset_urls(hub, w)

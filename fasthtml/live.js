@@ -288,8 +288,9 @@
     const key = el.dataset.lwk;
     let m = models.get(key);
     if (!m) { m = new Model(key, el); models.set(key, m); }
-    if (el.dataset.css && !cssDone.has(el.dataset.css)) {
-      cssDone.add(el.dataset.css);
+    const cssPath = el.dataset.css && el.dataset.css.split('?')[0];
+    if (cssPath && !cssDone.has(cssPath)) {
+      cssDone.add(cssPath);
       const link = document.createElement('link'); link.rel = 'stylesheet'; link.href = el.dataset.css;
       document.head.appendChild(link);
     }

@@ -394,9 +394,9 @@ class Connection:
     """One page's live socket: the components and widgets it joined, and a queue of messages to send, in order.
     `post(msg)` is callable from any thread. (A runner talks to the page only through this object.)"""
 
-    def __init__(self, hub: Live, ws: Any, send: Callable, max_queue: int):
+    def __init__(self, hub: Live, ws: Any, send: Any, max_queue: int):
         self.hub, self.ws, self.scope = hub, ws, ws.scope
-        self._send = send
+        self._send = send  # the route's WsSender (fasthtml._ws): `await send.send(text)` is False once closed
         self.loop = asyncio.get_running_loop()
         self.thread = threading.get_ident()
         self.comps: dict[str, LiveComponent] = {}
@@ -531,6 +531,7 @@ class Live:
         self._js = CLIENT_JS.read_bytes()
         self._js_ver = hashlib.sha256(self._js).hexdigest()[:12]
         self._warned: set = set()
+        self.connections: weakref.WeakSet = weakref.WeakSet()
         from .components import Script
         self.script = Script(src=f'{self.path}/live.js?v={self._js_ver}', defer=True, data_path=self.path)
         app.hdrs.append(self.script)
@@ -613,7 +614,8 @@ class Live:
             return Response(status_code=204)
 
         async def live_conn(ws: Any, send: Any) -> None:
-            ws.scope['fasthtml.live'] = Connection(self, ws, send, self.max_queue)
+            conn = ws.scope['fasthtml.live'] = Connection(self, ws, send, self.max_queue)
+            self.connections.add(conn)
 
         async def live_disconn(ws: Any) -> None:
             conn = ws.scope.get('fasthtml.live')
@@ -679,6 +681,17 @@ class Live:
             log.exception('live: event %s on %s failed', name, lid)
         finally:
             conn.slots.release()
+
+    async def close_all(self, code: int = 1012) -> int:
+        """Close every live socket of this process (1012: the service restarts); pages reconnect by themselves and
+        keep their instances if they come back within `grace`. Returns how many were closed."""
+        conns = [c for c in list(self.connections) if not c.closed]
+        for c in conns:
+            try:
+                await c.ws.close(code)
+            except (RuntimeError, OSError):
+                pass
+        return len(conns)
 
     # -- session write-back
     def session_changed(self, conn: Connection) -> None:
