@@ -30,7 +30,7 @@ from typing import Any
 
 from ._params import Body, ParamError
 from ._workers import run_sync
-from .live import Connection, LiveComponent, _building, _close_owned
+from .live import _CLASSES, Connection, LiveComponent, _building, _close_owned
 
 __all__ = ['LocalRunner']
 
@@ -116,11 +116,12 @@ class LocalRunner:
         if args is None:
             raise RuntimeError('this component was rendered by another worker process and its constructor arguments '
                                'are not JSON values, so it cannot be recreated here')
-        mod, _, qual = cpath.partition(':')
-        obj: Any = importlib.import_module(mod)
-        for part in qual.split('.'):
-            obj = getattr(obj, part)
-        cls = obj
+        cls: Any = _CLASSES.get(cpath)
+        if cls is None:  # not defined in this process yet: import its module
+            mod, _, qual = cpath.partition(':')
+            cls = importlib.import_module(mod)
+            for part in qual.split('.'):
+                cls = getattr(cls, part)
         if not (isinstance(cls, type) and issubclass(cls, LiveComponent)):
             raise TypeError(f'{cpath} is not a LiveComponent')
         a, kw = args
@@ -296,17 +297,20 @@ class LocalRunner:
             return
         st.freed = True
         task = st.task
+        loop = task.get_loop() if task is not None else None
         if task is not None and not task.done():
-            loop = task.get_loop()
             if _on_loop(loop):
                 task.cancel()
-            else:
-                loop.call_soon_threadsafe(task.cancel)
+            elif loop is not None and not loop.is_closed():
+                try:
+                    loop.call_soon_threadsafe(task.cancel)
+                except RuntimeError:  # the loop closed meanwhile: the task is gone with it
+                    pass
         if st.mounted:
             try:
                 r = comp.unmount()
                 if inspect.isawaitable(r):
-                    asyncio.ensure_future(r)
+                    _run_soon(r, loop)
             except Exception:
                 log.exception('live component %s: unmount() raised', type(comp).__name__)
         if st.owned:
@@ -319,7 +323,24 @@ class LocalRunner:
         log.debug('live: freed %s %s', type(comp).__name__, st.lid)
 
 
-def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
+def _run_soon(coro: Any, loop: asyncio.AbstractEventLoop | None) -> None:
+    "Run an async `unmount()`: on this loop, else on the component's loop, else (no loop left) right here."
+    if _on_loop(loop) or loop is None:
+        try:
+            asyncio.get_running_loop().create_task(coro)
+            return
+        except RuntimeError:
+            pass
+    elif not loop.is_closed():
+        try:
+            asyncio.run_coroutine_threadsafe(coro, loop)
+            return
+        except RuntimeError:
+            pass
+    asyncio.run(coro)
+
+
+def _on_loop(loop: asyncio.AbstractEventLoop | None) -> bool:
     try:
         return asyncio.get_running_loop() is loop
     except RuntimeError:

@@ -108,6 +108,7 @@ _building: contextvars.ContextVar[Any] = contextvars.ContextVar('fasthtml_live_b
 _rendering: contextvars.ContextVar[Any] = contextvars.ContextVar('fasthtml_live_rendering', default=None)
 
 _HUBS: weakref.WeakSet = weakref.WeakSet()
+_CLASSES: dict[str, type] = {}   # 'module:qualname' -> component class, for recreation from a token
 
 
 def _current() -> _Ctx:
@@ -284,6 +285,7 @@ class LiveComponent:
             setattr(cls, name, h)
             handlers[name] = h
         cls._live_handlers = handlers
+        _CLASSES[f'{cls.__module__}:{cls.__qualname__}'] = cls  # the latest definition wins (a re-run cell)
         if '__init__' in cls.__dict__:
             cls.__init__ = _wrap_init(cls.__dict__['__init__'])  # type: ignore[method-assign]
 
@@ -441,7 +443,11 @@ class Connection:
                     except (RuntimeError, OSError):
                         pass
                     return
-                text = msg if isinstance(msg, str) else json.dumps(msg, separators=(',', ':'))
+                try:
+                    text = msg if isinstance(msg, str) else json.dumps(msg, separators=(',', ':'))
+                except (TypeError, ValueError) as e:
+                    log.error('live: dropped a message that is not JSON (%s): %.200r', e, msg)
+                    continue
                 if not await self._send.send(text):
                     self.closed = True
                     return
@@ -643,7 +649,9 @@ class Live:
         app.router.routes[:0] = ours
 
     async def _dispatch(self, conn: Connection, m: dict) -> None:
-        "One message from the page: join (components, widgets), event, widget message, leave."
+        """One message from the page: `j` join (components, widgets), `e` event, `w` widget message, `l` leave, `p` ping.
+        The page gets `h` (new HTML), `x` (an error box), `g` (gone: refused or taken over), `w` (widget state,
+        updates, custom messages), `wg` (unknown widget), `s` (a signed session to post back), `p` (pong)."""
         t = m.get('t')
         runner = self.runner
         if t == 'e':
@@ -669,6 +677,11 @@ class Live:
             key, msg = m.get('k'), m.get('m')
             if isinstance(key, str) and isinstance(msg, dict):
                 await runner.widget_message(conn, key, msg, m.get('b') or [])
+        elif t == 'p':
+            # A ping: answered once the events already received have been handled (a barrier for tests and clients).
+            if conn.inflight:
+                await asyncio.wait(list(conn.inflight))
+            conn.post({'t': 'p'})
         elif t == 'l':
             lids = [x for x in (m.get('c') or ()) if isinstance(x, str)]
             keys = [x for x in (m.get('w') or ()) if isinstance(x, str)]
