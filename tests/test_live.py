@@ -11,6 +11,7 @@ import time
 import warnings
 
 import pytest
+from starlette.websockets import WebSocketDisconnect
 
 from fasthtml.common import Beforeware, Button, Div, FastHTML, Input, P, RedirectResponse, Span, Titled, to_xml
 from fasthtml.live import Live, LiveComponent, LiveError
@@ -364,7 +365,7 @@ def test_beforeware_and_auth_apply_to_the_live_socket():
     def index():
         return Me()
     cli = TestClient(app)
-    with pytest.raises(Exception):
+    with pytest.raises(WebSocketDisconnect):
         with cli.websocket_connect('/_live/ws') as ws:
             ws.receive_text()
     cli.get('/login')
@@ -380,7 +381,7 @@ def test_beforeware_and_auth_apply_to_the_live_socket():
 def test_cross_site_handshake_is_refused(counter_app):
     app, live = counter_app
     cli = TestClient(app)
-    with pytest.raises(Exception):
+    with pytest.raises(WebSocketDisconnect):
         with cli.websocket_connect('/_live/ws', headers={'origin': 'https://evil.example', 'sec-fetch-site':
                                                          'cross-site'}) as ws:
             ws.receive_text()
@@ -622,7 +623,7 @@ def test_close_all_drops_sockets_and_the_instance_survives_the_reconnect():
         s.event(cl[0][0], 'inc')
         s.sync()
         assert cli.get('/drop').text == '1'
-        with pytest.raises(Exception):
+        with pytest.raises(WebSocketDisconnect):
             ws.receive_text()
     with cli.websocket_connect('/_live/ws') as ws:
         s = Sock(ws)
