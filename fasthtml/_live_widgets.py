@@ -91,9 +91,10 @@ class HostComm(BaseComm):
         method = data.get('method')
         if method in ('update', 'echo_update'):
             state = {k: v for k, v in (data.get('state') or {}).items() if k not in HIDDEN}
-            if not state:
+            paths = data.get('buffer_paths') or []
+            if not state and not paths:
                 return
-            m: dict = {'method': 'update', 'state': state, 'buffer_paths': data.get('buffer_paths') or []}
+            m: dict = {'method': 'update', 'state': state, 'buffer_paths': paths}
         elif method == 'custom':
             m = {'method': 'custom', 'content': data.get('content')}
         else:
