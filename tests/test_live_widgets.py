@@ -49,7 +49,7 @@ class Panel(LiveComponent):
 
 
 def views(html):
-    return [dict(zip(('tok', 'key', 'esm', 'css'), v)) for v in VIEW.findall(html)]
+    return [dict(zip(('tok', 'key', 'esm', 'css'), v, strict=True)) for v in VIEW.findall(html)]
 
 
 @pytest.fixture
