@@ -8,7 +8,7 @@
   const base = (me && me.dataset.path) || '/_live';
   const EVENTS = ['click', 'dblclick', 'input', 'change', 'submit', 'keydown'];
 
-  let ws = null, retries = 0, stopped = false, open = false, scanQueued = false;
+  let ws = null, retries = 0, stopped = false, open = false, scanQueued = false, opens = 0;
   const joined = new Set();          // component ids joined on the current socket
   const wjoined = new Set();         // widget keys joined on the current socket
   const pending = [];                // events made while the socket was down
@@ -28,7 +28,7 @@
     url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
     ws = new WebSocket(url);
     ws.onopen = () => {
-      open = true; retries = 0; joined.clear(); wjoined.clear();
+      open = true; retries = 0; opens++; joined.clear(); wjoined.clear();
       document.documentElement.dataset.liveState = 'open';
       scan();
       while (pending.length && open) ws.send(enc(pending.shift()));
@@ -324,6 +324,7 @@
   window.fhLive = {
     get socket() { return ws; },
     get models() { return models; },
+    get opens() { return opens; },          // how many times the socket opened (1 + reconnects)
     drop() { if (ws) ws.close(4000, 'test'); },
   };
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', scan); else scan();
