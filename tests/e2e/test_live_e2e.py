@@ -4,10 +4,8 @@ announcements), a reconnect after the server drops the socket, numerous-widgets 
 widget using every part of the anywidget model API, and the page and its socket on different worker processes."""
 from __future__ import annotations
 
-import os
 import re
 import sys
-import time
 from pathlib import Path
 
 import pytest
