@@ -57,7 +57,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
-import copy
 import hashlib
 import json
 import logging
@@ -75,7 +74,7 @@ from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 from starlette.responses import Response
 
 from ._params import Plan, build_plan
-from ._render import to_xml
+from ._render import copy_ft, to_xml
 
 __all__ = ['Live', 'LiveComponent', 'Widget', 'LiveError']
 
@@ -354,7 +353,7 @@ class LiveComponent:
             out = out.__ft__()
         live_attrs = {'data-lid': st.lid, 'data-live': tok, 'data-lv': str(st.ver)}
         if isinstance(out, BaseFT):
-            node = copy.copy(out)
+            node = copy_ft(out)  # the user's node is left as it was (it may be shared)
             node.attrs = {'id': st.lid, **out.attrs, **live_attrs}
             return node
         from .components import Div
@@ -649,8 +648,8 @@ class Live:
         app.router.routes[:0] = ours
 
     async def _dispatch(self, conn: Connection, m: dict) -> None:
-        """One message from the page: `j` join (components, widgets), `e` event, `w` widget message, `l` leave, `p` ping.
-        The page gets `h` (new HTML), `x` (an error box), `g` (gone: refused or taken over), `w` (widget state,
+        """One message from the page: `j` join (components, widgets), `e` event, `w` widget message, `l` leave,
+        `p` ping. The page gets `h` (new HTML), `x` (an error box), `g` (gone: refused or taken over), `w` (widget state,
         updates, custom messages), `wg` (unknown widget), `s` (a signed session to post back), `p` (pong)."""
         t = m.get('t')
         runner = self.runner
