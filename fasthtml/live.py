@@ -649,8 +649,8 @@ class Live:
 
     async def _dispatch(self, conn: Connection, m: dict) -> None:
         """One message from the page: `j` join (components, widgets), `e` event, `w` widget message, `l` leave,
-        `p` ping. The page gets `h` (new HTML), `x` (an error box), `g` (gone: refused or taken over), `w` (widget state,
-        updates, custom messages), `wg` (unknown widget), `s` (a signed session to post back), `p` (pong)."""
+        `p` ping. The page gets `h` (new HTML), `x` (an error box), `g` (gone: refused or taken over), `w` (widget
+        state, updates, custom messages), `wg` (unknown widget), `s` (a signed session to post back), `p` (pong)."""
         t = m.get('t')
         runner = self.runner
         if t == 'e':
