@@ -218,3 +218,32 @@ def test_widgets_made_by_a_component_are_closed_with_it(env):
 def test_widget_needs_an_anywidget():
     with pytest.raises(TypeError, match='anywidget'):
         Widget(object())
+
+
+def test_the_readme_examples_run_and_stay_short(tmp_path, monkeypatch):
+    "The README's live component and widget examples (under 15 lines each) serve pages whose sockets work."
+    from pathlib import Path
+    monkeypatch.chdir(tmp_path)
+    readme = (Path(__file__).resolve().parents[1] / 'README.md').read_text()
+    section = readme.split('### Live components and widgets')[1].split('\n### ')[0]
+    blocks = re.findall(r'```python\n(.*?)```', section, re.S)
+    assert len(blocks) == 2
+    for src, wanted in zip(blocks, ('Count: 10', 'Size: 50'), strict=True):
+        assert len(src.strip().splitlines()) < 15
+        ns: dict = {'__name__': 'readme_example'}
+        exec(compile(src, 'README.md', 'exec'), ns)
+        cli = TestClient(ns['app'])
+        page = cli.get('/').text
+        assert wanted in page
+        with cli.websocket_connect('/_live/ws') as ws:
+            s = Sock(ws)
+            s.join(claims(page), [v['tok'] for v in views(page)])
+            msgs = s.sync()
+            assert [m['t'] for m in msgs] == ['w'] * len(views(page))
+            if not views(page):
+                s.event(claims(page)[1][0], 'inc')
+                assert 'Count: 11' in s.sync()[0]['h']
+            else:
+                key = views(page)[0]['key']
+                s.send(t='w', k=key, m={'method': 'update', 'state': {'value': 70}, 'buffer_paths': []}, b=[])
+                assert 'Size: 70' in s.sync()[0]['h']
