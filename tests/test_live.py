@@ -151,9 +151,11 @@ def test_htmx_fragment_and_root_attributes():
     assert re.search(r'<div id="(l[\w-]+)" data-lid="\1" data-live="[^"]+" data-lv="0"><p>a</p><p>b</p></div>', r.text)
 
 
-def test_rendering_outside_a_request_uses_the_only_hub_or_explains():
-    import gc
-    gc.collect()
+def test_rendering_outside_a_request_uses_the_only_hub_or_explains(monkeypatch):
+    import weakref
+
+    import fasthtml.live
+    monkeypatch.setattr(fasthtml.live, '_HUBS', weakref.WeakSet())   # other tests' apps may still be alive
     app, live = make_app()
     assert 'Count: 3' in to_xml(Counter(3))
     app2, live2 = make_app()
