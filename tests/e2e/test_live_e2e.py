@@ -119,8 +119,17 @@ class Counter(LiveComponent):
     def render(self): return Div(P(f'Count: {self.n}', cls='count'), Button('+', live_click=self.inc, cls='plus'))
     def inc(self): self.n += 1
 
+class Search(LiveComponent):
+    def __init__(self): self.calls, self.q, self.sent = 0, '', ''
+    def render(self):
+        return Div(Input(name='q', value=self.q, live_input=self.typed, live_debounce=150,
+                         live_keydown=self.enter, live_key='Enter'),
+                   P(f'{self.calls} call(s) for {self.q!r}', cls='calls'), P(f'sent {self.sent!r}', cls='sent'))
+    def typed(self, q: str): self.calls, self.q = self.calls + 1, q
+    def enter(self, value: str, key: str): self.sent = f'{value}/{key}'
+
 @rt
-def index(): return Titled('Reconnect', Counter())
+def index(): return Titled('Reconnect', Counter(), Search())
 
 @rt
 async def drop(): return str(await live.close_all())
@@ -138,6 +147,23 @@ def test_reconnect_after_the_server_drops_the_socket(live_app_source, new_page):
                         timeout=20_000)
     p.click('.plus')
     expect(p.locator('.count')).to_have_text('Count: 3')             # the same instance, state kept
+
+
+def test_debounced_input_and_a_key_filter(live_app_source, new_page):
+    server = live_app_source(RECONNECT_APP)
+    p = open_live(new_page, server.url + '/')
+    p.evaluate("""() => {                       // five input events in one go: the debounce sends only the last
+        const i = document.querySelector('input[name=q]');
+        for (const v of ['h', 'he', 'hel', 'hell', 'hello']) {
+            i.value = v;
+            i.dispatchEvent(new Event('input', {bubbles: true}));
+        }
+    }""")
+    expect(p.locator('.calls')).to_have_text("1 call(s) for 'hello'")
+    p.locator('input[name=q]').press('End')
+    p.locator('input[name=q]').press('a')                             # not Enter: no keydown event sent
+    p.locator('input[name=q]').press('Enter')
+    expect(p.locator('.sent')).to_have_text("sent 'helloa/Enter'")
 
 
 def test_a_component_error_is_shown_in_place_with_details_in_debug(live_app_source, new_page):
