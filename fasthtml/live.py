@@ -47,7 +47,7 @@ session is refused), and events reach only components this connection joined wit
 
 THE SEAM. `fasthtml._live_runner.LocalRunner` is where instances live and how events reach them (join, event,
 widget message, leave, disconnect, all plain data plus a connection that can `post` messages); this module is the
-protocol to the browser. Another runner (one process per session, say) can be passed as `Live(app, runner=...)`.
+protocol to the browser. Another runner (one process per session, say) is passed as `Live(app, runner=Cls)`.
 
 Widgets: `Widget(w)` shows any `anywidget.AnyWidget` (see fasthtml._live_widgets); anywidget is an optional extra,
 `pip install python-fasthtml[widgets]`.
@@ -517,7 +517,8 @@ class Live:
     widget asset route and the session write-back route under `path`.
 
     `grace`: seconds an instance is kept after its tab is gone (and a rendered one waits for its page's socket).
-    `runner`: where instances live (default: this process, `fasthtml._live_runner.LocalRunner`)."""
+    `runner`: where instances live, a class (or factory) called with this hub (default: this process,
+    `fasthtml._live_runner.LocalRunner`; see that module for the interface)."""
 
     def __init__(self, app: Any, *, path: str = '/_live', grace: float = 30.0, runner: Any = None,
                  max_queue: int = 1000, debug: bool | None = None):
@@ -531,8 +532,8 @@ class Live:
         self.session_signer = URLSafeTimedSerializer(app.secret_key, salt='fasthtml.live.session')
         if runner is None:
             from ._live_runner import LocalRunner
-            runner = LocalRunner(self)
-        self.runner = runner
+            runner = LocalRunner
+        self.runner = runner(self)
         self._js = CLIENT_JS.read_bytes()
         self._js_ver = hashlib.sha256(self._js).hexdigest()[:12]
         self._warned: set = set()

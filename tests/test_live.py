@@ -734,3 +734,35 @@ def test_session_changes_made_by_a_handler_are_saved_through_the_page():
     assert other.post('/_live/session', data={'v': sess[0]['v']}).status_code == 403
     assert cli.post('/_live/session', data={'v': 'forged'}).status_code == 400
     assert cli.post('/_live/session', data={}).status_code == 400
+
+
+def test_a_runner_of_ones_own_receives_the_page_traffic():
+    "The seam for other runners (a process per session, say): Live(app, runner=Cls) routes every call through it."
+    from fasthtml._live_runner import LocalRunner
+    calls = []
+
+    class Recording(LocalRunner):
+        async def join(self, conn, claims):
+            calls.append(('join', len(claims)))
+            await super().join(conn, claims)
+
+        async def event(self, conn, lid, name, fields):
+            calls.append(('event', name, fields))
+            await super().event(conn, lid, name, fields)
+
+        async def disconnect(self, conn):
+            calls.append(('disconnect',))
+            await super().disconnect(conn)
+    app = FastHTML(secret_key='test-secret')
+    live = Live(app, runner=Recording)
+    assert isinstance(live.runner, Recording) and live.runner.hub is live
+    app.route('/')(lambda: Counter())
+    cli = TestClient(app)
+    cl = claims(cli.get('/').text)
+    with cli.websocket_connect('/_live/ws') as ws:
+        s = Sock(ws)
+        s.join(cl)
+        s.event(cl[0][0], 'inc', by='4')
+        assert 'Count: 4' in s.sync()[0]['h']
+    assert wait_for(lambda: calls[-1:] == [('disconnect',)])
+    assert calls == [('join', 1), ('event', 'inc', {'by': '4'}), ('disconnect',)]
