@@ -258,6 +258,9 @@ class Accounts:
         self._lock = threading.RLock()
         self._dummy = hash_password(secrets.token_urlsafe(12), n=scrypt_n)
         self._open(db, table_prefix)
+        if self.db is not getattr(app, 'db', None):  # the app's own database is checked already
+            from .health import add_ready_check
+            add_ready_check(app, 'accounts', lambda: self._q('SELECT 1'))
         app.before.append(Beforeware(self._before, skip=list(_STATIC_SKIP)))
         app.route(login_path, methods=['get', 'post'], name='accounts_login')(self._login)
         if allow_register:
