@@ -146,20 +146,21 @@ class HealthChecks:
         checks = ready_checks(self.app)
         names = list(checks)
         results = await asyncio.gather(*(self._run(n, checks[n]) for n in names))
-        out = dict(zip(names, results, strict=True))
-        for name, res in out.items():
-            if self._last.get(name, 'ok') != res:
+        out = {}
+        for name, (res, detail) in zip(names, results, strict=True):
+            if self._last.get(name, 'ok') != res:  # logged when it changes, not at every poll
                 if res == 'ok':
                     log.warning('health: readiness check %r passes again', name)
                 else:
-                    log.warning('health: readiness check %r: %s', name, res)
-            self._last[name] = res
+                    log.warning('health: readiness check %r %s', name, detail or res)
+            self._last[name] = out[name] = res
         return all(r == 'ok' for r in out.values()), out
 
-    async def _run(self, name: str, check: Callable) -> str:
+    async def _run(self, name: str, check: Callable) -> tuple[str, str | None]:
+        "('ok' or why it failed, as shown; the exception's message for the log, if any)."
         busy = self._busy.get(name)
         if busy is not None and not busy.is_set():
-            return f'timed out (the previous check has not returned after {self.timeout:g}s)'
+            return f'timed out (the previous check has not returned after {self.timeout:g}s)', None
         loop = asyncio.get_running_loop()
         start = time.monotonic()
         try:
@@ -171,13 +172,12 @@ class HealthChecks:
                 if inspect.isawaitable(r):
                     r = await asyncio.wait_for(r, max(0.01, self.timeout - (time.monotonic() - start)))
         except asyncio.TimeoutError:
-            return f'timed out after {self.timeout:g}s'
+            return f'timed out after {self.timeout:g}s', None
         except Exception as e:
             log.debug('health: readiness check %r raised', name, exc_info=True)
-            if self._last.get(name) != f'failed: {type(e).__name__}':
-                log.warning('health: readiness check %r raised %s: %s', name, type(e).__name__, e)
-            return f'failed: {type(e).__name__}'  # the class only: the message may name hosts or users
-        return 'failed' if r is False else 'ok'
+            # Shown: the class only (the message may name hosts or users); logged: the message too.
+            return f'failed: {type(e).__name__}', f'raised {type(e).__name__}: {e}'
+        return ('failed', 'returned False') if r is False else ('ok', None)
 
 
 def _in_thread(loop: asyncio.AbstractEventLoop, fn: Callable) -> tuple[asyncio.Future, threading.Event]:
