@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -60,6 +61,10 @@ def mount(site: FastHTML, prefix: str, app: FastHTML, name: str | None = None) -
     for r in site.router.routes:
         if isinstance(r, Mount) and r.path == prefix:
             raise ValueError(f'mount: {prefix!r} is already mounted in this site')
+    login = _own_login(app)
+    if login is not None:
+        raise ValueError(f'mount: the app for {prefix!r} has its own {login} (its login pages and redirects assume it '
+                         f'is served at "/"); set up {login} on the site instead: its login then covers every app')
     _share_session(site, app)
     route = AppMount(prefix, app, name)
     # In front of the site's own routes, as `fast_app(routes=[Mount(...)])` puts it: everything under the prefix is
@@ -103,6 +108,18 @@ def combine(apps: Mapping[str, FastHTML], site: FastHTML | None = None, *, home:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+
+def _own_login(app: FastHTML) -> str | None:
+    "The name of the login system (Accounts, OAuth) whose Beforeware `app` has, if any."
+    from .accounts import Accounts
+    oauth = sys.modules.get('fasthtml.oauth')  # loaded if the app uses OAuth; not imported here for nothing
+    kinds: tuple = (Accounts, oauth.OAuth) if oauth is not None else (Accounts,)
+    for b in app.before if isinstance(app.before, (list, tuple)) else [app.before]:
+        owner = getattr(getattr(b, 'f', b), '__self__', None)
+        if isinstance(owner, kinds):
+            return 'Accounts' if isinstance(owner, Accounts) else 'OAuth'
+    return None
+
 
 def _place(app: FastHTML, url_prefix: str, outer: tuple) -> None:
     "Give `app` (and the apps mounted in it) its full URL prefix and enclosing sites; re-prefix its route functions."

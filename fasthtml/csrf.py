@@ -147,15 +147,13 @@ class CSRFMiddleware:
 
     def allowed(self, scope: dict) -> bool:
         "Does this (unsafe) request come from this site, a trusted origin, or a non-browser client?"
-        if _token_only(scope):
-            return True
         site = _header(scope, b'sec-fetch-site')
         origin = _header(scope, b'origin')
         if site is not None:
             site = site.strip().lower()
             if site in ('same-origin', 'none'):
                 return True
-            return (origin is not None and _norm_origin(origin) in self.trusted) or self._exempt(scope)
+            return (origin is not None and _norm_origin(origin) in self.trusted) or self._last_chance(scope)
         if origin is None:
             return True
         if origin != 'null':
@@ -164,7 +162,11 @@ class CSRFMiddleware:
                 return True
             if _norm_origin(origin) in self.trusted:
                 return True
-        return self._exempt(scope)
+        return self._last_chance(scope)
+
+    def _last_chance(self, scope: dict) -> bool:
+        "For a request about to be refused: an API token without cookies, or an exempt route, still passes."
+        return _token_only(scope) or self._exempt(scope)
 
     def _exempt(self, scope: dict) -> bool:
         "Is the route this request would reach marked `csrf_exempt`? (Only looked up for requests about to fail.)"

@@ -388,3 +388,18 @@ def test_log_shows_nothing_on_a_quiet_site(caplog):
     site = combine({'/blog': blog}, secret_key='k' * 40)
     Client(site).get('/blog/')
     assert not [r for r in caplog.records if r.name.startswith('fasthtml')]
+
+
+def test_an_app_with_its_own_login_is_refused_with_advice():
+    from fasthtml.oauth import GitHubAppClient, OAuth
+    blog, _, _ = blog_app()
+    Accounts(blog, ':memory:', scrypt_n=2**10)
+    with pytest.raises(ValueError, match='own Accounts.*on the site instead'):
+        mount(site_app(), '/blog', blog)
+
+    class MyAuth(OAuth):
+        pass
+    shop = FastHTML(secret_key='s' * 40)
+    MyAuth(shop, GitHubAppClient('id', 'secret'))
+    with pytest.raises(ValueError, match='own OAuth'):
+        combine({'/shop': shop}, site_app())
