@@ -43,6 +43,7 @@ log = logging.getLogger('fasthtml.tokens')
 _ALG = 'HS256'
 _NO_STORE = {'Cache-Control': 'no-store', 'Pragma': 'no-cache'}
 _MAX_TOKEN = 4096  # longer Authorization values are refused before any parsing
+_LEEWAY = 10  # seconds of clock difference tolerated between the hosts of several workers
 
 
 class TokenError(Exception):
@@ -148,7 +149,7 @@ class ApiTokens:
     def _claims(self, token: str, verify_exp: bool = True) -> dict:
         jwt = self._jwt
         try:
-            claims = jwt.decode(token, self._key, algorithms=[_ALG], options={
+            claims = jwt.decode(token, self._key, algorithms=[_ALG], leeway=_LEEWAY, options={
                 'require': ['sub', 'fam', 'exp', 'iat'], 'verify_exp': verify_exp})
         except jwt.ExpiredSignatureError:
             raise TokenError('invalid_token', 'The access token expired') from None
