@@ -404,8 +404,9 @@ def _asset_urls(hub: Any, w: Any) -> tuple[str, str | None]:
         tok = _class_tokens[ck] = hub.signer.dumps(['a', cpath])
     esm = str(getattr(w, '_esm', '') or '')
     css = str(getattr(w, '_css', '') or '')
-    esm_url = f'{hub.path}/a/{_sha(esm, "text/javascript")}.js?c={tok}'
-    css_url = f'{hub.path}/a/{_sha(css, "text/css")}.css?c={tok}' if css.strip() else None
+    base = hub.base
+    esm_url = f'{base}/a/{_sha(esm, "text/javascript")}.js?c={tok}'
+    css_url = f'{base}/a/{_sha(css, "text/css")}.css?c={tok}' if css.strip() else None
     return esm_url, css_url
 
 

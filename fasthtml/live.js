@@ -5,7 +5,8 @@
   'use strict';
   if (window.fhLive) return;
   const me = document.currentScript;
-  const base = (me && me.dataset.path) || '/_live';
+  // The socket and the other live routes sit next to this script (under an app's mount prefix too).
+  const base = me && me.src ? new URL(me.src, location.href).pathname.replace(/\/live\.js$/, '') : '/_live';
   const EVENTS = ['click', 'dblclick', 'input', 'change', 'submit', 'keydown'];
 
   let ws = null, retries = 0, stopped = false, open = false, scanQueued = false, opens = 0;

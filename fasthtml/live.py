@@ -538,12 +538,19 @@ class Live:
         self._js_ver = hashlib.sha256(self._js).hexdigest()[:12]
         self._warned: set = set()
         self.connections: weakref.WeakSet = weakref.WeakSet()
+        self._add_routes(app)
         from .components import Script
-        self.script = Script(src=f'{self.path}/live.js?v={self._js_ver}', defer=True, data_path=self.path)
+        # The src is read when the page head is rendered, so an app mounted under a prefix (fasthtml.compose) links
+        # its prefixed route; the client finds the socket and the other routes next to its own URL.
+        self.script = Script(src=_ScriptSrc(self), defer=True)
         app.hdrs.append(self.script)
         app.add_middleware(_LiveScope, hub=self)
-        self._add_routes(app)
         _HUBS.add(self)
+
+    @property
+    def base(self) -> str:
+        "The URL path of the live routes as the browser sees it (with the prefix of an app mounted in a site)."
+        return str(self._js_route)[:-len('/live.js')]
 
     @property
     def debug(self) -> bool:
@@ -639,7 +646,7 @@ class Live:
                 log.exception('live: handling a message failed')
 
         n = len(app.router.routes)
-        app.route(f'{self.path}/live.js', methods=['get'], name='live_js')(live_js)
+        self._js_route = app.route(f'{self.path}/live.js', methods=['get'], name='live_js')(live_js)
         app.route(f'{self.path}/a/{{name}}', methods=['get'], name='live_asset')(live_asset)
         app.route(f'{self.path}/session', methods=['post'], name='live_session')(live_session)
         app.ws(f'{self.path}/ws', conn=live_conn, disconn=live_disconn, name='live_ws')(live_msg)
@@ -713,6 +720,17 @@ class Live:
         if sess is None:
             return
         conn.post({'t': 's', 'v': self.session_signer.dumps(dict(sess))})
+
+
+class _ScriptSrc:
+    "The client script's URL, read at render time (with a mount prefix, and the script's version for caching)."
+    __slots__ = ('hub',)
+
+    def __init__(self, hub: Live):
+        self.hub = hub
+
+    def __str__(self) -> str:
+        return f'{self.hub.base}/live.js?v={self.hub._js_ver}'
 
 
 def _sid(scope: dict | None, create: bool = True) -> str | None:

@@ -119,7 +119,7 @@ def test_page_embeds_components_with_tokens_and_the_client_script(counter_app):
     cli = TestClient(app)
     r = cli.get('/')
     assert r.status_code == 200
-    assert '<script src="/_live/live.js?v=' in r.text and 'data-path="/_live"' in r.text
+    assert re.search(r'<script src="/_live/live.js\?v=\w+" defer></script>', r.text)
     cl = claims(r.text)
     assert len(cl) == 2 and cl[0][0] != cl[1][0] and [c[2] for c in cl] == ['0', '0']
     assert f'<div id="{cl[1][0]}" data-lid="{cl[1][0]}"' in r.text
@@ -766,3 +766,23 @@ def test_a_runner_of_ones_own_receives_the_page_traffic():
         assert 'Count: 4' in s.sync()[0]['h']
     assert wait_for(lambda: calls[-1:] == [('disconnect',)])
     assert calls == [('join', 1), ('event', 'inc', {'by': '4'}), ('disconnect',)]
+
+
+def test_an_app_mounted_in_a_site_serves_its_live_routes_under_the_prefix():
+    from fasthtml.compose import mount
+    site = FastHTML(secret_key='site-secret')
+    app = FastHTML(secret_key='app-secret')
+    live = Live(app)
+    app.route('/')(lambda: Counter(2))
+    mount(site, '/sub', app)
+    cli = TestClient(site)
+    page = cli.get('/sub/').text
+    src = re.search(r'<script src="(/sub/_live/live.js\?v=\w+)" defer>', page)
+    assert src and cli.get(src[1]).status_code == 200
+    assert live.base == '/sub/_live'
+    cl = claims(page)
+    with cli.websocket_connect('/sub/_live/ws') as ws:
+        s = Sock(ws)
+        s.join(cl)
+        s.event(cl[0][0], 'inc')
+        assert 'Count: 3' in s.sync()[0]['h']
