@@ -213,8 +213,8 @@ class LocalRunner:
                 return
             finally:
                 _building.reset(tok)
-            if sess is not None and dict(sess) != before:
-                self.hub.session_changed(conn)
+            if sess is not None and before is not None and dict(sess) != before:
+                self.hub.session_changed(conn, before)
             if st.conn is conn:
                 conn.send_render(comp)
 

@@ -620,10 +620,14 @@ class Live:
             except (BadSignature, ValueError):
                 raise ParamError(400, 'Invalid live session token') from None
             sess = req.scope.get('session')
-            if not isinstance(data, dict) or sess is None or data.get(SESSION_KEY) != sess.get(SESSION_KEY):
+            if not isinstance(data, list) or len(data) != 3 or sess is None or data[0] is None \
+                    or data[0] != sess.get(SESSION_KEY):
+                # Another session, or this one ended meanwhile (a logout clears it): nothing is brought back.
                 raise ParamError(403, 'Live session token for another session')
-            sess.clear()
-            sess.update(data)
+            _, changed, removed = data
+            for k in removed:
+                sess.pop(k, None)
+            sess.update(changed)
             return Response(status_code=204)
 
         async def live_conn(ws: Any, send: Any) -> None:
@@ -714,12 +718,16 @@ class Live:
         return len(conns)
 
     # -- session write-back
-    def session_changed(self, conn: Connection) -> None:
-        "After a handler changed the session: send the page a signed copy to post back (the socket has no cookies)."
+    def session_changed(self, conn: Connection, before: dict) -> None:
+        """After a handler changed the session: send the page the changes, signed, to post back (the socket cannot
+        set a cookie). Only the keys the handler set or removed travel, and they are applied to the session as it is
+        then, so changes made meanwhile by other requests (a logout, say) are not undone."""
         sess = conn.scope.get('session')
         if sess is None:
             return
-        conn.post({'t': 's', 'v': self.session_signer.dumps(dict(sess))})
+        changed = {k: v for k, v in sess.items() if k not in before or before[k] != v}
+        removed = [k for k in before if k not in sess]
+        conn.post({'t': 's', 'v': self.session_signer.dumps([sess.get(SESSION_KEY), changed, removed])})
 
 
 class _ScriptSrc:

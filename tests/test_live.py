@@ -736,6 +736,55 @@ def test_session_changes_made_by_a_handler_are_saved_through_the_page():
     assert cli.post('/_live/session', data={}).status_code == 400
 
 
+def test_session_write_back_carries_only_the_handler_changes_and_never_undoes_a_logout():
+    app, live = make_app()
+
+    class Prefs(LiveComponent):
+        def render(self):
+            return P('prefs')
+
+        def dark(self, session):
+            session['theme'] = 'light' if session.get('theme') == 'dark' else 'dark'
+            session.pop('banner', None)
+
+    @app.route('/')
+    def index(session):
+        session.setdefault('user', 'ann')
+        session.setdefault('banner', 'hi')
+        return Prefs()
+
+    @app.route('/set')
+    def set_(session):
+        session['cart'] = 3
+        return 'ok'
+
+    @app.route('/logout')
+    def logout(session):
+        session.clear()
+        return 'bye'
+
+    @app.route('/show')
+    def show(session):
+        return json.dumps({k: v for k, v in sorted(session.items()) if k != '_live'})
+    cli = TestClient(app)
+    cl = claims(cli.get('/').text)
+
+    def changes():
+        with cli.websocket_connect('/_live/ws') as ws:
+            s = Sock(ws)
+            s.join(cl)
+            s.event(cl[0][0], 'dark')
+            return [m['v'] for m in s.sync() if m['t'] == 's']
+    (v,) = changes()
+    cli.get('/set')                                        # changed by another request meanwhile: kept
+    assert cli.post('/_live/session', data={'v': v}).status_code == 204
+    assert json.loads(cli.get('/show').text) == {'cart': 3, 'theme': 'dark', 'user': 'ann'}
+    (v,) = changes()
+    cli.get('/logout')
+    assert cli.post('/_live/session', data={'v': v}).status_code == 403   # the logout stands
+    assert json.loads(cli.get('/show').text) == {}
+
+
 def test_a_runner_of_ones_own_receives_the_page_traffic():
     "The seam for other runners (a process per session, say): Live(app, runner=Cls) routes every call through it."
     from fasthtml._live_runner import LocalRunner
