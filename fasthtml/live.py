@@ -37,8 +37,9 @@ workers) and updates itself on each message; see examples/live_clock.py.
 The instance stays in its process while the tab shows it, and `grace` seconds after the tab is gone (socket closed
 and not back, or the element removed from the page), then it is freed (`unmount`, `mount` task cancelled, widgets
 it created closed), so memory does not grow with visits. A reload renders the page again: fresh instances, unless
-the component reads its state from the session. Session changes made by a handler are saved: the client posts a
-signed copy to `{path}/session`, which sets the cookie (a websocket cannot).
+the component reads its state from the session. Session changes made by a handler are saved: the client posts the
+changed keys, signed, to `{path}/session`, which applies them to the cookie session as it is then (a websocket
+cannot set a cookie; a session ended meanwhile, by a logout, stays ended).
 
 SECURITY. The live socket is an ordinary `app.ws` route: Beforeware runs on its handshake (auth applies, `auth` is
 injected), CSRF protection refuses cross-site handshakes, the session comes from the signed cookie. Tokens are signed
