@@ -440,3 +440,83 @@ def test_spec_todo_walkthrough_runs_unchanged(in_tmp):
     r = cli.post('/login', data={'name': 'jeremy', 'pwd': 'wrong'}, follow_redirects=False)
     assert r.headers['location'] == '/login'
     assert cli.get('/', follow_redirects=False).status_code == 303
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The combined site: two apps, one login, health checks, API tokens
+
+def test_combined_site_one_login_links_health_and_tokens(tmp_path, monkeypatch):
+    monkeypatch.setenv('SITE_DATA', str(tmp_path / 'site'))
+    g = load('combined_site')
+    cli = Client(g['app'])
+    page = cli.get('/').text
+    assert '<a href="/blog/">Blog</a>' in page and '<a href="/shop/">Shop</a>' in page
+    r = cli.get('/blog/', follow_redirects=False)
+    assert (r.status_code, r.headers['location']) == (303, '/login?next=/blog/')
+    r = cli.post('/register', data={'username': 'ann', 'password': 'long password 1', 'password2': 'long password 1',
+                                    'next': '/blog/'}, follow_redirects=False)
+    assert r.headers['location'] == '/blog/'
+    assert 'Writing as ann' in cli.get('/blog/').text and 'hx-post="/blog/add"' in cli.get('/blog/').text
+    r = cli.post('/blog/add', data={'title': 'First'}, headers=HX)
+    assert r.text == '<article id="post-1"><h3><a href="/blog/post?id=1">First</a></h3><p>by ann</p></article>'
+    assert cli.post('/shop/add?item=Tea', headers=HX).text == '<ul id="cart"><li>Tea</li></ul>'
+    assert 'Shopping as ann' in cli.get('/shop/').text
+    assert cli.get('/health').json() == {'status': 'ok'}
+    assert cli.get('/ready').json() == {'status': 'ready', 'checks': {'accounts': 'ok'}}
+    tok = cli.post('/auth/token', data={'username': 'ann', 'password': 'long password 1'}).json()['access_token']
+    api = Client(g['app'])
+    r = api.get('/blog/api/posts', headers={'Authorization': f'Bearer {tok}'})
+    assert r.json() == {'user': 'ann', 'posts': [{'id': 1, 'title': 'First', 'author': 'ann'}]}
+    cli.get('/logout')
+    assert cli.get('/shop/', follow_redirects=False).status_code == 303
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Live components and widgets (the browser side is in tests/e2e/test_live_e2e.py)
+
+def _live_socket(cli, page):
+    "Join every component of `page` on a live socket; returns (socket, claims)."
+    import json
+    import re
+    cl = [list(c) for c in re.findall(r'data-lid="([^"]+)" data-live="([^"]+)" data-lv="(\d+)"', page)]
+    ws = cli.cli.websocket_connect('/_live/ws').__enter__()
+    ws.send_text(json.dumps({'t': 'j', 'c': cl, 'w': []}))
+    return ws, cl
+
+
+def _live_replies(ws):
+    import json
+    ws.send_text('{"t": "p"}')
+    out = []
+    while (m := json.loads(ws.receive_text()))['t'] != 'p':
+        out.append(m)
+    return out
+
+
+def test_live_counter_example_in_process():
+    ex = load('live_counter')
+    cli = Client(ex['app'])
+    page = cli.get('/').text
+    assert page.count('data-live=') == 6 and '<h3 class="count">Count: 0</h3>' in page   # a board holds a child
+    ws, cl = _live_socket(cli, page)
+    try:
+        assert _live_replies(ws) == []
+        ws.send_text(f'{{"t": "e", "l": "{cl[0][0]}", "h": "add", "f": {{"sign": "-1"}}}}')
+        assert 'Count: -1' in _live_replies(ws)[0]['h']
+        ws.send_text(f'{{"t": "e", "l": "{cl[-1][0]}", "h": "boom", "f": {{}}}}')
+        assert _live_replies(ws)[0]['t'] == 'x'
+    finally:
+        ws.__exit__(None, None, None)
+
+
+def test_live_clock_example_in_process():
+    ex = load('live_clock')
+    page = Client(ex['app']).get('/').text
+    assert 'class="clock"' in page and 'Start a job' in page and 'Announcements' in page
+
+
+def test_widgets_example_in_process():
+    ex = load('widgets')
+    page = Client(ex['app']).get('/').text
+    assert page.count('class="live-widget"') == 4 and '0 point(s) drawn, 0 click(s), brush 40' in page
+    assert 'data-esm="/_live/a/' in page and 'data-css="/_live/a/' in page
