@@ -20,8 +20,12 @@ REPO = Path(__file__).resolve().parents[1]
 def in_tmp(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv('TMPDIR', str(tmp_path))  # the key-check folder goes here, away from other tests
-    monkeypatch.delenv(_deploy.WORKERS_ENV, raising=False)
-    monkeypatch.delenv('WEB_CONCURRENCY', raising=False)
+    # serve(workers=N) sets FASTHTML_WORKERS in os.environ itself: setting it here first makes monkeypatch put
+    # back what was there before (nothing), so no later test runs as if under several workers.
+    monkeypatch.setenv(_deploy.WORKERS_ENV, '')
+    monkeypatch.delenv(_deploy.WORKERS_ENV)
+    monkeypatch.setenv('WEB_CONCURRENCY', '')
+    monkeypatch.delenv('WEB_CONCURRENCY')
     return tmp_path
 
 
