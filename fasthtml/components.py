@@ -432,10 +432,18 @@ ft_hx.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
 # ---------------------------------------------------------------------------------------------------------------
 # Tag functions
 
+_CAMEL = re.compile(r'(?<=[a-z0-9])(?=[A-Z])')
+
+
+def _tag_name(name: str) -> str:
+    "The tag a function name stands for, as FastHTML names it: `Sl_button` -> sl-button, `BarBaz` -> bar-baz."
+    return _CAMEL.sub('-', name).lower().replace('_', '-')
+
+
 def _tag_fn(name: str, tag: str | None = None) -> Callable[..., FT]:
     """Make the function for one element: the C one from `fasthtml._cbuild` when it is available (it calls the
     Python one for anything it does not handle itself), else the Python one."""
-    tag = tag or name.lower().replace('_', '-')
+    tag = tag or _tag_name(name)
     f = _py_tag_fn(name, tag)
     return f if _cbuild is None else _accelerated(f, tag)
 

@@ -189,7 +189,7 @@ def test_show_is_the_components_show():
     import fasthtml.components as comps
     assert show is comps.show
     out = show(Div(P('a <b>'), id='x'), Button('go', hx_get='/go'))
-    assert out._repr_html_() == '<div id="x"><p>a &lt;b&gt;</p></div><button hx-get="/go">go</button>'
+    assert out._repr_html_() == '<div id="x"><p>a &lt;b&gt;</p></div>\n<button hx-get="/go">go</button>'
 
 
 def test_htmx_config_port_script():

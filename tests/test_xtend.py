@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from fasthtml.components import Input, P, to_xml
+from fasthtml._render import render_compact
+from fasthtml.components import Input, P
 from fasthtml.xtend import (
     AX,
     A,
@@ -36,7 +37,8 @@ from fasthtml.xtend import (
 
 
 def html(x: object) -> str:
-    return to_xml(x)
+    "The plain compact form (`to_xml` keeps a newline around inputs, tested in test_render)."
+    return render_compact((x,), True, False)
 
 
 # ---------------------------------------------------------------------------------------------------------------
