@@ -33,7 +33,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from ._params import Body, HtmxHeaders, ParamError, Plan, build_plan, htmx_hdrs, snake2hyphens
 from ._render import to_xml
-from ._respond import HttpHeader, flat_xt
+from ._respond import HttpHeader, flat_all
 from ._workers import run_sync
 
 __all__ = ['WS_EXTRAS', 'FastWebSocket', 'WsSender', 'parse_message', 'refusal_text', 'ws_payload', 'ws_route']
@@ -68,9 +68,9 @@ def ws_payload(content: tuple) -> str | bytes | None:
             return o
         if isinstance(o, (bytes, bytearray, memoryview)):
             return bytes(o)
-        if isinstance(o, dict) or (isinstance(o, list) and not any(_is_ft(x) for x in flat_xt(o))):
+        if isinstance(o, dict) or (isinstance(o, list) and not any(_is_ft(x) for x in flat_all(o))):
             return json.dumps(o)
-    items = [o for o in flat_xt(content) if o is not None and not isinstance(o, HttpHeader)]
+    items = [o for o in flat_all(content) if o is not None and not isinstance(o, HttpHeader)]
     return to_xml(*items) if items else None
 
 

@@ -139,13 +139,13 @@ def test_fill_form_every_control():
     d = dict(title='T<x>', done=True, tags=['b'], r='x', sel='1', msel=['2', '3'], body='new & <text>', deep=7,
              n=None, z=0, pw='secret', go='no')
     assert plain(fill_form(big_form(), d)) == (
-        '<form><input id="title" name="title" value="T&lt;x&gt;"><input type="checkbox" name="done" checked>'
-        '<input type="checkbox" name="tags" value="a"><input type="checkbox" name="tags" value="b" checked>'
-        '<input type="radio" name="r" value="x" checked><input type="radio" name="r" value="y">'
-        '<select name="sel"><option value="1" selected>One</option><option value="2">Two</option>'
+        '<form><input id="title" name="title" value="T&lt;x&gt;"><input type="checkbox" name="done" checked="1">'
+        '<input type="checkbox" name="tags" value="a"><input type="checkbox" name="tags" value="b" checked="1">'
+        '<input type="radio" name="r" value="x" checked="1"><input type="radio" name="r" value="y">'
+        '<select name="sel"><option value="1" selected="1">One</option><option value="2">Two</option>'
         '<option>Three</option></select>'
-        '<select name="msel" multiple><optgroup><option value="1">One</option><option value="2" selected>Two</option>'
-        '</optgroup><option selected>3</option></select>'
+        '<select name="msel" multiple><optgroup><option value="1">One</option><option value="2" selected="1">Two</option>'
+        '</optgroup><option selected="1">3</option></select>'
         '<textarea name="body">new &amp; &lt;text&gt;</textarea><div><div><input name="deep" value="7"></div></div>'
         '<input name="missing" value="keep"><input name="n"><input name="z" value="0">'
         '<input name="pw" type="password"><input type="submit" name="go" value="Go"></form>')
@@ -155,8 +155,8 @@ def test_fill_form_unchecks_and_clears():
     d = dict(done=False, tags='a', sel=2, body='')
     out = plain(fill_form(big_form(), d))
     assert '<input type="checkbox" name="done">' in out
-    assert '<input type="checkbox" name="tags" value="a" checked><input type="checkbox" name="tags" value="b">' in out
-    assert '<option value="1">One</option><option value="2" selected>Two</option>' in out
+    assert '<input type="checkbox" name="tags" value="a" checked="1"><input type="checkbox" name="tags" value="b">' in out
+    assert '<option value="1">One</option><option value="2" selected="1">Two</option>' in out
     assert '<textarea name="body"></textarea>' in out
     assert '<input type="radio" name="r" value="y" checked>' in out  # no value for r: left as it was
 
@@ -172,7 +172,7 @@ def test_fill_form_value_types():
                                    agree='yes')))
     assert out == ('<form><input name="d" type="date" value="2024-05-01">'
                    '<input name="t" type="datetime-local" value="2024-05-01T09:30">'
-                   '<input name="c" value="red"><input name="agree" type="checkbox" value="yes" checked></form>')
+                   '<input name="c" value="red"><input name="agree" type="checkbox" value="yes" checked="1"></form>')
 
 
 @pytest.mark.parametrize('obj', [
@@ -189,8 +189,8 @@ def test_fill_form_sources(obj):
 def test_fill_form_multi_valued_form_data():
     f = Form(Input(type='checkbox', name='t', value='a'), Input(type='checkbox', name='t', value='b'))
     out = plain(fill_form(f, FormData([('t', 'a'), ('t', 'b')])))
-    assert out == ('<form><input type="checkbox" name="t" value="a" checked>'
-                   '<input type="checkbox" name="t" value="b" checked></form>')
+    assert out == ('<form><input type="checkbox" name="t" value="a" checked="1">'
+                   '<input type="checkbox" name="t" value="b" checked="1"></form>')
 
 
 def test_fill_form_fastcore_nodes_and_only_by_name():
@@ -407,4 +407,4 @@ def test_fill_form_leaves_skip_marked_inputs_alone():
     # CheckboxX posts a hidden '' (marked `skip`) so an unticked box still sends its name: filling must not touch it
     f = Form(Input(type='hidden', name='a', skip=True, value=''), Input(name='a', type='checkbox', value='1'))
     assert plain(fill_form(f, {'a': '1'})) == \
-        '<form><input type="hidden" name="a" skip value=""><input name="a" type="checkbox" value="1" checked></form>'
+        '<form><input type="hidden" name="a" skip value=""><input name="a" type="checkbox" value="1" checked="1"></form>'
