@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
 from starlette.websockets import WebSocket
+from variants import variant
 
 import fasthtml.components as components
 import fasthtml.core as core
@@ -874,20 +875,26 @@ def test_constants():
     assert 'htmx.org@2' in to_xml(core.def_hdrs()) and 'htmx.org@4' not in to_xml(core.def_hdrs())  # htmx 2 default
 
 
-def test_cors_allow_lets_any_origin_in_without_credentials():
-    # The original also sets allow_credentials=True: with any origin allowed, every website could then make
-    # requests as the signed-in user and read the answers.
+def test_cors_allow_echoes_the_origin_with_credentials(kind):
+    "As the original (compared black-box): the request's Origin is echoed and credentials are allowed."
     app = FastHTML(middleware=[cors_allow])
 
-    @app.get('/api')
     def api():
         return {'ok': 1}
+    app.get('/api')(variant(kind, api))
+    assert repr(cors_allow) == ("Middleware(CORSMiddleware, allow_credentials=True, allow_origins=['*'], "
+                                "allow_methods=['*'], allow_headers=['*'])")
     cli = Client(app)
-    r = cli.options('/api', headers={'origin': 'https://other.example', 'access-control-request-method': 'GET'})
-    assert r.status_code == 200 and r.headers['access-control-allow-origin'] == '*'
-    assert 'access-control-allow-credentials' not in r.headers
+    r = cli.options('/api', headers={'origin': 'https://other.example', 'access-control-request-method': 'POST',
+                                     'access-control-request-headers': 'x-custom'})
+    assert r.status_code == 200 and r.headers['access-control-allow-origin'] == 'https://other.example'
+    assert r.headers['access-control-allow-credentials'] == 'true'
+    assert r.headers['access-control-allow-headers'] == 'x-custom'
     r = cli.get('/api', headers={'origin': 'https://other.example', 'cookie': 'session_=x'})
-    assert r.json() == {'ok': 1} and r.headers['access-control-allow-origin'] == '*'
+    assert r.json() == {'ok': 1} and r.headers['access-control-allow-origin'] == 'https://other.example'
+    assert r.headers['access-control-allow-credentials'] == 'true'
+    r = cli.get('/api')  # no Origin: no CORS headers
+    assert 'access-control-allow-origin' not in r.headers
 
 
 class Color(Enum):
