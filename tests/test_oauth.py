@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
+import httpx2
 import pytest
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
@@ -31,7 +31,7 @@ from fasthtml.oauth import (
 )
 
 HERE = Path(__file__).parent
-HTTP = httpx.Client(timeout=5)  # the "browser" side of the flow, talking to the provider
+HTTP = httpx2.Client(timeout=5)  # the "browser" side of the flow, talking to the provider
 
 
 def _free_port() -> int:
@@ -50,9 +50,9 @@ def provider():
     deadline = time.monotonic() + 20
     while True:
         try:
-            httpx.post(f'{url}/_control', json={}, timeout=1)
+            httpx2.post(f'{url}/_control', json={}, timeout=1)
             break
-        except httpx.HTTPError:
+        except httpx2.HTTPError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
                 raise RuntimeError(f'fake provider did not start: {proc.stderr.read().decode()[-2000:]}')
@@ -388,13 +388,36 @@ def _req(headers, scheme='http', server=('10.0.0.1', 8000)):
                     'headers': [(k.encode(), v.encode()) for k, v in headers.items()]})
 
 
-def test_redir_url_ignores_forwarded_headers_unless_trusted():
-    req = _req({'host': 'app.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https'})
-    assert redir_url(req, '/redirect') == 'http://app.example/redirect'
-    assert redir_url(req, '/redirect', trust_proxy=True) == 'https://evil.example/redirect'
-    assert redir_url(req, '/r', scheme='https') == 'https://app.example/r'
-    req = _req({'host': 'app.example', 'x-forwarded-host': 'a.example, b.example', 'x-forwarded-proto': 'https, http'})
-    assert redir_url(req, '/r', trust_proxy=True) == 'https://a.example/r'
+def test_redir_url_and_get_host_as_the_original():
+    "Compared black-box: X-Forwarded-Host is the host; https except on local hosts; scheme and proto do not count."
+    req = _req({'host': 'internal:8080', 'x-forwarded-host': 'app.example', 'x-forwarded-proto': 'http'})
+    assert get_host(req) == 'app.example'
+    assert redir_url(req, '/redirect') == 'https://app.example/redirect'
+    assert redir_url(req, '/r', scheme='http') == 'https://app.example/r'
+    assert url_match(req) is False and url_match(_req({'host': 'localhost:5001'})) is True
+    assert redir_url(_req({'host': 'localhost:5001'}), '/redirect') == 'http://localhost:5001/redirect'
+    assert redir_url(_req({'host': '127.0.0.1:8000'}), '/redirect') == 'http://127.0.0.1:8000/redirect'
+    assert redir_url(_req({'host': 'example.com'}), '/redirect') == 'https://example.com/redirect'
+    # (departures: the first of several forwarded hosts, where the original writes them all into the URL; [::1] is
+    # local, where the original sends a local IPv6 login to https)
+    req = _req({'host': 'app.example', 'x-forwarded-host': 'a.example, b.example'})
+    assert redir_url(req, '/r') == 'https://a.example/r'
+    assert redir_url(_req({'host': '[::1]:5001'}), '/r') == 'http://[::1]:5001/r'
+    # an app facing clients directly can ignore the header
+    req = _req({'host': 'app.example', 'x-forwarded-host': 'evil.example'})
+    assert get_host(req, trust_proxy=False) == 'app.example'
+
+
+def test_any_request_like_object_with_url_and_headers():
+    from types import SimpleNamespace
+
+    from starlette.datastructures import URL
+    o = SimpleNamespace(url=URL('http://internal:9000/p'), headers={'x-forwarded-host': 'proxy.example.org'})
+    assert get_host(o) == 'proxy.example.org' and redir_url(o, '/r') == 'https://proxy.example.org/r'
+    assert url_match(o) is False
+    o = SimpleNamespace(url='http://localhost:9000/p', headers={})
+    assert get_host(o) == 'localhost:9000' and redir_url(o, '/r') == 'http://localhost:9000/r'
+    assert url_match('localhost:9000') and not url_match('example.com')
 
 
 def test_oauth_redir_url_https_and_local(gh):
@@ -403,12 +426,13 @@ def test_oauth_redir_url_https_and_local(gh):
     assert o.redir_url(_req({'host': 'app.example'})) == 'https://app.example/redirect'
     assert o.redir_url(_req({'host': 'localhost:5001'})) == 'http://localhost:5001/redirect'
     assert o.redir_url(_req({'host': '127.0.0.1:8000'})) == 'http://127.0.0.1:8000/redirect'
-    assert o.redir_url(_req({'host': 'app.example', 'x-forwarded-host': 'evil.example'})) == \
+    # behind a hosting platform's proxy, out of the box
+    assert o.redir_url(_req({'host': 'internal:8000', 'x-forwarded-host': 'app.example'})) == \
         'https://app.example/redirect'
     app2 = FastHTML(secret_key='k' * 40)
-    o2 = OAuth(app2, gh, https=False, trust_proxy=True, redir_path='/cb')
+    o2 = OAuth(app2, gh, https=False, trust_proxy=False, redir_path='/cb')
     assert o2.redir_url(_req({'host': 'internal:8000', 'x-forwarded-host': 'app.example'})) == \
-        'http://app.example/cb'
+        'http://internal:8000/cb'
 
 
 @pytest.mark.parametrize('host', ['evil.example/x?', 'a b', 'x"y', 'h\\o', 'a@b'])
@@ -652,3 +676,45 @@ def test_pending_logins_from_before_pkce_are_refused_cleanly(provider, gh):
     r = c.get(f"/redirect?code={q['code'][0]}&state={q['state'][0]}", follow_redirects=False)
     assert (r.status_code, r.headers['location']) == (303, '/error')
     assert 'invalid_state' in c.get('/error').text
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Clients written for the original: `login_link(redirect_uri, scope=None, state=None)` without **kwargs
+
+class OriginalStyleClient(GitHubAppClient):
+    "A custom client as apps write them for FastHTML: its own login_link, taking only what FastHTML passes."
+
+    def login_link(self, redirect_uri, scope=None, state=None):
+        return self.prepare_request_uri(self.base_url, redirect_uri, scope, state, allow_signup='false')
+
+
+def test_a_client_written_for_the_original_logs_in_without_pkce(provider):
+    cli = point(OriginalStyleClient('cid', 'csecret'), provider)
+    app, oauth = make_app(cli)
+    assert oauth.pkce is False  # its login_link cannot take the challenge
+    c = Client(app, url='http://localhost:5001')
+    href = login_href(c)
+    q = parse_qs(urlsplit(href).query)
+    assert 'code_challenge' not in q and q['allow_signup'] == ['false'] and len(q['state'][0]) >= 32
+    r = back_to_app(c, provider_redirect(href))
+    assert (r.status_code, r.headers['location']) == (303, '/')
+    assert 'code_verifier' not in control(provider)['log'][1][1]
+    assert c.get('/').text.count('home 1') == 1
+
+
+def test_a_bare_oauthlib_client_gets_a_login_link(provider):
+    "FastHTML gives every oauthlib WebApplicationClient a login_link; a client without one still works here."
+    from oauthlib.oauth2 import WebApplicationClient
+
+    class Bare(WebApplicationClient):
+        base_url = f'{provider}/authorize'
+    app = FastHTML(secret_key='oauth-test-key-' * 3)
+    oauth = OAuth(app, Bare('cid'))
+    assert oauth.pkce is True
+
+    @app.get('/login')
+    def login(req):
+        return A('go', href=oauth.login_link(req))
+    href = re.search(r'href="([^"]+)"', Client(app, url='http://localhost:5001').get('/login').text).group(1)
+    q = parse_qs(urlsplit(href.replace('&amp;', '&')).query)
+    assert q['redirect_uri'] == ['http://localhost:5001/redirect'] and q['code_challenge_method'] == ['S256']
