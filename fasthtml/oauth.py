@@ -10,8 +10,8 @@ Safer than the original in four ways: every login link carries a fresh random `s
 verifier only the token exchange sends (so a stolen authorization code is useless; providers without PKCE ignore
 both parameters, as OAuth 2 requires; a client whose `login_link` cannot take them, as clients written for
 FastHTML, gets FastHTML's call); the page a user is sent back to after login is always a path inside the app; and a
-failed token exchange (provider down, bad code) leads to the error page instead of a 500. Clients never keep one user's token
-where another user's login could read it: `retr_info` passes the token it fetched straight to `get_info`.
+failed token exchange (provider down, bad code) leads to the error page instead of a 500. Clients never keep one
+user's token where another user's login could read it: `retr_info` passes the token it fetched straight to `get_info`.
 
 Talking to a provider over plain `http://` (a local test provider) needs `OAUTHLIB_INSECURE_TRANSPORT=1`.
 """
