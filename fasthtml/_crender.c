@@ -463,10 +463,12 @@ static int is_raw(PyObject *tag)
 }
 
 /* `tag in _FLAT` (pre, code, textarea) for an exact str: no whitespace is added inside them. */
-static int is_flat(PyObject *tag)
+static inline int is_flat(PyObject *tag)
 {
     Py_ssize_t n = PyUnicode_GET_LENGTH(tag);
     if (n != 3 && n != 4 && n != 8) return 0;
+    Py_UCS4 ch = PyUnicode_READ_CHAR(tag, 0);  /* most tags are ruled out by their length and first letter */
+    if (ch != (n == 3 ? 'p' : n == 4 ? 'c' : 't')) return 0;
     return PyUnicode_CompareWithASCIIString(tag, n == 3 ? "pre" : n == 4 ? "code" : "textarea") == 0;
 }
 
@@ -487,7 +489,7 @@ static int input_has_children(PyObject *e, int exact)
 /* `_emit_ft(e)`: the element's tags and children; anything unusual about the node leaves it to the Python code. */
 static int emit_ft_body(Ctx *c, PyObject *e)
 {
-    int exact = Py_TYPE(e) == S.ft, rc = -1, raw, sp = c->sp, input = 0;
+    int exact = Py_TYPE(e) == S.ft, rc = -1, raw, sp = c->sp, input = 0, sp_changed = 0;
     PyObject *tag, *attrs, *close = NULL, *cs = NULL;
     if (exact) {
         tag = SLOT(e, S.off_tag);
@@ -575,7 +577,10 @@ static int emit_ft_body(Ctx *c, PyObject *e)
         rc = w_char(c, '\n');
         goto done;
     }
-    if (sp) c->sp = is_flat(tag) ? 0 : 1;  /* what the children get */
+    if (sp == 2 || (sp && is_flat(tag))) {  /* what the children get (restored below; unchanged for most) */
+        c->sp = sp == 2 && !is_flat(tag);
+        sp_changed = 1;
+    }
     if (PyTuple_CheckExact(cs) || PyList_CheckExact(cs)) {
         if (Py_SIZE(cs) == 0)
             rc = end_empty(c, e, close);
@@ -589,7 +594,7 @@ static int emit_ft_body(Ctx *c, PyObject *e)
 leave_to_python:
     rc = delegate(c, e);
 done:
-    c->sp = sp;
+    if (sp_changed) c->sp = sp;
     Py_DECREF(tag);
     Py_DECREF(attrs);
     Py_XDECREF(close);
