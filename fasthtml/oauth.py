@@ -57,7 +57,7 @@ class _Lazy:
 httpx2: Any = _Lazy('httpx2')  # FastHTML's HTTP client (httpx's successor), as in the original
 
 __all__ = ['GoogleAppClient', 'GitHubAppClient', 'HuggingFaceClient', 'DiscordAppClient', 'Auth0AppClient', 'OAuth',
-           'OAuthError', 'redir_url', 'get_host', 'url_match', 'http_patterns', 'safe_next']
+           'OAuthError', 'redir_url', 'get_host', 'url_match', 'http_patterns', 'safe_next', 'load_creds']
 
 log = logging.getLogger('fasthtml.oauth')
 
@@ -291,6 +291,92 @@ class GoogleAppClient(_AppClient):
     def consent_url(self, proj: str | None = None) -> str:
         "The Google Cloud console page for this project's OAuth consent screen."
         return f'https://console.cloud.google.com/apis/credentials/consent?project={proj or self.project_id}'
+
+    def creds(self) -> Any:
+        """Create `Credentials` from the client, refreshing if needed: Google API credentials for the user whose login
+        the client completed last (`parse_response`/`retr_info`), with its refresh token when Google sent one.
+        Needs the google-auth package."""
+        tok = self.token if isinstance(self.token, dict) else {}
+        c = _google_credentials()(token=tok.get('access_token'), refresh_token=tok.get('refresh_token'),
+                                  token_uri=self.token_url, client_id=self.client_id,
+                                  client_secret=self.client_secret, scopes=self.scope)
+        return c.update()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Google API credentials (google-auth, imported on first use)
+
+_CREDS: Any = None
+
+
+def _google_credentials() -> Any:
+    """`Credentials`: google-auth's user credentials plus FastHTML's `update()` (refresh when expired, over httpx2)
+    and `save(fname)`. Built on first use, so apps that never call Google APIs need not install google-auth."""
+    global _CREDS
+    if _CREDS is not None:
+        return _CREDS
+    try:
+        from google.auth import transport
+        from google.oauth2.credentials import Credentials as _UserCredentials
+    except ImportError as e:
+        raise ImportError('Google API credentials need the google-auth package: pip install google-auth') from e
+
+    class _Response(transport.Response):
+        def __init__(self, r: Any) -> None:
+            self._r = r
+
+        @property
+        def status(self) -> int:
+            return self._r.status_code
+
+        @property
+        def headers(self) -> Any:
+            return self._r.headers
+
+        @property
+        def data(self) -> bytes:
+            return self._r.content
+
+    class _Request(transport.Request):
+        "google-auth's HTTP transport interface, over httpx2."
+
+        def __call__(self, url: str, method: str = 'GET', body: Any = None, headers: Any = None,
+                     timeout: Any = None, **kwargs: Any) -> Any:
+            try:
+                r = httpx2.request(method, url, content=body, headers=headers, timeout=timeout or 30,
+                                   verify=_verify())
+            except httpx2.HTTPError as e:
+                from google.auth.exceptions import TransportError
+                raise TransportError(e) from e
+            return _Response(r)
+
+    class Credentials(_UserCredentials):
+        "Google API credentials (google-auth's) that can refresh themselves and be saved to a file."
+
+        def update(self) -> Credentials:
+            "Refresh the credentials if they are expired, and return them"
+            if (self.expired or not self.token) and self.refresh_token:
+                self.refresh(_Request())
+            return self
+
+        def save(self, fname: str | Path) -> None:
+            "Save credentials to `fname`"
+            Path(fname).write_text(self.to_json())
+
+    Credentials.__module__, Credentials.__qualname__ = __name__, 'Credentials'
+    _CREDS = Credentials
+    return Credentials
+
+
+def load_creds(fname: str | Path) -> Any:
+    "Load credentials from `fname`"
+    return _google_credentials().from_authorized_user_file(str(fname))
+
+
+def __getattr__(name: str) -> Any:
+    if name == 'Credentials':
+        return _google_credentials()
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
 
 
 class GitHubAppClient(_AppClient):

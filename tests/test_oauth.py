@@ -718,3 +718,33 @@ def test_a_bare_oauthlib_client_gets_a_login_link(provider):
     href = re.search(r'href="([^"]+)"', Client(app, url='http://localhost:5001').get('/login').text).group(1)
     q = parse_qs(urlsplit(href.replace('&amp;', '&')).query)
     assert q['redirect_uri'] == ['http://localhost:5001/redirect'] and q['code_challenge_method'] == ['S256']
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Google API credentials: GoogleAppClient.creds, Credentials.update/save, load_creds (google-auth, a dev requirement)
+
+def test_google_creds_refresh_save_and_load(provider, tmp_path):
+    pytest.importorskip('google.oauth2.credentials')
+    import datetime
+
+    import fasthtml.oauth as oauth
+    g = point(GoogleAppClient('cid', 'csecret'), provider)
+    app, _ = make_app(g)
+    c = Client(app, url='http://localhost:5001')
+    assert back_to_app(c, provider_redirect(login_href(c))).status_code == 303
+    # a client that completed a login: its token (with a refresh token) becomes Google API credentials
+    tok = g.token
+    assert isinstance(tok, dict) and tok['refresh_token']
+    creds = g.creds()
+    assert isinstance(creds, oauth.Credentials) and creds.token == tok['access_token']
+    assert creds.refresh_token == tok['refresh_token'] and creds.client_id == 'cid'
+    assert creds.update() is creds and creds.token == tok['access_token']  # valid: not refreshed
+    creds.expiry = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None) - datetime.timedelta(minutes=5)
+    old = creds.token
+    assert creds.update() is creds and creds.token != old and not creds.expired  # refreshed at the token URL
+    assert control(provider)['log'][-1][1]['grant_type'] == 'refresh_token'
+    f = tmp_path / 'creds.json'
+    creds.save(f)
+    again = oauth.load_creds(f)
+    assert isinstance(again, oauth.Credentials)
+    assert (again.token, again.refresh_token, again.client_id) == (creds.token, creds.refresh_token, 'cid')
