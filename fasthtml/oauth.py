@@ -56,7 +56,8 @@ class _Lazy:
 
 httpx2: Any = _Lazy('httpx2')  # FastHTML's HTTP client (httpx's successor), as in the original
 
-__all__ = ['GoogleAppClient', 'GitHubAppClient', 'HuggingFaceClient', 'DiscordAppClient', 'Auth0AppClient', 'OAuth',
+__all__ = ['GoogleAppClient', 'GitHubAppClient', 'HuggingFaceClient', 'DiscordAppClient', 'Auth0AppClient',
+           'AppleAppClient', 'OAuth',
            'OAuthError', 'redir_url', 'get_host', 'url_match', 'http_patterns', 'safe_next', 'load_creds']
 
 log = logging.getLogger('fasthtml.oauth')
@@ -377,6 +378,48 @@ def __getattr__(name: str) -> Any:
     if name == 'Credentials':
         return _google_credentials()
     raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+
+
+class AppleAppClient(_AppClient):
+    """A `WebApplicationClient` for Sign in with Apple: its client secret is a short-lived JWT signed (ES256) with the
+    app's private key, and the user's info comes from the ID token of the token exchange. Needs PyJWT with its
+    `crypto` extra (the `cryptography` package)."""
+    base_url = 'https://appleid.apple.com/auth/authorize'
+    token_url = 'https://appleid.apple.com/auth/token'
+    id_key = 'sub'
+    secret_ttl = 15552000  # 180 days, Apple's maximum
+
+    def __init__(self, client_id: str, key_id: str, team_id: str, private_key: str, code: str | None = None,
+                 scope: Any = None, **kwargs: Any) -> None:
+        WebApplicationClient.__init__(self, client_id, code=code, scope=scope or ['name', 'email'], **kwargs)
+        self.key_id, self.team_id, self.private_key = key_id, team_id, private_key
+
+    @property
+    def client_secret(self) -> str:  # type: ignore[override]
+        "A fresh client secret: a JWT from the team to Apple about this client, signed with the private key."
+        import jwt
+        now = int(time.time())
+        claims = {'iss': self.team_id, 'iat': now, 'exp': now + self.secret_ttl, 'aud': 'https://appleid.apple.com',
+                  'sub': self.client_id}
+        return jwt.encode(claims, self.private_key, algorithm='ES256', headers={'kid': self.key_id})
+
+    def get_info(self, token: Any = None) -> dict:  # type: ignore[override]
+        """Decode user info from the ID token (it came straight from Apple's token endpoint over TLS, which OpenID
+        Connect accepts without checking its signature again): a dict, as FastHTML's."""
+        import jwt
+        tok = self.token if token is None else token
+        idt = tok.get('id_token') if isinstance(tok, dict) else None
+        if not idt:
+            raise OAuthError('user_info_failed', 'no ID token: call parse_response first')
+        try:
+            info = jwt.decode(idt, options={'verify_signature': False})
+        except jwt.PyJWTError as e:
+            raise OAuthError('user_info_failed', f'the ID token is not a JWT: {e}') from None
+        return info
+
+    async def get_info_async(self, token: Any = None) -> dict:  # type: ignore[override]
+        "`get_info` (no request is made)."
+        return self.get_info(token)
 
 
 class GitHubAppClient(_AppClient):

@@ -748,3 +748,32 @@ def test_google_creds_refresh_save_and_load(provider, tmp_path):
     again = oauth.load_creds(f)
     assert isinstance(again, oauth.Credentials)
     assert (again.token, again.refresh_token, again.client_id) == (creds.token, creds.refresh_token, 'cid')
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Sign in with Apple: the client secret is an ES256 JWT; the user's info is the ID token (as the original)
+
+def test_apple_client_secret_login_link_and_info():
+    jwt = pytest.importorskip('jwt')
+    ec = pytest.importorskip('cryptography.hazmat.primitives.asymmetric.ec')
+    from cryptography.hazmat.primitives import serialization
+
+    from fasthtml.oauth import AppleAppClient
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    a = AppleAppClient('com.example.app', 'KEY123', 'TEAM456', pem)
+    assert a.login_link('https://x.com/redirect', state='s') == (
+        'https://appleid.apple.com/auth/authorize?response_type=code&client_id=com.example.app'
+        '&redirect_uri=https%3A%2F%2Fx.com%2Fredirect&scope=name+email&state=s')
+    secret = a.client_secret
+    assert jwt.get_unverified_header(secret) == {'alg': 'ES256', 'kid': 'KEY123', 'typ': 'JWT'}
+    claims = jwt.decode(secret, key.public_key(), algorithms=['ES256'], audience='https://appleid.apple.com')
+    assert (claims['iss'], claims['sub'], claims['exp'] - claims['iat']) == ('TEAM456', 'com.example.app', 15552000)
+    assert 'client_secret=' + secret in a.prepare_request_body(code='c', redirect_uri='r', client_secret=secret)
+    idt = jwt.encode({'sub': 'u1', 'email': 'a@b.c'}, 'k' * 32, algorithm='HS256')
+    assert a.get_info({'id_token': idt, 'access_token': 'x'}) == {'sub': 'u1', 'email': 'a@b.c'}
+    a.token = {'id_token': idt}
+    assert a.get_info() == {'sub': 'u1', 'email': 'a@b.c'}
+    with pytest.raises(OAuthError):
+        a.get_info({'access_token': 'no id token'})
