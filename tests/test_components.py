@@ -352,3 +352,33 @@ def test_lower_case_module_names_are_not_tags(name):
     import fasthtml.components as comps
     with pytest.raises(AttributeError):
         getattr(comps, name)
+
+
+def test_spec_label_select_option_example():
+    "The guide's attributes example, as the original renders it (compared black-box): `_id` is just `id`, in place."
+    e = Label('Choose an option', Select(Option('one', value='1', selected=True), Option('two', value='2', selected=False),
+                                         Option('three', value=3), cls='selector', _id='counter',
+                                         **{'@click': "alert('Clicked');"}), _for='counter')
+    assert e.__html__() == (
+        '<label for="counter">Choose an option<select id="counter" @click="alert(\'Clicked\');" class="selector">'
+        '<option value="1" selected>one</option><option value="2">two</option><option value="3">three</option>'
+        '</select></label>')
+
+
+@pytest.mark.parametrize('expr,html', [
+    # other spellings of id/class/title/style keep their place and do not fill `name`; the parameters go last
+    ("Div('x', _class='a', id='b', z=1)", '<div class="a" z="1" id="b">x</div>'),
+    ("Div(klass='a', title='t', z=1)", '<div class="a" z="1" title="t"></div>'),
+    ("Input(_id='i')", '<input id="i">'),
+    ("Input(_id='i', name='n')", '<input id="i" name="n">'),
+    ("Div(_title='t', _style='s', cls='c', z=1)", '<div title="t" style="s" z="1" class="c"></div>'),
+    ("Button(_id='b', z=1)", '<button id="b" z="1"></button>'),
+    ("ft_hx('div', _id='q', z=1)", '<div id="q" z="1"></div>'),
+    ("Div(z=1, **{'id': 'r'})", '<div z="1" id="r"></div>'),
+    ("Input(z=1, id='i')", '<input z="1" id="i" name="i">'),
+    ("Div(_hx_get='/x', id='i', hx_target='#t', hx_vals={'a': 1}, z=1)",
+     '<div hx-get="/x" z="1" hx-vals=\'{"a": 1}\' hx-target="#t" id="i"></div>'),
+])
+def test_attribute_spellings_as_the_original(expr, html):
+    from fasthtml.components import Button, ft_hx  # noqa: F401 - used by the expressions
+    assert eval(expr).__html__() == html  # noqa: S307
