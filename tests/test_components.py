@@ -336,7 +336,8 @@ def test_span_round_trip_through_fastcore_call():
 
 
 @pytest.mark.parametrize('name,tag', [('BarBaz', 'bar-baz'), ('Some_thing', 'some-thing'),
-                                      ('FooBar_baz', 'foo-bar-baz'), ('H2Tag', 'h2-tag'), ('Ab2Cd', 'ab2-cd'), ('FooBAR', 'foo-bar'),
+                                      ('FooBar_baz', 'foo-bar-baz'), ('H2Tag', 'h2-tag'), ('Ab2Cd', 'ab2-cd'),
+                                      ('FooBAR', 'foo-bar'),
                                       ('HTMLThing', 'htmlthing'), ('XMLHttp', 'xmlhttp'), ('DIV', 'div'),
                                       ('My_CustomTag', 'my-custom-tag'), ('Foo2bar', 'foo2bar')])
 def test_custom_tags_from_camel_case_names(name, tag):
