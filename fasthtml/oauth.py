@@ -58,7 +58,7 @@ httpx2: Any = _Lazy('httpx2')  # FastHTML's HTTP client (httpx's successor), as 
 
 __all__ = ['GoogleAppClient', 'GitHubAppClient', 'HuggingFaceClient', 'DiscordAppClient', 'Auth0AppClient',
            'AppleAppClient', 'OAuth',
-           'OAuthError', 'redir_url', 'get_host', 'url_match', 'http_patterns', 'safe_next', 'load_creds']
+           'OAuthError', 'redir_url', 'get_host', 'url_match', 'http_patterns', 'safe_next', 'load_creds', 'log']
 
 log = logging.getLogger('fasthtml.oauth')
 
