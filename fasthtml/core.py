@@ -37,7 +37,7 @@ from ._render import FT, to_xml
 from ._workers import run_sync
 from ._respond import (EventStream, FtResponse, HtmxResponseHeaders, HttpHeader, Page, Redirect, cookie, flat_tuple,
                        flat_xt, htmx_resps, is_full_page, noop_body, respond, to_response)
-from ._errors import ErrorPages, htmx_error_swap_scr
+from ._errors import ErrorPages, client_error, htmx_error_swap_scr, log_param_error, not_found
 from .csrf import CSRFMiddleware, trusted_origin_set
 from .limits import DEFAULT_LIMITS, BodyLimitMiddleware, Limits
 from . import _shutdown
@@ -628,7 +628,8 @@ class FastHTML(_VerbRoutes, Starlette):
         guards.append(Middleware(BodyLimitMiddleware, max_body=self.limits.max_body))
         middleware = [Middleware(ErrorPages, fh_app=self), *guards, sess] + list(middleware or [])
         handlers = {k: self._wrap_exc_handler(v) for k, v in (exception_handlers or {}).items()}
-        handlers.setdefault(ParamError, _param_error_handler)
+        handlers.setdefault(ParamError, client_error)
+        handlers.setdefault(404, not_found)
         super().__init__(debug=debug, routes=list(routes or []), middleware=middleware, exception_handlers=handlers,
                          lifespan=_lifespan(on_startup, on_shutdown, lifespan))
 
@@ -639,6 +640,8 @@ class FastHTML(_VerbRoutes, Starlette):
         body_wrap = _two_arg_wrap(self.body_wrap)
 
         async def handler(req: Request, exc: Exception) -> Response:
+            if isinstance(exc, ParamError):
+                log_param_error(req, exc)
             r = await f(req, exc) if is_async else await run_in_threadpool(f, req, exc)
             resp = to_response(req, r, body_wrap, name)
             if resp.status_code == 200 and not isinstance(r, Response):
@@ -765,10 +768,6 @@ def _safe_file(root: _PPath, rel: str) -> Response:
     if not p.is_file():
         raise HTTPException(404)
     return FileResponse(p)
-
-
-async def _param_error_handler(req: Request, exc: ParamError) -> Response:
-    return Response(exc.detail, status_code=exc.status_code, media_type='text/plain')
 
 
 # ---------------------------------------------------------------------------------------------------------------
