@@ -310,7 +310,7 @@ def test_route_function_is_still_callable_and_renders_as_its_path():
     assert str(Div(hx_post=add_todo, id=None)) == \
         '<div hx-post="/test_route_function_is_still_callable_and_renders_as_its_path_add_todo"></div>'
     assert get.to(id=3) == '/todos/3'
-    assert get.to(id=3, full=True) == '/todos/3?full=true'
+    assert get.to(id=3, full=True) == '/todos/3?full=True'  # FastHTML's str(True)
     assert add_todo.to(a='b', tags=['x', 'y']) == str(add_todo) + '?a=b&tags=x&tags=y'
     assert add_todo == str(add_todo)
     assert add_todo.to() == str(add_todo)
@@ -337,8 +337,10 @@ def test_route_function_links_work_through_requests():
 
 def test_qp_fills_path_params_and_adds_the_rest_as_query():
     assert qp('/a/{id}', id=5) == '/a/5'
-    assert qp('/a/{id}/{name}', id=1, name='x y/z', q='1') == '/a/1/x%20y%2Fz?q=1'
-    assert qp('/a', b=None, c=True, d=False) == '/a?c=true&d=false'
+    # As in FastHTML: path values as text (a `{p:path}` value keeps its slashes); None, False, 0 and '' are empty.
+    assert qp('/a/{id}/{name}', id=1, name='x y/z', q='1') == '/a/1/x y/z?q=1'
+    assert qp('/a', b=None, c=True, d=False, e=0, f=[1, 2]) == '/a?b=&c=True&d=&e=&f=1&f=2'
+    assert qp('/a/{x}', x=None) == qp('/a/{x}', x=False) == '/a/'
     assert qp('/a?x=1', y=2) == '/a?x=1&y=2'
     assert qp('/a/{id:int}', id=9) == '/a/9'
     assert qp('/a/{id}') == '/a/{id}'
@@ -419,7 +421,7 @@ def test_rt_funcs_namespace():
         return 'a'
     assert str(app.rt_funcs.alpha) == '/a'
     assert 'alpha' in dir(app.rt_funcs)
-    with pytest.raises(AttributeError, match='No route function named'):
+    with pytest.raises(AttributeError, match='No route named missing found in route functions'):
         _ = app.rt_funcs.missing
 
 
