@@ -430,8 +430,8 @@ def test_empty_form_inputs_in_body_classes(app, cli):
 
     @app.get('/items/')
     def items(idx: int | None = 0, req_n: int = None):
-        return [idx, req_n]
-    assert cli.get('/items/?idx=&req_n=').json() == [0, 0]
+        return {'v': [idx, req_n]}
+    assert cli.get('/items/?idx=&req_n=').json() == {'v': [0, 0]}
 
 
 def test_empty_inputs_that_do_not_convert_in_body_classes(app, cli):
