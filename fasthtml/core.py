@@ -521,8 +521,9 @@ def _restore_gc(old: tuple | None, threshold: int | None) -> None:
 
 def _lifespan(on_startup: Any, on_shutdown: Any, lifespan: Any) -> Callable:
     "Combine `on_startup`/`on_shutdown` lists with a lifespan (async context manager or async generator)."
-    starts = list(on_startup or [])
-    stops = list(on_shutdown or [])
+    # The app's own lists (not copies): `app.on_event` adds to them after the app is made.
+    starts = on_startup if isinstance(on_startup, list) else list(on_startup or [])
+    stops = on_shutdown if isinstance(on_shutdown, list) else list(on_shutdown or [])
     if lifespan is not None and inspect.isasyncgenfunction(lifespan):
         lifespan = contextlib.asynccontextmanager(lifespan)
 
@@ -703,8 +704,8 @@ class FastHTML(_VerbRoutes, Starlette):
     def set_lifespan(self, value: Callable) -> None:
         """Replace the app's lifespan with `value` (an async generator function or an async context manager factory
         taking the app); startup and shutdown callbacks given before are no longer run, as in FastHTML."""
-        self._on_startup, self._on_shutdown = [], []
-        self.router.lifespan_context = _lifespan(self._on_startup, self._on_shutdown, value)
+        self._on_startup, self._on_shutdown = [], []  # kept by on_event from now on, but not run (as in FastHTML)
+        self.router.lifespan_context = _lifespan([], [], value)
 
     def devtools_json(self, path: str | None = None, uuid: str | None = None) -> None:
         """Serve the workspace description Chrome's DevTools asks for at `devtools_loc`, so DevTools can map the
