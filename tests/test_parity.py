@@ -1076,3 +1076,22 @@ def test_upload_pb_attrs():
         '\'></form>')
     # the id is a JavaScript string literal, so no id can break out of it (the original pastes it in quotes)
     assert 'getElementById("a\\"b")' in upload_pb_attrs('a"b')['hx-on::xhr:progress']
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Names earlier FastHTML versions exported from `common` that 0.14.14 dropped, which published example apps still use
+# (they fail there with a NameError or a 500): the Pico helpers and fastlite's names. Kept, and pinned here.
+
+LEGACY_COMMON = ('picolink picocss picocondcss picocondlink set_pico_cls Card Grid Container Group Search DialogX '
+                 'PicoBusy database NotFoundError').split()
+
+
+def test_common_keeps_the_names_older_fasthtml_exported():
+    import fastlite
+
+    import fasthtml.pico as pico
+    ns = _common_namespace()
+    assert [n for n in LEGACY_COMMON if n not in ns] == []
+    assert ns['database'] is fastlite.database and ns['NotFoundError'] is fastlite.NotFoundError
+    assert all(ns[n] is getattr(pico, n) for n in LEGACY_COMMON[:-2])
+    assert to_xml(ns['Card'](P('x'), header=P('h'))).startswith('<article><header><p>h</p></header><p>x</p>')
