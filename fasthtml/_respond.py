@@ -39,8 +39,8 @@ from uuid import UUID
 
 from fastcore.xml import FT as BaseFT
 from starlette.background import BackgroundTask, BackgroundTasks
-from starlette.requests import Request
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.responses import JSONResponse as _StarletteJSONResponse
 from starlette.routing import NoMatchFound

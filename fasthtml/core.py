@@ -728,6 +728,7 @@ class FastHTML(_VerbRoutes, Starlette):
     def decode_session(self, cookie: str) -> dict:
         "The data in a session cookie made by this app (raises itsdangerous.BadSignature for a forged one)."
         import base64
+
         import itsdangerous
         return json.loads(base64.b64decode(itsdangerous.TimestampSigner(str(self.secret_key)).unsign(cookie)))
 

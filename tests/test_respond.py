@@ -223,10 +223,10 @@ def test_plain_values_are_escaped_text(value, text, kind):
 
 
 def test_anything_else_is_its_text_as_in_the_original(kind, hx):
-    class O:
+    class Obj:
         def __str__(self):
             return '<b>o</b>'
-    r = serve(lambda: O(), kind, hx)
+    r = serve(lambda: Obj(), kind, hx)
     assert (r.status_code, r.text) == (200, '<b>o</b>')
     r = serve(lambda: {'<x>'}, kind, hx)
     assert r.text == "{'<x>'}"
@@ -310,8 +310,8 @@ def test_head_elements_are_hoisted_into_head(kind):
                        Link(rel='stylesheet', href='/a.css'), Style('h1{}'), Base(href='/')), kind, method='post')
     head, body = head_of(r.text), body_of(r.text)
     assert head.startswith('<head><title>hi</title><meta property="image"><meta property="site_name">'
-                           '<link rel="stylesheet" href="/a.css"><style>h1{}</style><base href="/"><link rel="canonical" '
-                           'href="https://testserver/x"><meta charset')
+                           '<link rel="stylesheet" href="/a.css"><style>h1{}</style><base href="/">'
+                           '<link rel="canonical" href="https://testserver/x"><meta charset')
     assert body == '<body><h1>hi</h1>'
 
 
