@@ -329,6 +329,10 @@ class _Step:
         self.is_async = self.plan.is_async
 
 
+def _listed(items: Any) -> list:
+    return list(items) if isinstance(items, (list, tuple)) else [items] if items is not None else []
+
+
 def _steps(items: Any, extra: tuple = ()) -> list[_Step]:
     out = []
     for b in (items if isinstance(items, (list, tuple)) else [items] if items is not None else []):
@@ -351,8 +355,12 @@ class _Hooks:
 
     def current(self, app: 'FastHTML') -> '_Hooks':
         key = (id(app.before), len(app.before), id(app.after), len(app.after))
+        outer = app._outer  # the sites this app is mounted in by fasthtml.compose (their Beforeware runs first)
+        if outer:
+            key += tuple((id(o.before), len(o.before)) for o in outer)
         if key != self.key:
-            self.befores = _steps(app.before)
+            self.befores = _steps([b for o in outer for b in _listed(o.before)] + _listed(app.before)) if outer \
+                else _steps(app.before)
             self.afters = _steps(app.after, ('resp',))
             self.sync = not any(s.is_async for s in self.befores + self.afters)
             self.key = key
@@ -673,6 +681,12 @@ class FastHTML(_VerbRoutes, Starlette):
         self.page = Page(self)
         self._hooks = _Hooks()
         self.rt_funcs = RouteFuncs()
+        # Set when fasthtml.compose mounts this app in a site: the path prefix its route functions then carry (so
+        # `hx_get=handler` and `handler.to()` keep working) and the enclosing sites, whose Beforeware runs first.
+        # A plain Starlette `Mount` leaves both alone, as in FastHTML.
+        self.url_prefix = ''
+        self._outer: tuple = ()
+        self._links: list[tuple[RouteFunc, str]] = []  # every route function handed out, with its unprefixed path
         self.secret_key = get_key(secret_key, key_fname)
         sess = Middleware(sess_cls, secret_key=self.secret_key, session_cookie=session_cookie, max_age=max_age,
                           path=sess_path, same_site=same_site, https_only=sess_https_only, domain=sess_domain)
@@ -812,11 +826,11 @@ class FastHTML(_VerbRoutes, Starlette):
                 raise TypeError(f'Class route {f.__qualname__} has no HTTP verb methods ({", ".join(all_meths)})')
             for verb, m in verbs:
                 self._add_endpoint(m, path, pparams, [verb.upper()], rname, include_in_schema, body_wrap, host, before)
-            rf: RouteFunc = RouteClass(f, path, rname)
+            rf: RouteFunc = self._link(RouteClass(f, path, rname))
         else:
             rname = name or nested_name(f)
             self._add_endpoint(f, path, pparams, meths, rname, include_in_schema, body_wrap, host, before)
-            rf = RouteFunc(f, path, rname)
+            rf = self._link(RouteFunc(f, path, rname))
         setattr(self.rt_funcs, rname, rf)
         return rf
 
@@ -830,6 +844,13 @@ class FastHTML(_VerbRoutes, Starlette):
             route = _HostEndpointRoute(path, ep, methods=meths, name=rname, include_in_schema=include_in_schema,
                                        host=host)
         self.add_route(route)
+
+    def _link(self, rf: RouteFunc) -> RouteFunc:
+        "Keep `rf` so that mounting this app (fasthtml.compose) prefixes its path; prefixed now if already mounted."
+        self._links.append((rf, rf.path))
+        if self.url_prefix:
+            rf.path = self.url_prefix + rf.path
+        return rf
 
     def route(self, path: Any = None, methods: Any = None, name: str | None = None, include_in_schema: bool = True,
               body_wrap: Callable | None = None, host: str | None = None, before: Any = None) -> Any:
@@ -870,7 +891,7 @@ class FastHTML(_VerbRoutes, Starlette):
                     break
             else:
                 self.router.routes.append(route)
-            rf = RouteFunc(f, p, rname)
+            rf = self._link(RouteFunc(f, p, rname))
             setattr(self.rt_funcs, rname, rf)
             return rf
         if callable(path) and not isinstance(path, str):
@@ -944,6 +965,7 @@ class APIRouter(_VerbRoutes):
         self.routes: list = []
         self.wss: list = []
         self.rt_funcs = RouteFuncs()
+        self._made: list[RouteFunc] = []  # linked to the app by to_app, so mounting the app prefixes them too
 
     def __call__(self, path: Any = None, methods: Any = None, name: str | None = None,
                  include_in_schema: bool = True, body_wrap: Callable | None = None, host: str | None = None,
@@ -967,6 +989,7 @@ class APIRouter(_VerbRoutes):
             rname = name or nested_name(f)
             rf = RouteFunc(f, full, rname)
         setattr(self.rt_funcs, rname, rf)
+        self._made.append(rf)
         return rf
 
     def _verb(self, verb: str, path: Any, name: str | None, include_in_schema: bool,
@@ -976,7 +999,7 @@ class APIRouter(_VerbRoutes):
         return lambda f: self._add(f, path, [verb], name, include_in_schema, body_wrap, host, before)
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith('__') or name in ('rt_funcs', 'routes', 'wss', 'prefix', 'body_wrap'):
+        if name.startswith('__') or name in ('rt_funcs', 'routes', 'wss', 'prefix', 'body_wrap', '_made'):
             raise AttributeError(name)
         try:
             return getattr(self.__dict__['rt_funcs'], name)
@@ -991,6 +1014,7 @@ class APIRouter(_VerbRoutes):
             self.wss.append((f, self.prefix + p, conn, disconn, name, middleware))
             rf = RouteFunc(f, self.prefix + p, name or nested_name(f))
             setattr(self.rt_funcs, name or nested_name(f), rf)
+            self._made.append(rf)
             return rf
         if callable(path) and not isinstance(path, str):
             f, path = path, None
@@ -1003,6 +1027,8 @@ class APIRouter(_VerbRoutes):
             app._add_route(f, path, methods, name, schema, bw, host, before)
         for f, path, conn, disconn, name, mw in self.wss:
             app.ws(path, conn, disconn, name, mw)(f)
+        for rf in self._made:
+            app._link(rf)
 
 
 # ---------------------------------------------------------------------------------------------------------------
