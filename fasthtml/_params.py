@@ -408,6 +408,7 @@ def caster(anno: Any) -> Callable[[Any], Any]:
             if not isinstance(v, UploadFile):
                 raise ValueError('expected a file upload')
             return v
+        _upload.strict = True  # type: ignore[attr-defined]  # JSON values are not passed on as sent (see _cast)
         return _upload
     if callable(anno):
         return anno
@@ -503,7 +504,7 @@ def _cast(f: _Field, raw: Any, as_sent: bool = True) -> Any:
         if not raw:
             raise _NoValue
         return f.cast(raw[-1])
-    if as_sent and not isinstance(raw, (str, UploadFile)):
+    if as_sent and not isinstance(raw, (str, UploadFile)) and not getattr(f.cast, 'strict', False):
         return raw
     return f.cast(raw)
 

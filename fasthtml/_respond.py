@@ -49,7 +49,7 @@ from ._render import FT, escape, escape_attr, render_attrs, to_xml
 
 __all__ = ['HttpHeader', 'HtmxResponseHeaders', 'htmx_resps', 'cookie', 'Redirect', 'FtResponse', 'EventStream',
            'respond', 'to_response', 'is_full_page', 'flat_xt', 'flat_tuple', 'noop_body', 'Page', 'HEAD_TAGS',
-           'check_header_value', 'JSONResponse', 'render_html']
+           'check_header_value', 'JSONResponse', 'render_html', 'flat_all']
 
 def _json_default(o: Any) -> Any:
     "The JSON form of values `json` has none for: dates as ISO 8601, collections as lists, the rest as `str`."
@@ -200,7 +200,23 @@ def EventStream(s: Any) -> StreamingResponse:
 
 
 def flat_xt(lst: Any) -> tuple:
-    "Flatten nested lists and tuples (but not FT nodes) into one tuple."
+    """Flatten lists and tuples one level into a tuple, as FastHTML's `flat_xt`: `(a, [b, (c,)])` -> `(a, b, (c,))`;
+    an FT node or a string is a 1-tuple."""
+    if lst is None:
+        return ()
+    if isinstance(lst, (BaseFT, str)) or not hasattr(lst, '__iter__'):
+        return (lst,)
+    out: list = []
+    for o in lst:
+        if isinstance(o, (list, tuple)) and not isinstance(o, BaseFT):
+            out.extend(o)
+        else:
+            out.append(o)
+    return tuple(out)
+
+
+def flat_all(lst: Any) -> tuple:
+    "Flatten nested lists and tuples (but not FT nodes) at any depth into one tuple (what responses are made of)."
     out: list = []
     _flat(lst, out)
     return tuple(out)
@@ -216,7 +232,7 @@ def _flat(o: Any, out: list) -> None:
 
 def flat_tuple(o: Any) -> tuple:
     "Flatten lists and tuples; anything else becomes a 1-tuple."
-    return flat_xt(o) if isinstance(o, (list, tuple)) else (o,)
+    return flat_all(o) if isinstance(o, (list, tuple)) else (o,)
 
 
 def noop_body(c: Any, req: Request) -> Any:
@@ -244,9 +260,9 @@ def respond(req: Request, heads: Iterable, bdy: Iterable) -> tuple:
 
 def _as_items(content: Any) -> tuple:
     if isinstance(content, tuple) and not isinstance(content, BaseFT):
-        return flat_xt(content)
+        return flat_all(content)
     if isinstance(content, list):
-        return flat_xt(content)
+        return flat_all(content)
     return (content,)
 
 
@@ -463,7 +479,7 @@ def to_response(req: Request, resp: Any, body_wrap: Callable = noop_body, handle
         resp = (resp,)
     if isinstance(resp, (tuple, list)) and not isinstance(resp, BaseFT):
         items = []
-        for o in flat_xt(resp):
+        for o in flat_all(resp):
             if isinstance(o, HttpHeader):
                 headers.append(o)
             elif isinstance(o, BackgroundTask):

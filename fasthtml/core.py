@@ -1035,13 +1035,11 @@ class APIRouter(_VerbRoutes):
 # Client, middleware base, serve
 
 class Client:
-    "A synchronous httpx client that calls an ASGI `app` in-process (no server), keeping cookies between calls."
+    """A synchronous HTTP client that calls an ASGI `app` in-process (no server), keeping cookies between calls.
+    Responses are httpx2's, as FastHTML's (Starlette's test client runs on httpx2, without deprecation warnings)."""
 
     def __init__(self, app: Any, url: str = 'http://testserver'):
-        with warnings.catch_warnings():
-            # Starlette suggests httpx2; httpx (a declared dependency) works the same for in-process calls.
-            warnings.simplefilter('ignore')
-            from starlette.testclient import TestClient
+        from starlette.testclient import TestClient
         self.app = app
         self.cli = TestClient(app, base_url=url)
 

@@ -423,7 +423,7 @@ def test_sync_handlers_run_in_a_worker_thread_unless_sync_inline():
 
 def test_a_blocking_sync_handler_does_not_block_an_async_one():
     import anyio
-    import httpx
+    import httpx2
     release = threading.Event()
     app = FastHTML(secret_key='x')
 
@@ -442,8 +442,8 @@ def test_a_blocking_sync_handler_does_not_block_an_async_one():
             return await both()
 
     async def both():
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url='http://t') as c:
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(transport=transport, base_url='http://t') as c:
             async with anyio.create_task_group() as tg:
                 out = {}
 

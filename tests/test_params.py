@@ -552,6 +552,10 @@ def test_upload_errors(app, cli):
     r = cli.post('/upload', data={'uf': 'not a file'})
     assert (r.status_code, r.text) == (404, '404 Not Found')
     assert cli.post('/upload?uf=x').text == 'Missing required field: uf'
+    # nor from a JSON body, whatever the value (a number or object there would reach the handler as a file: a 500)
+    for v in ('1', 'true', '{}', '"x"', '[1]'):
+        r = cli.post('/upload', content='{"uf": %s}' % v, headers={'content-type': 'application/json'})
+        assert r.status_code == 404, v
 
     assert cli.post('/maybe').text == 'none'
 
