@@ -48,7 +48,7 @@ from starlette.websockets import WebSocket, WebSocketState
 
 from ._deploy import workers_configured as _workers_configured
 from ._render import to_xml
-from ._respond import flat_xt
+from ._respond import flat_all
 
 __all__ = ['PUBSUB_URL_ENV', 'PubSub', 'Subscription']
 
@@ -75,7 +75,7 @@ def render(*content: Any) -> str:
     if len(content) == 1 and isinstance(content[0], str):
         return content[0]
     items = [_with_oob(o.__ft__() if hasattr(o, '__ft__') and not isinstance(o, BaseFT) else o)
-             for o in flat_xt(content) if o is not None]
+             for o in flat_all(content) if o is not None]
     return str(to_xml(*items))
 
 

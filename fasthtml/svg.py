@@ -139,11 +139,15 @@ def Ellipse(rx: Any, ry: Any, cx: Any = 0, cy: Any = 0, fill: Any = None, stroke
                   **kwargs)
 
 
-def _args(v: Any) -> str:
-    "The argument list of one transform function: a number, or a tuple/list of them."
+def _args(v: Any, sep: str) -> str:
+    "The argument list of one transform function: a number, or a tuple/list of them joined with `sep`."
     if isinstance(v, (tuple, list)):
-        return ','.join(str(o) for o in v)
+        return sep.join(str(o) for o in v)
     return str(v)
+
+
+# How FastHTML writes each function's arguments: `translate(1, 2)`, `rotate(45,10,10)`.
+_SEPS = {'translate': ', ', 'scale': ', ', 'rotate': ',', 'skewX': ',', 'skewY': ',', 'matrix': ', '}
 
 
 def transformd(translate: Any = None, scale: Any = None, rotate: Any = None, skewX: Any = None, skewY: Any = None,
@@ -151,7 +155,7 @@ def transformd(translate: Any = None, scale: Any = None, rotate: Any = None, ske
     "Create an SVG `transform` kwarg dict."
     funcs = {'translate': translate, 'scale': scale, 'rotate': rotate, 'skewX': skewX, 'skewY': skewY,
              'matrix': matrix}
-    parts = [f'{k}({_args(v)})' for k, v in funcs.items() if v is not None]
+    parts = [f'{k}({_args(v, _SEPS[k])})' for k, v in funcs.items() if v is not None]
     return {'transform': ' '.join(parts)} if parts else {}
 
 
@@ -206,8 +210,9 @@ class PathFT(FT):
 
     def _cmd(self, cmd: str, *args: Any) -> PathFT:
         step = ' '.join([cmd + _num(args[0]), *map(_num, args[1:])]) if args else cmd
-        d = self.attrs.get('d') or ''
-        self.attrs['d'] = d + ' ' + step if d else step
+        d = self.attrs.get('d')
+        # appended after a space, also to an empty `d` (`Path().M(0, 0)` gives d=" M0 0"), exactly as FastHTML
+        self.attrs['d'] = step if d is None else f'{d} {step}'
         return self
 
     def M(self, x: Any, y: Any) -> PathFT:

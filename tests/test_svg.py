@@ -129,14 +129,15 @@ def test_shapes(ft, expected):
     (lambda: Path('M0 0'), '<path d="M0 0"></path>'),
     (lambda: Path(fill='r', stroke='s', stroke_width=2), '<path d="" fill="r" stroke="s" stroke-width="2"></path>'),
     (lambda: Path(transform='t', id='p'), '<path transform="t" d="" id="p"></path>'),
-    # The original starts `d` with a space when it was empty; we do not.
-    (lambda: Path().M(1, 2).L(3, 4).H(5).V(6).Z(), '<path d="M1 2 L3 4 H5 V6 Z"></path>'),
+    # As the original: a command is appended after a space, also to an empty `d` (`d=None` has no `d` to extend)
+    (lambda: Path().M(1, 2).L(3, 4).H(5).V(6).Z(), '<path d=" M1 2 L3 4 H5 V6 Z"></path>'),
+    (lambda: Path(d=None).M(1, 2).Z(), '<path d="M1 2 Z"></path>'),
     (lambda: Path('M0 0').C(1, 2, 3, 4, 5, 6).S(1, 2, 3, 4).Q(1, 2, 3, 4).T(5, 6).A(1, 2, 3, 0, 1, 4, 5),
      '<path d="M0 0 C1 2 3 4 5 6 S1 2 3 4 Q1 2 3 4 T5 6 A1 2 3 0 1 4 5"></path>'),
     (lambda: Path(d='M 1 1').L(2, 2).Z(), '<path d="M 1 1 L2 2 Z"></path>'),
-    (lambda: Path().M(1.5, -2).L(0.1, 1e-7), '<path d="M1.5 -2 L0.1 1e-07"></path>'),
+    (lambda: Path().M(1.5, -2).L(0.1, 1e-7), '<path d=" M1.5 -2 L0.1 1e-07"></path>'),
     # Arc flags given as booleans become 1/0 (the original writes `True False`, which is not path data).
-    (lambda: Path().A(1, 2, 3, True, False, 4, 5), '<path d="A1 2 3 1 0 4 5"></path>'),
+    (lambda: Path().A(1, 2, 3, True, False, 4, 5), '<path d=" A1 2 3 1 0 4 5"></path>'),
 ])
 def test_path(ft, expected):
     assert html(ft()) == expected
@@ -147,8 +148,8 @@ def test_path_builder_returns_itself():
     assert isinstance(p, PathFT)
     assert p.M(0, 0) is p
     assert p.L(1, 1).Z() is p
-    assert p.attrs == {'d': 'M0 0 L1 1 Z', 'fill': 'none'}
-    assert p.d == 'M0 0 L1 1 Z'
+    assert p.attrs == {'d': ' M0 0 L1 1 Z', 'fill': 'none'}
+    assert p.d == ' M0 0 L1 1 Z'
     assert p.tag == 'path'
 
 
@@ -156,10 +157,14 @@ def test_path_builder_returns_itself():
     ({}, {}),
     ({'scale': 2}, {'transform': 'scale(2)'}),
     ({'rotate': 45}, {'transform': 'rotate(45)'}),
-    ({'translate': (1, 2)}, {'transform': 'translate(1,2)'}),
+    # the original's argument lists (compared black-box): ', ' for translate/scale/matrix, ',' for rotate
+    ({'translate': (1, 2)}, {'transform': 'translate(1, 2)'}),
     ({'scale': (2, 3), 'rotate': (45, 1, 2), 'skewX': 10, 'skewY': 20, 'matrix': (1, 2, 3, 4, 5, 6)},
-     {'transform': 'scale(2,3) rotate(45,1,2) skewX(10) skewY(20) matrix(1,2,3,4,5,6)'}),
-    ({'matrix': [1, 0, 0, 1, 5, 5], 'translate': 3}, {'transform': 'translate(3) matrix(1,0,0,1,5,5)'}),
+     {'transform': 'scale(2, 3) rotate(45,1,2) skewX(10) skewY(20) matrix(1, 2, 3, 4, 5, 6)'}),
+    ({'translate': (1, 2), 'rotate': (3, 4, 5), 'scale': (1, 2), 'matrix': (1, 2, 3, 4, 5, 6), 'skewX': 3, 'skewY': 4},
+     {'transform': 'translate(1, 2) scale(1, 2) rotate(3,4,5) skewX(3) skewY(4) matrix(1, 2, 3, 4, 5, 6)'}),
+    # a single number where the original writes `translate3` / `scale2` (not SVG): the function form
+    ({'matrix': [1, 0, 0, 1, 5, 5], 'translate': 3}, {'transform': 'translate(3) matrix(1, 0, 0, 1, 5, 5)'}),
 ])
 def test_transformd(kw, expected):
     assert transformd(**kw) == expected
@@ -169,7 +174,7 @@ def test_transformd_feeds_shapes():
     assert html(Rect(1, 2, **transformd(scale=2, rotate=(3, 4, 5)))) == \
         '<rect transform="scale(2) rotate(3,4,5)" width="1" height="2" x="0" y="0"></rect>'
     assert html(G(Circle(1), **transformd(translate=(10, 20)))) == \
-        '<g transform="translate(10,20)"><circle r="1" cx="0" cy="0"></circle></g>'
+        '<g transform="translate(10, 20)"><circle r="1" cx="0" cy="0"></circle></g>'
 
 
 def test_oob_and_inband():
