@@ -36,22 +36,22 @@ def is_url(target: Any) -> bool:
     return isinstance(target, str) and bool(_URL.match(target))
 
 
-def database(target: Any, **kwargs: Any) -> Any:
-    """Open a database: a file path (or ':memory:') -> fastlite's SQLite `Database` (`wal`, `flags` as fastlite's
-    `database`); a URL -> a `SQLDatabase` (`engine_kws` for `sqlalchemy.create_engine`, e.g. `pool_size`)."""
-    if is_url(target):
-        if target.startswith('sqlite://'):  # sqlite:///data/app.db (a DATABASE_URL may say so): the file path
-            return database(target[len('sqlite:///'):] or ':memory:', **kwargs)
+def database(path: Any, wal: bool = True, flags: Any = None, **kwargs: Any) -> Any:
+    """Open a database. A file path (or ':memory:') gives fastlite's SQLite `Database`, as fastlite's `database(path,
+    wal, flags)` does; a URL gives a `SQLDatabase` (`engine_kws=` for `sqlalchemy.create_engine`, e.g. `pool_size`)."""
+    if is_url(path):
+        if path.startswith('sqlite://'):  # sqlite:///data/app.db (a DATABASE_URL may say so): the file path
+            return database(path[len('sqlite:///'):] or ':memory:', wal=wal, flags=flags)
         try:
             from ._sqldb import SQLDatabase
         except ImportError as e:
-            raise ImportError(f'database({_redact(target)!r}) needs SQLAlchemy, fastsql and psycopg: '
+            raise ImportError(f'database({_redact(path)!r}) needs SQLAlchemy, fastsql and psycopg: '
                               f'pip install "python-fasthtml[postgres]" ({e})') from e
-        return SQLDatabase(target, **kwargs)
+        return SQLDatabase(path, **kwargs)
     from fastlite import database as _fastlite_database
-    if str(target) != ':memory:':
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-    db = _fastlite_database(target, **kwargs)
+    if str(path) != ':memory:':
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    db = _fastlite_database(path, wal=wal, flags=flags)
     # Several worker processes write to one file: a writer waits up to SQLITE_BUSY_MS for another's transaction to
     # end (fastlite's connection gives up after 100 ms, and the request fails with "database is locked").
     db.conn.set_busy_timeout(SQLITE_BUSY_MS)
