@@ -177,7 +177,7 @@ def _not_text_at(msg: Mapping[str, Any], fields: dict, data: Any, hdrs: Any) -> 
     for o, what in ((fields, ''), (data, 'data'), (hdrs, 'HEADERS')):
         where = lone_surrogate_at(o) if isinstance(o, (str, dict, list)) else None
         if where is not None:
-            return f'{what}.{where}' if what and where else where or what
+            return what + ('' if not what or not where or where[0] == '[' else '.') + where
     return None
 
 

@@ -765,7 +765,7 @@ def _safe_file(root: _PPath, rel: str) -> Response:
         p = (root / rel).resolve()
         if (p != root and root not in p.parents) or not p.is_file():
             raise HTTPException(404)
-    except (OSError, ValueError):
+    except (OSError, ValueError, RuntimeError):  # (Path.resolve raises RuntimeError on a symlink loop before 3.13)
         raise HTTPException(404) from None
     return FileResponse(p)
 
