@@ -96,8 +96,9 @@ def check_header_value(v: str, what: str) -> str:
 # percent-encoded. Only a lone surrogate, which no client can send (the parameter stage refuses one), is an error.
 
 class HeaderValueError(HTTPException, ValueError):
-    """CR, LF or NUL in a (non-URL) header value: a ValueError at the call, and a 400 if it goes unhandled, since
-    such a value most likely echoes the client's input (it never reaches the wire, so it cannot inject headers)."""
+    """CR, LF, NUL or another control character (tab aside) in a (non-URL) header value, which HTTP cannot carry:
+    a ValueError at the call, and a 400 if it goes unhandled, since such a value most likely echoes the client's
+    input (it never reaches the wire, so it cannot inject headers nor make the server drop the connection)."""
 
     def __init__(self, detail: str):
         HTTPException.__init__(self, 400, detail)
@@ -108,10 +109,13 @@ _URL_HEADERS = frozenset(('location', 'content-location', 'hx-location', 'hx-red
                           'hx-replace-url'))
 _JSON_HEADERS = frozenset(('hx-location', 'hx-trigger', 'hx-trigger-after-settle', 'hx-trigger-after-swap'))
 _SELECTOR_HEADERS = frozenset(('hx-retarget', 'hx-reselect'))
-_BREAKS = re.compile('[\r\n\x00]')
+# What a header value cannot carry: CR and LF would end it, NUL and the other controls (tab aside) servers refuse
+# (uvicorn drops the connection).
+_CONTROL = re.compile('[\x00-\x08\x0a-\x1f\x7f]')
 _NON_ASCII = re.compile('[^\x00-\x7f]+')
-_URL_ESCAPE = re.compile('[\r\n\x00]|[^\x00-\x7f]+')
+_URL_ESCAPE = re.compile('[\x00-\x08\x0a-\x1f\x7f]|[^\x00-\x7f]+')
 _SURROGATE = re.compile('[\ud800-\udfff]')
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # a header name (RFC 9110 token)
 _URL_HOST = re.compile(r'(?:[A-Za-z][A-Za-z0-9+.\-]*:)?//(?:[^/?#@]*@)?([^/?#:]*)')
 
 
@@ -136,10 +140,11 @@ def _is_latin1(v: str) -> bool:
 
 
 def url_for_header(url: str, what: str = 'Location') -> str:
-    """`url` as a browser writes it into a request: CR, LF, NUL and non-ASCII characters percent-encoded (UTF-8), a
-    non-ASCII host name in its IDNA (`xn--`) form; everything else (ASCII, reserved characters, existing %-escapes)
-    unchanged, so `unquote` gives back the text. `what` names the header in the error a lone surrogate raises."""
-    if url.isascii() and '\r' not in url and '\n' not in url and '\x00' not in url:
+    """`url` as a browser writes it into a request: control characters (tab aside, as the original sends it) and
+    non-ASCII characters percent-encoded (UTF-8), a non-ASCII host name in its IDNA (`xn--`) form; everything else
+    (ASCII, reserved characters, existing %-escapes) unchanged, so `unquote` gives back the text. `what` names the
+    header in the error a lone surrogate raises."""
+    if url.isascii() and _CONTROL.search(url) is None:
         return url
     if not url.isascii():
         _no_surrogates(url, what)
@@ -164,16 +169,18 @@ def header_value(name: str, value: str) -> str:
     """`value` ready to be sent as header `name`. Values the original sends unchanged are unchanged; otherwise
     URL headers (`Location`, `HX-Redirect`, `HX-Location`, `HX-Push-Url`, ...) go through `url_for_header`; JSON
     in `HX-Trigger*`/`HX-Location` gets \\u escapes; non-latin-1 text becomes JSON event names (`HX-Trigger*`), CSS
-    escapes (`HX-Retarget`, `HX-Reselect`) or UTF-8 percent-escapes (any other header). CR, LF or NUL outside a URL
-    raise `HeaderValueError` (a 400 unless handled), a lone surrogate `ValueError`, both naming the header."""
-    if value.isascii() and '\r' not in value and '\n' not in value and '\x00' not in value:
+    escapes (`HX-Retarget`, `HX-Reselect`) or UTF-8 percent-escapes (any other header). Control characters (CR,
+    LF, NUL...; tab aside) outside a URL raise `HeaderValueError` (a 400 unless handled), a lone surrogate
+    `ValueError`, both naming the header."""
+    if value.isascii() and _CONTROL.search(value) is None:
         return value
     n = name.lower()
     is_json = n in _JSON_HEADERS and value.lstrip().startswith('{')
     if n in _URL_HEADERS and not is_json:
         return url_for_header(value, f'Header {name!r}')
-    if _BREAKS.search(value) is not None:
-        raise HeaderValueError(f'Header {name!r} must not contain CR, LF or NUL characters: {value[:60]!r}')
+    if _CONTROL.search(value) is not None:
+        raise HeaderValueError(f'Header {name!r} must not contain CR, LF or NUL characters (nor any control '
+                               f'character but tab): {value[:60]!r}')
     _no_surrogates(value, f'Header {name!r}')
     if is_json:
         return _NON_ASCII.sub(_json_escape, value)
@@ -194,8 +201,9 @@ class HttpHeader:
 
     def __post_init__(self) -> None:
         check_header_value(self.k, 'A header name')
-        if not self.k.isascii():
-            raise ValueError(f'Header name {self.k!r} cannot be sent: header names are ASCII tokens')
+        if _TOKEN.fullmatch(self.k) is None:
+            raise ValueError(f'Header name {self.k!r} cannot be sent: a name is letters, digits and '
+                             f"!#$%&'*+-.^_`|~ only (no spaces, no other punctuation, nothing beyond ASCII)")
         self.v = header_value(self.k, str(self.v))
 
 
@@ -280,7 +288,7 @@ def cookie(key: str, value: Any = '', max_age: int | None = None, expires: Any =
     if expires is not None:
         m['expires'] = expires.strftime('%a, %d %b %Y %H:%M:%S GMT') if isinstance(expires, datetime) else expires
     if path is not None:
-        m['path'] = url_for_header(path, 'A cookie path')
+        m['path'] = url_for_header(path, 'A cookie path').replace(';', '%3B')  # a ';' would end it
     if domain is not None:
         m['domain'] = domain if domain.isascii() else _idna(domain)
     if secure:

@@ -186,6 +186,31 @@ def test_header_values_from_client_text_never_500(kind, hx):
     assert r.status == 400 and "Header 'X-Echo' must not contain CR, LF or NUL" in r.text
 
 
+@pytest.mark.parametrize('c', ['\x01', '\x08', '\x0b', '\x1b', '\x1f', '\x7f'])
+def test_control_characters_servers_refuse(c, kind):
+    """Other control characters (tab aside) make uvicorn drop the connection: URL headers percent-encode them, other
+    headers refuse them (a 400 from client text); tab goes out as the original sends it."""
+    assert url_for_header(f'/a{c}b') == f'/a%{ord(c):02X}b'
+    assert HttpHeader('HX-Push-Url', f'/a{c}b').v == f'/a%{ord(c):02X}b'
+    assert HttpHeader('X-A', 'a\tb').v == 'a\tb'
+    with pytest.raises(HeaderValueError, match="Header 'X-A' must not contain CR, LF or NUL characters \\(nor any"):
+        HttpHeader('X-A', f'a{c}b')
+    app = mk()
+
+    def h(v: str):
+        return 'ok', HttpHeader('X-Echo', v)
+    app.get('/h')(variant(kind, h))
+    r = run(call(app, 'GET', '/h', query=f'v=a%{ord(c):02X}'.encode()))
+    assert r.status == 400 and "Header 'X-Echo'" in r.text
+
+
+@pytest.mark.parametrize('name', ['X A', 'X:A', 'X(A)', 'X"', 'X,Y', '', 'X/Y', 'X@Y'])
+def test_header_names_must_be_tokens(name):
+    "A name a server would refuse (uvicorn drops the connection) is the developer's error at the call."
+    with pytest.raises(ValueError, match='Header name .* cannot be sent: a name is letters, digits and'):
+        HttpHeader(name, 'v')
+
+
 def test_crlf_outside_urls_is_refused_at_the_call():
     for name in ['X-A', 'HX-Trigger', 'HX-Retarget', 'set-cookie']:
         with pytest.raises(HeaderValueError, match=f"Header '{name}' must not contain CR, LF or NUL"):

@@ -17,7 +17,7 @@ from variants import variant
 from fasthtml._render import to_xml
 from fasthtml._respond import HttpHeader, Redirect, cookie
 from fasthtml.components import A, Div, Input, Option, P, Span, Td, Textarea, Title
-from fasthtml.core import Client, FastHTML
+from fasthtml.core import Client, EventStream, FastHTML
 from fasthtml.limits import DEFAULT_LIMITS, BodyLimitMiddleware, Limits
 
 KEY = 'test-secret-key-' * 3
@@ -199,6 +199,25 @@ def test_bad_limits_fail_at_construction(kw):
 def test_limits_must_be_a_limits_object():
     with pytest.raises(TypeError, match='Limits'):
         mk(limits={'max_body': 10})
+
+
+@pytest.mark.parametrize('path', ['/static/ok.txt', '/stream'])
+async def test_over_limit_body_drained_by_a_started_response_is_not_an_error(tmp_path, path):
+    """A response already streaming (a file, an event stream) reads the body only to listen for the disconnect: going
+    over the limit there cannot be a 413 any more, and must not break the response (it was a 500 and a dropped
+    connection when the listener read the body before the response had started)."""
+    (tmp_path / 'ok.txt').write_text('fine')
+    app = mk(limits=Limits(max_body=100))
+    app.static_route_exts(prefix='/static', static_path=str(tmp_path))
+
+    @app.get('/stream')
+    async def stream():
+        async def gen():
+            yield 'data: 1\n\n'
+        return EventStream(gen())
+    for _ in range(20):
+        r = await call(app, 'GET', path, chunks=[b'x' * 80, b'y' * 80, b'z' * 80])
+        assert r.status == 200 and r.body.startswith((b'fine', b'data: 1'))
 
 
 async def test_body_limit_middleware_standalone():
