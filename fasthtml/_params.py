@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import Enum
 from typing import Any, Callable, Optional, Union
-from urllib.parse import unquote, unquote_plus
+from urllib.parse import parse_qsl, unquote, unquote_plus
 
 from starlette.applications import Starlette
-from starlette.datastructures import FormData, Headers, UploadFile
+from starlette.datastructures import FormData, Headers, QueryParams, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import HTTPConnection, Request
@@ -38,9 +38,8 @@ class ParamError(HTTPException):
 # urlencoded forms become U+FFFD, multipart fields fall back to latin-1) or a JSON body holds a lone surrogate
 # (`"\ud800"`, which no encoder can send back), the request is refused with a 400 naming the field, before any
 # handler runs. Each check first asks whether the raw bytes could hold such text at all, so valid requests pay for
-# one search of their raw bytes at most.
+# one search of their raw bytes at most (a query with escapes is parsed once, strictly, where Starlette would).
 
-_HIGH_ESCAPE = re.compile(rb'%[89A-Fa-f][0-9A-Fa-f]')  # a %-escape of a non-ASCII byte: the only way to bad text
 _SURROGATE = re.compile('[\ud800-\udfff]')
 _JSON_SURROGATE = re.compile(rb'\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]')  # an escaped, or raw, UTF-16 surrogate
 
@@ -50,11 +49,17 @@ def _not_text(where: str, name: str, is_name: bool = False) -> ParamError:
     return ParamError(400, f'{where} {"name " if is_name else ""}{name!r} is not valid UTF-8 text')
 
 
-def check_query(scope: dict) -> None:
-    "Refuse (400, naming the field) a query string whose %-escapes are not UTF-8 text."
-    qs = scope.get('query_string')
-    if qs and b'%' in qs and _HIGH_ESCAPE.search(qs) is not None:
-        for part in qs.decode('latin-1').split('&'):  # the fields as parse_qsl (Starlette's QueryParams) splits them
+def check_query(conn: HTTPConnection) -> None:
+    """Refuse (400, naming the field) a query string whose %-escapes are not UTF-8 text. A query with escapes is
+    parsed here, strictly, into the connection's `query_params` (exactly Starlette's parse otherwise), so checking it
+    costs nothing more when the handler reads it; one without escapes is text however its bytes are read."""
+    qs = conn.scope.get('query_string')
+    if not qs or b'%' not in qs:
+        return
+    try:
+        conn._query_params = QueryParams(parse_qsl(qs.decode('latin-1'), keep_blank_values=True, errors='strict'))
+    except UnicodeDecodeError:
+        for part in qs.decode('latin-1').split('&'):  # the fields as parse_qsl splits them, to name the bad one
             k, _, v = part.partition('=')
             k, v = k.replace('+', ' '), v.replace('+', ' ')
             shown = unquote(k)
@@ -66,6 +71,7 @@ def check_query(scope: dict) -> None:
                 unquote(v, errors='strict')
             except UnicodeDecodeError:
                 raise _not_text('Query parameter', shown) from None
+        raise  # (not reached: some field failed above)
 
 
 def lone_surrogate_at(o: Any) -> str | None:

@@ -379,7 +379,7 @@ class _Endpoint:
         return to_response(req, r, self.body_wrap, self.name)
 
     async def __call__(self, req: Request) -> Response:
-        check_query(req.scope)
+        check_query(req)
         body = await read_body(req) if self.plan.needs_body else None
         hooks = self.hooks.current(self.app)
         if hooks.sync and not self.plan.is_async:
