@@ -256,8 +256,12 @@ class Accounts:
         for pat, roles in (rules or {}).items():
             self.require_paths(pat, *(_roles(roles)))
         self._lock = threading.RLock()
+        self.tokens: Any = None  # an ApiTokens (fasthtml.tokens) when API clients may use Bearer tokens
         self._dummy = hash_password(secrets.token_urlsafe(12), n=scrypt_n)
         self._open(db, table_prefix)
+        if self.db is not getattr(app, 'db', None):  # the app's own database is checked already
+            from .health import add_ready_check
+            add_ready_check(app, 'accounts', lambda: self._q('SELECT 1'))
         app.before.append(Beforeware(self._before, skip=list(_STATIC_SKIP)))
         app.route(login_path, methods=['get', 'post'], name='accounts_login')(self._login)
         if allow_register:
@@ -373,14 +377,18 @@ class Accounts:
         row = self._row(username)
         if row is None:
             raise KeyError(f'No user {username!r}')
+        if self.tokens is not None:
+            self.tokens.revoke_all(username)
         self._x(f'DELETE FROM {self.t_sessions} WHERE user_id = ?', (row['id'],))
         self._x(f'DELETE FROM {self.t_users} WHERE id = ?', (row['id'],))
 
     def logout_everywhere(self, username: str) -> int:
-        "End every session of `username`; returns how many there were."
+        "End every session of `username` (and their API tokens); returns how many sessions there were."
         row = self._row(username)
         if row is None:
             return 0
+        if self.tokens is not None:
+            self.tokens.revoke_all(username)
         n = self._q(f'SELECT count(*) AS n FROM {self.t_sessions} WHERE user_id = ?', (row['id'],))[0]['n']
         self._x(f'DELETE FROM {self.t_sessions} WHERE user_id = ?', (row['id'],))
         return n
@@ -494,6 +502,12 @@ class Accounts:
         return needed
 
     def _before(self, req: Request, session: Any) -> Any:
+        if self.tokens is not None:
+            authorization = req.headers.get('authorization')
+            if authorization is not None:
+                bearer = self.tokens.authenticate(req, authorization)
+                if bearer is not None:
+                    return self._before_bearer(req, bearer)
         user = self.current_user(session)
         if user is None and _SESSION_KEY in session:
             session.pop(_SESSION_KEY, None)  # expired or ended elsewhere
@@ -504,9 +518,21 @@ class Accounts:
         if needed is None:
             return None
         if user is None:
+            if self.tokens is not None and self.tokens.wants_401(req):
+                return self.tokens.unauthorized()
             return self._to_login(req)
         if needed and not user.has_role(*needed):
             return self.forbidden(req, user)
+        return None
+
+    def _before_bearer(self, req: Request, bearer: Any) -> Any:
+        "A request with an API token (fasthtml.tokens): its user, or its 401; role checks as for sessions."
+        if not isinstance(bearer, User):
+            return bearer  # the token was refused: a 401 saying why
+        req.scope['user'] = req.scope['auth'] = bearer
+        needed = self._roles_for(req)
+        if needed and not bearer.has_role(*needed):
+            return self.tokens.forbidden(needed)
         return None
 
     def _to_login(self, req: Request) -> Response:

@@ -15,6 +15,9 @@ from .authmw import *  # noqa: F401,F403
 from .accounts import Accounts, require_login  # noqa: F401,E402  (User: `from fasthtml.accounts import User`)
 from .csrf import csrf_exempt  # noqa: F401,E402
 from .limits import Limits  # noqa: F401,E402
+from .compose import combine  # noqa: F401,E402  (mount, AppMount: `from fasthtml.compose import ...`)
+from .health import HealthChecks, add_ready_check  # noqa: F401,E402
+from .tokens import ApiTokens  # noqa: F401,E402
 
 from fastlite import NotFoundError, database  # noqa: F401,E402  (the to-do walkthrough catches NotFoundError)
 from pathlib import Path  # noqa: F401,E402,F811

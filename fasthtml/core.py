@@ -296,6 +296,10 @@ class _Step:
         self.is_async = self.plan.is_async
 
 
+def _listed(items: Any) -> list:
+    return list(items) if isinstance(items, (list, tuple)) else [items] if items is not None else []
+
+
 def _steps(items: Any, extra: tuple = ()) -> list[_Step]:
     out = []
     for b in (items if isinstance(items, (list, tuple)) else [items] if items is not None else []):
@@ -318,8 +322,12 @@ class _Hooks:
 
     def current(self, app: 'FastHTML') -> '_Hooks':
         key = (id(app.before), len(app.before), id(app.after), len(app.after))
+        outer = app._outer  # the sites this app is mounted in by fasthtml.compose (their Beforeware runs first)
+        if outer:
+            key += tuple((id(o.before), len(o.before)) for o in outer)
         if key != self.key:
-            self.befores = _steps(app.before)
+            self.befores = _steps([b for o in outer for b in _listed(o.before)] + _listed(app.before)) if outer \
+                else _steps(app.before)
             self.afters = _steps(app.after, ('resp',))
             self.sync = not any(s.is_async for s in self.befores + self.afters)
             self.key = key
@@ -620,6 +628,12 @@ class FastHTML(_VerbRoutes, Starlette):
         self.page = Page(self)
         self._hooks = _Hooks()
         self.rt_funcs = RouteFuncs()
+        # Set when fasthtml.compose mounts this app in a site: the path prefix its route functions then carry (so
+        # `hx_get=handler` and `handler.to()` keep working) and the enclosing sites, whose Beforeware runs first.
+        # A plain Starlette `Mount` leaves both alone, as in FastHTML.
+        self.url_prefix = ''
+        self._outer: tuple = ()
+        self._links: list[tuple[RouteFunc, str]] = []  # every route function handed out, with its unprefixed path
         self.secret_key = get_key(secret_key, key_fname)
         sess = Middleware(sess_cls, secret_key=self.secret_key, session_cookie=session_cookie, max_age=max_age,
                           path=sess_path, same_site=same_site, https_only=sess_https_only, domain=sess_domain)
@@ -685,8 +699,15 @@ class FastHTML(_VerbRoutes, Starlette):
         ep = _Endpoint(self, plan, body_wrap)
         rname = name or nested_name(f)
         self.add_route(_EndpointRoute(path, ep, methods=meths, name=rname, include_in_schema=include_in_schema))
-        rf = RouteFunc(f, path, rname)
+        rf = self._link(RouteFunc(f, path, rname))
         setattr(self.rt_funcs, rname, rf)
+        return rf
+
+    def _link(self, rf: RouteFunc) -> RouteFunc:
+        "Keep `rf` so that mounting this app (fasthtml.compose) prefixes its path; prefixed now if already mounted."
+        self._links.append((rf, rf.path))
+        if self.url_prefix:
+            rf.path = self.url_prefix + rf.path
         return rf
 
     def route(self, path: Any = None, methods: Any = None, name: str | None = None, include_in_schema: bool = True,
@@ -724,7 +745,7 @@ class FastHTML(_VerbRoutes, Starlette):
                     break
             else:
                 self.router.routes.append(route)
-            rf = RouteFunc(f, p, rname)
+            rf = self._link(RouteFunc(f, p, rname))
             setattr(self.rt_funcs, rname, rf)
             return rf
         if callable(path) and not isinstance(path, str):
@@ -786,6 +807,7 @@ class APIRouter(_VerbRoutes):
         self.routes: list = []
         self.wss: list = []
         self.rt_funcs = RouteFuncs()
+        self._made: list[RouteFunc] = []  # linked to the app by to_app, so mounting the app prefixes them too
 
     def __call__(self, path: Any = None, methods: Any = None, name: str | None = None,
                  include_in_schema: bool = True, body_wrap: Callable | None = None) -> Any:
@@ -801,6 +823,7 @@ class APIRouter(_VerbRoutes):
         self.routes.append((f, full, methods, name, include_in_schema, body_wrap or self.body_wrap))
         rf = RouteFunc(f, full, name or nested_name(f))
         setattr(self.rt_funcs, name or nested_name(f), rf)
+        self._made.append(rf)
         return rf
 
     def _verb(self, verb: str, path: Any, name: str | None, include_in_schema: bool,
@@ -811,7 +834,7 @@ class APIRouter(_VerbRoutes):
 
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith('__') or name in ('rt_funcs', 'routes', 'wss', 'prefix', 'body_wrap'):
+        if name.startswith('__') or name in ('rt_funcs', 'routes', 'wss', 'prefix', 'body_wrap', '_made'):
             raise AttributeError(name)
         try:
             return getattr(self.__dict__['rt_funcs'], name)
@@ -826,6 +849,7 @@ class APIRouter(_VerbRoutes):
             self.wss.append((f, self.prefix + p, conn, disconn, name, middleware))
             rf = RouteFunc(f, self.prefix + p, name or nested_name(f))
             setattr(self.rt_funcs, name or nested_name(f), rf)
+            self._made.append(rf)
             return rf
         if callable(path) and not isinstance(path, str):
             f, path = path, None
@@ -838,6 +862,8 @@ class APIRouter(_VerbRoutes):
             app._add_route(f, path, methods, name, schema, bw)
         for f, path, conn, disconn, name, mw in self.wss:
             app.ws(path, conn, disconn, name, mw)(f)
+        for rf in self._made:
+            app._link(rf)
 
 
 # ---------------------------------------------------------------------------------------------------------------

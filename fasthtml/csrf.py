@@ -8,13 +8,18 @@ unsafe method (POST, PUT, PATCH, DELETE, ...) is refused with 403 when the brows
 3. No `Sec-Fetch-Site` (older browsers): no `Origin` -> allowed (not a browser: curl, tests, server-to-server);
    `Origin` whose host equals the `Host` header -> allowed; a trusted origin -> allowed; anything else -> refused.
 
+A request carrying `Authorization: Bearer ...` and no `Cookie` header passes too (an API client using a token from
+fasthtml.tokens): a forged cross-site request cannot know the token, and without cookies it carries no ambient
+authority. The same request with cookies is checked as any other.
+
 GET, HEAD and OPTIONS always pass: they must not change state. Websocket handshakes are checked the same way, which
 stops cross-site websocket hijacking (a page on another site opening a socket with the user's cookies).
 Opt a route out with `@csrf_exempt` (webhooks posted by other servers carry no browser headers and pass anyway).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.routing import Match
@@ -89,6 +94,34 @@ def _header(scope: dict, name: bytes) -> str | None:
     return None
 
 
+def _token_only(scope: dict) -> bool:
+    "Does the request carry `Authorization: Bearer <token>` and no cookies at all?"
+    auth = None
+    for k, v in scope.get('headers') or ():
+        if k == b'cookie':
+            return False
+        if k == b'authorization':
+            auth = v
+    return auth is not None and len(auth) > 7 and auth[:7].lower() == b'bearer '
+
+
+def _exempt_route(app: Any, scope: dict, depth: int = 0) -> bool:
+    "Is the route `scope` reaches in `app` marked `csrf_exempt`? Looks inside mounted apps (their routes decide)."
+    for route in getattr(getattr(app, 'router', app), 'routes', ()):
+        try:
+            match, child = route.matches(scope)
+        except Exception:
+            continue
+        if match is not Match.FULL:
+            continue
+        endpoint = getattr(route, 'endpoint', None)
+        if endpoint is not None:
+            return is_csrf_exempt(getattr(endpoint, 'handler', None) or endpoint)
+        sub = getattr(route, 'app', None)  # a Mount: the same question, one level down
+        return depth < 8 and sub is not None and _exempt_route(sub, {**scope, **child}, depth + 1)
+    return False
+
+
 class CSRFMiddleware:
     """ASGI middleware refusing cross-site unsafe requests (see the module docstring for the rules).
 
@@ -120,7 +153,7 @@ class CSRFMiddleware:
             site = site.strip().lower()
             if site in ('same-origin', 'none'):
                 return True
-            return (origin is not None and _norm_origin(origin) in self.trusted) or self._exempt(scope)
+            return (origin is not None and _norm_origin(origin) in self.trusted) or self._last_chance(scope)
         if origin is None:
             return True
         if origin != 'null':
@@ -129,20 +162,15 @@ class CSRFMiddleware:
                 return True
             if _norm_origin(origin) in self.trusted:
                 return True
-        return self._exempt(scope)
+        return self._last_chance(scope)
+
+    def _last_chance(self, scope: dict) -> bool:
+        "For a request about to be refused: an API token without cookies, or an exempt route, still passes."
+        return _token_only(scope) or self._exempt(scope)
 
     def _exempt(self, scope: dict) -> bool:
         "Is the route this request would reach marked `csrf_exempt`? (Only looked up for requests about to fail.)"
-        app = scope.get('app')
-        router = getattr(app, 'router', None)
-        for route in getattr(router, 'routes', ()):
-            try:
-                match, _ = route.matches(scope)
-            except Exception:
-                continue
-            if match is Match.FULL:
-                return is_csrf_exempt(getattr(route.endpoint, 'handler', None) or route.endpoint)
-        return False
+        return _exempt_route(scope.get('app'), scope)
 
     async def _refuse_http(self, scope: dict, receive: Callable, send: Callable) -> None:
         msg = (f'Forbidden: cross-site {scope["method"]} request refused (CSRF protection). The browser reported '

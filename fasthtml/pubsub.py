@@ -394,8 +394,13 @@ class PubSub:
             log.warning('PubSub uses the in-memory backend under %d worker processes: a message reaches only the '
                         'subscribers of the worker that published it. Set %s=redis://... to broadcast to all.',
                         _workers_configured(), PUBSUB_URL_ENV)
+        self._sse_rf: Any = None
+        self._ws_rf: Any = None
         if app is not None:
             self._add_routes(app)
+            if self.backend == 'redis':
+                from .health import add_ready_check
+                add_ready_check(app, 'redis', self.ping)
 
     def __repr__(self) -> str:
         return f'<PubSub {self.backend} {self.url if self.backend != "memory" else ""}>'.replace(' >', '>')
@@ -551,10 +556,12 @@ class PubSub:
         return tuple(ts)
 
     def ws_url(self, *topics: str) -> str:
-        return f'{self.path}/ws?t={self.token(*topics)}'
+        "The websocket URL subscribing to `topics` (with the app's prefix when it is mounted in a site)."
+        return f'{self._ws_rf or self.path + "/ws"}?t={self.token(*topics)}'
 
     def sse_url(self, *topics: str) -> str:
-        return f'{self.path}/sse?t={self.token(*topics)}'
+        "The event-stream URL subscribing to `topics` (with the app's prefix when it is mounted in a site)."
+        return f'{self._sse_rf or self.path + "/sse"}?t={self.token(*topics)}'
 
     def ws_connect(self, *topics: str, **attrs: Any) -> Any:
         "An element that subscribes the page to `topics` over a websocket (needs `exts='ws'`)."
@@ -587,8 +594,15 @@ class PubSub:
         async def pubsub_ws(data: Any) -> None:
             return None  # the socket only receives; whatever a client sends is ignored
 
-        app.route(self.path + '/sse', methods=['get'], name='pubsub_sse')(pubsub_sse)
-        app.ws(self.path + '/ws', conn=pubsub_ws_conn, name='pubsub_ws')(pubsub_ws)
+        # Their route functions are links: mounting the app in a site (fasthtml.compose) prefixes them.
+        self._sse_rf = app.route(self.path + '/sse', methods=['get'], name='pubsub_sse')(pubsub_sse)
+        self._ws_rf = app.ws(self.path + '/ws', conn=pubsub_ws_conn, name='pubsub_ws')(pubsub_ws)
+
+    async def ping(self) -> bool:
+        "Does the backend answer? (Redis: a PING on this event loop's connection; memory: always.) For /ready."
+        if self.backend == 'memory':
+            return True
+        return bool(await self._backend().client.ping())
 
     async def aclose(self) -> None:
         "Close the connections of this loop's backend (at shutdown; later use opens them again)."

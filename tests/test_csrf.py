@@ -245,3 +245,48 @@ def test_refusal_without_a_handler_is_plain_text(cli):
     r = req(cli, 'post', '/item', **{'sec-fetch-site': 'cross-site'})
     assert r.status_code == 403 and r.headers['content-type'].startswith('text/plain')
     assert 'csrf_exempt' in r.text
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# API clients with bearer tokens (fasthtml.tokens)
+
+@pytest.mark.parametrize('method', UNSAFE)
+@pytest.mark.parametrize('site', ['cross-site', 'same-site'])
+def test_bearer_token_without_cookies_passes(method, site):
+    "A cross-site request that carries a token and no cookies has no ambient authority to abuse."
+    c = Client(make_app())
+    r = c.request(method.upper(), '/item', headers={'sec-fetch-site': site, 'origin': 'https://other.example',
+                                                    'authorization': 'Bearer abc.def.ghi'})
+    assert r.status_code == 200
+
+
+@pytest.mark.parametrize('auth', ['Bearer abc', 'bearer abc', 'BEARER abc'])
+def test_bearer_with_cookies_is_checked_like_any_request(auth):
+    c = Client(make_app())
+    r = c.post('/item', headers={'sec-fetch-site': 'cross-site', 'origin': 'https://evil.example',
+                                 'authorization': auth, 'cookie': 'session_=x'})
+    assert r.status_code == 403
+    r = c.post('/item', headers={'origin': 'https://evil.example', 'authorization': auth, 'cookie': 'a=b'})
+    assert r.status_code == 403
+
+
+@pytest.mark.parametrize('auth', ['Bearer', 'Bearer ', 'Basic dTpw', 'Token abc', 'Bearerabc'])
+def test_other_authorization_headers_do_not_pass(auth):
+    c = Client(make_app())
+    r = c.post('/item', headers={'sec-fetch-site': 'cross-site', 'origin': 'https://evil.example',
+                                 'authorization': auth})
+    assert r.status_code == 403
+
+
+def test_bearer_does_not_open_cross_site_websockets():
+    "Browsers cannot put Authorization on a websocket; a cookie-carrying cross-site handshake stays refused."
+    app = make_app()
+
+    @app.ws('/sock')
+    async def sock(msg: str, send): await send(msg)
+    c = Client(app)
+    from starlette.websockets import WebSocketDisconnect
+    with pytest.raises(WebSocketDisconnect):
+        with c.cli.websocket_connect('/sock', headers={'origin': 'https://evil.example', 'cookie': 'session_=x',
+                                                       'authorization': 'Bearer x'}) as ws:
+            ws.receive_text()

@@ -435,3 +435,32 @@ def test_spec_todo_walkthrough_runs_unchanged(in_tmp):
     r = cli.post('/login', data={'name': 'jeremy', 'pwd': 'wrong'}, follow_redirects=False)
     assert r.headers['location'] == '/login'
     assert cli.get('/', follow_redirects=False).status_code == 303
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The combined site: two apps, one login, health checks, API tokens
+
+def test_combined_site_one_login_links_health_and_tokens(tmp_path, monkeypatch):
+    monkeypatch.setenv('SITE_DATA', str(tmp_path / 'site'))
+    g = load('combined_site')
+    cli = Client(g['app'])
+    page = cli.get('/').text
+    assert '<a href="/blog/">Blog</a>' in page and '<a href="/shop/">Shop</a>' in page
+    r = cli.get('/blog/', follow_redirects=False)
+    assert (r.status_code, r.headers['location']) == (303, '/login?next=/blog/')
+    r = cli.post('/register', data={'username': 'ann', 'password': 'long password 1', 'password2': 'long password 1',
+                                    'next': '/blog/'}, follow_redirects=False)
+    assert r.headers['location'] == '/blog/'
+    assert 'Writing as ann' in cli.get('/blog/').text and 'hx-post="/blog/add"' in cli.get('/blog/').text
+    r = cli.post('/blog/add', data={'title': 'First'}, headers=HX)
+    assert r.text == '<article id="post-1"><h3><a href="/blog/post?id=1">First</a></h3><p>by ann</p></article>'
+    assert cli.post('/shop/add?item=Tea', headers=HX).text == '<ul id="cart"><li>Tea</li></ul>'
+    assert 'Shopping as ann' in cli.get('/shop/').text
+    assert cli.get('/health').json() == {'status': 'ok'}
+    assert cli.get('/ready').json() == {'status': 'ready', 'checks': {'accounts': 'ok'}}
+    tok = cli.post('/auth/token', data={'username': 'ann', 'password': 'long password 1'}).json()['access_token']
+    api = Client(g['app'])
+    r = api.get('/blog/api/posts', headers={'Authorization': f'Bearer {tok}'})
+    assert r.json() == {'user': 'ann', 'posts': [{'id': 1, 'title': 'First', 'author': 'ann'}]}
+    cli.get('/logout')
+    assert cli.get('/shop/', follow_redirects=False).status_code == 303
