@@ -71,7 +71,7 @@ def check_query(conn: HTTPConnection) -> None:
                 unquote(v, errors='strict')
             except UnicodeDecodeError:
                 raise _not_text('Query parameter', shown) from None
-        raise  # (not reached: some field failed above)
+        raise ParamError(400, 'The query string is not valid UTF-8 text') from None  # (a field failed above)
 
 
 def lone_surrogate_at(o: Any) -> str | None:

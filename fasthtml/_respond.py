@@ -93,7 +93,9 @@ def check_header_value(v: str, what: str) -> str:
 # ---------------------------------------------------------------------------------------------------------------
 # Header values. Whatever the original sends (ASCII, and latin-1 outside URLs) goes out byte for byte; what it could
 # not send (a 500 there) is encoded so that it works: URLs as browsers write them, JSON with \u escapes, the rest
-# percent-encoded. Only a lone surrogate, which no client can send (the parameter stage refuses one), is an error.
+# percent-encoded. What no header can carry is an error naming the header: control characters outside a URL
+# (HeaderValueError, a 400 unless handled) and a lone surrogate (a ValueError: no client can send one, since the
+# parameter stage refuses it, so the program made it).
 
 class HeaderValueError(HTTPException, ValueError):
     """CR, LF, NUL or another control character (tab aside) in a (non-URL) header value, which HTTP cannot carry:
