@@ -20,13 +20,17 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
-from asgi_call import call
+from asgi_call import Resp, call
 from fuzz_app import build_app, static_dir
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fasthtml._respond import cookie
 
+# The suite's profile already turns off the slow-generation check; these tests draw one seed per example, so none of
+# hypothesis' checks about generated data apply to them either.
+NO_HEALTH_CHECKS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
+                    HealthCheck.large_base_example]
 STATIC = static_dir()
 APPS = {False: build_app(False, STATIC), True: build_app(True, STATIC)}
 TESTS = Path(__file__).resolve().parent
@@ -423,16 +427,16 @@ def _server_path(raw: bytes) -> str:
     return unquote(raw.decode('ascii'))
 
 
-async def _send(r: dict):
+async def _send(r: dict) -> Resp:
     app = APPS[r['inline']]
     body = r['body']
-    kw = dict(chunks=[body[:len(body) // 2], body[len(body) // 2:]]) if r['chunked'] else dict(body=body)
     raw = _raw_path(r['path'])
+    chunks = [body[:len(body) // 2], body[len(body) // 2:]] if r['chunked'] else None
     return await call(app, r['method'], _server_path(raw), raw_path=raw, query=r['query'], headers=r['headers'],
-                      **kw)
+                      body=body if chunks is None else b'', chunks=chunks)
 
 
-def _run(test, loop) -> tuple[int, dict, float]:
+def _run(test, loop) -> float:
     t0 = time.perf_counter()
     try:
         test()
@@ -454,7 +458,7 @@ def test_fuzz_shrinkable_strategies():
     counts: dict = {}
 
     # 40 examples of 10 requests: margin over the 300 asserted below, since hypothesis may stop a little early
-    @settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=40, deadline=None, database=None, suppress_health_check=NO_HEALTH_CHECKS)
     @given(st.lists(requests(), min_size=10, max_size=10))
     def run(batch):
         _check(loop, batch, counts)
@@ -470,7 +474,7 @@ def test_fuzz_10k_requests_never_5xx():
     loop = asyncio.new_event_loop()
     counts: dict = {}
 
-    @settings(max_examples=105, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=105, deadline=None, database=None, suppress_health_check=NO_HEALTH_CHECKS)
     @given(st.randoms(use_true_random=True))
     def run(rnd):
         _check(loop, [random_request(rnd) for _ in range(100)], counts)
@@ -502,7 +506,7 @@ def test_fuzz_headers_cookies_and_json_echoes():
         assert got['v'] == r['v'] and got['ü'] == r['v'], (r, jar, got)
         trips[0] += 1
 
-    @settings(max_examples=90, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=90, deadline=None, database=None, suppress_health_check=NO_HEALTH_CHECKS)
     @given(st.randoms(use_true_random=True))
     def run(rnd):
         for _ in range(100):
@@ -566,7 +570,7 @@ def test_fuzz_websocket_messages():
     loop = asyncio.new_event_loop()
     stats = {'messages': 0, 'replies': 0}
 
-    @settings(max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=30, deadline=None, database=None, suppress_health_check=NO_HEALTH_CHECKS)
     @given(st.randoms(use_true_random=True))
     def run(rnd):
         msgs = [_r_ws_message(rnd) for _ in range(40)]
@@ -680,7 +684,7 @@ def test_fuzz_through_a_real_server(tmp_path):
     try:
         conn = _Conn(server.port)
 
-        @settings(max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        @settings(max_examples=30, deadline=None, database=None, suppress_health_check=NO_HEALTH_CHECKS)
         @given(st.randoms(use_true_random=True))
         def run(rnd):
             for i in range(100):

@@ -69,7 +69,8 @@ def test_ascii_urls_are_left_as_the_original_sends_them(url):
     "ASCII URLs (the original's outputs, pinned with vs-original) go into HTMX headers byte for byte."
     assert url_for_header(url) == url
     assert HttpHeader('HX-Redirect', url).v == url
-    assert HtmxResponseHeaders(location=url).v == url
+    h = HtmxResponseHeaders(location=url)
+    assert isinstance(h, HttpHeader) and h.v == url
 
 
 @pytest.mark.parametrize('url,enc', NON_ASCII_URLS[:4])
