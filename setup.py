@@ -53,11 +53,11 @@ setup(
     url=cfg.get('git_url') or None,
     python_requires=f'>={min_python}',
     packages=find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
-    package_data={'': ['*.pyi'], cfg['lib_name']: ['py.typed']},
+    package_data={'': ['*.pyi'], cfg['lib_name']: ['py.typed', '*.js']},
     include_package_data=True,
     zip_safe=False,
     install_requires=_words('requirements'),
-    extras_require={'dev': _words('dev_requirements')},
+    extras_require={'dev': _words('dev_requirements'), 'widgets': _words('widgets_requirements')},
     entry_points={'console_scripts': _words('console_scripts')},
     ext_modules=ext_modules,
 )

@@ -4,24 +4,27 @@ The table, checked in this order (first match wins):
 
 | returned value                          | response                                                         |
 |-----------------------------------------|------------------------------------------------------------------|
-| a Starlette `Response`                  | sent as is                                                       |
+| a Starlette `Response`                  | sent as is (a `FileResponse` for a missing file: 404)            |
 | an object with `__response__(req)`      | its result, converted again (`Redirect`, `FtResponse`, ...)       |
 | `None`                                  | empty 200 `text/html`                                            |
 | `str`                                   | 200 `text/html` with that (unescaped) HTML                       |
-| `HttpHeader` / `BackgroundTask(s)`      | empty 200 with that header / background task                     |
-| a tuple                                 | headers and background tasks pulled out, the rest converted      |
-| FT, list of FT, or `__ft__` objects     | a full HTML page, or a fragment for HTMX requests                |
-| `dict` (or a list of plain data)        | JSON                                                             |
+| `HttpHeader` / `BackgroundTask(s)`      | as a 1-tuple                                                     |
+| a tuple or list                         | headers and tasks pulled out; one non-FT item converted alone,  |
+|                                         | else the items (or none) as content, as below                    |
+| FT or `__ft__` objects                  | a full HTML page, or a fragment for HTMX requests                |
+| `dict`                                  | JSON                                                             |
 | `bytes`                                 | `application/octet-stream`                                       |
 | anything with `__html__`                | 200 `text/html`                                                  |
 | a number                                | its text                                                         |
 | a path, date/time, UUID, Decimal, Enum  | its `str()`, escaped, as `text/html`                             |
-| anything else                           | `TypeError` naming the handler                                   |
+| a coroutine or generator                | `TypeError` naming the handler (a missing `await`)               |
+| anything else                           | its `str()` as `text/html`, as FastHTML sends it                 |
 """
 from __future__ import annotations
 
 import copy
 import dataclasses
+import inspect
 import json
 import os
 import re
@@ -40,7 +43,7 @@ from fastcore.xml import FT as BaseFT
 from starlette.background import BackgroundTask, BackgroundTasks
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.responses import JSONResponse as _StarletteJSONResponse
 from starlette.routing import NoMatchFound
 
@@ -330,7 +333,7 @@ class Redirect:
     def __response__(self, req: Request) -> Response:
         loc = url_for_header(self.loc, 'A Redirect location')
         if req.headers.get('hx-request'):
-            return Response(headers={'HX-Redirect': loc})
+            return HTMLResponse('', headers={'HX-Redirect': loc})
         return RedirectResponse(loc, status_code=303)
 
 
@@ -349,6 +352,9 @@ class FtResponse:
         "Render the content with the app's page layout (or as a fragment) into `cls`."
         page = _page_of(req)
         items = _as_items(self.content)
+        hdrs = [o for o in items if isinstance(o, HttpHeader)]
+        if hdrs:  # headers among the content set headers, as in a returned tuple
+            items = tuple(o for o in items if not isinstance(o, HttpHeader))
         body = page.render(req, items, body_wrap) if page is not None else render_html(req, items)
         headers = self.headers and {k: header_value(k, str(v)) for k, v in self.headers.items()}
         kw: dict = dict(status_code=self.status_code, headers=headers, background=self.background)
@@ -357,6 +363,8 @@ class FtResponse:
         r = self.cls(body, **kw)
         if self.cls is HTMLResponse:
             r.headers.setdefault('vary', _VARY)
+        for h in hdrs:
+            r.headers.append(h.k, h.v)
         return r
 
 
@@ -464,12 +472,27 @@ class Page:
             body_open = self._body
         wrapped = body_wrap(tuple(body), req) if body_wrap is not noop_body else body
         title_html = to_xml(title) if title is not None else '<title>' + escape(str(self.app.title)) + '</title>'
-        if getattr(self.app, 'canonical', False):
-            # The page's own URL without its query; escaped, since the Host header comes from the client.
-            url = str(req.url.replace(query='', fragment=''))
-            title_html += '<link rel="canonical" href=' + escape_attr(url) + '>'
-        return ''.join((open_, '<head>', title_html, render_html(req, heads) if heads else '', head, '</head>',
+        canon = _canonical_link(req.scope) if self.app.canonical else ''
+        return ''.join((open_, '<head>', title_html, render_html(req, heads) if heads else '', canon, head, '</head>',
                         body_open, render_html(req, wrapped), close))
+
+
+def _canonical_link(scope: dict) -> str:
+    """FastHTML's canonical link: `https://` + the request's host, path and query, read straight from the scope (it
+    is on every page). Escaped, since the Host header and the query come from the client."""
+    host = None
+    for k, v in scope['headers']:
+        if k == b'host':
+            host = v.decode('latin-1')
+            break
+    if host is None:
+        server = scope.get('server')
+        host = (server[0] if server[1] in (80, 443, None) else f'{server[0]}:{server[1]}') if server else ''
+    url = 'https://' + host + scope.get('root_path', '') + scope['path']
+    qs = scope.get('query_string')
+    if qs:
+        url += '?' + qs.decode('latin-1')
+    return '<link rel="canonical" href=' + escape_attr(url) + '>'
 
 
 # Attributes that name a route, as FastHTML allows (`link=uri('gday', nm='Al')`, `get='name'`, `post=route_func`),
@@ -599,6 +622,8 @@ def to_response(req: Request, resp: Any, body_wrap: Callable = noop_body, handle
     if type(resp) is FT:  # the common case first; an FT matches none of the rows above its own
         return _ft_response(req, (resp,), body_wrap)
     if isinstance(resp, Response):
+        if isinstance(resp, FileResponse) and resp.stat_result is None and not os.path.isfile(resp.path):
+            raise HTTPException(404)  # as FastHTML answers it, instead of failing while sending
         return resp
     if isinstance(resp, FtResponse):
         return resp.respond(req, body_wrap)
@@ -612,7 +637,7 @@ def to_response(req: Request, resp: Any, body_wrap: Callable = noop_body, handle
     tasks: list = []
     if isinstance(resp, (HttpHeader, BackgroundTask)):
         resp = (resp,)
-    if isinstance(resp, tuple) and not isinstance(resp, BaseFT):
+    if isinstance(resp, (tuple, list)) and not isinstance(resp, BaseFT):
         items = []
         for o in flat_xt(resp):
             if isinstance(o, HttpHeader):
@@ -623,17 +648,12 @@ def to_response(req: Request, resp: Any, body_wrap: Callable = noop_body, handle
                 items.append(o)
         if len(items) == 1 and not _is_ft_like(items[0]):
             r = to_response(req, items[0], body_wrap, handler)
-        elif not items:
-            r = _html('')
         else:
+            # Content, or none at all (`[]`, headers alone): the page, or for htmx the fragment (empty).
             r = _ft_response(req, tuple(items), body_wrap)
         return _decorate(r, headers, tasks)
     if _is_ft_like(resp):
         return _ft_response(req, (resp,), body_wrap)
-    if isinstance(resp, list):
-        if any(_is_ft_like(o) for o in resp):
-            return _ft_response(req, flat_xt(resp), body_wrap)
-        return JSONResponse(resp)
     if isinstance(resp, dict):
         return JSONResponse(resp)
     if isinstance(resp, (bytes, bytearray)):
@@ -645,8 +665,11 @@ def to_response(req: Request, resp: Any, body_wrap: Callable = noop_body, handle
     if isinstance(resp, _PLAIN_VALUES):
         # Values the spec's handlers return as text (a `Path`, a parsed date): shown as escaped text, not markup.
         return HTMLResponse(escape(str(resp)), headers={'vary': _VARY})
-    raise TypeError(f'{handler} returned {type(resp).__name__!r}, which fasthtml cannot turn into a response. '
-                    f'Return FT components, a str, a dict, a Response, or an object with __ft__/__response__.')
+    if inspect.isawaitable(resp) or inspect.isgenerator(resp):
+        raise TypeError(f'{handler} returned {type(resp).__name__!r}, which fasthtml cannot turn into a response '
+                        f'(a missing `await`?). Return FT components, a str, a dict, a Response, or an object with '
+                        f'__ft__/__response__.')
+    return _html(str(resp))  # anything else is its text, as FastHTML sends it
 
 
 def _ft_response(req: Request, items: tuple, body_wrap: Callable) -> Response:

@@ -30,9 +30,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from starlette.datastructures import FormData
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
 
+from ._params import form2dict
 from ._respond import safe_next
 
 __all__ = ['Accounts', 'User', 'hash_password', 'verify_password', 'require_login']
@@ -572,7 +574,8 @@ class Accounts:
         return RedirectResponse(loc, status_code=303)
 
     # -- routes
-    def _login(self, req: Request, session: Any, form: dict) -> Any:
+    def _login(self, req: Request, session: Any, form: FormData) -> Any:
+        form = form2dict(form)  # the body only: credentials never come from the query string
         next_url = safe_next(_str_field(form, 'next') or req.query_params.get('next', ''), '')
         if req.method != 'POST':
             if self.current_user(session) is not None:
@@ -599,7 +602,8 @@ class Accounts:
         log.info('login: %r from %s', user.username, addr)
         return self._after_login(req, session, user, next_url)
 
-    def _register(self, req: Request, session: Any, form: dict) -> Any:
+    def _register(self, req: Request, session: Any, form: FormData) -> Any:
+        form = form2dict(form)  # the body only: credentials never come from the query string
         next_url = safe_next(_str_field(form, 'next') or req.query_params.get('next', ''), '')
         if req.method != 'POST':
             return self.register_page(req, None, '', next_url)

@@ -18,6 +18,7 @@ from .limits import Limits  # noqa: F401,E402
 from .compose import combine  # noqa: F401,E402  (mount, AppMount: `from fasthtml.compose import ...`)
 from .health import HealthChecks, add_ready_check  # noqa: F401,E402
 from .tokens import ApiTokens  # noqa: F401,E402
+from .live import Live, LiveComponent  # noqa: F401,E402  (Widget: `from fasthtml.live import Widget`)
 
 from fastlite import NotFoundError, database  # noqa: F401,E402  (the to-do walkthrough catches NotFoundError)
 from pathlib import Path  # noqa: F401,E402,F811

@@ -50,7 +50,7 @@ def fast_app(db_file: Optional[str] = None, render: Optional[Callable] = None, h
              reload_interval: Optional[int] = 1000, static_path: str = '.', body_wrap: Callable = noop_body,
              nb_hdrs: bool = False, sync_inline: bool = False, csrf: bool = True,
              trusted_origins: Optional[list] = None, limits: Any = None, htmx4: bool = False,
-             canonical: bool = False, max_part_size: Optional[int] = None,
+             canonical: bool = True, max_part_size: Optional[int] = None,
              **kwargs: Any) -> tuple[FastHTML, RouteDecorator, Unpack[tuple[Any, ...]]]:
     """Create a FastHTML app (a live-reloading one with `live=True`) with Pico CSS and static files by default.
 

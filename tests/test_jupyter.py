@@ -249,6 +249,8 @@ def test_in_a_real_jupyter_kernel(tmp_path):
         'test_eq(render_ft(), True)\nP("shown as html")',
         f'HTMX(port={port})',
         f'server.stop()\ntest_eq(is_port_free({port}), True)',
+        # serve() in a notebook does nothing (it would otherwise block the kernel forever), as in FastHTML.
+        f'from fasthtml.core import serve\nserve(port={port})\ntest_eq(is_port_free({port}), True)',
     ]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     NotebookClient(nb, timeout=60, kernel_name='python3', resources={'metadata': {'path': str(tmp_path)}}).execute()

@@ -15,7 +15,7 @@ from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parents[1]
 NBS = sorted((ROOT / 'nbs').glob('*.ipynb'))
-OURS = ['quickstart', 'components', 'routing', 'responses', 'realtime', 'jupyter']
+OURS = ['quickstart', 'components', 'routing', 'responses', 'realtime', 'jupyter', 'live']
 
 
 def code_cells(path: Path) -> list[str]:

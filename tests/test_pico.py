@@ -78,8 +78,8 @@ def test_container():
 
 
 def test_links():
-    assert picocss == 'https://cdn.jsdelivr.net/npm/@picocss/pico@latest/css/pico.min.css'
-    assert picocondcss == 'https://cdn.jsdelivr.net/npm/@picocss/pico@latest/css/pico.conditional.min.css'
+    assert picocss == 'https://cdn.jsdelivr.net/npm/@anyblades/pico@latest/css/pico.min.css'
+    assert picocondcss == 'https://cdn.jsdelivr.net/npm/@anyblades/pico@latest/css/pico.conditional.min.css'
     assert html(picolink) == (f'<link rel="stylesheet" href="{picocss}">'
                               '<style>:root { --pico-font-size: 100%; }</style>')
     assert html(picocondlink) == (f'<link rel="stylesheet" href="{picocondcss}">'

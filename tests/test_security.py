@@ -187,7 +187,7 @@ async def test_deeply_nested_json_is_400():
     app, _ = limit_app()
     body = b'[' * 100_000 + b']' * 100_000
     r = await call(app, 'POST', '/json', body=body, headers=[('content-type', 'application/json')])
-    assert r.status == 400 and 'nested too deeply' in r.text
+    assert (r.status, r.text) == (400, 'Invalid JSON body')
 
 
 @pytest.mark.parametrize('kw', [dict(max_body=-1), dict(max_fields='10'), dict(max_files=1.5), dict(max_body=True)])
