@@ -14,7 +14,8 @@ message's `HEADERS`, ahead of a message field of the same name.
 
 A message whose fields do not fit the handler's parameters is answered, as FastHTML answers it, with one text
 message saying what was wrong (`Missing required field: n`, or the conversion's error), logged as a warning, and
-the connection stays open; a handler that raises closes the socket with code 1011 (logged with its traceback).
+the connection stays open. A message that holds text that is not UTF-8 (a lone surrogate, as a JSON escape) is
+dropped with a logged warning. A handler that raises closes the socket with code 1011 (logged with its traceback).
 Either way the server carries on, and `disconn` runs.
 """
 from __future__ import annotations
@@ -31,7 +32,7 @@ from fastcore.xml import FT as BaseFT
 from starlette.routing import WebSocketRoute, compile_path
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from ._params import Body, HtmxHeaders, ParamError, Plan, build_plan, htmx_hdrs, snake2hyphens
+from ._params import Body, HtmxHeaders, ParamError, Plan, build_plan, htmx_hdrs, lone_surrogate_at, snake2hyphens
 from ._render import to_xml
 from ._respond import HttpHeader, flat_all
 from ._workers import run_sync
@@ -170,6 +171,18 @@ def _json_like(s: str) -> bool:
 
 
 _NOT_JSON = object()
+
+
+def _not_text_at(msg: Mapping[str, Any], fields: dict, data: Any, hdrs: Any) -> str | None:
+    "The field of a text message holding a lone surrogate (raw, or as a JSON escape), or None (see the docstring)."
+    text = msg.get('text')
+    if text is None or (text.isascii() and '\\' not in text):
+        return None  # no surrogate can be in it
+    for o, what in ((fields, ''), (data, 'data'), (hdrs, 'HEADERS')):
+        where = lone_surrogate_at(o) if isinstance(o, (str, dict, list)) else None
+        if where is not None:
+            return what + ('' if not what or not where or where[0] == '[' else '.') + where
+    return None
 
 
 def _htmx_of(ws: WebSocket, headers: Any) -> HtmxHeaders:
@@ -316,6 +329,10 @@ class _WsEndpoint:
                     raise RuntimeError(f'Expected ASGI message "websocket.receive" or "websocket.disconnect", '
                                        f'but got {t!r}')
                 fields, data, headers = _parse(msg)
+                bad = _not_text_at(msg, fields, data, headers)
+                if bad is not None:
+                    log.warning('websocket %s: dropped a message: %r is not valid UTF-8 text', self.path, bad)
+                    continue
                 body = Body(json_=fields, raw=(msg.get('bytes') or (msg.get('text') or '').encode())) \
                     if needs_body else None
                 if headers and by_header and isinstance(headers, dict):

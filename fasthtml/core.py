@@ -34,8 +34,8 @@ from starlette.responses import FileResponse, Response
 from starlette._exception_handler import wrap_app_handling_exceptions
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
-from ._params import (Body, HtmxHeaders, ParamError, Plan, build_plan, form2dict, htmx_hdrs, parse_form, parsed_date,
-                      read_body, snake2hyphens, str2bool)
+from ._params import (Body, HtmxHeaders, ParamError, Plan, build_plan, check_query, form2dict, htmx_hdrs, parse_form,
+                      parsed_date, read_body, snake2hyphens, str2bool)
 from ._render import FT, to_xml
 from ._workers import run_sync
 from ._respond import (EventStream, FtResponse, HtmxResponseHeaders, HttpHeader, Page, Redirect, cookie, flat_tuple,
@@ -450,6 +450,7 @@ class _Endpoint:
         return to_response(req, r, self.body_wrap, self.name)
 
     async def __call__(self, req: Request) -> Response:
+        check_query(req)
         body = await read_body(req) if self.plan.needs_body else None
         hooks = self.hooks.current(self.app)
         if hooks.sync and not self.plan.is_async and not self.befores_async:
@@ -950,14 +951,16 @@ class FastHTML(_VerbRoutes, Starlette):
 
 
 def _safe_file(root: _PPath, rel: str) -> Response:
-    "A FileResponse for `rel` under `root`, or 404 when it escapes `root` or does not exist."
+    """A FileResponse for `rel` under `root`, or 404 when it escapes `root`, does not exist, or is a name the
+    operating system refuses to look up (too long, a NUL, a symlink loop, not encodable...)."""
     if '\x00' in rel or rel.startswith(('/', '\\')) or '\\' in rel:
         raise HTTPException(404)
-    p = (root / rel).resolve()
-    if p != root and root not in p.parents:
-        raise HTTPException(404)
-    if not p.is_file():
-        raise HTTPException(404)
+    try:
+        p = (root / rel).resolve()
+        if (p != root and root not in p.parents) or not p.is_file():
+            raise HTTPException(404)
+    except (OSError, ValueError, RuntimeError):  # (Path.resolve raises RuntimeError on a symlink loop before 3.13)
+        raise HTTPException(404) from None
     return FileResponse(p)
 
 
