@@ -34,8 +34,13 @@ def load(name):
 # ---------------------------------------------------------------------------------------------------------------
 # The to-do app
 
-@pytest.fixture
-def todo(in_tmp):
+@pytest.fixture(params=['sqlite', 'postgres'])
+def todo(in_tmp, request, monkeypatch):
+    "The to-do app as it is, on SQLite and (DATABASE_URL) on a fresh PostgreSQL database."
+    if request.param == 'postgres':
+        monkeypatch.setenv('DATABASE_URL', request.getfixturevalue('pg_url'))
+    else:
+        monkeypatch.delenv('DATABASE_URL', raising=False)
     return load('todo_app')
 
 
@@ -133,12 +138,12 @@ def test_todo_bad_ids_and_logout(todo):
     assert cli.get('/', follow_redirects=False).status_code == 303
 
 
-def test_todo_data_persists_in_sqlite(todo, in_tmp):
+def test_todo_data_persists(todo, in_tmp):
     cli = Client(todo['app'])
     login(cli)
     cli.post('/add_todo', data={'title': 'kept'}, headers=HX)
-    assert (in_tmp / 'data' / 'todos.db').exists()
-    again = load('todo_app')  # a restart: same database file, same session key
+    assert (in_tmp / 'data' / 'todos.db').exists() != ('DATABASE_URL' in os.environ)
+    again = load('todo_app')  # a restart: same database, same session key
     cli2 = Client(again['app'])
     login(cli2)
     assert 'kept' in cli2.get('/').text
