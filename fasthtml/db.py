@@ -48,10 +48,10 @@ def database(path: Any, wal: bool = True, flags: Any = None, **kwargs: Any) -> A
             raise ImportError(f'database({_redact(path)!r}) needs SQLAlchemy, fastsql and psycopg: '
                               f'pip install "python-fasthtml[postgres]" ({e})') from e
         return SQLDatabase(path, **kwargs)
-    from fastlite import database as _fastlite_database
+    from ._sqlite import open_database  # fastlite's database, shared safely by threads (see fasthtml._sqlite)
     if str(path) != ':memory:':
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    db = _fastlite_database(path, wal=wal, flags=flags)
+    db = open_database(path, wal=wal, flags=flags)
     # Several worker processes write to one file: a writer waits up to SQLITE_BUSY_MS for another's transaction to
     # end (fastlite's connection gives up after 100 ms, and the request fails with "database is locked").
     db.conn.set_busy_timeout(SQLITE_BUSY_MS)

@@ -1,0 +1,736 @@
+"""SQLite for apps: fastlite's database, safe to share between threads, with quicker paths for the calls apps repeat.
+
+`fasthtml.db.database('data/app.db')` returns a `Database` from here: a subclass of fastlite's (apswutils')
+`Database` whose tables are subclasses of fastlite's `Table`. Every name, method, returned object, error and SQL effect
+is fastlite's; two things differ, and neither is visible to an app that worked before:
+
+1. **Threads.** fastlite's apsw connection refuses a call while another thread is inside one
+   (`ThreadingViolationError`), so `def` handlers, which run in a thread pool, failed under concurrent requests. Here
+   the one connection is shared in turn: each statement (and each step through a cursor's rows, however the cursor
+   was made: `db.execute`, `db.q`, `db.conn.execute`, the table methods) takes the connection's lock, and each table
+   method holds it for its whole call, so `insert` returns its own row and `last_pk` is that insert's. A transaction
+   (`with db.conn:`, `BEGIN`) belongs to the thread that opened it until it ends: other threads wait (at most
+   `WAIT_S`, then `apsw.BusyError`) instead of having their statements join it. One connection, not one per thread,
+   because everything an app sets on its connection (PRAGMAs, functions, attached and temporary tables) and `:memory:`
+   databases must keep working, and new connections opened under write load fail apsw's `PRAGMA optimize` at open.
+2. **Speed.** fastlite looks up the table list before every query and runs seven statements per insert (table list
+   three times, `PRAGMA table_info` twice, the INSERT, `last_insert_rowid()`). The calls apps make on every request
+   (`tbl()`, `tbl[pk]`, `insert`, `update`, `delete`, `db.q`) run here as one statement each (plus `PRAGMA
+   schema_version`, which tells when the primary-key columns read before are stale) and build the same rows, objects
+   and table state (`last_pk`, `last_rowid`, `result`) themselves. Anything else, and any call those paths do not
+   cover (a tracer, options, an open transaction, values fastlite converts, a table that does not exist yet) or that
+   fails, goes to fastlite's own code, so errors and side effects are fastlite's: a failed statement on its own
+   changes nothing, so running fastlite's code after it is as if only fastlite's had run. tests/test_sqlite.py checks
+   the two against each other on seeded random sequences of calls (results, table state and database contents).
+"""
+from __future__ import annotations
+
+import os
+import threading
+import types
+import weakref
+from dataclasses import MISSING
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import apsw
+import fastlite  # noqa: F401  (its methods are added to apswutils' Table and Database on import)
+from apswutils.db import DEFAULT, NotFoundError, View
+from apswutils.db import Database as _Database
+from apswutils.db import Table as _Table
+from fastcore.xtras import UNSET
+from fastlite.kw import _process_row
+
+# fastlite adds its table methods to apswutils' Table at import: called through here for the type checker
+_fl: Any = _Table
+
+__all__ = ['WAIT_S', 'Connection', 'Cursor', 'Database', 'Table', 'open_database']
+
+# How long a thread waits for the connection while another uses it (a transaction left open, a long query).
+WAIT_S = 30.0
+
+# Values fastlite stores as they are (anything else it converts: enums, JSON, dates, decimals...).
+_PLAIN = frozenset({str, int, float, bool, type(None), bytes})
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One connection, used by one thread at a time
+
+class Connection(apsw.Connection):
+    "An apsw connection that threads take turns on: see the module docstring."
+
+    def __init__(self, filename: str, flags: int = apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE,
+                 vfs: str | None = None, statementcachesize: int = 100) -> None:
+        super().__init__(filename, flags, vfs, statementcachesize)
+        self.lock = threading.RLock()
+        self._txn = False  # the lock is held once more by the thread whose transaction is open
+        self.cursor_factory = Cursor
+        _connections.add(self)
+
+    def acquire(self) -> None:
+        "Take the connection (re-entrant); `apsw.BusyError` after WAIT_S seconds."
+        if not self.lock.acquire(True, WAIT_S):
+            raise apsw.BusyError(f'database is locked: another thread held its connection for {WAIT_S:g} s '
+                                 '(a transaction left open?)')
+
+    def release(self) -> None:
+        "Give the connection back, keeping it while this thread's transaction is open."
+        try:
+            try:
+                busy = self.in_transaction
+            except apsw.ConnectionClosedError:
+                busy = False
+            if busy:
+                if not self._txn:
+                    self._txn = True
+                    self.lock.acquire()
+            elif self._txn:
+                self._txn = False
+                self.lock.release()
+        finally:
+            self.lock.release()
+
+    def __enter__(self) -> Connection:
+        self.acquire()
+        try:
+            super().__enter__()
+        finally:
+            self.release()
+        return self
+
+    def __exit__(self, etype: type[BaseException] | None, evalue: BaseException | None,
+                 etraceback: types.TracebackType | None) -> bool:
+        self.acquire()
+        try:
+            return super().__exit__(etype, evalue, etraceback)
+        finally:
+            self.release()
+
+    def close(self, force: bool = False) -> None:
+        self.acquire()
+        try:
+            super().close(force)
+        finally:
+            self.release()
+
+
+class Cursor(apsw.Cursor):
+    "The cursors of a `Connection`: each call into SQLite (executing, stepping to the next row) takes the connection."
+
+    def execute(self, statements: str, bindings: Any = None, *, can_cache: bool = True, prepare_flags: int = 0,
+                explain: int = -1) -> apsw.Cursor:
+        c = self.connection
+        assert isinstance(c, Connection)
+        c.acquire()
+        try:
+            return super().execute(statements, bindings, can_cache=can_cache, prepare_flags=prepare_flags,
+                                   explain=explain)
+        finally:
+            c.release()
+
+    def executemany(self, statements: str, sequenceofbindings: Any, *, can_cache: bool = True,
+                    prepare_flags: int = 0, explain: int = -1) -> apsw.Cursor:
+        c = self.connection
+        assert isinstance(c, Connection)
+        c.acquire()
+        try:
+            return super().executemany(statements, sequenceofbindings, can_cache=can_cache,
+                                       prepare_flags=prepare_flags, explain=explain)
+        finally:
+            c.release()
+
+    def __next__(self) -> Any:
+        c = self.connection
+        assert isinstance(c, Connection)
+        c.acquire()
+        try:
+            return super().__next__()
+        finally:
+            c.release()
+
+    def fetchall(self) -> list:
+        c = self.connection
+        assert isinstance(c, Connection)
+        c.acquire()
+        try:
+            return super().fetchall()
+        finally:
+            c.release()
+
+    def fetchone(self) -> Any:
+        c = self.connection
+        assert isinstance(c, Connection)
+        c.acquire()
+        try:
+            return super().fetchone()
+        finally:
+            c.release()
+
+    def get_description(self) -> tuple[tuple[str, str], ...]:
+        c = self.connection
+        assert isinstance(c, Connection)
+        c.acquire()
+        try:
+            return super().get_description()
+        finally:
+            c.release()
+
+    def close(self, force: bool = False) -> None:
+        c = self.connection
+        assert isinstance(c, Connection)
+        c.acquire()
+        try:
+            super().close(force)
+        finally:
+            c.release()
+
+
+_connections: weakref.WeakSet[Connection] = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    "A forked child starts with free locks (a thread of the parent may have held one at the fork)."
+    for c in list(_connections):
+        c.lock = threading.RLock()
+        c._txn = False
+
+
+if hasattr(os, 'register_at_fork'):
+    os.register_at_fork(after_in_child=_after_fork)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Rows and records as fastlite makes them
+
+def _direct_fields(cls: Any) -> tuple | None:
+    """The fields of `cls` when its instances can be filled without calling `__init__` (a class made by
+    fasthtml.db.table_dataclass, whose `__init__` only stores them); None otherwise."""
+    f = cls.__dict__.get('__fasthtml_fields__') if isinstance(cls, type) else None
+    return tuple(f) if f is not None else None
+
+
+def _rows(cls: Any, names: list[str], rows: list) -> list:
+    "`cls(**dict(zip(names, row)))` for each row; what that would build, directly, for a table_dataclass."
+    if _direct_fields(cls) == tuple(names):
+        new = object.__new__
+        out = []
+        for r in rows:
+            o = new(cls)
+            o.__dict__ = dict(zip(names, r, strict=False))
+            out.append(o)
+        return out
+    return [cls(**dict(zip(names, r, strict=False))) for r in rows]
+
+
+def _obj(cls: Any, row: dict) -> Any:
+    "`cls(**row)`, built directly for a table_dataclass holding exactly its fields."
+    f = _direct_fields(cls)
+    if f is not None and f == tuple(row):
+        o = object.__new__(cls)
+        o.__dict__ = row
+        return o
+    return cls(**row)
+
+
+def _record(o: Any) -> dict:
+    """fastlite's `_process_row(o)` (the fields of a record that are set, enums by value); read straight from the
+    instance for a table_dataclass row whose values fastlite would store unchanged (its `dataclasses.asdict` deep-copies
+    every value)."""
+    flds = _direct_fields(type(o))
+    if flds is not None and not hasattr(o, '_asdict') and not hasattr(o, '__skip__'):
+        d = o.__dict__
+        if tuple(d) == flds:
+            out = {}
+            for k in flds:
+                v = d[k]
+                if v is UNSET or v is MISSING:
+                    continue
+                if type(v) not in _PLAIN:
+                    break
+                out[k] = v
+            else:
+                return out
+    return _process_row(o)
+
+
+def _plain(rec: dict) -> bool:
+    "Whether fastlite would bind `rec` as it is: plain values, column names without square brackets."
+    for k, v in rec.items():
+        if type(v) not in _PLAIN or type(k) is not str or '[' in k or ']' in k:
+            return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The database
+
+class Database(_Database):
+    "fastlite's `Database` on a shared `Connection`, with quick `q` and tables (see the module docstring)."
+
+    conn: Connection
+
+    def __init__(self, conn: Connection) -> None:
+        super().__init__(conn)
+        self._tables: dict[tuple, Any] = {}
+        self._names: set[str] = set()  # tables known to exist (fastlite's exists(): the exact name)
+        self._version_cur = apsw.Cursor(conn)
+
+    def _fast(self) -> bool:
+        "Whether the quick paths may run now: no tracer, no row or exec tracer on the connection."
+        c = self.conn
+        return self._tracer is None and c.row_trace is None and c.exec_trace is None
+
+    def _exists(self, name: str) -> bool:
+        "fastlite's `Table.exists()` (the exact name among the tables), remembered once true. Connection held."
+        if name in self._names:
+            return True
+        names = self.table_names()
+        self._names = set(names)
+        return name in self._names
+
+    def _schema_version(self) -> int:
+        "The schema cookie: it changes whenever any connection changes the schema. Connection held."
+        return int(self._version_cur.execute('PRAGMA schema_version').fetchall()[0][0])  # type: ignore[arg-type]
+
+    def table(self, table_name: str, **kwargs: Any) -> Any:  # type: ignore[override]
+        """The `Table` (or fastlite's `View`) named `table_name`, one object per name and options, as fastlite's
+        `db.table` caches them (list, set and dict options become tuples)."""
+        kw: dict[str, Any] = {k: tuple(v) if isinstance(v, (list, set)) else tuple(v.items()) if isinstance(v, dict)
+                              else v for k, v in kwargs.items()}
+        key = (table_name, tuple(kw.items()))
+        t = self._tables.get(key)
+        if t is None:
+            self.conn.acquire()
+            try:
+                t = self._tables.get(key)
+                if t is None:
+                    if table_name in self.view_names():
+                        t = View(self, table_name, **kw)
+                    else:
+                        kw.setdefault('strict', self.strict)
+                        t = Table(self, table_name, **kw)
+                    self._tables[key] = t
+            finally:
+                self.conn.release()
+        return t
+
+    def q(self, sql: str, params: Any = None) -> list[dict]:  # type: ignore[override]
+        "fastlite's `db.q`: the rows of `sql` as dicts (one description per statement instead of one per row)."
+        c = self.conn
+        c.acquire()
+        try:
+            p = params if isinstance(params, dict) else tuple(params or ())
+            s = sql.rstrip() if type(sql) is str else ';'
+            if ';' in (s[:-1] if s.endswith(';') else s) or not self._fast():
+                return list(self.query(sql, p))  # fastlite's q: each statement's rows named by its own columns
+            cur = apsw.Cursor(c)
+            cur.execute(sql, p) if p else cur.execute(sql)
+            try:
+                names = [d[0] for d in cur.get_description()]
+            except apsw.ExecutionCompleteError:  # no rows, or a statement without any
+                return []
+            return [dict(zip(names, r, strict=False)) for r in cur.fetchall()]
+        finally:
+            c.release()
+
+    def create(self, *args: Any, **kwargs: Any) -> Any:
+        "fastlite's `db.create`, holding the connection."
+        self.conn.acquire()
+        try:
+            return super().create(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            self.conn.release()
+
+
+def open_database(path: Any, wal: bool = True, flags: Any = None) -> Database:
+    "What fastlite's `database(path, wal, flags)` opens, as a `Database` of this module."
+    conn = Connection(str(Path(path)), flags=flags) if flags else Connection(str(Path(path)))
+    db = Database(conn)
+    if wal:
+        db.enable_wal()
+    return db
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Tables
+
+class Table(_Table):
+    "fastlite's `Table`: each method holds the connection for its whole call; the hot ones are quicker."
+
+    db: Database
+    cls: Any  # (set by db.create or tbl.dataclass(); fastlite checks `hasattr(tbl, 'cls')`)
+    last_rowid: Any
+
+    def _schema(self) -> tuple[list[str], set[str]]:
+        "(primary-key columns, all columns) as fastlite reads them, re-read when the schema changed. Connection held."
+        v = self.db._schema_version()
+        c = self.__dict__.get('_fh_schema')
+        if c is None or c[0] != v:
+            cols = _Table.columns.fget(self)  # type: ignore[attr-defined]
+            pks = [col.name for col in cols if int(col.is_pk)] or ['rowid']
+            c = self.__dict__['_fh_schema'] = (v, pks, {col.name for col in cols})
+        return c[1], c[2]
+
+    # -- reading
+    def __call__(self, where: str | None = None, where_args: Any = None, order_by: str | None = None,
+                 limit: int | None = None, offset: int | None = None, select: str = '*', with_pk: bool = False,
+                 as_cls: bool = True, xtra: dict | None = None, **kwargs: Any) -> list:
+        "fastlite's `tbl(where, where_args, order_by, limit, offset, select, with_pk, as_cls, xtra)`."
+        db = self.db
+        c = db.conn
+        c.acquire()
+        try:
+            fast = not with_pk and not kwargs and not (offset is not None and limit is None) and db._fast()
+            p = where_args or []
+            if isinstance(p, list):
+                p = tuple(p)
+            if fast and type(p) in (tuple, dict) and db._exists(self.name):
+                xt = xtra or getattr(self, 'xtra_id', {})
+                w = where
+                if xt:
+                    xw = ' and '.join(f'[{k}] = {v!r}' for k, v in xt.items())
+                    w = f'{xw} and {w}' if w else xw
+                try:
+                    sql = f'select {select} from [{self.name}]'
+                    if w is not None:
+                        sql += ' where ' + w
+                    if order_by is not None:
+                        sql += ' order by ' + order_by
+                    if limit is not None:
+                        sql += f' limit {limit}'
+                    if offset is not None:
+                        sql += f' offset {offset}'
+                    if ';' not in sql:
+                        cur = apsw.Cursor(c)
+                        cur.execute(sql, p) if p else cur.execute(sql)
+                        try:
+                            names = [d[0] for d in cur.get_description()]
+                        except apsw.ExecutionCompleteError:
+                            return []
+                        rows = cur.fetchall()
+                        if as_cls and hasattr(self, 'cls'):
+                            return _rows(self.cls, names, rows)
+                        return [dict(zip(names, r, strict=False)) for r in rows]
+                except Exception:
+                    db._names.discard(self.name)  # fastlite's code raises the same error (or finds no table)
+            return _fl.__call__(self, where, where_args, order_by, limit, offset, select, with_pk, as_cls, xtra,
+                                **kwargs)
+        finally:
+            c.release()
+
+    def get(self, pk_values: Any, as_cls: bool = True, xtra: dict | None = None, default: Any = UNSET) -> Any:
+        "fastlite's `tbl.get` (and `tbl[pk]`): the row with that primary key (NotFoundError, or `default`)."
+        db = self.db
+        c = db.conn
+        c.acquire()
+        try:
+            if db._fast() and db._exists(self.name):
+                pks = self._schema()[0]
+                if not isinstance(pk_values, (list, tuple)):
+                    pk_values = [pk_values]
+                last_pk = pk_values[0] if len(pks) == 1 else pk_values
+                xt = xtra or getattr(self, 'xtra_id', {})
+                vals = [*pk_values, *xt.values()]
+                cols = [*pks, *xt.keys()]
+                if len(cols) != len(vals):
+                    raise NotFoundError(f'Need {len(cols)} pk')
+                try:
+                    sql = f'select _rowid_ as __rid, * from [{self.name}] where ' + \
+                        ' and '.join(f'[{k}] = ?' for k in cols)
+                    cur = apsw.Cursor(c)
+                    cur.execute(sql, tuple(vals))
+                    try:
+                        names = [d[0] for d in cur.get_description()]
+                    except apsw.ExecutionCompleteError:
+                        names = []
+                    found = cur.fetchall()  # (a primary key: one row at most; fastlite reads the first)
+                    r = found[0] if found else None
+                except Exception:
+                    db._names.discard(self.name)
+                else:
+                    if r is None:
+                        if default is UNSET:
+                            raise NotFoundError()
+                        return default
+                    row = dict(zip(names, r, strict=False))
+                    rid = row.pop('__rid')
+                    self.last_pk, self.last_rowid = last_pk, rid
+                    if as_cls and hasattr(self, 'cls'):
+                        return _obj(self.cls, row)
+                    return row
+            return _fl.get(self, pk_values, as_cls, xtra, default)
+        finally:
+            c.release()
+
+    def __getitem__(self, pk_values: Any) -> Any:
+        return self.get(pk_values)
+
+    def selectone(self, *args: Any, **kwargs: Any) -> Any:
+        "fastlite's `tbl.selectone`, holding the connection."
+        self.db.conn.acquire()
+        try:
+            return super().selectone(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            self.db.conn.release()
+
+    def get_last(self, *args: Any, **kwargs: Any) -> Any:
+        "fastlite's `tbl.get_last`, holding the connection."
+        self.db.conn.acquire()
+        try:
+            return super().get_last(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            self.db.conn.release()
+
+    # -- writing
+    def _builds(self, cols: set[str]) -> bool:
+        "Whether fastlite's `self.cls(**row)` surely works for a row of these columns (no class, or a table_dataclass)."
+        if not hasattr(self, 'cls'):
+            return True
+        f = _direct_fields(self.cls)
+        return f is not None and cols <= set(f)
+
+    def _write_ok(self) -> bool:
+        "Whether a write may take the quick path: no tracer, not inside a transaction (whose errors fastlite's code "
+        "must see first), the table there."
+        db = self.db
+        return db._fast() and not db.conn.in_transaction and db._exists(self.name)
+
+    def insert(self, record: Any = None, pk: Any = DEFAULT, foreign_keys: Any = DEFAULT, column_order: Any = DEFAULT,
+               not_null: Any = DEFAULT, defaults: Any = DEFAULT, hash_id: Any = DEFAULT,
+               hash_id_columns: Any = DEFAULT, alter: Any = DEFAULT, ignore: Any = DEFAULT, replace: Any = DEFAULT,
+               extracts: Any = DEFAULT, conversions: Any = DEFAULT, columns: Any = DEFAULT, strict: Any = DEFAULT,
+               **kwargs: Any) -> Any:
+        "fastlite's `tbl.insert`: insert a record (and keyword fields), return the stored row."
+        c = self.db.conn
+        c.acquire()
+        try:
+            if all(a is DEFAULT for a in (pk, foreign_keys, column_order, not_null, defaults, hash_id,
+                                          hash_id_columns, ignore, replace, extracts, conversions, columns, strict)):
+                done, res = self._quick_insert(record, kwargs)
+                if done:
+                    return res
+            return _fl.insert(self, record, pk, foreign_keys, column_order, not_null, defaults, hash_id,
+                              hash_id_columns, alter, ignore, replace, extracts, conversions, columns, strict, **kwargs)
+        finally:
+            c.release()
+
+    def _quick_insert(self, record: Any, kwargs: dict) -> tuple[bool, Any]:
+        "The insert as one statement when nothing fastlite would do differently applies: (done, result)."
+        d = self._defaults
+        if (d['hash_id'] or d['hash_id_columns'] or d['extracts'] or d['conversions'] or d['ignore'] or d['replace']
+                or not self._write_ok()):
+            return False, None
+        rec = _record(record) if record is not None else {}
+        if kwargs:
+            rec = {**rec, **kwargs}
+        if not rec:
+            return True, {}
+        if kwargs:
+            rec = _process_row(rec)  # fastlite's insert_all processes the record again (the keyword fields' enums)
+            if not rec:
+                return False, None
+        xt = getattr(self, 'xtra_id', {})
+        if xt:
+            rec = {**rec, **xt}  # insert_all sets the xtra fields
+        if len(rec) > 999 or not _plain(rec):
+            return False, None
+        pks, cols = self._schema()
+        dpk = d['pk']
+        if 'rowid' in pks or not (dpk is None or (dpk in cols if isinstance(dpk, str) else
+                                                   isinstance(dpk, tuple) and all(k in cols for k in dpk))):
+            return False, None
+        keys = sorted(rec)
+        cache = self.__dict__.setdefault('_fh_sql', {})
+        sql = cache.get(('insert', *keys))
+        if sql is None:
+            sql = (f'INSERT INTO [{self.name}] ({", ".join(f"[{k}]" for k in keys)}) '
+                   f'VALUES ({", ".join("?" * len(keys))}) RETURNING _rowid_, *')
+            cache[('insert', *keys)] = sql
+        db = self.db
+        c = db.conn
+        try:
+            cur = apsw.Cursor(c)
+            cur.execute(sql, tuple(rec[k] for k in keys))
+            names = [n[0] for n in cur.get_description()]
+            rows = cur.fetchall()
+        except Exception:
+            db._names.discard(self.name)
+            if c.in_transaction:  # a statement that failed on committing: fastlite's code would not run again
+                self.last_rowid = self.last_pk = None
+                raise
+            return False, None  # nothing was written: fastlite's code does (or raises) what it does
+        # What fastlite's insert leaves behind: last_rowid from last_insert_rowid(), the returned rows as `result`,
+        # last_pk from the primary key(s) of the stored row.
+        rid = c.last_insert_rowid()
+        self.last_pk = self.last_rowid = rid
+        r = rows[0]
+        row = dict(zip(names[1:], r[1:], strict=False))
+        if dpk is not None and r[0] != rid:  # fastlite reads the row back by last_insert_rowid()
+            back = list(self.rows_where('rowid = ?', [rid]))[0]
+            self.last_pk = back[dpk] if isinstance(dpk, str) else tuple(back[k] for k in dpk)
+        self.result = [row]
+        vals = [row[k] for k in pks]
+        self.last_pk = vals[0] if len(vals) == 1 else vals
+        return True, (_obj(self.cls, row) if hasattr(self, 'cls') else row)
+
+    def update(self, updates: Any = None, pk_values: Any = None, alter: bool = False,  # type: ignore[override]
+               conversions: Any = None, xtra: dict | None = None, **kwargs: Any) -> Any:
+        "fastlite's `tbl.update`: update the row with the record's primary key, return the stored row."
+        c = self.db.conn
+        c.acquire()
+        try:
+            if pk_values is None and not conversions and not xtra:
+                done, res = self._quick_update(updates, kwargs)
+                if done:
+                    return res
+            return _fl.update(self, updates, pk_values, alter, conversions, xtra, **kwargs)
+        finally:
+            c.release()
+
+    def _quick_update(self, updates: Any, kwargs: dict) -> tuple[bool, Any]:
+        "The update as one statement when nothing fastlite would do differently applies: (done, result)."
+        if not self._write_ok():
+            return False, None
+        rec = _record(updates) if updates else {}
+        xt = getattr(self, 'xtra_id', {})
+        if kwargs or xt:
+            rec = _process_row({**rec, **kwargs, **xt})
+        if not rec:
+            return True, {}
+        if not _plain(rec):
+            return False, None
+        pks, cols = self._schema()
+        if 'rowid' in pks:
+            return False, None
+        pkv = [rec[k] for k in pks]  # a KeyError, as fastlite's
+        if not self._builds(cols):
+            self.get(pkv)  # fastlite's update reads the row as an object first, which may fail (and then not update)
+        where = [*pks, *xt.keys()]
+        sql = (f'update [{self.name}] set {", ".join(f"[{k}] = ?" for k in rec)} where '
+               f'{" and ".join(f"[{k}] = ?" for k in where)} RETURNING _rowid_, *')
+        db = self.db
+        c = db.conn
+        try:
+            cur = apsw.Cursor(c)
+            cur.execute(sql, (*rec.values(), *pkv, *xt.values()))
+            try:
+                names = [n[0] for n in cur.get_description()]
+            except apsw.ExecutionCompleteError:
+                names = []
+            rows = cur.fetchall()
+        except Exception:
+            db._names.discard(self.name)
+            if c.in_transaction:
+                raise
+            return False, None
+        if not rows:  # fastlite's get() before its UPDATE finds no such row
+            raise NotFoundError()
+        self.last_pk, self.last_rowid = (pkv[0] if len(pks) == 1 else pkv), rows[0][0]
+        self.result = [dict(zip(names[1:], r[1:], strict=False)) for r in rows]
+        row = self.result[-1]
+        vals = [row[k] for k in pks]
+        self.last_pk = vals[0] if len(vals) == 1 else vals
+        return True, (_obj(self.cls, row) if hasattr(self, 'cls') else row)
+
+    def delete(self, pk_values: Any) -> Table:
+        "fastlite's `tbl.delete`: delete the row with that primary key (NotFoundError if none); returns the table."
+        db = self.db
+        c = db.conn
+        c.acquire()
+        try:
+            if self._write_ok():
+                pks, tcols = self._schema()
+                pkv = pk_values if isinstance(pk_values, (list, tuple)) else [pk_values]
+                if not self._builds(tcols):
+                    self.get(pkv)  # fastlite's delete reads the row as an object first, which may fail
+                last_pk = pkv[0] if len(pks) == 1 else pkv
+                xt = getattr(self, 'xtra_id', {})
+                cols = [*pks, *xt.keys()]
+                vals = [*pkv, *xt.values()]
+                if len(cols) != len(vals):
+                    raise NotFoundError(f'Need {len(cols)} pk')
+                sql = f'delete from [{self.name}] where {" and ".join(f"[{k}] = ?" for k in cols)} RETURNING _rowid_'
+                try:
+                    rows = apsw.Cursor(c).execute(sql, tuple(vals)).fetchall()
+                except Exception:
+                    db._names.discard(self.name)
+                    if c.in_transaction:
+                        raise
+                else:
+                    if not rows:
+                        raise NotFoundError()
+                    self.last_pk, self.last_rowid = last_pk, rows[0][0]
+                    return self
+            return _fl.delete(self, pk_values)
+        finally:
+            c.release()
+
+    # -- the other calls that use the table's state: whole calls under the connection
+    def insert_all(self, *args: Any, **kwargs: Any) -> Any:
+        "fastlite's `tbl.insert_all`, holding the connection."
+        self.db.conn.acquire()
+        try:
+            return super().insert_all(*args, **kwargs)
+        finally:
+            self.db.conn.release()
+
+    def upsert(self, *args: Any, **kwargs: Any) -> Any:
+        "fastlite's `tbl.upsert`, holding the connection."
+        self.db.conn.acquire()
+        try:
+            return super().upsert(*args, **kwargs)
+        finally:
+            self.db.conn.release()
+
+    def upsert_all(self, *args: Any, **kwargs: Any) -> Any:
+        "fastlite's `tbl.upsert_all`, holding the connection."
+        self.db.conn.acquire()
+        try:
+            return super().upsert_all(*args, **kwargs)
+        finally:
+            self.db.conn.release()
+
+    def delete_where(self, *args: Any, **kwargs: Any) -> Any:
+        "fastlite's `tbl.delete_where`, holding the connection."
+        self.db.conn.acquire()
+        try:
+            return super().delete_where(*args, **kwargs)
+        finally:
+            self.db.conn.release()
+
+    def lookup(self, *args: Any, **kwargs: Any) -> Any:
+        "fastlite's `tbl.lookup`, holding the connection."
+        self.db.conn.acquire()
+        try:
+            return super().lookup(*args, **kwargs)
+        finally:
+            self.db.conn.release()
+
+    def create(self, *args: Any, **kwargs: Any) -> Any:
+        "fastlite's `tbl.create`, holding the connection."
+        self.db.conn.acquire()
+        try:
+            return super().create(*args, **kwargs)
+        finally:
+            self.db.conn.release()
+
+    def transform(self, *args: Any, **kwargs: Any) -> Any:
+        "fastlite's `tbl.transform`, holding the connection."
+        self.db.conn.acquire()
+        try:
+            return super().transform(*args, **kwargs)
+        finally:
+            self.db.conn.release()
+
+    def drop(self, *args: Any, **kwargs: Any) -> Any:
+        "fastlite's `tbl.drop`, holding the connection."
+        self.db.conn.acquire()
+        try:
+            return super().drop(*args, **kwargs)
+        finally:
+            self.db.conn.release()
+
+
+# An Enum member is not a plain value: fastlite stores its value (see _record).
+assert Enum not in _PLAIN
