@@ -108,12 +108,18 @@ def raw() -> Any:
             return conn().execute(sql.replace('?', '%s'), params).fetchall()
     else:
         import apsw
-        c = apsw.Connection(_target())
-        c.execute('PRAGMA journal_mode=WAL')
-        c.setbusytimeout(5000)
+        local = threading.local()
+
+        def sconn() -> Any:  # one connection per thread, as for PostgreSQL (apsw refuses concurrent use of one)
+            c = getattr(local, 'c', None)
+            if c is None:
+                c = local.c = apsw.Connection(_target())
+                c.execute('PRAGMA journal_mode=WAL')
+                c.set_busy_timeout(5000)
+            return c
 
         def rows(sql: str, params: tuple) -> list:
-            return list(c.execute(sql, params))
+            return list(sconn().execute(sql, params))
 
     def li(r: tuple) -> str:
         cls = ' class="done"' if r[2] else ''

@@ -157,6 +157,8 @@ def main() -> None:
     ap.add_argument('-r', '--rounds', type=int, default=3, help='rounds (use 11 or more with --in-process)')
     ap.add_argument('-c', '--connections', type=int, default=16)
     ap.add_argument('--only', default='', help='sqlite or postgres')
+    ap.add_argument('--flavour', default='', help='async or def (handlers); both by default')
+    ap.add_argument('--workers', type=int, default=0, help='1 or 2; both by default')
     ap.add_argument('--in-process', action='store_true', help='CPU time per request, apps called in this process')
     ap.add_argument('--batch', type=int, default=200, help='requests per timed batch (--in-process)')
     args = ap.parse_args()
@@ -194,8 +196,8 @@ def main() -> None:
                 target = pg.create_database('bench')
             else:
                 target = str(tmp / 'bench.db')
-            flavours = ['async', 'def'] if backend == 'postgres' else ['async']
-            for workers in (1, 2):
+            flavours = [f for f in ('async', 'def') if not args.flavour or f == args.flavour]
+            for workers in [w for w in (1, 2) if not args.workers or w == args.workers]:
                 for flavour in flavours:
                     env = {'BENCH_DB': target, 'BENCH_FLAVOUR': flavour}
                     subprocess.run([sys.executable, '-c', 'import db_apps; db_apps.seed()'], cwd=HERE, check=True,

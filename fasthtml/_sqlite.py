@@ -42,6 +42,9 @@ from apswutils.db import Table as _Table
 from fastcore.xtras import UNSET
 from fastlite.kw import _process_row
 
+from ._rows import direct_fields as _direct_fields
+from ._rows import row_dicts, row_objects, to_dict
+
 # fastlite adds its table methods to apswutils' Table at import: called through here for the type checker
 _fl: Any = _Table
 
@@ -203,26 +206,6 @@ if hasattr(os, 'register_at_fork'):
 # ---------------------------------------------------------------------------------------------------------------
 # Rows and records as fastlite makes them
 
-def _direct_fields(cls: Any) -> tuple | None:
-    """The fields of `cls` when its instances can be filled without calling `__init__` (a class made by
-    fasthtml.db.table_dataclass, whose `__init__` only stores them); None otherwise."""
-    f = cls.__dict__.get('__fasthtml_fields__') if isinstance(cls, type) else None
-    return tuple(f) if f is not None else None
-
-
-def _rows(cls: Any, names: list[str], rows: list) -> list:
-    "`cls(**dict(zip(names, row)))` for each row; what that would build, directly, for a table_dataclass."
-    if _direct_fields(cls) == tuple(names):
-        new = object.__new__
-        out = []
-        for r in rows:
-            o = new(cls)
-            o.__dict__ = dict(zip(names, r, strict=False))
-            out.append(o)
-        return out
-    return [cls(**dict(zip(names, r, strict=False))) for r in rows]
-
-
 def _obj(cls: Any, row: dict) -> Any:
     "`cls(**row)`, built directly for a table_dataclass holding exactly its fields."
     f = _direct_fields(cls)
@@ -330,7 +313,7 @@ class Database(_Database):
                 names = [d[0] for d in cur.get_description()]
             except apsw.ExecutionCompleteError:  # no rows, or a statement without any
                 return []
-            return [dict(zip(names, r, strict=False)) for r in cur.fetchall()]
+            return row_dicts(names, cur.fetchall())
         finally:
             c.release()
 
@@ -410,8 +393,8 @@ class Table(_Table):
                             return []
                         rows = cur.fetchall()
                         if as_cls and hasattr(self, 'cls'):
-                            return _rows(self.cls, names, rows)
-                        return [dict(zip(names, r, strict=False)) for r in rows]
+                            return row_objects(self.cls, names, rows)
+                        return row_dicts(names, rows)
                 except Exception:
                     db._names.discard(self.name)  # fastlite's code raises the same error (or finds no table)
             return _fl.__call__(self, where, where_args, order_by, limit, offset, select, with_pk, as_cls, xtra,
@@ -453,7 +436,7 @@ class Table(_Table):
                         if default is UNSET:
                             raise NotFoundError()
                         return default
-                    row = dict(zip(names, r, strict=False))
+                    row = to_dict(names)(r)
                     rid = row.pop('__rid')
                     self.last_pk, self.last_rowid = last_pk, rid
                     if as_cls and hasattr(self, 'cls'):
@@ -565,7 +548,7 @@ class Table(_Table):
         rid = c.last_insert_rowid()
         self.last_pk = self.last_rowid = rid
         r = rows[0]
-        row = dict(zip(names[1:], r[1:], strict=False))
+        row = to_dict(names[1:], 1)(r)
         if dpk is not None and r[0] != rid:  # fastlite reads the row back by last_insert_rowid()
             back = list(self.rows_where('rowid = ?', [rid]))[0]
             self.last_pk = back[dpk] if isinstance(dpk, str) else tuple(back[k] for k in dpk)
@@ -627,7 +610,7 @@ class Table(_Table):
         if not rows:  # fastlite's get() before its UPDATE finds no such row
             raise NotFoundError()
         self.last_pk, self.last_rowid = (pkv[0] if len(pks) == 1 else pkv), rows[0][0]
-        self.result = [dict(zip(names[1:], r[1:], strict=False)) for r in rows]
+        self.result = row_dicts(names[1:], rows, 1)
         row = self.result[-1]
         vals = [row[k] for k in pks]
         self.last_pk = vals[0] if len(vals) == 1 else vals

@@ -1,0 +1,62 @@
+"""Rows from database result tuples: dicts and table_dataclass objects, by functions made once per column list.
+
+`dict(zip(names, row))` per row costs a zip object and a loop; a function holding the dict display
+`{'id': r[0], 'title': r[1], ...}` does the same work in one step (about 4x quicker for a handful of columns). The
+functions are generated from the column names (as `dataclasses` and `collections.namedtuple` generate theirs), cached
+by column list, and give the same dicts as `dict(zip(...))`, repeated names included (the last one wins).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ['direct_fields', 'row_dicts', 'row_objects', 'to_dict']
+
+_CACHE_MAX = 1024
+_makers: dict[tuple, Callable[[Sequence], Any]] = {}
+
+
+def direct_fields(cls: Any) -> tuple | None:
+    """The fields of `cls` when its instances can be filled without calling `__init__` (a class made by
+    fasthtml.db.table_dataclass, whose `__init__` only stores them; not a subclass of one); None otherwise."""
+    f = cls.__dict__.get('__fasthtml_fields__') if isinstance(cls, type) else None
+    return tuple(f) if f is not None else None
+
+
+def _maker(names: tuple[str, ...], skip: int, cls: Any) -> Callable[[Sequence], Any]:
+    "The function for rows whose columns from `skip` on are `names`: a dict, or an instance of `cls` holding it."
+    key = (names, skip, cls)
+    f = _makers.get(key)
+    if f is None:
+        body = '{' + ', '.join(f'{n!r}: r[{i + skip}]' for i, n in enumerate(names)) + '}'
+        if cls is None:
+            src = f'def make(r):\n    return {body}\n'
+        else:
+            src = f'def make(r):\n    o = new(cls)\n    o.__dict__ = {body}\n    return o\n'
+        ns: dict[str, Any] = {'new': object.__new__, 'cls': cls}
+        exec(src, ns)  # noqa: S102  (source built from repr() of the column names only)
+        f = ns['make']
+        if len(_makers) >= _CACHE_MAX:
+            _makers.clear()
+        _makers[key] = f
+    return f
+
+
+def to_dict(names: Sequence[str], skip: int = 0) -> Callable[[Sequence], dict]:
+    "A function giving `dict(zip(names, row[skip:]))` for a result tuple `row`."
+    return _maker(tuple(names), skip, None)
+
+
+def row_dicts(names: Sequence[str], rows: list, skip: int = 0) -> list[dict]:
+    "`[dict(zip(names, r[skip:])) for r in rows]`."
+    return list(map(_maker(tuple(names), skip, None), rows))
+
+
+def row_objects(cls: Any, names: Sequence[str], rows: list, skip: int = 0) -> list:
+    """`[cls(**dict(zip(names, r[skip:]))) for r in rows]`; for a table_dataclass whose fields are exactly `names`,
+    the instances are filled directly, which is what its `__init__` would do."""
+    names = tuple(names)
+    if direct_fields(cls) == names:
+        return list(map(_maker(names, skip, cls), rows))
+    make = _maker(names, skip, None)
+    return [cls(**make(r)) for r in rows]
