@@ -33,6 +33,7 @@ import json
 import os
 import re
 import threading
+import time
 import typing
 import weakref
 from collections.abc import Iterable, Iterator
@@ -49,6 +50,9 @@ from fastsql.core import UNSET, DBTable, get_typ
 from fastsql.core import Database as _FsDatabase
 from psycopg.adapt import Dumper
 from psycopg.pq import Format
+from sqlalchemy import exc as sa_exc
+
+from ._rows import direct_fields, row_dicts, row_objects
 
 __all__ = ['SQLDatabase', 'SQLTable', 'engine_url', 'qmark_to_pyformat']
 
@@ -131,7 +135,8 @@ def _process_row(row: Any) -> dict:
     "A record (dict, dataclass, plain object) as a dict of the fields that are set (UNSET fields left out)."
     if row is None:
         return {}
-    if getattr(type(row), '__fasthtml_fields__', None) is not None:
+    flds = direct_fields(type(row))
+    if flds is not None and tuple(row.__dict__) == flds:
         d = row.__dict__  # a table_dataclass row: its fields are its __dict__ (asdict would deep-copy each value)
     else:
         d = row if isinstance(row, dict) else asdict(row)
@@ -174,6 +179,7 @@ class SQLDatabase(_FsDatabase):
         self._tables: dict[str, SQLTable] = {}
         self._ddl = threading.RLock()
         self._local = threading.local()
+        self._pool = _Pool.for_engine(self.engine, kw) if self.is_postgres else _EnginePool(self.engine)
         _after_fork.add(self)
 
     def __repr__(self) -> str:
@@ -183,29 +189,42 @@ class SQLDatabase(_FsDatabase):
     def _run(self, sql: str, params: Any = None, fetch: bool = True, retry: bool = False) -> list[dict]:
         """Run one statement on a pooled connection; rows as dicts when `fetch`. A read (`retry`) that finds its
         connection broken (the server restarted) runs once more on a fresh one."""
+        names, rows = self._run_raw(sql, params, fetch, retry)
+        return row_dicts(names, rows) if rows else []
+
+    def _run_raw(self, sql: str, params: Any = None, fetch: bool = True,
+                 retry: bool = False) -> tuple[list[str], list[tuple]]:
+        "`_run`, giving the column names and the rows as tuples."
+        pool = self._pool
         for attempt in (0, 1):
-            rc = self.engine.raw_connection()
+            item = pool.get()
+            conn = item[0]
             try:
-                cur = rc.cursor()
+                cur = conn.cursor()
                 cur.execute(sql, params)
                 res = cur.pgresult if self.is_postgres else None
                 if res is not None:  # column names straight from the result (cheaper than `description`)
                     if not fetch or not res.nfields:
-                        return []
-                    names = [res.fname(i).decode() for i in range(res.nfields)]
+                        names: list[str] = []
+                        rows: list = []
+                    else:
+                        names = [res.fname(i).decode() for i in range(res.nfields)]
+                        rows = cur.fetchall()
+                elif not fetch or cur.description is None:
+                    names, rows = [], []
                 else:
-                    if not fetch or cur.description is None:
-                        return []
                     names = [d[0] for d in cur.description]
-                return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+                    rows = cur.fetchall()
             except BaseException:
-                if _broken(rc):
-                    rc.invalidate()
+                if _broken(conn):
+                    pool.drop(item)
                     if retry and attempt == 0:
                         continue
+                else:
+                    pool.put(item)
                 raise
-            finally:
-                rc.close()
+            pool.put(item)
+            return names, rows
         raise AssertionError('unreachable')
 
     def _run_many(self, sql: str, rows: list[tuple]) -> list[dict]:
@@ -279,6 +298,7 @@ class SQLDatabase(_FsDatabase):
         c = getattr(self._local, 'conn', None)
         if c is not None:
             c.close()
+        self._pool.close()
         self.engine.dispose()
 
     # -- tables
@@ -345,9 +365,133 @@ def _on_connect(dbapi_conn: Any, record: Any) -> None:
 
 
 def _broken(rc: Any) -> bool:
-    "Whether a pooled connection can no longer be used (the server went away, or the socket broke)."
-    conn = getattr(rc, 'driver_connection', None)
+    "Whether a pooled connection (ours, or SQLAlchemy's) can no longer be used (the server went away, or the socket "
+    "broke)."
+    conn = getattr(rc, 'driver_connection', rc)
     return conn is None or bool(getattr(conn, 'closed', False)) or bool(getattr(conn, 'broken', False))
+
+
+class _Pool:
+    """psycopg connections for the request path. Taking one and giving it back is a list pop and an append under an
+    uncontended lock (SQLAlchemy's QueuePool cost ~6 µs and a round of events per statement); at most `size` are open
+    at once, a caller waits up to `timeout` s for one beyond that; a connection older than `recycle` s is replaced when
+    taken, one that broke or is not idle is closed when given back. Items are (connection, time opened)."""
+
+    def __init__(self, connect: Any, size: int, timeout: float, recycle: float) -> None:
+        self._connect, self.size, self.timeout, self.recycle = connect, size, timeout, recycle
+        self._free: list[tuple[Any, float]] = []
+        self._open = 0
+        self._waiting = 0
+        self._cond = threading.Condition(threading.Lock())
+
+    @classmethod
+    def for_engine(cls, engine: sa.Engine, kw: dict) -> _Pool:
+        "A pool opening the connections `engine` would open (same arguments and adapters), in autocommit mode."
+        import psycopg
+        cargs, cparams = engine.dialect.create_connect_args(engine.url)
+        recycle = kw.get('pool_recycle', -1)
+
+        def connect() -> Any:
+            conn = psycopg.connect(*cargs, **{**cparams, 'autocommit': True})
+            _on_connect(conn, None)
+            return conn
+        return cls(connect, max(1, int(kw.get('pool_size', 5)) + max(0, int(kw.get('max_overflow', 10)))),
+                   float(kw.get('pool_timeout', 30)), float(recycle) if recycle and recycle > 0 else float('inf'))
+
+    def get(self) -> tuple[Any, float]:
+        "A connection (and when it was opened), opening one or waiting for one as needed."
+        while True:
+            try:
+                item = self._free.pop()
+            except IndexError:
+                item = self._wait_or_open()
+            if not item[0].pgconn.status and time.monotonic() - item[1] < self.recycle:  # status 0: CONNECTION_OK
+                return item
+            self.drop(item)
+
+    def _wait_or_open(self) -> tuple[Any, float]:
+        deadline = time.monotonic() + self.timeout
+        with self._cond:
+            while True:
+                if self._free:
+                    return self._free.pop()
+                if self._open < self.size:
+                    self._open += 1
+                    break
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise sa_exc.TimeoutError(f'all {self.size} database connections are in use; none came back '
+                                              f'within {self.timeout:g} s')
+                self._waiting += 1
+                try:
+                    self._cond.wait(left)
+                finally:
+                    self._waiting -= 1
+        try:
+            return self._connect(), time.monotonic()
+        except BaseException:
+            with self._cond:
+                self._open -= 1
+                self._cond.notify()
+            raise
+
+    def put(self, item: tuple[Any, float]) -> None:
+        "Give a connection back (closed instead if it broke or was left in a transaction or a COPY)."
+        conn = item[0]
+        pg = conn.pgconn
+        if pg.transaction_status or pg.status or conn.broken:  # not IDLE, not CONNECTION_OK, or the socket broke
+            self.drop(item)
+            return
+        cond = self._cond
+        with cond:
+            self._free.append(item)
+            if self._waiting:
+                cond.notify()
+
+    def drop(self, item: tuple[Any, float]) -> None:
+        "Close a connection that will not be used again."
+        with contextlib.suppress(Exception):
+            item[0].close()
+        with self._cond:
+            self._open -= 1
+            self._cond.notify()
+
+    def close(self) -> None:
+        "Close the idle connections (those in use are closed when they come back... or used until then)."
+        with self._cond:
+            free, self._free = self._free, []
+        for item in free:
+            self.drop(item)
+
+    def forget(self) -> None:
+        "In a forked child: the parent's connections are not ours to use (nor to close: the parent still uses them)."
+        self._free = []
+        self._open = 0
+        self._waiting = 0
+        self._cond = threading.Condition(threading.Lock())
+
+
+class _EnginePool:
+    "The same interface over SQLAlchemy's own pool, for databases other than PostgreSQL."
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    def get(self) -> tuple[Any, float]:
+        return self.engine.raw_connection(), 0.0
+
+    def put(self, item: tuple[Any, float]) -> None:
+        item[0].close()
+
+    def drop(self, item: tuple[Any, float]) -> None:
+        item[0].invalidate()
+        item[0].close()
+
+    def close(self) -> None:
+        pass
+
+    def forget(self) -> None:
+        pass
 
 
 class _Databases(weakref.WeakSet):
@@ -356,6 +500,7 @@ class _Databases(weakref.WeakSet):
     def reset(self) -> None:
         for db in list(self):
             db.engine.dispose(close=False)
+            db._pool.forget()
             db._local = threading.local()
 
 
@@ -496,7 +641,7 @@ class SQLTable(DBTable):
         cls = self.cls
         if not (as_cls and cls):
             return row
-        if getattr(cls, '__fasthtml_fields__', None) == row.keys():  # as in __call__: what __init__ would do
+        if direct_fields(cls) == tuple(row):  # a table_dataclass holding exactly its fields: what __init__ would do
             o = object.__new__(cls)
             o.__dict__ = row
             return o
@@ -505,60 +650,74 @@ class SQLTable(DBTable):
     def _where(self, where: str | None, where_args: Any, xtra: dict) -> tuple[str, Any]:
         "A WHERE clause (or '') and its parameters, from a fastlite `where`/`where_args` and the `xtra` filter."
         named = isinstance(where_args, dict)
-        parts = []
         if named:
             params: Any = dict(where_args)
-            for i, (k, v) in enumerate(xtra.items()):
+            for i, v in enumerate(xtra.values()):
                 params[f'_xtra{i}'] = _value(v)
-                parts.append(f'{_q(k)} = %(_xtra{i})s')
         else:
             params = [_value(v) for v in xtra.values()] + list(where_args or ())
-            parts = [f'{_q(k)} = %s' for k in xtra]
-        if where:
-            # With parameters, psycopg reads `%` as a placeholder: the fragment's own `%` are doubled.
-            parts.append(f'({qmark_to_pyformat(where, named)[0] if params else where})')
-        if not parts:
-            return '', None
-        return ' WHERE ' + ' AND '.join(parts), (params or None)
+        key = ('where', where, named, tuple(xtra), bool(params))
+        clause = self._sql.get(key)
+        if clause is None:
+            if named:
+                parts = [f'{_q(k)} = %(_xtra{i})s' for i, k in enumerate(xtra)]
+            else:
+                parts = [f'{_q(k)} = %s' for k in xtra]
+            if where:
+                # With parameters, psycopg reads `%` as a placeholder: the fragment's own `%` are doubled.
+                parts.append(f'({qmark_to_pyformat(where, named)[0] if params else where})')
+            clause = ' WHERE ' + ' AND '.join(parts) if parts else ''
+            self._cache(key, clause)
+        return clause, (params or None)
+
+    def _cache(self, key: Any, sql: str) -> None:
+        "Remember a piece of SQL for this call shape (where texts come from code, so they are few; bounded anyway)."
+        if len(self._sql) > 1024:
+            self._sql.clear()
+        self._sql[key] = sql
+
+    def _select(self, where: str | None, where_args: Any, order_by: str | None, select: str, limit: int | None,
+                offset: int | None, xtra: dict) -> tuple[str, Any]:
+        "The SELECT statement (made once per call shape) and its parameters."
+        w, p = self._where(where, where_args, xtra)
+        key = ('select', w, order_by, select, limit, offset)
+        sql = self._sql.get(key)
+        if sql is None:
+            sql = f'SELECT {select} FROM {self._qname}{w}'
+            order = order_by or self._order
+            if order:
+                sql += f' ORDER BY {order}'
+            if limit is not None:
+                sql += f' LIMIT {int(limit)}'
+            if offset is not None:
+                sql += f' OFFSET {int(offset)}'
+            self._cache(key, sql)
+        return sql, p
 
     def rows_where(self, where: str | None = None, where_args: Any = None, order_by: str | None = None,  # type: ignore[override]
                    select: str = '*', limit: int | None = None, offset: int | None = None, xtra: dict | None = None,
                    **kw: Any) -> list[dict]:
         "Rows matching `where` as dicts (fastlite's `rows_where`, with `xtra` applied)."
-        w, p = self._where(where, where_args, xtra if xtra is not None else self.xtra_id)
-        sql = f'SELECT {select} FROM {self._qname}{w}'
-        order = order_by or self._order
-        if order:
-            sql += f' ORDER BY {order}'
-        if limit is not None:
-            sql += f' LIMIT {int(limit)}'
-        if offset is not None:
-            sql += f' OFFSET {int(offset)}'
+        sql, p = self._select(where, where_args, order_by, select, limit, offset,
+                              xtra if xtra is not None else self.xtra_id)
         return self.db._run(sql, p, retry=True)
 
     def __call__(self, where: str | None = None, where_args: Any = None, order_by: str | None = None,  # type: ignore[override]
                  limit: int | None = None, offset: int | None = None, select: str = '*', with_pk: bool = False,
                  as_cls: bool = True, xtra: dict | None = None, **kwargs: Any) -> list:
         "Rows matching `where` (`?` placeholders with a sequence, `:name` with a dict), as dataclasses by default."
-        rows = self.rows_where(where, where_args, order_by, select, limit, offset, xtra or self.xtra_id)
         conv = self.cls if as_cls and self.cls else None
         if with_pk:
+            rows = self.rows_where(where, where_args, order_by, select, limit, offset, xtra or self.xtra_id)
             pks = self._pks
             return [(r[pks[0]] if len(pks) == 1 else tuple(r[k] for k in pks), conv(**r) if conv else r)
                     for r in rows]
-        if conv is None:
-            return rows
-        fields = getattr(conv, '__fasthtml_fields__', None)
-        if fields is not None and rows and fields == rows[0].keys():
-            # A class made by table_dataclass and a row holding exactly its fields: what its __init__ would do.
-            new = object.__new__
-            out = []
-            for r in rows:
-                o = new(conv)
-                o.__dict__ = r
-                out.append(o)
-            return out
-        return [conv(**r) for r in rows]
+        sql, p = self._select(where, where_args, order_by, select, limit, offset, xtra or self.xtra_id)
+        names, tuples = self.db._run_raw(sql, p, retry=True)
+        if not tuples:
+            return []
+        # Rows straight from the result tuples (objects of a table_dataclass filled as its __init__ would)
+        return row_objects(conv, names, tuples) if conv is not None else row_dicts(names, tuples)
 
     def selectone(self, where: str | None = None, where_args: Any = None, select: str = '*',  # type: ignore[override]
                   as_cls: bool = True, xtra: dict | None = None, **kwargs: Any) -> Any:
