@@ -82,7 +82,8 @@ LUA = 'wrk.method = "POST"\nwrk.body = "title=bench+item"\nwrk.headers["Content-
       '"application/x-www-form-urlencoded"\nwrk.headers["HX-Request"] = "true"\n'
 
 
-def wrk(url: str, scenario: str, seconds: float, conns: int) -> float:
+def wrk(url: str, scenario: str, seconds: float, conns: int) -> tuple[float, int]:
+    "Requests per second and the number of requests of one wrk run (which must see no errors)."
     import re
     args = ['wrk', '-t1', f'-c{conns}', f'-d{seconds:g}s', '--timeout', '10s']
     script = None
@@ -100,9 +101,32 @@ def wrk(url: str, scenario: str, seconds: float, conns: int) -> float:
     if 'Non-2xx' in p.stdout or 'Socket errors' in p.stdout:
         raise SystemExit(f'{scenario}: wrk saw errors from {url}:\n{p.stdout}')
     m = re.search(r'Requests/sec:\s+([\d.]+)', p.stdout)
-    if not m:
+    n = re.search(r'(\d+) requests in', p.stdout)
+    if not m or not n:
         raise SystemExit(f'could not read wrk output:\n{p.stdout}\n{p.stderr}')
-    return float(m.group(1))
+    return float(m.group(1)), int(n.group(1))
+
+
+def group_cpu(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the processes of process group `pgid` (a server started in a
+    session of its own: uvicorn and its workers, or PostgreSQL and its backends), reaped children included."""
+    total = 0
+    for d in os.listdir('/proc'):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f'/proc/{d}/stat') as f:
+                stat = f.read()
+        except OSError:
+            continue
+        rest = stat[stat.rindex(')') + 2:].split()  # state ppid pgrp ... utime(11) stime(12) cutime(13) cstime(14)
+        if int(rest[2]) == pgid:
+            total += int(rest[11]) + int(rest[12]) + int(rest[13]) + int(rest[14])
+    return total / os.sysconf('SC_CLK_TCK')
+
+
+def _spread(xs: list[float]) -> str:
+    return f'{statistics.median(xs):.2f} [{min(xs):.2f}-{max(xs):.2f}]'
 
 
 def in_process(target: str, rounds: int, batch: int) -> list[tuple]:
@@ -209,16 +233,24 @@ def main() -> None:
                             wrk(s.url, 'list', 1, args.connections)  # warm up
                         for scenario in ('list', 'insert'):
                             rps: dict[str, list[float]] = {'ours': [], 'raw': []}
+                            cpu: dict[str, list[float]] = {'ours': [], 'raw': []}
                             for i in range(args.rounds):
                                 order = ['ours', 'raw'] if i % 2 == 0 else ['raw', 'ours']
                                 for v in order:
-                                    rps[v].append(wrk(servers[v].url, scenario, args.duration, args.connections))
-                            med = {v: statistics.median(x) for v, x in rps.items()}
-                            row = (backend, workers, flavour, scenario, med['raw'], med['ours'],
-                                   med['ours'] / med['raw'])
+                                    groups = [servers[v].proc.pid] + ([pg.proc.pid] if pg is not None else [])
+                                    c0 = sum(map(group_cpu, groups))
+                                    r, n = wrk(servers[v].url, scenario, args.duration, args.connections)
+                                    rps[v].append(r)
+                                    cpu[v].append((sum(map(group_cpu, groups)) - c0) / n * 1e6)
+                            ratios = [o / r for o, r in zip(rps['ours'], rps['raw'], strict=True)]
+                            cratios = [r / o for o, r in zip(cpu['ours'], cpu['raw'], strict=True)]
+                            row = (backend, workers, flavour, scenario, statistics.median(rps['raw']),
+                                   statistics.median(rps['ours']), ratios, statistics.median(cpu['raw']),
+                                   statistics.median(cpu['ours']), cratios)
                             results.append(row)
                             print(f'{backend:8} {workers} worker(s) {flavour:5} {scenario:6} raw {row[4]:8,.0f}/s  '
-                                  f'ours {row[5]:8,.0f}/s  ratio {row[6]:.2f}', flush=True)
+                                  f'ours {row[5]:8,.0f}/s  ratio {_spread(ratios)}   CPU/request raw {row[7]:.0f} '
+                                  f'ours {row[8]:.0f} us  ratio {_spread(cratios)}', flush=True)
                     finally:
                         for s in servers.values():
                             s.stop()
@@ -227,14 +259,18 @@ def main() -> None:
             pg.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     print()
-    print(f'wrk -t1 -c{args.connections} -d{args.duration:g}s, median of {args.rounds} interleaved rounds; '
-          f'{os.cpu_count()} CPUs shared by wrk, uvicorn and the database server.')
+    print(f'wrk -t1 -c{args.connections} -d{args.duration:g}s, {args.rounds} rounds, ours and raw back to back in '
+          f'each (order flipped every round); {os.cpu_count()} CPUs shared by wrk, uvicorn and the database server.')
+    print('ours/raw: median [min-max] of the per-round ratios. CPU/request: user + system CPU of the server processes '
+          '(uvicorn workers, and PostgreSQL) per request; its ratio is raw/ours, so above 1 means ours costs less.')
     print()
-    print('| database | workers | handlers | scenario | raw req/s | ours req/s | ours/raw |')
-    print('|---|---:|---|---|---:|---:|---:|')
-    for b, w, f, sc, raw, ours, ratio in results:
+    print('| database | workers | handlers | scenario | raw req/s | ours req/s | ours/raw req/s | raw µs CPU | '
+          'ours µs CPU | raw/ours CPU |')
+    print('|---|---:|---|---|---:|---:|---:|---:|---:|---:|')
+    for b, w, f, sc, raw, ours, ratios, craw, cours, cratios in results:
         name = 'list page (20 rows)' if sc == 'list' else 'insert + fragment'
-        print(f'| {b} | {w} | {f} | {name} | {raw:,.0f} | {ours:,.0f} | {ratio:.2f} |')
+        print(f'| {b} | {w} | {f} | {name} | {raw:,.0f} | {ours:,.0f} | {_spread(ratios)} | {craw:.0f} | '
+              f'{cours:.0f} | {_spread(cratios)} |')
 
 
 if __name__ == '__main__':

@@ -19,8 +19,7 @@ _makers: dict[tuple, Callable[[Sequence], Any]] = {}
 def direct_fields(cls: Any) -> tuple | None:
     """The fields of `cls` when its instances can be filled without calling `__init__` (a class made by
     fasthtml.db.table_dataclass, whose `__init__` only stores them; not a subclass of one); None otherwise."""
-    f = cls.__dict__.get('__fasthtml_fields__') if isinstance(cls, type) else None
-    return tuple(f) if f is not None else None
+    return cls.__dict__.get('__fasthtml_fields__') if isinstance(cls, type) else None
 
 
 def _maker(names: tuple[str, ...], skip: int, cls: Any) -> Callable[[Sequence], Any]:

@@ -257,7 +257,6 @@ class Database(_Database):
         super().__init__(conn)
         self._tables: dict[tuple, Any] = {}
         self._names: set[str] = set()  # tables known to exist (fastlite's exists(): the exact name)
-        self._version_cur = apsw.Cursor(conn)
 
     def _fast(self) -> bool:
         "Whether the quick paths may run now: no tracer, no row or exec tracer on the connection."
@@ -274,7 +273,17 @@ class Database(_Database):
 
     def _schema_version(self) -> int:
         "The schema cookie: it changes whenever any connection changes the schema. Connection held."
-        return int(self._version_cur.execute('PRAGMA schema_version').fetchall()[0][0])  # type: ignore[arg-type]
+        return int(self._exec('PRAGMA schema_version', ())[1][0][0])  # type: ignore[arg-type]
+
+    def _exec(self, sql: str, params: Any) -> tuple[list[str], list]:
+        "The column names and rows of one statement (names [] when it returns none). Connection held."
+        cur = apsw.Cursor(self.conn)  # a plain apsw cursor: the connection is held already
+        cur.execute(sql, params) if params else cur.execute(sql)
+        try:
+            names = [d[0] for d in cur.get_description()]
+        except apsw.ExecutionCompleteError:  # no rows, or a statement without any
+            return [], []
+        return names, cur.fetchall()
 
     def table(self, table_name: str, **kwargs: Any) -> Any:  # type: ignore[override]
         """The `Table` (or fastlite's `View`) named `table_name`, one object per name and options, as fastlite's
@@ -307,13 +316,8 @@ class Database(_Database):
             s = sql.rstrip() if type(sql) is str else ';'
             if ';' in (s[:-1] if s.endswith(';') else s) or not self._fast():
                 return list(self.query(sql, p))  # fastlite's q: each statement's rows named by its own columns
-            cur = apsw.Cursor(c)
-            cur.execute(sql, p) if p else cur.execute(sql)
-            try:
-                names = [d[0] for d in cur.get_description()]
-            except apsw.ExecutionCompleteError:  # no rows, or a statement without any
-                return []
-            return row_dicts(names, cur.fetchall())
+            names, rows = self._exec(sql, p)
+            return row_dicts(names, rows) if rows else []
         finally:
             c.release()
 
@@ -385,13 +389,9 @@ class Table(_Table):
                     if offset is not None:
                         sql += f' offset {offset}'
                     if ';' not in sql:
-                        cur = apsw.Cursor(c)
-                        cur.execute(sql, p) if p else cur.execute(sql)
-                        try:
-                            names = [d[0] for d in cur.get_description()]
-                        except apsw.ExecutionCompleteError:
+                        names, rows = db._exec(sql, p)
+                        if not rows:
                             return []
-                        rows = cur.fetchall()
                         if as_cls and hasattr(self, 'cls'):
                             return row_objects(self.cls, names, rows)
                         return row_dicts(names, rows)
@@ -421,13 +421,7 @@ class Table(_Table):
                 try:
                     sql = f'select _rowid_ as __rid, * from [{self.name}] where ' + \
                         ' and '.join(f'[{k}] = ?' for k in cols)
-                    cur = apsw.Cursor(c)
-                    cur.execute(sql, tuple(vals))
-                    try:
-                        names = [d[0] for d in cur.get_description()]
-                    except apsw.ExecutionCompleteError:
-                        names = []
-                    found = cur.fetchall()  # (a primary key: one row at most; fastlite reads the first)
+                    names, found = db._exec(sql, tuple(vals))  # (a primary key: one row at most)
                     r = found[0] if found else None
                 except Exception:
                     db._names.discard(self.name)
@@ -533,10 +527,7 @@ class Table(_Table):
         db = self.db
         c = db.conn
         try:
-            cur = apsw.Cursor(c)
-            cur.execute(sql, tuple(rec[k] for k in keys))
-            names = [n[0] for n in cur.get_description()]
-            rows = cur.fetchall()
+            names, rows = db._exec(sql, tuple(rec[k] for k in keys))
         except Exception:
             db._names.discard(self.name)
             if c.in_transaction:  # a statement that failed on committing: fastlite's code would not run again
@@ -595,13 +586,7 @@ class Table(_Table):
         db = self.db
         c = db.conn
         try:
-            cur = apsw.Cursor(c)
-            cur.execute(sql, (*rec.values(), *pkv, *xt.values()))
-            try:
-                names = [n[0] for n in cur.get_description()]
-            except apsw.ExecutionCompleteError:
-                names = []
-            rows = cur.fetchall()
+            names, rows = db._exec(sql, (*rec.values(), *pkv, *xt.values()))
         except Exception:
             db._names.discard(self.name)
             if c.in_transaction:
@@ -635,7 +620,7 @@ class Table(_Table):
                     raise NotFoundError(f'Need {len(cols)} pk')
                 sql = f'delete from [{self.name}] where {" and ".join(f"[{k}] = ?" for k in cols)} RETURNING _rowid_'
                 try:
-                    rows = apsw.Cursor(c).execute(sql, tuple(vals)).fetchall()
+                    rows = db._exec(sql, tuple(vals))[1]
                 except Exception:
                     db._names.discard(self.name)
                     if c.in_transaction:

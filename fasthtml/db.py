@@ -68,7 +68,7 @@ def table_dataclass(tbl: Any, store: bool = True, suf: str = '') -> type:
     dc = make_dataclass(tbl.name.title() + suf, [(k, v | None, field(default=UNSET)) for k, v in cols.items()])
     dc._nullable = True  # type: ignore[attr-defined]  (flexiclass(dc) leaves it as it is)
     # Its __init__ only stores the fields: SQLDatabase tables fill rows holding exactly these fields directly.
-    dc.__fasthtml_fields__ = dict.fromkeys(cols).keys()  # type: ignore[attr-defined]
+    dc.__fasthtml_fields__ = tuple(cols)  # type: ignore[attr-defined]
     if store:
         tbl.cls = dc
     return dc
