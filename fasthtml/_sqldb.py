@@ -734,11 +734,15 @@ class SQLTable(DBTable):
         "number of values is wrong."
         if not isinstance(pk_values, (list, tuple)):
             pk_values = [pk_values]
-        cols = self._pks + list(xtra)
         vals = [*pk_values, *(_value(v) for v in xtra.values())]
-        if len(cols) != len(vals):
-            raise NotFoundError(f'Need {len(cols)} pk')
-        return ' WHERE ' + ' AND '.join(f'{_q(c)} = %s' for c in cols), vals
+        if len(self._pks) + len(xtra) != len(vals):
+            raise NotFoundError(f'Need {len(self._pks) + len(xtra)} pk')
+        key = ('pk', tuple(xtra))
+        w = self._sql.get(key)
+        if w is None:
+            w = ' WHERE ' + ' AND '.join(f'{_q(c)} = %s' for c in [*self._pks, *xtra])
+            self._cache(key, w)
+        return w, vals
 
     def get(self, pk_values: Any, as_cls: bool = True, xtra: dict | None = None,  # type: ignore[override]
             default: Any = UNSET) -> Any:

@@ -360,6 +360,28 @@ class Table(_Table):
         return c[1], c[2]
 
     # -- reading
+    def _select_sql(self, select: str, where: str | None, order_by: str | None, limit: Any, offset: Any) -> str:
+        "The statement fastlite's rows_where builds, made once per call shape ('' for several statements)."
+        cache = self.__dict__.setdefault('_fh_sql', {})
+        key = ('select', select, where, order_by, limit, offset)
+        sql = cache.get(key)
+        if sql is None:
+            sql = f'select {select} from [{self.name}]'
+            if where is not None:
+                sql += ' where ' + where
+            if order_by is not None:
+                sql += ' order by ' + order_by
+            if limit is not None:
+                sql += f' limit {limit}'
+            if offset is not None:
+                sql += f' offset {offset}'
+            if ';' in sql:  # several statements: each names its own columns, row by row in fastlite's code
+                sql = ''
+            if len(cache) > 1024:  # where texts come from code, so they are few (xtra values add some); bounded
+                cache.clear()
+            cache[key] = sql
+        return sql
+
     def __call__(self, where: str | None = None, where_args: Any = None, order_by: str | None = None,
                  limit: int | None = None, offset: int | None = None, select: str = '*', with_pk: bool = False,
                  as_cls: bool = True, xtra: dict | None = None, **kwargs: Any) -> list:
@@ -379,16 +401,8 @@ class Table(_Table):
                     xw = ' and '.join(f'[{k}] = {v!r}' for k, v in xt.items())
                     w = f'{xw} and {w}' if w else xw
                 try:
-                    sql = f'select {select} from [{self.name}]'
-                    if w is not None:
-                        sql += ' where ' + w
-                    if order_by is not None:
-                        sql += ' order by ' + order_by
-                    if limit is not None:
-                        sql += f' limit {limit}'
-                    if offset is not None:
-                        sql += f' offset {offset}'
-                    if ';' not in sql:
+                    sql = self._select_sql(select, w, order_by, limit, offset)
+                    if sql:
                         names, rows = db._exec(sql, p)
                         if not rows:
                             return []
