@@ -3,7 +3,8 @@
 The database comes from BENCH_DB (a SQLite path or a postgresql:// URL); handlers are `async def` unless BENCH_FLAVOUR
 is 'def'. Ours uses the MiniDataAPI (fastlite for SQLite, fasthtml.db's SQLDatabase for PostgreSQL) and FT
 components; raw Starlette runs the same SQL with the same driver (apsw, psycopg 3) and writes the HTML as f-strings.
-Both answer with the same bytes apart from whitespace-free differences in attribute order.
+Both answer with the same bytes (bench/scale.py checks it before timing): the same head, FastHTML's canonical link
+included, and the same markup.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ N_ITEMS = 20
 SECRET = 'bench-secret-' * 4
 RAW_HEAD = ('<meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">'
-            '<script src="https://cdn.jsdelivr.net/npm/htmx.org@2.0.7/dist/htmx.min.js"></script>'
+            '<script src="https://cdn.jsdelivr.net/npm/htmx.org@2.0.7/dist/htmx.js"></script>'
             '<script src="https://cdn.jsdelivr.net/gh/answerdotai/fasthtml-js@1.0.12/fasthtml.js"></script>'
             '<script src="https://cdn.jsdelivr.net/gh/answerdotai/surreal@main/surreal.js"></script>'
             '<script src="https://cdn.jsdelivr.net/gh/gnat/css-scope-inline@main/script.js"></script>')
@@ -131,8 +132,9 @@ def raw() -> Any:
         body = f'<main><h1>To-dos</h1><ul id="list">{items}</ul></main>'
         if 'hx-request' in req.headers:
             return HTMLResponse(f'<title>To-dos</title>{body}', headers=vary)
-        return HTMLResponse(f'<!doctype html><html><head><title>To-dos</title>{RAW_HEAD}</head><body>{body}'
-                            f'</body></html>', headers=vary)
+        canon = escape(f'https://{req.headers.get("host", "")}{req.url.path}')  # the page's canonical link, as ours
+        return HTMLResponse(f'<!doctype html><html><head><title>To-dos</title><link rel="canonical" href="{canon}">'
+                            f'{RAW_HEAD}</head><body>{body}</body></html>', headers=vary)
 
     def insert(title: str) -> HTMLResponse:
         r = rows('INSERT INTO todo (title, done, owner) VALUES (?, ?, ?) RETURNING id, title, done, owner',

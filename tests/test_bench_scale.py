@@ -13,3 +13,14 @@ def test_scale_bench_apps_answer_correctly():
     rows = [ln.split('|')[1:3] for ln in p.stdout.splitlines() if ln.startswith('| sqlite') or ln.startswith('| post')]
     assert [(a.strip(), b.strip()) for a, b in rows] == [('sqlite', 'list'), ('sqlite', 'insert'),
                                                          ('postgres', 'list'), ('postgres', 'insert')]
+
+
+def test_scale_bench_servers_answer_alike():
+    "bench/scale.py's HTTP part starts real uvicorn servers (1 and 2 workers, both handler kinds, both databases) and "
+    "checks that ours and raw Starlette give the same bytes; --smoke stops there (no wrk, nothing timed)."
+    p = subprocess.run([sys.executable, str(REPO / 'bench' / 'scale.py'), '--smoke'], capture_output=True, text=True,
+                       timeout=600, cwd=REPO, check=False)
+    assert p.returncode == 0, (p.stdout + p.stderr)[-3000:]
+    lines = [ln for ln in p.stdout.splitlines() if ln.endswith('both apps answer, with the same bytes')]
+    assert [ln.split(':')[0] for ln in lines] == [f'{b} {w} worker(s) {f}' for b in ('sqlite', 'postgres')
+                                                  for w in (1, 2) for f in ('async', 'def')]
