@@ -7,6 +7,10 @@ each round (A/B interleaved), because the machine is shared: compare ratios, not
 
     python bench/scale.py                 # 3 s runs, 3 rounds, 16 connections
     python bench/scale.py -d 5 -r 5 --only postgres
+    python bench/scale.py --in-process -r 21   # CPU time per request of each app, no server
+
+The SQLite file lives in /dev/shm (a tmpfs) unless --sqlite-dir says otherwise: an insert then costs what the code
+costs, not the wait for the shared disk's fsync, which both apps would pay alike and other jobs on the machine blur.
 """
 from __future__ import annotations
 
@@ -201,11 +205,13 @@ def main() -> None:
     ap.add_argument('--workers', type=int, default=0, help='1 or 2; both by default')
     ap.add_argument('--in-process', action='store_true', help='CPU time per request, apps called in this process')
     ap.add_argument('--batch', type=int, default=200, help='requests per timed batch (--in-process)')
+    ap.add_argument('--sqlite-dir', default='/dev/shm' if os.path.isdir('/dev/shm') else '',
+                    help='folder for the SQLite file (default /dev/shm, a tmpfs: no fsync wait; "" for the temp dir)')
     ap.add_argument('--smoke', action='store_true',
                     help='start the servers and check their answers only (no wrk, nothing timed): for the tests')
     args = ap.parse_args()
     if args.in_process:
-        tmp = Path(tempfile.mkdtemp(prefix='fasthtml-bench-'))
+        tmp = Path(tempfile.mkdtemp(prefix='fasthtml-bench-', dir=args.sqlite_dir or None))
         pg = None
         try:
             print('| database | scenario | raw µs CPU/request | ours µs CPU/request | ours/raw |')
@@ -226,7 +232,7 @@ def main() -> None:
         return
     if not args.smoke and not shutil.which('wrk'):
         raise SystemExit('wrk is not installed (Debian: apt-get install wrk; `make bench-http` installs it)')
-    tmp = Path(tempfile.mkdtemp(prefix='fasthtml-bench-'))
+    tmp = Path(tempfile.mkdtemp(prefix='fasthtml-bench-', dir=args.sqlite_dir or None))
     pg = None
     results = []
     try:
