@@ -184,7 +184,7 @@ def _kw_attrs(kw: dict, is_named: bool) -> dict:
         for a in _TAIL:
             if a in attrs:
                 attrs[a] = attrs.pop(a)
-    if is_named and 'id' in attrs and 'name' not in attrs:
+    if is_named and attrs.get('id') and 'name' not in attrs:
         attrs['name'] = attrs['id']
     return attrs
 
@@ -217,7 +217,7 @@ def _kw_attrs_aliased(kw: dict, is_named: bool) -> dict:
     for r in sorted(ranked):
         a, v = ranked[r]
         attrs[a] = v
-    if is_named and 3 in ranked and 'name' not in attrs:
+    if is_named and 3 in ranked and ranked[3][1] and 'name' not in attrs:
         attrs['name'] = ranked[3][1]
     return attrs
 
@@ -300,9 +300,7 @@ def extend_ft(e: FT, c: tuple, kw: dict, replace: bool = False) -> FT:
         old = e.attrs
         if replace:
             old = {k: v for k, v in old.items() if k in ('id', 'name')}
-        attrs = {**old, **_kw_attrs(kw, False)}
-        if e.tag in named and 'id' in attrs and 'name' not in attrs:
-            attrs['name'] = attrs['id']
+        attrs = {**old, **_kw_attrs(kw, False)}  # (an `id` given here does not fill `name`, as in FastHTML)
         object.__setattr__(e, 'attrs', attrs)
     e.changed()
     return e
@@ -342,7 +340,7 @@ def ft_html(tag: str, *c: Any, id: Any = None, cls: Any = None, title: Any = Non
         attrs = _kw_attrs(kwargs, tag in named)
     else:
         attrs = _custom_attrs(kwargs, attrmap or attrmap_x, valmap)
-        if tag in named and 'id' in attrs and 'name' not in attrs:
+        if tag in named and attrs.get('id') and 'name' not in attrs:
             attrs['name'] = attrs['id']
     if ft_cls is None or ft_cls is FT:
         return _node(tag, c, attrs, tag in VOIDS)
@@ -446,7 +444,7 @@ def _configured(tag: str, c: tuple, kw: dict, void: bool = False, attrmap: Any =
         attrs = _kw_attrs(kw, is_named)
     else:
         attrs = _custom_attrs(kw, attrmap, None if valmap is valmap_x else valmap)
-        if is_named and 'id' in attrs and 'name' not in attrs:
+        if is_named and attrs.get('id') and 'name' not in attrs:
             attrs['name'] = attrs['id']
     void = void or tag in VOIDS
     if ft_cls is FT:

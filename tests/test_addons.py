@@ -65,3 +65,25 @@ def test_a_monsterui_app_serves_pages_and_fragments(is_async):
     r = cli.post('/go', data={'email': 'a@b.c'}, headers={'HX-Request': '1'})
     assert r.text == '<div class="alert alert-success" role="alert"><span>Got a@b.c</span></div>'
     assert cli.post('/go', data={}, headers={'HX-Request': '1'}).status_code == 400
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# API uses found in published add-ons (each ran differently on fasthtml than on FastHTML 0.14.14): reproduced here in
+# a few lines, without the add-on, with the original's answer.
+
+def test_an_empty_id_fills_no_name():
+    "MonsterUI's LabelRadio makes `Input(type='radio', id='')`: the original adds no `name` for an empty or zero id."
+    from fasthtml.common import A, Input, Select
+    assert Input(type='radio', id='').attrs == {'type': 'radio', 'id': ''}
+    assert Select(id=0).attrs == {'id': 0}
+    assert A('x', id='').attrs == {'href': '#', 'id': ''}
+    assert Input(id='e').attrs == {'id': 'e', 'name': 'e'}
+    assert Input(id=['e']).attrs == {'id': 'e', 'name': 'e'}
+
+
+def test_an_id_given_after_construction_fills_no_name():
+    "`e(id=...)` and `e.set(id=...)` set the id only, as in the original (the name comes from construction only)."
+    from fasthtml.common import Input, Select
+    assert Input()(id='i').attrs == {'id': 'i'}
+    assert Input().set(id='c').attrs == {'id': 'c'}
+    assert Select(id='a')(id='b').attrs == {'id': 'b', 'name': 'a'}
