@@ -99,8 +99,8 @@ hx_attrs_annotations.update({o: _Str for o in hx_attrs if o.startswith('hx_') an
 # keywords in call order, then hx-vals, hx-target, id, class, title, style (and an automatic `name` last).
 
 _RANK = {'hx-vals': 1, 'hx-target': 2, 'id': 3, 'class': 4, 'title': 5, 'style': 6}
-_ALIASES = {'cls': 'class', 'klass': 'class', '_class': 'class', 'class_': 'class', 'htmlClass': 'class',
-            '_for': 'for', 'fr': 'for', 'for_': 'for', 'htmlFor': 'for', 'target_id': 'hx-target'}
+_ALIASES = {'cls': 'class', 'klass': 'class', '_class': 'class', 'htmlClass': 'class', '_for': 'for', 'fr': 'for',
+            'htmlFor': 'for', 'target_id': 'hx-target'}
 # Names holding one of these are taken literally (lower-cased): `@click`, `x-on:click.prevent`, `:class`.
 _SPECIALS = frozenset('@.-!~:[](){}$%^&*+=|/?<>,`')
 # The keywords that are the tag functions' own parameters: only these take their ranked place at the end and fill
@@ -117,7 +117,9 @@ def _key_spec(k: str) -> tuple[str, int]:
     if a is None:
         a = k.lower()
         if _SPECIALS.isdisjoint(a) and a != '_':
-            a = a.strip('_').replace('_', '-') or a
+            # Leading underscores go, a trailing one stays as `-` (`for_` is `for-`, as in FastHTML: add-ons read
+            # `attrs['for-']`)
+            a = a.lstrip('_').replace('_', '-') or a
             a = _ALIASES.get(a, a)
     r = _RANK.get(a, 0)
     if r and k not in _RANKED_KEYS:

@@ -87,3 +87,12 @@ def test_an_id_given_after_construction_fills_no_name():
     assert Input()(id='i').attrs == {'id': 'i'}
     assert Input().set(id='c').attrs == {'id': 'c'}
     assert Select(id='a')(id='b').attrs == {'id': 'b', 'name': 'a'}
+
+
+def test_a_trailing_underscore_is_a_dash():
+    """cjm-fasthtml-daisyui checks `Label(..., for_=...).attrs['for-']` when its modal module is imported (an import
+    error otherwise); faststrap's SplitPane writes `Script(..., defer_=True)`. FastHTML keeps a trailing `_` as `-`."""
+    from fasthtml.common import Label, Script, to_xml
+    assert Label('open modal', for_='my_modal_6', cls='btn').attrs == {'for-': 'my_modal_6', 'class': 'btn'}
+    assert to_xml(Script('x()', defer_=True)) == '<script defer->x()</script>'
+    assert Label('a', _for='x').attrs == {'for': 'x'}  # a leading one goes
