@@ -105,9 +105,9 @@ _ALIASES = {'cls': 'class', 'klass': 'class', '_class': 'class', 'htmlClass': 'c
 _SPECIALS = frozenset('@.-!~:[](){}$%^&*+=|/?<>,`')
 # The keywords that are the tag functions' own parameters: only these take their ranked place at the end and fill
 # `name` from `id`. Other spellings of the same attribute (`_id`, `klass`, `_title`...) stay in call order, as in
-# FastHTML, where they arrive through `**kwargs`; `_key_spec` gives them rank -1.
-_RANKED_KEYS = frozenset(('hx_vals', 'hx-vals', 'hx_target', 'hx-target', 'target_id', 'id', 'cls', 'class', 'title',
-                          'style'))
+# FastHTML, where they arrive through `**kwargs`; `_key_spec` gives them rank -1. So do the attribute names themselves
+# when they are not parameter names (`**{'class': 'k'}`, `**{'hx-target': 't'}`).
+_RANKED_KEYS = frozenset(('hx_vals', 'hx_target', 'target_id', 'id', 'cls', 'title', 'style'))
 _KEYS: dict[str, tuple[str, int]] = {}
 _KEYS_MAX = 4096  # keys come from source code, but `**{...}` could carry arbitrary ones: keep the cache bounded
 

@@ -96,3 +96,15 @@ def test_a_trailing_underscore_is_a_dash():
     assert Label('open modal', for_='my_modal_6', cls='btn').attrs == {'for-': 'my_modal_6', 'class': 'btn'}
     assert to_xml(Script('x()', defer_=True)) == '<script defer->x()</script>'
     assert Label('a', _for='x').attrs == {'for': 'x'}  # a leading one goes
+
+
+def test_attribute_names_given_literally_keep_their_place():
+    """fastmdui builds `{'name': ..., **kwargs}` and sets `attrs['class']` before calling `ft_hx(tag, **attrs)`: a
+    literal `class` (or `hx-target`) arrives through `**kwargs` and keeps its call-order place, as in FastHTML; only
+    the tag functions' own parameters (`cls`, `id`, ...) move to the end."""
+    from fasthtml.common import Div, ft_hx
+    assert list(ft_hx('mdui-icon', (), name='home', **{'class': 'material-symbols-outlined'}, id='i').attrs) == \
+        ['name', 'class', 'id']
+    assert Div(**{'class': 'k'}, cls='c', id='i').attrs == {'class': 'c', 'id': 'i'}  # cls's value, class's place
+    assert list(Div(x=1, **{'class': 'k'}, y=2, title='t').attrs) == ['x', 'class', 'y', 'title']
+    assert list(Div(**{'hx-target': 't'}, x=1, id='i').attrs) == ['hx-target', 'x', 'id']
