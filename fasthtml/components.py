@@ -132,6 +132,8 @@ def _key_spec(k: str) -> tuple[str, int]:
 
 def attrmap_x(k: str) -> str:
     "Map a Python keyword to an HTML attribute name: `cls`->`class`, `_for`->`for`, `hx_get`->`hx-get`."
+    if k == 'target_id':  # (hx-target="#id" only as the tag functions' own parameter; plain here, as in FastHTML)
+        return 'target-id'
     spec = _KEYS.get(k)
     return (spec or _key_spec(k))[0]
 
@@ -302,7 +304,8 @@ def extend_ft(e: FT, c: tuple, kw: dict, replace: bool = False) -> FT:
         old = e.attrs
         if replace:
             old = {k: v for k, v in old.items() if k in ('id', 'name')}
-        attrs = {**old, **_kw_attrs(kw, False)}  # (an `id` given here does not fill `name`, as in FastHTML)
+        # in call order, as in FastHTML (no ranked place for `id`, `cls`...; an `id` given here does not fill `name`)
+        attrs = {**old, **_custom_attrs(kw, attrmap_x, None)}
         object.__setattr__(e, 'attrs', attrs)
     e.changed()
     return e

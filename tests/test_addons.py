@@ -108,3 +108,27 @@ def test_attribute_names_given_literally_keep_their_place():
     assert Div(**{'class': 'k'}, cls='c', id='i').attrs == {'class': 'c', 'id': 'i'}  # cls's value, class's place
     assert list(Div(x=1, **{'class': 'k'}, y=2, title='t').attrs) == ['x', 'class', 'y', 'title']
     assert list(Div(**{'hx-target': 't'}, x=1, id='i').attrs) == ['hx-target', 'x', 'id']
+
+
+def test_attributes_set_on_a_node_are_named_as_fastcore_does():
+    """faststrap's SectionHeader does `heading.cls = 'mb-2'`: on FastHTML (fastcore's node class) that is an attribute
+    named `cls` (no aliases after construction; `_` becomes `-`, leading ones go), stored as given."""
+    from fasthtml.common import H2, Div, Span, to_xml
+    h = H2(Span('Hello'))
+    h.cls = 'mb-2'
+    assert to_xml(h) == '<h2 cls="mb-2"><span>Hello</span></h2>'
+    e = Div('x', id='a', cls='k', hx_get='/g')
+    e.data_x, e._z, e.X_Y, e.for_ = [1], 'z', 'y', 'f'
+    assert e.attrs == {'id': 'a', 'class': 'k', 'hx-get': '/g', 'data-x': [1], 'z': 'z', 'X-Y': 'y'}
+    assert e.for_ == 'f'  # a trailing _ is a Python attribute of the node
+    assert (e.get('hx_get'), e.get('cls'), e.get('_class'), e.cls, e.hx_get) == ('/g', None, 'k', None, '/g')
+
+
+def test_call_and_set_keep_call_order():
+    "`e(...)` and `e.set(...)` add attributes in call order (fastcore's), `target_id` being a plain name there."
+    from fasthtml.common import Div
+    assert list(Div('x', id='a', cls='k', hx_get='/g')(cls='z', hx_post='/p', title=None).attrs) == \
+        ['hx-get', 'id', 'class', 'hx-post']
+    assert Div('x', id='a', cls='k', hx_get='/g').set(cls='z', hx_post='/p').attrs == \
+        {'id': 'a', 'class': 'z', 'hx-post': '/p'}
+    assert Div()(target_id='t', for_='f').attrs == {'target-id': 't', 'for-': 'f'}

@@ -48,7 +48,7 @@ from fasthtml.components import (
     ('ariaLabel', 'arialabel'), ('_', '_'), ('__', '__'), ('hx_on__after_request', 'hx-on--after-request'),
     ('hx_on_click', 'hx-on-click'), ('@click', '@click'), (':class', ':class'),
     ('x-on:click.prevent', 'x-on:click.prevent'),
-    ('data-A_b', 'data-a_b'), ('x.y', 'x.y'), ('Foo', 'foo'), ('1a', '1a'), ('target_id', 'hx-target'),
+    ('data-A_b', 'data-a_b'), ('x.y', 'x.y'), ('Foo', 'foo'), ('1a', '1a'), ('target_id', 'target-id'),
 ])
 def test_attrmap_x(k, a):
     assert attrmap_x(k) == a
