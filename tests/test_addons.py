@@ -132,3 +132,14 @@ def test_call_and_set_keep_call_order():
     assert Div('x', id='a', cls='k', hx_get='/g').set(cls='z', hx_post='/p').attrs == \
         {'id': 'a', 'class': 'z', 'hx-post': '/p'}
     assert Div()(target_id='t', for_='f').attrs == {'target-id': 't', 'for-': 'f'}
+
+
+def test_jupyter_module_holds_the_common_names():
+    """fh-matui's web_pages does `from fasthtml.jupyter import FastHTML, fast_app, JupyUvi, HTMX`: FastHTML's jupyter
+    module star-imports common."""
+    import fasthtml.common
+    import fasthtml.jupyter
+    from fasthtml.jupyter import HTMX, FastHTML, JupyUvi, fast_app  # noqa: F401
+    assert FastHTML is fasthtml.common.FastHTML and fast_app is fasthtml.common.fast_app
+    with pytest.raises(AttributeError):
+        fasthtml.jupyter.no_such_name  # noqa: B018
