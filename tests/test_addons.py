@@ -143,3 +143,31 @@ def test_jupyter_module_holds_the_common_names():
     assert FastHTML is fasthtml.common.FastHTML and fast_app is fasthtml.common.fast_app
     with pytest.raises(AttributeError):
         fasthtml.jupyter.no_such_name  # noqa: B018
+
+
+def test_a_star_import_keeps_the_importers_own_names_that_fasthtml_lacks():
+    """fh-matui's billing module does `from .components import *` then `from fasthtml.common import *`: on FastHTML its
+    own `Card` survives (FastHTML 0.14.14's common has none), here too, though `common` exports the older Pico `Card`.
+    Names FastHTML's common has (`Div`) are bound as usual, and a namespace without a `Card` gets ours."""
+    import fasthtml.common as common
+    ns: dict = {'Card': 'own card', 'Image': 'PIL image', 'Div': 'own div'}
+    exec('from fasthtml.common import *', ns)
+    assert (ns['Card'], ns['Image']) == ('own card', 'PIL image')
+    assert ns['Div'] is common.Div and ns['Titled'] is common.Titled and ns['Grid'] is common.Grid
+    fresh: dict = {}
+    exec('from fasthtml.common import *', fresh)
+    assert fresh['Card'] is common.Card and fresh['Image'] is common.Image
+    local = {'Card': 1}
+    exec('from fasthtml.common import *', {}, local)  # (a namespace with separate locals: they are the importer's)
+    assert local['Card'] == 1 and local['Div'] is common.Div
+    # elsewhere __all__ is the whole list
+    assert 'Card' in common.__all__ and len(common.__all__) == len(list(common.__all__))
+    assert common.__all__[common.__all__.index('Card')] == 'Card'
+    assert set(common.__all__) == {n for n in vars(common) if not n.startswith('_')}
+
+
+def test_the_names_fasthtml_common_always_binds_are_the_originals():
+    import test_parity
+
+    from fasthtml._starnames import FASTHTML_COMMON
+    assert FASTHTML_COMMON == set(test_parity.ORIGINAL_COMMON)
