@@ -1,11 +1,16 @@
-"""Add-on libraries built for FastHTML run unchanged on fasthtml: MonsterUI (a dev requirement) as the example.
+"""Add-on libraries built for FastHTML run unchanged on fasthtml: MonsterUI, faststrap, fh-pydantic-form, fasthtml-auth
+and cjm-fasthtml-daisyui (dev requirements, pinned in settings.ini), and the API uses of other published add-ons.
 
-The expected HTML below is what MonsterUI produces on the original FastHTML too (compared black-box), so these
-check that an add-on building trees with our tag functions and fastcore's FT API gets the same markup."""
+The expected HTML below is what each add-on produces on the original FastHTML 0.14.14 too (compared black-box, modulo
+whitespace between tags), so these check that an add-on building trees with our tag functions and fastcore's FT API
+gets the same markup, and that its routes answer as they do there."""
+import re
+
 import monsterui.all as mui  # a dev requirement (settings.ini)
 import pytest
 
-from fasthtml.common import A, Client, Li, Option, P, fast_app, to_xml
+from fasthtml.common import H1, A, Client, Div, FastHTML, Input, Label, Li, Option, P, Pre, fast_app, to_xml
+from fasthtml.common import Button as FhButton
 
 # As in an app that does `from monsterui.all import *` after fasthtml's: its styled tags replace the plain ones.
 Button, H3 = mui.Button, mui.H3
@@ -171,3 +176,182 @@ def test_the_names_fasthtml_common_always_binds_are_the_originals():
 
     from fasthtml._starnames import FASTHTML_COMMON
     assert FASTHTML_COMMON == set(test_parity.ORIGINAL_COMMON)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# More add-ons (dev requirements, pinned): faststrap (Bootstrap 5), fh-pydantic-form (forms from pydantic models, with
+# MonsterUI), fasthtml-auth (login, roles, admin) and cjm-fasthtml-daisyui (daisyUI classes). The expected HTML is what
+# each produces on the original FastHTML 0.14.14 (compared black-box), modulo whitespace between tags.
+
+def _squash(html: str) -> str:
+    "HTML without whitespace between tags (the one standing difference: FastHTML indents)."
+    return re.sub(r'\s+<', '<', re.sub(r'>\s+', '>', html))
+
+
+def test_faststrap_components_render_as_on_the_original():
+    import faststrap as fs
+    cases = [
+        (fs.Card('Welcome to FastStrap!', header='Hello World!', footer=fs.Button('Get Started', variant='primary')),
+         '<div class="card"><div class="card-header">Hello World!</div>'
+         '<div class="card-body">Welcome to FastStrap!</div><div class="card-footer text-muted">'
+         '<button type="button" class="btn btn-primary">Get Started</button></div></div>'),
+        (fs.Alert('Saved', variant='info', dismissible=True),
+         '<div role="alert" class="alert alert-info alert-dismissible fade show">Saved<button type="button"'
+         ' data-bs-dismiss="alert" aria-label="Close" class="btn-close">'
+         '</button></div>'),
+        (fs.Button('As Link', as_='a', href='/page', variant='secondary'),
+         '<a href="/page" role="button" class="btn btn-secondary">As Link</a>'),
+        (fs.Button('Saving', loading=True, spinner=True, loading_text='Saving...'),
+         '<button aria-busy="true" disabled type="button" class="btn btn-primary">'
+         '<span role="status" aria-hidden="true" class="spinner-border spinner-border-sm me-2">'
+         '</span>Saving...</button>'),
+        (fs.Button('Styled', style={'background-color': '#7BA05B'}, data={'id': '123'}, aria={'label': 'Styled button'},
+                   disabled=None, hidden=False),
+         '<button data-id="123" aria-label="Styled button" type="button" class="btn btn-primary"'
+         ' style="background-color: #7BA05B">Styled</button>'),
+        # (heading.cls = ... after construction is an attribute `cls` on FastHTML too)
+        (fs.SectionHeader('Hello', subtitle='Sub'),
+         '<div class="d-flex flex-column flex-lg-row align-items-lg-center justify-content-between gap-2 mb-3">'
+         '<div><h2 cls="mb-2"><span>Hello</span></h2><p class="text-muted mb-0">Sub</p></div></div>'),
+        (fs.Badge('New', variant='success', pill=True),
+         '<span class="badge text-bg-success rounded-pill">New</span>'),
+        (fs.Input('email', label='Email', input_type='email', placeholder='you@example.com'),
+         '<div class="mb-3"><label for="email" class="form-label">Email</label>'
+         '<input name="email" type="email" placeholder="you@example.com" id="email" class="form-control">'
+         '</div>'),
+    ]
+    for ft, html in cases:
+        assert _squash(to_xml(ft)) == html
+
+
+@pytest.mark.parametrize('is_async', [False, True])
+def test_a_faststrap_app_serves_pages_and_fragments(is_async):
+    import faststrap as fs
+    app = FastHTML(secret_key='k')
+    fs.add_bootstrap(app, theme=fs.create_theme(primary='#7BA05B'), mode='dark')
+
+    def card():
+        return fs.Card('Welcome', header='Hello', footer=fs.Button('Go', variant='primary'))
+    if is_async:
+        async def home(): return card()
+    else:
+        def home(): return card()
+    app.route('/')(home)
+    cli = Client(app)
+    r = cli.get('/')
+    assert r.status_code == 200 and r.headers['content-type'] == 'text/html; charset=utf-8'
+    assert '<html data-bs-theme="dark">' in r.text
+    assert '<link rel="stylesheet" href="/static/css/bootstrap.min.css">' in r.text
+    assert cli.get('/static/css/bootstrap.min.css').status_code == 200
+    r = cli.get('/', headers={'HX-Request': '1'})
+    assert _squash(r.text) == (
+        '<div class="card"><div class="card-header">Hello</div><div class="card-body">Welcome</div>'
+        '<div class="card-footer text-muted"><button type="button" class="btn btn-primary">Go</button>'
+        '</div></div>')
+
+
+def _pydantic_form():
+    from fh_pydantic_form import PydanticForm
+    from pydantic import BaseModel
+
+    class SimpleModel(BaseModel):
+        name: str = 'Default Name'
+        age: int
+        is_active: bool = True
+    return PydanticForm('my_form', SimpleModel)
+
+
+def test_fh_pydantic_form_renders_inputs_as_on_the_original():
+    assert _squash(to_xml(_pydantic_form().render_inputs())) == (
+        '<div class="fhpf-wrapper w-full flex-1"><div id="my_form-inputs-wrapper">'
+        '<div class="flex flex-col items-center space-y-3 items-stretch"><div class="mb-4">'
+        '<label for="my_form_name" class="block text-sm font-medium text-gray-700 mb-1"><span>Name</span>'
+        '</label>'
+        '<textarea name="my_form_name" placeholder="Enter name" rows="1" data-field-path="name" id="my_form_name"'
+        ' class="uk-textarea w-full" style="resize: vertical; min-height: 2.5rem; padding: 0.5rem; line-height:'
+        ' 1.25;">Default Name</textarea>'
+        '</div><div class="mb-4">'
+        '<label for="my_form_age" class="block text-sm font-medium text-gray-700 mb-1"><span>Age</span>'
+        '</label>'
+        '<input value="0" name="my_form_age" type="number" placeholder="Enter age" required step="1"'
+        ' data-field-path="age" id="my_form_age" class="uk-input w-full">'
+        '</div><div class="mb-4 w-full"><div class="flex items-center gap-2 w-full">'
+        '<label for="my_form_is_active" class="block text-sm font-medium text-gray-700 mb-1">'
+        '<span>Is Active</span></label>'
+        '<input type="checkbox" name="my_form_is_active" checked data-field-path="is_active" id="my_form_is_active"'
+        ' class="uk-checkbox ">'
+        '</div></div></div></div></div>')
+
+
+def test_fh_pydantic_form_validates_a_posted_form():
+    from pydantic import ValidationError
+    form = _pydantic_form()
+    app, rt = fast_app(hdrs=[mui.Theme.blue.headers()], pico=False, secret_key='k')
+    form.register_routes(app)
+
+    @rt('/submit_form')
+    async def post(req):
+        try:
+            return Pre((await form.model_validate_request(req)).model_dump_json())
+        except ValidationError as e:
+            return Pre('errors: ' + ','.join(str(x['loc']) for x in e.errors()))
+    cli = Client(app)
+    hx = {'HX-Request': '1'}
+    ann = {'my_form_name': 'Ann', 'my_form_age': '7', 'my_form_is_active': 'on'}
+    r = cli.post('/submit_form', data=ann, headers=hx)
+    assert (r.status_code, r.text) == (200, '<pre>{"name":"Ann","age":7,"is_active":true}</pre>')
+    r = cli.post('/submit_form', data={'my_form_name': 'Bo', 'my_form_age': '3'}, headers=hx)
+    assert r.text == '<pre>{"name":"Bo","age":3,"is_active":false}</pre>'
+    r = cli.post('/submit_form', data={'my_form_name': 'X', 'my_form_age': 'old'}, headers=hx)
+    assert r.text == "<pre>errors: ('age',)</pre>"
+    r = cli.post('/form/my_form/reset', headers=hx)
+    assert r.status_code == 200 and _squash(r.text) == _squash(to_xml(form.render_inputs()))
+
+
+def test_cjm_daisyui_modal_module_imports_and_renders():
+    "Its modal module checks `attrs['for-']` when imported (it failed to import before a trailing _ became a -)."
+    import cjm_fasthtml_daisyui.components.actions.modal  # noqa: F401
+    from cjm_fasthtml_daisyui.components.actions.button import btn, btn_colors
+    from cjm_fasthtml_daisyui.components.actions.modal import modal, modal_action, modal_box, modal_toggle
+    from cjm_fasthtml_tailwind.core.base import combine_classes
+    go = FhButton('Go', cls=combine_classes(btn, btn_colors.primary))
+    assert to_xml(go) == '<button class="btn btn-primary">Go</button>'
+    dialog = Div(Input(type='checkbox', id='m6', cls=str(modal_toggle)),
+                 Div(Div(P('Hi'), Div(Label('Close!', for_='m6', cls=str(btn)), cls=str(modal_action)),
+                         cls=str(modal_box)), cls=str(modal), role='dialog'))
+    assert _squash(to_xml(dialog)) == (
+        '<div><input type="checkbox" id="m6" class="modal-toggle" name="m6">'
+        '<div role="dialog" class="modal"><div class="modal-box"><p>Hi</p><div class="modal-action">'
+        '<label for-="m6" class="btn">Close!</label></div></div></div></div>')
+
+
+def test_a_fasthtml_auth_app_logs_in_and_out(tmp_path, capsys):
+    from fasthtml_auth import AuthManager
+    auth = AuthManager(db_path=str(tmp_path / 'app.db'))
+    auth.initialize()  # (creates the admin / admin123 account)
+    app = FastHTML(before=auth.create_beforeware(), hdrs=mui.Theme.blue.headers(), secret_key='k')
+    auth.register_routes(app)
+
+    @app.route('/')
+    def dashboard(req):
+        return H1(f"Welcome, {req.scope['user'].username}!")
+
+    @app.route('/admin')
+    @auth.require_admin()
+    def admin_only(req):
+        return H1('Admin Area')
+    cli = Client(app)
+    r = cli.get('/', follow_redirects=False)
+    assert (r.status_code, r.headers['location']) == (303, '/auth/login')
+    r = cli.get('/auth/login')
+    assert r.status_code == 200 and '<form' in r.text and 'name="username"' in r.text
+    r = cli.post('/auth/login', data={'username': 'admin', 'password': 'nope'}, follow_redirects=False)
+    assert (r.status_code, r.headers['location']) == (303, '/auth/login?error=invalid')
+    r = cli.post('/auth/login', data={'username': 'admin', 'password': 'admin123'}, follow_redirects=False)
+    assert (r.status_code, r.headers['location']) == (303, '/')
+    assert 'remember_user=' in r.headers['set-cookie']
+    assert '<h1>Welcome, admin!</h1>' in cli.get('/').text
+    assert '<h1>Admin Area</h1>' in cli.get('/admin').text
+    r = cli.get('/auth/logout', follow_redirects=False)
+    assert (r.status_code, r.headers['location']) == (303, '/auth/login')
+    assert cli.get('/', follow_redirects=False).status_code == 303
