@@ -669,13 +669,15 @@ class FastHTML(_VerbRoutes, Starlette):
         unknown = [e for e in (exts or []) if e not in htmx_exts]
         if unknown:
             raise ValueError(f'Unknown htmx extension(s) {unknown}; known: {sorted(htmx_exts)}')
-        ext_scripts = [Script(src=htmx_exts[e]) for e in (exts or [])]
+        # once each, after the app's own headers; with htmx 4, an extension's htmx 4 build (`ws4` for `ws`) if any
+        ext_scripts = [Script(src=htmx_exts[e + '4' if htmx4 and e + '4' in htmx_exts else e])
+                       for e in dict.fromkeys(exts or [])]
         defaults = def_hdrs(htmx=htmx, surreal=surreal, htmx4=htmx4) if default_hdrs else []
         if nb_hdrs and _in_notebook():
             defaults.append(iframe_scr)
         if debug and htmx and default_hdrs:
             defaults.append(htmx_error_swap_scr)  # so htmx swaps the debug error page into the page
-        self.hdrs: list = defaults + ext_scripts + hdrs
+        self.hdrs: list = defaults + hdrs + ext_scripts
         self.ftrs: list = list(flat_xt(ftrs or ()))
         self.before = list(before) if isinstance(before, (list, tuple)) else [before] if before else []
         self.after = list(after) if isinstance(after, (list, tuple)) else [after] if after else []

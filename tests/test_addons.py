@@ -9,7 +9,23 @@ import re
 import monsterui.all as mui  # a dev requirement (settings.ini)
 import pytest
 
-from fasthtml.common import H1, A, Client, Div, FastHTML, Input, Label, Li, Option, P, Pre, fast_app, to_xml
+from fasthtml.common import (
+    H1,
+    A,
+    Client,
+    Div,
+    FastHTML,
+    Input,
+    Label,
+    Li,
+    Link,
+    Option,
+    P,
+    Pre,
+    Script,
+    fast_app,
+    to_xml,
+)
 from fasthtml.common import Button as FhButton
 
 # As in an app that does `from monsterui.all import *` after fasthtml's: its styled tags replace the plain ones.
@@ -355,3 +371,20 @@ def test_a_fasthtml_auth_app_logs_in_and_out(tmp_path, capsys):
     r = cli.get('/auth/logout', follow_redirects=False)
     assert (r.status_code, r.headers['location']) == (303, '/auth/login')
     assert cli.get('/', follow_redirects=False).status_code == 303
+
+
+def test_htmx_extension_scripts_come_after_the_apps_headers():
+    """bloggy builds `FastHTML(hdrs=hdrs, exts='ws')`: FastHTML puts extension scripts after the app's own headers (so
+    after the htmx they extend and any script the headers add), once each; with htmx 4, an extension's htmx 4 build."""
+    def head(app):
+        app.route('/')(lambda: P('x'))
+        return re.findall(r'<(?:script|link)[^>]*>', Client(app).get('/').text.split('</head>')[0])[-3:]
+    ws = '<script src="https://cdn.jsdelivr.net/npm/htmx-ext-ws@2.0.3/ws.js">'
+    hs = '<script src="https://cdn.jsdelivr.net/npm/htmx-ext-head-support@2.0.4/head-support.js">'
+    assert head(FastHTML(hdrs=(Link(rel='stylesheet', href='/u.css'),), exts='ws')) == \
+        ['<script src="https://cdn.jsdelivr.net/gh/gnat/css-scope-inline@main/script.js">',
+         '<link rel="stylesheet" href="/u.css">', ws]
+    assert head(fast_app(hdrs=(Script(src='/u.js'),), exts=['ws', 'head-support', 'ws'], pico=True)[0]) == \
+        ['<script src="/u.js">', ws, hs]
+    assert head(FastHTML(exts=['ws', 'head-support'], htmx4=True))[-2:] == \
+        ['<script src="https://cdn.jsdelivr.net/npm/htmx.org@4.0.0/dist/ext/hx-ws.min.js">', hs]
