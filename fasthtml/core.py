@@ -138,8 +138,9 @@ def get_key(key: str | None = None, fname: str = '.sesskey') -> str:
 
 
 def nested_name(f: Callable) -> str:
-    "The name of `f`, with the names of enclosing functions joined by '_' (`outer.<locals>.inner` -> `outer_inner`)."
-    return f.__qualname__.replace('.<locals>', '').replace('.', '_')
+    """The name of `f`, with the names of enclosing functions joined by '_' (`outer.<locals>.inner` -> `outer_inner`);
+    a class's dot stays (`K.make.<locals>.index` -> `K.make_index`), as in FastHTML."""
+    return f.__qualname__.replace('.<locals>.', '_')
 
 
 class _ReConvertor(StringConvertor):
@@ -283,9 +284,9 @@ def _class_verbs(cls: type) -> list[tuple[str, Callable]]:
 def _route_path_and_methods(f: Callable, path: str | None, methods: Any) -> tuple[str, list[str] | None]:
     if isinstance(f, type):
         return (path if path is not None else '/' + _class_route_name(f)), None
-    name = f.__name__
+    name = nested_name(f)  # (a nested `index` or `get` is not the root or a verb: `make_index`, `make_get`)
     if path is None:
-        path = '/' if name == 'index' else '/' + nested_name(f)
+        path = '/' if name == 'index' else '/' + name
     if methods is None:
         methods = [name] if name.lower() in all_meths else ['get', 'post']
     elif isinstance(methods, str):

@@ -388,3 +388,36 @@ def test_htmx_extension_scripts_come_after_the_apps_headers():
         ['<script src="/u.js">', ws, hs]
     assert head(FastHTML(exts=['ws', 'head-support'], htmx4=True))[-2:] == \
         ['<script src="https://cdn.jsdelivr.net/npm/htmx.org@4.0.0/dist/ext/hx-ws.min.js">', hs]
+
+
+def test_a_router_an_add_on_builds_in_a_method_keeps_its_own_paths():
+    """cjm-fasthtml-interactions builds its APIRouters inside `create_router` methods: on FastHTML the nested `index`
+    is `/K.create_router_index` (the class's dot kept), not `/`, so a router with an empty prefix leaves the app's home
+    page alone; a nested `get` is no verb (GET and POST)."""
+    from fasthtml.common import APIRouter
+
+    class Tabs:
+        def create_router(self, prefix=''):
+            ar = APIRouter(prefix=prefix)
+
+            @ar
+            def index():
+                return P('tabs')
+
+            @ar
+            def get(t: str = ''):
+                return P(f'tab {t}')
+            return ar
+    app, rt = fast_app(secret_key='k')
+    Tabs().create_router().to_app(app)
+    Tabs().create_router('/w').to_app(app)
+    app.route('/')(lambda: P('home'))
+    paths = sorted(r.path for r in app.routes if getattr(r, 'path', '/').startswith(('/w', '/Tabs', '/test')))
+    prefix = '/test_a_router_an_add_on_builds_in_a_method_keeps_its_own_paths_Tabs.create_router'
+    assert paths == [prefix + '_get', prefix + '_index', '/w' + prefix + '_get',
+                     '/w' + prefix + '_index']
+    cli = Client(app)
+    hx = {'HX-Request': '1'}
+    assert cli.get('/', headers=hx).text == '<p>home</p>'
+    assert cli.get(prefix + '_index', headers=hx).text == '<p>tabs</p>'
+    assert cli.post('/w' + prefix + '_get?t=a', headers=hx).text == '<p>tab a</p>'

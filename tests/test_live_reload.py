@@ -83,7 +83,7 @@ def test_fast_app_live_with_attempts_and_interval():
     assert isinstance(app, FastHTMLWithLiveReload)
     assert (app.reload_attempts, app.reload_interval) == (5, 250)
 
-    @rt
+    @rt('/')
     def index():
         return P('hi')
     js = _script(TestClient(app).get('/').text)
