@@ -551,7 +551,7 @@ class _LiveScope:
 
         async def send_(msg: dict) -> None:
             t = msg.get('type')
-            if t == 'lifespan.startup.complete' and self.hub.may_isolate:
+            if t == 'lifespan.startup.complete' and self.hub.isolate:  # isolated classes alone: at first use
                 runner.startup()
             elif t == 'lifespan.shutdown.complete':
                 await runner.shutdown()
