@@ -40,6 +40,7 @@ import itertools
 import json
 import logging
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -56,7 +57,7 @@ from typing import Any
 from fastcore.basics import NotStr
 
 from ._live_runner import LocalRunner
-from ._live_session import EXIT_MEMORY, ctl_recv, ctl_send, export_scope, pack, read_frame
+from ._live_session import EXIT_MEMORY, HEAD, ctl_recv, ctl_send, export_scope, pack, read_frame
 from .live import _CLASSES, Connection, LiveComponent, LiveError, _Ctx, _sid
 
 __all__ = ['IsolatingRunner', 'IsolationSettings', 'Busy', 'Stopped', 'parse_size']
@@ -380,6 +381,8 @@ class _Sessions:
         self.spawned: dict[str, int] = {}   # session key -> pid, for processes this worker started
         self.stopping: dict[int, str] = {}  # pid -> why this worker stopped it
         self.key = hashlib.sha256(f'fasthtml.live.isolation:{hub.app.secret_key}'.encode()).digest()
+        self.tag = hashlib.sha256(self.key + hub.path.encode()).hexdigest()[:16]   # the same on every host
+        self.relay = _Relay(self) if self.s.redis_url else None
 
     @property
     def dir(self) -> Path:
@@ -387,8 +390,7 @@ class _Sessions:
             if self.s.run_dir:
                 d = Path(self.s.run_dir)
             else:  # the same for every worker of this app on this host
-                tag = hashlib.sha256(self.key + self.hub.path.encode()).hexdigest()[:16]
-                d = _private_dir(Path(tempfile.gettempdir()) / f'fasthtml-live-{os.getuid()}') / tag
+                d = _private_dir(Path(tempfile.gettempdir()) / f'fasthtml-live-{os.getuid()}') / self.tag
             self._dir = _private_dir(d)
             _private_dir(d / 'slots')
             _private_dir(d / 'locks')
@@ -418,6 +420,8 @@ class _Sessions:
             if lk is not None and lk.dead is None:
                 return lk
             lk = await self._connect(h)
+            if lk is None and self.relay is not None:
+                lk = await self.relay.remote_link(h)
             if lk is None:
                 lk = await self._start(h)
             links[h] = lk
@@ -450,8 +454,19 @@ class _Sessions:
             lk = await self._connect(h)  # another worker started it meanwhile
             if lk is not None:
                 return lk
+            if self.relay is not None:  # or one on another host
+                for _ in range(3):
+                    if await self.relay.claim(h):
+                        break
+                    lk = await self.relay.remote_link(h)
+                    if lk is not None:
+                        return lk
+                else:
+                    raise Stopped('failed:could not claim the session on Redis')
             slot = self._take_slot()
             if slot is None:
+                if self.relay is not None:
+                    await self.relay.release(h)
                 raise Busy()
             try:
                 for suffix in ('.sock', '.end', '.death'):
@@ -463,6 +478,10 @@ class _Sessions:
                     ls.listen(128)
                     _manager.start(self.s.prefork)
                     pid = await _manager.spawn(self.config(h), [ls.fileno(), slot])
+                except BaseException:
+                    if self.relay is not None:
+                        await self.relay.release(h)
+                    raise
                 finally:
                     ls.close()
             finally:
@@ -504,6 +523,8 @@ class _Sessions:
         h, pid, code = msg['h'], msg['pid'], msg['code']
         if self.spawned.get(h) == pid:
             del self.spawned[h]
+            if self.relay is not None:
+                self.relay.released(h)
         why = self.stopping.pop(pid, None)
         if code == 0 or why == 'shutdown':
             log.info('live: isolated session %s: process %d ended', msg['sid'], pid)
@@ -581,9 +602,10 @@ async def _flock(fd: int, timeout: float) -> None:
 # A link: this worker's connection to one session's process, on one event loop
 
 class _Link:
-    "Requests to a session's process and their replies; its messages for pages; what happens when it ends."
+    """Requests to a session's process and their replies; its messages for pages; what happens when it ends. This
+    one speaks to the process's socket on this host; `_RelayLink` goes through the worker that started it."""
 
-    def __init__(self, sessions: _Sessions, h: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+    def __init__(self, sessions: _Sessions, h: str, reader: Any = None, writer: Any = None):
         self.sessions, self.h = sessions, h
         self.reader, self.writer = reader, writer
         self.loop = asyncio.get_running_loop()
@@ -594,14 +616,18 @@ class _Link:
         self.dead: str | None = None
         self.bye: str | None = None
         self.killed: str | None = None
-        self.task = self.loop.create_task(self._read(), name=f'fasthtml-live-link-{h[:8]}')
+        if reader is not None:
+            self.task = self.loop.create_task(self._read(), name=f'fasthtml-live-link-{h[:8]}')
+
+    def _write(self, data: bytes) -> None:
+        self.writer.write(data)
 
     def send(self, hdr: dict) -> None:
         if self.dead is not None:
             raise Stopped(self.dead)
-        self.writer.write(pack(hdr))
+        self._write(pack(hdr))
 
-    async def request(self, hdr: dict, interaction: bool = True) -> dict:
+    async def request(self, hdr: dict, interaction: bool = True, limit: float | None = None) -> dict:
         "Send a request and wait for its reply (raises Stopped when the process ends first)."
         if self.dead is not None:
             raise Stopped(self.dead)
@@ -610,17 +636,23 @@ class _Link:
         self.waiters[r] = fut
         hdr['r'] = r
         ti = self.sessions.s.timeout_interaction
-        limit = (ti + BACKSTOP) if interaction and ti else None
+        if limit is None and interaction and ti:
+            limit = ti + BACKSTOP
         try:
-            self.writer.write(pack(hdr))
+            self._write(pack(hdr))
             return await asyncio.wait_for(fut, limit)
         except asyncio.TimeoutError:
+            if not interaction:
+                raise Stopped('gone') from None
             # The process did not stop itself (its timer needs its own clock to run): stop it from here.
-            self.killed = self.killed or 'timeout'
-            self.sessions.kill(self.pid, 'timeout')
+            self._kill('timeout')
             raise Stopped('timeout') from None
         finally:
             self.waiters.pop(r, None)
+
+    def _kill(self, why: str) -> None:
+        self.killed = self.killed or why
+        self.sessions.kill(self.pid, why)
 
     async def _read(self) -> None:
         try:
@@ -628,40 +660,45 @@ class _Link:
                 fr = await read_frame(self.reader)
                 if fr is None:
                     break
-                m, payload = fr
-                o = m.get('o')
-                if o == 'out':
-                    conn = self.conns.get(m['c'])
-                    if conn is not None:
-                        conn.post(payload.decode())
-                elif o == 'rep':
-                    fut = self.waiters.get(m['r'])
-                    if fut is not None and not fut.done():
-                        fut.set_result(m)
-                elif o == 'hi':
-                    self.pid = m['pid']
-                elif o == 'bye':
-                    self.bye = m.get('why') or 'gone'
-                elif o == 'close':
-                    conn = self.conns.get(m['c'])
-                    if conn is not None:
-                        with contextlib.suppress(RuntimeError, OSError):
-                            await conn.ws.close(int(m.get('code') or 1000))
+                await self.frame(*fr)
         except asyncio.CancelledError:
             self.writer.close()
             raise
         except Exception:
             log.exception('live: reading from an isolated session failed')
-        await self._ended()
+        await self.ended()
 
-    async def _ended(self) -> None:
-        reason = self.bye or self.killed
+    async def frame(self, m: dict, payload: bytes) -> None:
+        "One frame from the session's process."
+        o = m.get('o')
+        if o == 'out':
+            conn = self.conns.get(m['c'])
+            if conn is not None:
+                conn.post(payload.decode())
+        elif o == 'rep':
+            fut = self.waiters.get(m['r'])
+            if fut is not None and not fut.done():
+                fut.set_result(m)
+        elif o == 'hi':
+            self.pid = m['pid']
+        elif o == 'bye':
+            self.bye = m.get('why') or 'gone'
+        elif o == 'close':
+            conn = self.conns.get(m['c'])
+            if conn is not None:
+                with contextlib.suppress(RuntimeError, OSError):
+                    await conn.ws.close(int(m.get('code') or 1000))
+
+    async def ended(self, reason: str | None = None) -> None:
+        "The process is gone (or unreachable): fail what waits, show the pages why."
+        if self.dead is not None:
+            return
+        reason = reason or self.bye or self.killed
         if reason is None:
             reason = await self.sessions.end_reason(self.h, self.pid)
         self.dead = reason
         self.sessions.forget(self)
-        with contextlib.suppress(Exception):
-            self.writer.close()
+        self.close()
         for fut in self.waiters.values():
             if not fut.done():
                 fut.set_exception(Stopped(reason))
@@ -669,6 +706,277 @@ class _Link:
             for conn in list(self.conns.values()):
                 self.sessions.hub.runner.iso_stopped(conn, reason)
         self.conns.clear()
+
+    def close(self) -> None:
+        if self.writer is not None:
+            with contextlib.suppress(Exception):
+                self.writer.close()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Across hosts: Redis
+
+TTL_MS = 30_000   # how long a session's "started by worker W" key lives unless W refreshes it
+
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+
+
+class _Relay:
+    """Sessions whose process runs on another host, reached through the worker that started it, over Redis.
+
+    Each worker listens on a channel of its own. The key `fhl:<app>:s:<session>` names the worker that started the
+    session's process (refreshed while it runs, deleted when it ends). A worker that finds no socket for a session
+    on its host but finds that key sends its frames to that worker ('up'), which forwards them to the process over a
+    connection of its own and sends back what the process says ('down'), then why it ended ('dead'). Envelopes are
+    signed with a key derived from the app's, so writing to Redis is not enough to talk to a session."""
+
+    def __init__(self, sessions: _Sessions):
+        self.sessions = sessions
+        self.url: str = sessions.s.redis_url or ''
+        self.key = hashlib.sha256(b'fasthtml.live.relay' + sessions.key).digest()
+        self.loops: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._wid: tuple[int, str] | None = None
+
+    @property
+    def wid(self) -> str:
+        "This worker's id on the relay (host, pid, a random part; made again in a forked worker)."
+        if self._wid is None or self._wid[0] != os.getpid():
+            self._wid = (os.getpid(), f'{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}')
+        return self._wid[1]
+
+    def chan(self, wid: str) -> str:
+        return f'fhl:{self.sessions.tag}:w:{wid}'
+
+    def skey(self, h: str) -> str:
+        return f'fhl:{self.sessions.tag}:s:{h}'
+
+    def sign(self, body: bytes) -> bytes:
+        return hmac.new(self.key, body, hashlib.sha256).hexdigest()[:32].encode()
+
+    async def on_loop(self) -> _RelayLoop:
+        loop = asyncio.get_running_loop()
+        rl = self.loops.get(loop)
+        if rl is None:
+            rl = self.loops[loop] = _RelayLoop(self)
+        await rl.start_task
+        return rl
+
+    async def claim(self, h: str) -> bool:
+        "Become the worker that starts session `h`'s process (False: another one is)."
+        rl = await self.on_loop()
+        return bool(await rl.r.set(self.skey(h), self.wid, nx=True, px=TTL_MS))
+
+    async def release(self, h: str, wid: str | None = None) -> None:
+        "Forget that `wid` (default: this worker) runs session `h`'s process."
+        rl = await self.on_loop()
+        with contextlib.suppress(Exception):
+            await rl.r.eval(_RELEASE, 1, self.skey(h), wid or self.wid)
+
+    def released(self, h: str) -> None:
+        "From any thread: the process of session `h` ended here."
+        for loop, rl in list(self.loops.items()):
+            if not loop.is_closed() and rl.start_task.done():
+                with contextlib.suppress(RuntimeError):
+                    asyncio.run_coroutine_threadsafe(self.release(h), loop)
+                return
+
+    async def remote_link(self, h: str) -> _RelayLink | None:
+        "A link to session `h`'s process through the worker that runs it, if another one does and answers."
+        rl = await self.on_loop()
+        home = await rl.r.get(self.skey(h))
+        if home is None:
+            return None
+        home = home.decode()
+        if home == self.wid:  # ours, yet no socket here: it ended, the key is stale
+            await self.release(h)
+            return None
+        lk = _RelayLink(self.sessions, h, rl, home)
+        try:
+            await lk.request({'o': 'ping'}, interaction=False, limit=10)
+        except Stopped:
+            lk.dead = 'gone'
+            lk.close()
+            await self.release(h, home)
+            return None
+        return lk
+
+
+class _RelayLoop:
+    "The relay on one event loop: a Redis client, the subscription to this worker's channel, links and upstreams."
+
+    def __init__(self, relay: _Relay):
+        try:
+            import redis.asyncio as aredis
+        except ImportError:
+            raise LiveError('Live(redis_url=...): install the redis package (pip install redis)') from None
+        self.relay = relay
+        self.r = aredis.Redis.from_url(relay.url)
+        self.ps = self.r.pubsub(ignore_subscribe_messages=True)
+        self.links: dict[str, _RelayLink] = {}
+        self.ups: dict[tuple[str, str], _Upstream] = {}
+        self.q: asyncio.Queue = asyncio.Queue()
+        self.tasks: list[asyncio.Task] = []
+        self.start_task = asyncio.get_running_loop().create_task(self._start())
+
+    async def _start(self) -> None:
+        try:
+            await self.ps.subscribe(self.relay.chan(self.relay.wid))
+        except Exception as e:
+            raise Stopped(f'failed:Redis at {self.relay.url}: {e}') from None
+        loop = asyncio.get_running_loop()
+        self.tasks = [loop.create_task(self._pub(), name='fasthtml-live-relay-pub'),
+                      loop.create_task(self._sub(), name='fasthtml-live-relay-sub'),
+                      loop.create_task(self._refresh(), name='fasthtml-live-relay-refresh')]
+
+    def publish(self, wid: str, env: dict, frame: bytes = b'') -> None:
+        body = json.dumps(env, separators=(',', ':')).encode() + b'\n' + frame
+        self.q.put_nowait((self.relay.chan(wid), self.relay.sign(body) + b'\n' + body))
+
+    async def _pub(self) -> None:
+        while True:
+            ch, data = await self.q.get()
+            try:
+                await self.r.publish(ch, data)
+            except Exception:
+                log.exception('live: publishing to the relay failed')
+
+    async def _sub(self) -> None:
+        while True:
+            try:
+                async for msg in self.ps.listen():
+                    if msg.get('type') == 'message':
+                        await self._on(msg['data'])
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception('live: the relay subscription failed; resubscribing')
+                await asyncio.sleep(1)
+                with contextlib.suppress(Exception):
+                    await self.ps.subscribe(self.relay.chan(self.relay.wid))
+
+    async def _refresh(self) -> None:
+        "Keep the keys of the sessions whose process runs here."
+        while True:
+            await asyncio.sleep(TTL_MS / 3000)
+            for h in list(self.relay.sessions.spawned):
+                with contextlib.suppress(Exception):
+                    await self.r.set(self.relay.skey(h), self.relay.wid, px=TTL_MS)
+
+    async def _on(self, data: bytes) -> None:
+        sig, _, body = data.partition(b'\n')
+        if not hmac.compare_digest(sig, self.relay.sign(body)):
+            log.warning('live: dropped a relay message with a bad signature')
+            return
+        head, _, frame = body.partition(b'\n')
+        e = json.loads(head)
+        k = e.get('k')
+        if k == 'up':       # for a process that runs here
+            key = (e['from'], e['l'])
+            up = self.ups.get(key)
+            if up is None:
+                up = self.ups[key] = _Upstream(self, e['from'], e['l'], e['h'])
+            up.write(frame)
+        elif k == 'close':
+            up = self.ups.pop((e['from'], e['l']), None)
+            if up is not None:
+                up.close()
+        elif k == 'kill':
+            sessions = self.relay.sessions
+            sessions.kill(sessions.spawned.get(e['h']), e.get('why') or 'timeout')
+        elif k == 'down':   # from a process that runs elsewhere
+            lk = self.links.get(e['l'])
+            if lk is not None and len(frame) >= HEAD.size:
+                n, _ = HEAD.unpack(frame[:HEAD.size])
+                await lk.frame(json.loads(frame[HEAD.size:HEAD.size + n]), frame[HEAD.size + n:])
+        elif k == 'dead':
+            lk = self.links.get(e['l'])
+            if lk is not None:
+                await lk.ended(e.get('why') or 'gone')
+
+
+class _Upstream:
+    "This worker's connection to a local session process on behalf of a worker elsewhere (one per remote link)."
+
+    def __init__(self, rl: _RelayLoop, origin: str, lid: str, h: str):
+        self.rl, self.origin, self.l, self.h = rl, origin, lid, h
+        self.writer: asyncio.StreamWriter | None = None
+        self.buf: list[bytes] = []
+        self.closed = False
+        self.task = asyncio.get_running_loop().create_task(self._run())
+
+    def write(self, frame: bytes) -> None:
+        if self.writer is not None:
+            self.writer.write(frame)
+        else:
+            self.buf.append(frame)
+
+    async def _run(self) -> None:
+        sessions = self.rl.relay.sessions
+        bye = None
+        try:
+            reader, writer = await asyncio.open_unix_connection(str(sessions.dir / f'{self.h}.sock'), limit=1 << 20)
+        except OSError:
+            reader = None
+        if reader is not None:
+            self.writer = writer
+            for f in self.buf:
+                writer.write(f)
+            self.buf.clear()
+            while True:
+                fr = await read_frame(reader)
+                if fr is None:
+                    break
+                m, payload = fr
+                if m.get('o') == 'bye':
+                    bye = m.get('why')
+                self.rl.publish(self.origin, {'k': 'down', 'l': self.l}, pack(m, payload))
+            writer.close()
+        why = bye or (await sessions.end_reason(self.h, None) if reader is not None else 'gone')
+        if not self.closed:
+            self.rl.publish(self.origin, {'k': 'dead', 'l': self.l, 'why': why})
+        self.rl.ups.pop((self.origin, self.l), None)
+
+    def close(self) -> None:
+        self.closed = True
+        if self.writer is not None:
+            self.writer.close()
+        else:
+            self.task.cancel()
+
+
+class _RelayLink(_Link):
+    "A link to a session's process on another host, through the worker that started it."
+
+    def __init__(self, sessions: _Sessions, h: str, rl: _RelayLoop, home: str):
+        super().__init__(sessions, h)
+        self.rl, self.home = rl, home
+        self.l = secrets.token_hex(8)
+        rl.links[self.l] = self
+        self.watch = self.loop.create_task(self._watch())
+
+    def _write(self, data: bytes) -> None:
+        self.rl.publish(self.home, {'k': 'up', 'h': self.h, 'from': self.rl.relay.wid, 'l': self.l}, data)
+
+    def _kill(self, why: str) -> None:
+        self.killed = self.killed or why
+        self.rl.publish(self.home, {'k': 'kill', 'h': self.h, 'why': why})
+
+    async def _watch(self) -> None:
+        "The worker that runs the process may vanish with it, saying nothing: its key then expires."
+        while self.dead is None:
+            await asyncio.sleep(5)
+            try:
+                home = await self.rl.r.get(self.rl.relay.skey(self.h))
+            except Exception:
+                continue
+            if home is None or home.decode() != self.home:
+                await self.ended('gone')
+
+    def close(self) -> None:
+        if self.rl.links.pop(self.l, None) is not None:
+            self.rl.publish(self.home, {'k': 'close', 'from': self.rl.relay.wid, 'l': self.l})
+        if asyncio.current_task() is not self.watch:
+            self.watch.cancel()
 
 
 # ---------------------------------------------------------------------------------------------------------------

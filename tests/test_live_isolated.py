@@ -10,8 +10,10 @@ import json
 import logging
 import os
 import re
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +23,9 @@ from fasthtml.live import Live, LiveComponent, LiveError
 with warnings.catch_warnings():
     warnings.simplefilter('ignore')
     from starlette.testclient import TestClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from redis_server import start_redis  # noqa: E402
 
 pytestmark = [pytest.mark.timeout(120),
               pytest.mark.skipif(not os.path.exists('/proc/self/stat'), reason='process isolation needs Linux')]
@@ -552,6 +557,38 @@ def test_another_worker_reaches_the_same_process(tmp_path):
             msgs = s.sync()
             assert 'Count: 6' in html_of(msgs, cl[1][0])[0] and pids(html_of(msgs, cl[1][0])[0]) == {pid}
         assert live_b.runner.processes() == {} and len(live_a.runner.processes()) == 1
+
+
+def test_a_worker_on_another_host_reaches_the_process_through_redis(tmp_path):
+    "Two workers that share Redis but no run dir (as on two hosts): frames go through the worker that started it."
+    redis = start_redis(tmp_path)
+    try:
+        app_a, live_a = make_app(tmp_path / 'a', secret='hosts', redis_url=redis.url)
+        app_b, live_b = make_app(tmp_path / 'b', secret='hosts', redis_url=redis.url)
+        with TestClient(app_a) as ca, TestClient(app_b) as cb:
+            text, cl = page(ca)
+            (pid,) = pids(text)
+            for k, v in ca.cookies.items():
+                cb.cookies.set(k, v)
+            with cb.websocket_connect('/_live/ws') as ws:
+                s = Sock(ws)
+                s.join(cl)
+                assert s.sync() == []                          # the instances made for the page, on host A
+                s.event(cl[1][0], 'inc')
+                msgs = s.sync()
+                assert 'Count: 6' in html_of(msgs, cl[1][0])[0] and pids(html_of(msgs, cl[1][0])[0]) == {pid}
+                assert live_b.runner.processes() == {}
+                s.event(cl[0][0], 'quit')                      # it ends on host A: B's page is told why
+                assert set(boxes(s.sync()).values()) == {'exit'}
+                assert wait_for(lambda: not alive(pid))
+                s.event(cl[0][0], '__restart')                 # starting again starts it here, on host B
+                msgs = s.sync()
+                (new,) = pids(html_of(msgs, cl[0][0])[0])
+                assert new != pid and set(live_b.runner.processes().values()) == {new}
+            text = ca.get('/').text                            # and host A now reaches it through B
+            assert pids(text) == {new} and 'Count: 5' in text
+    finally:
+        redis.stop()
 
 
 # ---------------------------------------------------------------------------------------------------------------
