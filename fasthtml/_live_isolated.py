@@ -515,7 +515,7 @@ class _Sessions:
         return {'h': h, 'sid': h[:12], 'dir': str(self.dir), 'secret': hub.app.secret_key, 'grace': hub.grace,
                 'max_queue': hub.max_queue, 'debug': hub.debug, 'base': hub.base, 'live_path': hub.path,
                 'ti': s.timeout_interaction or 0, 'tn': s.timeout_inactivity, 'mem': s.memory_limit or 0,
-                'path': [p for p in sys.path if isinstance(p, str)], 'modules': _app_modules()}
+                'path': [p for p in sys.path if isinstance(p, str)], 'cwd': os.getcwd(), 'modules': _app_modules()}
 
     # -- how processes ended
     def exited(self, msg: dict) -> None:

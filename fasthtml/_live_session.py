@@ -376,6 +376,8 @@ def _run_session(cfg: dict, fds: list[int], ctl: socket.socket) -> None:
     # The interaction timer: every thread's stack to the .death file, then the default action (the process ends).
     faulthandler.register(signal.SIGALRM, file=death, all_threads=True, chain=True)
     sys.path[:] = cfg['path']
+    with contextlib.suppress(OSError):
+        os.chdir(cfg['cwd'])
     for m in cfg.get('modules') or ():
         with contextlib.suppress(BaseException):
             importlib.import_module(m)

@@ -15,10 +15,12 @@ import time
 import warnings
 from pathlib import Path
 
+import anywidget
 import pytest
+import traitlets
 
 from fasthtml.common import Button, Div, FastHTML, HTMLResponse, Li, P, Titled, Ul, to_xml
-from fasthtml.live import Live, LiveComponent, LiveError
+from fasthtml.live import Live, LiveComponent, LiveError, Widget
 
 with warnings.catch_warnings():
     warnings.simplefilter('ignore')
@@ -178,6 +180,29 @@ class Sandbox(LiveComponent, isolate=True):
 class Plain(LiveComponent, isolate=False):
     def render(self):
         return P(f'pid {os.getpid()}', cls='pid')
+
+
+class Gauge(anywidget.AnyWidget):
+    _esm = 'export default { render({ model, el }) { el.textContent = String(model.get("level")); } };'
+    level = traitlets.Int(0).tag(sync=True)
+
+
+class Meter(LiveComponent):
+    "Holds a widget: its traits sync with the page through the session's process."
+
+    def __init__(self, level: int = 0):
+        self.gauge = Gauge(level=level)
+        self.seen: list = []
+        self.gauge.observe(lambda ch: self.seen.append(ch['new']), names='level')
+
+    def render(self):
+        return Div(P(f'level {self.gauge.level} seen {self.seen} pid {os.getpid()}'), Widget(self.gauge))
+
+    def bump(self):
+        self.gauge.level += 10
+
+    def show(self):
+        pass
 
 
 # An app made when this module is imported: its session processes import the module too, and find it (`app`).
@@ -379,6 +404,30 @@ def test_update_pushes_come_from_the_process(tmp_path):
             s.join(cl)
             got = s.until(lambda m: m['t'] == 'h' and 'ticks 3' in m['h'])
             assert all(m['l'] == cl[0][0] for m in got if m['t'] == 'h')
+
+
+def test_widget_traits_sync_through_the_sessions_process(tmp_path):
+    app, live = make_app(tmp_path, comps=lambda: (Meter(3),))
+    with TestClient(app) as cli:
+        text, cl = page(cli)
+        tok, key, esm = re.search(r'data-lw="([^"]+)" data-lwk="([^"]+)" data-esm="([^"]+)"', text).groups()
+        assert key == f'c:{cl[0][0]}:gauge' and len(live.signer.loads(tok)) == 3   # marked: routed to the process
+        r = cli.get(esm)                                      # served here, read from the widget's class
+        assert r.status_code == 200 and r.text == Gauge._esm
+        with cli.websocket_connect('/_live/ws') as ws:
+            s = Sock(ws)
+            s.join(cl, [tok])
+            (st,) = [m for m in s.sync() if m['t'] == 'w']
+            assert st['k'] == key and st['m']['method'] == 'state' and st['m']['state']['level'] == 3
+            s.send(t='w', k=key, m={'method': 'update', 'state': {'level': 7}, 'buffer_paths': []}, b=[])
+            assert s.sync() == []                              # no echo to the page that made the change
+            s.event(cl[0][0], 'show')
+            assert 'level 7 seen [7]' in html_of(s.sync(), cl[0][0])[0]   # the observer ran in the process
+            s.event(cl[0][0], 'bump')                          # a Python change goes to the page
+            msgs = s.sync()
+            assert {'t': 'w', 'k': key, 'm': {'method': 'update', 'state': {'level': 17}, 'buffer_paths': []},
+                    'b': []} in msgs
+            assert 'level 17' in html_of(msgs, cl[0][0])[0]
 
 
 # ---------------------------------------------------------------------------------------------------------------
