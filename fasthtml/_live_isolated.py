@@ -210,7 +210,9 @@ def _preload() -> list[str]:
             continue
         if top == 'fasthtml' or f.startswith(here) or any(f.startswith(r) for r in roots):
             out.append(name)
-    return sorted(out, key=lambda n: (n.count('.'), n))
+    # And what a session's process runs on, whatever this process has loaded.
+    out += ['asyncio', 'faulthandler', 'uvloop', 'fasthtml._live_session', 'fasthtml._live_runner', 'fasthtml.common']
+    return sorted(set(out), key=lambda n: (n.count('.'), n))
 
 
 def _app_modules() -> list[str]:
@@ -500,8 +502,10 @@ class _Sessions:
     def _take_slot(self) -> int | None:
         "A slot file locked for the new process (it keeps it locked while it runs), or None at the cap."
         slots = self.dir / 'slots'
-        for i in range(self.s.max_processes):
-            fd = os.open(slots / str(i), os.O_RDWR | os.O_CREAT, 0o600)
+        cap = self.s.max_processes
+        first = secrets.randbelow(cap)  # from anywhere: a free one is found in a few tries while many run
+        for j in range(cap):
+            fd = os.open(slots / str((first + j) % cap), os.O_RDWR | os.O_CREAT, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 return fd

@@ -562,8 +562,15 @@ def test_the_cap_gives_server_busy_at_once_and_try_again_works(tmp_path):
             assert set(boxes(sb.sync()).values()) == {'busy'}   # still busy, never a hang
             # Session A's page is gone: after grace its components are freed and its process ends, freeing the slot.
             assert wait_for(lambda: not alive(apid))
-            sb.event(bcl[0][0], '__restart')
-            msgs = sb.sync()
+            # The slot is free once the kernel has released the dead process's files: "Try again" until then.
+            deadline = time.monotonic() + 30
+            while True:
+                sb.event(bcl[0][0], '__restart')
+                msgs = sb.sync()
+                if html_of(msgs, bcl[0][0]) or time.monotonic() > deadline:
+                    break
+                assert set(boxes(msgs).values()) == {'busy'}
+                time.sleep(0.05)
             assert 'Count: 0' in html_of(msgs, bcl[0][0])[0] and 'Count: 5' in html_of(msgs, bcl[1][0])[0]
 
 
