@@ -244,6 +244,21 @@ class _Manager:
         self.dirs: weakref.WeakValueDictionary = weakref.WeakValueDictionary()   # run dir -> _Sessions
         self.prefork = 0
         self._atexit = False
+        self.stopping = False
+        if hasattr(os, 'register_at_fork'):
+            os.register_at_fork(after_in_child=self._forked)
+
+    def _forked(self) -> None:
+        "In a worker forked from this process (gunicorn --preload): the zygote is the parent's; start our own."
+        sock = self.sock
+        self.thread = self.sock = self.proc = None
+        self.ready = threading.Event()
+        self.lock = threading.Lock()
+        self.waiters = {}
+        self.failed = None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.close()
 
     @property
     def pid(self) -> int | None:
@@ -256,6 +271,7 @@ class _Manager:
                 return
             self.ready.clear()
             self.failed = None
+            self.stopping = False
             self.prefork = prefork
             self.thread = threading.Thread(target=self._run, args=(prefork, _app_modules()),
                                            name='fasthtml-live-zygote', daemon=True)
@@ -304,6 +320,9 @@ class _Manager:
         except OSError:
             pass
         finally:
+            if not self.stopping:
+                log.error('live: the isolation zygote (pid %d) stopped unexpectedly (exit code %s); the next session '
+                          'starts another', proc.pid, proc.poll())
             self.failed = self.failed or 'failed:the zygote stopped'
             self.sock = None
             for fut in list(self.waiters.values()):
@@ -342,6 +361,7 @@ class _Manager:
 
     def stop(self) -> None:
         "Stop the zygote and every session process it started (at exit; also safe to call twice)."
+        self.stopping = True
         sock, proc = self.sock, self.proc
         if sock is not None:
             with contextlib.suppress(OSError):
@@ -722,6 +742,10 @@ class _Link:
 
 TTL_MS = 30_000   # how long a session's "started by worker W" key lives unless W refreshes it
 
+def _text(v: bytes | str) -> str:
+    return v.decode() if isinstance(v, bytes) else v
+
+
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 
 
@@ -787,10 +811,10 @@ class _Relay:
     async def remote_link(self, h: str) -> _RelayLink | None:
         "A link to session `h`'s process through the worker that runs it, if another one does and answers."
         rl = await self.on_loop()
-        home = await rl.r.get(self.skey(h))
-        if home is None:
+        raw = await rl.r.get(self.skey(h))
+        if raw is None:
             return None
-        home = home.decode()
+        home = _text(raw)
         if home == self.wid:  # ours, yet no socket here: it ended, the key is stale
             await self.release(h)
             return None
@@ -920,8 +944,8 @@ class _Upstream:
         try:
             reader, writer = await asyncio.open_unix_connection(str(sessions.dir / f'{self.h}.sock'), limit=1 << 20)
         except OSError:
-            reader = None
-        if reader is not None:
+            reader = writer = None
+        if reader is not None and writer is not None:
             self.writer = writer
             for f in self.buf:
                 writer.write(f)
@@ -973,7 +997,7 @@ class _RelayLink(_Link):
                 home = await self.rl.r.get(self.rl.relay.skey(self.h))
             except Exception:
                 continue
-            if home is None or home.decode() != self.home:
+            if home is None or _text(home) != self.home:
                 await self.ended('gone')
 
     def close(self) -> None:

@@ -13,8 +13,8 @@ runner with plain data and a `Connection` (whose `post(msg)` queues a message fo
 
 LocalRunner keeps instances in this process: those rendered into a page (waiting for its socket) and those whose page
 is gone (waiting for a reconnect) sit in `waiting` with a deadline `grace` seconds ahead; a sweeper frees the expired
-ones (`unmount`, `mount` task cancelled, widgets they created closed). A runner that runs each session's components
-in a separate process implements the same methods.
+ones (`unmount`, `mount` task cancelled, widgets they created closed). `fasthtml._live_isolated.IsolatingRunner`
+extends it to run isolated components in their session's process, where another LocalRunner holds them.
 """
 from __future__ import annotations
 

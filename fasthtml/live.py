@@ -46,9 +46,15 @@ injected), CSRF protection refuses cross-site handshakes, the session comes from
 (a client cannot name a class or arguments of its own), bound to the session that rendered them (a token from another
 session is refused), and events reach only components this connection joined with such a token.
 
+ISOLATION. `Live(app, isolate=True)` (or `class X(LiveComponent, isolate=True)`) runs each browser session's
+components in a process of their own, with `timeout_interaction`, `timeout_inactivity`, `memory_limit` and a cap
+on processes (`max_processes`); the component code is the same. See fasthtml._live_isolated.
+
 THE SEAM. `fasthtml._live_runner.LocalRunner` is where instances live and how events reach them (join, event,
 widget message, leave, disconnect, all plain data plus a connection that can `post` messages); this module is the
-protocol to the browser. Another runner (one process per session, say) is passed as `Live(app, runner=Cls)`.
+protocol to the browser. The default runner, `fasthtml._live_isolated.IsolatingRunner`, is a LocalRunner that
+sends isolated components' traffic to their session's process (which runs a LocalRunner of its own); another runner
+is passed as `Live(app, runner=Cls)`.
 
 Widgets: `Widget(w)` shows any `anywidget.AnyWidget` (see fasthtml._live_widgets); anywidget is an optional extra,
 `pip install python-fasthtml[widgets]`.
@@ -436,8 +442,8 @@ class Connection:
         self.slots = asyncio.Semaphore(8)
         self.iso: Any = None  # this page's isolated components (fasthtml._live_isolated), once it has some
 
-    def post(self, msg: dict) -> None:
-        "Queue one message for the page (any thread)."
+    def post(self, msg: dict | str) -> None:
+        "Queue one message for the page (any thread): a dict, or its JSON text already made."
         if self.closed:
             return
         if threading.get_ident() == self.thread:
@@ -587,12 +593,15 @@ class _FillSend:
         self.chunks.append(msg.get('body', b''))
         if msg.get('more_body'):
             return
-        body = await self.ctx.hub.runner.fill(self.ctx, b''.join(self.chunks))
+        held = b''.join(self.chunks)
+        body = await self.ctx.hub.runner.fill(self.ctx, held)
         start = self.start
-        headers = [(k, v) for k, v in start.get('headers') or () if k.lower() != b'content-length']
-        headers.append((b'content-length', str(len(body)).encode()))
+        if body is not held:
+            headers = [(k, v) for k, v in start.get('headers') or () if k.lower() != b'content-length']
+            headers.append((b'content-length', str(len(body)).encode()))
+            start = {**start, 'headers': headers}
         self.mode = 'pass'
-        await self.send({**start, 'headers': headers})
+        await self.send(start)
         await self.send({'type': 'http.response.body', 'body': body})
 
 
