@@ -33,7 +33,6 @@ import asyncio
 import concurrent.futures
 import contextlib
 import errno
-import fcntl
 import hashlib
 import hmac
 import itertools
@@ -60,7 +59,9 @@ from ._live_runner import LocalRunner
 from ._live_session import EXIT_MEMORY, HEAD, ctl_recv, ctl_send, export_scope, pack, read_frame
 from .live import _CLASSES, Connection, LiveComponent, LiveError, _Ctx, _sid
 
-__all__ = ['IsolatingRunner', 'IsolationSettings', 'Busy', 'Stopped', 'parse_size']
+__all__ = ['IsolatingRunner', 'IsolationSettings', 'Busy', 'Stopped', 'parse_size', 'SUPPORTED']
+
+SUPPORTED = sys.platform.startswith('linux')   # the parent-death signal, SOCK_SEQPACKET, /proc
 
 log = logging.getLogger('fasthtml.live')
 
@@ -424,7 +425,7 @@ class _Sessions:
         return hmac.new(self.key, sid.encode(), hashlib.sha256).hexdigest()[:24]
 
     def prewarm(self) -> None:
-        if sys.platform.startswith('linux'):
+        if SUPPORTED:
             _ = self.dir
             _manager.start(self.s.prefork)
 
@@ -467,8 +468,6 @@ class _Sessions:
         return _Link(self, h, reader, writer)
 
     async def _start(self, h: str) -> _Link:
-        if not sys.platform.startswith('linux'):
-            raise Stopped('failed:process isolation needs Linux')
         d = self.dir
         lockfd = os.open(d / 'locks' / str(int(h[:8], 16) % 64), os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -516,7 +515,7 @@ class _Sessions:
             return lk
         finally:
             with contextlib.suppress(OSError):
-                fcntl.flock(lockfd, fcntl.LOCK_UN)
+                _flock_now(lockfd, unlock=True)
             os.close(lockfd)
 
     def _take_slot(self) -> int | None:
@@ -527,7 +526,7 @@ class _Sessions:
         for j in range(cap):
             fd = os.open(slots / str((first + j) % cap), os.O_RDWR | os.O_CREAT, 0o600)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                _flock_now(fd)
                 return fd
             except OSError:
                 os.close(fd)
@@ -536,7 +535,10 @@ class _Sessions:
     def config(self, h: str) -> dict:
         "What a session process is told when it starts."
         hub, s = self.hub, self.s
-        return {'h': h, 'sid': h[:12], 'dir': str(self.dir), 'secret': hub.app.secret_key, 'grace': hub.grace,
+        secret = hub.app.secret_key
+        return {'h': h, 'sid': h[:12], 'dir': str(self.dir), 'grace': hub.grace,
+                'secret': secret.decode('latin-1') if isinstance(secret, bytes) else secret,
+                'secret_bytes': isinstance(secret, bytes),
                 'max_queue': hub.max_queue, 'debug': hub.debug, 'base': hub.base, 'live_path': hub.path,
                 'ti': s.timeout_interaction or 0, 'tn': s.timeout_inactivity, 'mem': s.memory_limit or 0,
                 'path': [p for p in sys.path if isinstance(p, str)], 'cwd': os.getcwd(), 'modules': _app_modules()}
@@ -610,11 +612,17 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _flock_now(fd: int, unlock: bool = False) -> None:
+    "Lock `fd` exclusively or raise BlockingIOError (POSIX: imported here so that Live works everywhere)."
+    import fcntl
+    fcntl.flock(fd, fcntl.LOCK_UN if unlock else fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
 async def _flock(fd: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _flock_now(fd)
             return
         except BlockingIOError:
             if time.monotonic() > deadline:
@@ -1038,6 +1046,8 @@ class IsolatingRunner(LocalRunner):
     # -- server lifespan
     def startup(self) -> None:
         "Start the zygote (and its waiting processes) now, so the first session starts fast."
+        if not SUPPORTED:
+            return
         try:
             self.sessions.prewarm()
         except Exception:

@@ -35,7 +35,6 @@ import importlib
 import json
 import logging
 import os
-import resource
 import selectors
 import signal
 import socket
@@ -413,6 +412,7 @@ def _limit_memory(extra: int) -> None:
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).mallopt(M_ARENA_MAX, 1)
     threading.stack_size(2 * 1024 * 1024)
+    import resource
     with open('/proc/self/statm') as f:
         size = int(f.read().split()[0]) * resource.getpagesize()
     limit = size + extra
@@ -422,7 +422,10 @@ def _limit_memory(extra: int) -> None:
 def _find_app(cfg: dict) -> Any:
     "The app whose `Live` has this path and key, when the imported modules made it (for the `app` parameter)."
     for hub in list(_HUBS):
-        if hub.path == cfg['live_path'] and getattr(hub.app, 'secret_key', None) == cfg['secret']:
+        key = getattr(hub.app, 'secret_key', None)
+        if isinstance(key, bytes):
+            key = key.decode('latin-1')
+        if hub.path == cfg['live_path'] and key == cfg['secret']:
             return hub.app
     return None
 
@@ -432,7 +435,7 @@ class SessionHub(_HubBase):
     in_session = True
 
     def __init__(self, cfg: dict):
-        self._keys(cfg['secret'])
+        self._keys(cfg['secret'].encode('latin-1') if cfg.get('secret_bytes') else cfg['secret'])
         self.grace = float(cfg['grace'])
         self.max_queue = int(cfg['max_queue'])
         self.path = cfg['live_path']

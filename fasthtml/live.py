@@ -119,6 +119,7 @@ _CLASSES: dict[str, type] = {}   # 'module:qualname' -> component class, for rec
 _ISOLATED_CLASSES: set[str] = set()   # classes declared with `isolate=True`
 # True in an isolated session's process: every component there is an ordinary in-process one.
 _SESSION_PROCESS = False
+_warned_unsupported: list = []
 
 
 def _current() -> _Ctx:
@@ -775,10 +776,19 @@ class Live(_HubBase):
         "Whether instances of `cls` made while serving a page run in their session's process."
         flag = getattr(cls, '_live_isolate', None)
         iso = self.isolate if flag is None else flag
-        if iso and not hasattr(self.runner, 'placeholder'):
+        if not iso:
+            return False
+        if not hasattr(self.runner, 'placeholder'):
             raise LiveError(f'{cls.__qualname__} is isolated, but this app\'s live runner '
                             f'({type(self.runner).__name__}) does not run isolated components')
-        return iso
+        from ._live_isolated import SUPPORTED
+        if not SUPPORTED:
+            if not _warned_unsupported:
+                _warned_unsupported.append(True)
+                log.warning('live: process isolation needs Linux; on %s isolated components run in the server '
+                            'process', sys.platform)
+            return False
+        return True
 
     def __repr__(self) -> str:
         return f'<Live {self.path} grace={self.grace:g}s{" isolate" if self.isolate else ""}>'

@@ -703,3 +703,35 @@ def test_an_app_that_isolates_nothing_starts_no_process(tmp_path):
     with TestClient(app) as cli:
         assert cli.get('/').text.count('<li>a</li>') == 1
     assert live.runner._sessions is None
+
+
+def test_without_linux_isolated_components_run_in_the_server_with_a_warning(tmp_path, monkeypatch, caplog):
+    import fasthtml._live_isolated as iso
+    import fasthtml.live as live_mod
+    monkeypatch.setattr(iso, 'SUPPORTED', False)
+    monkeypatch.setattr(live_mod, '_warned_unsupported', [])
+    app, live = make_app(tmp_path)
+    with caplog.at_level(logging.WARNING, logger='fasthtml.live'), TestClient(app) as cli:
+        text, cl = page(cli)
+        assert pids(text) == {os.getpid()} and 'process isolation needs Linux' in caplog.text
+        with cli.websocket_connect('/_live/ws') as ws:
+            s = Sock(ws)
+            s.join(cl)
+            s.event(cl[0][0], 'inc')
+            assert 'Count: 1' in html_of(s.sync(), cl[0][0])[0]
+    assert live.runner._sessions is None
+
+
+def test_a_bytes_secret_key_works(tmp_path):
+    app, live = make_app(tmp_path, secret=b'bytes \xff secret')
+    with TestClient(app) as cli:
+        text, cl = page(cli)
+        (pid,) = pids(text)
+        assert pid != os.getpid()
+        with cli.websocket_connect('/_live/ws') as ws:
+            s = Sock(ws)
+            s.join(cl)
+            s.event(cl[0][0], 'remember', word='abc')
+            msgs = s.sync()
+            (v,) = [m['v'] for m in msgs if m['t'] == 's']
+            assert cli.post('/_live/session', data={'v': v}).status_code == 204
