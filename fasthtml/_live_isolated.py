@@ -401,6 +401,7 @@ class _Sessions:
         self._dir: Path | None = None
         self.links: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # loop -> {h: _Link}
         self.locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self.swept = 0.0                    # when the janitor last ran
         self.spawned: dict[str, int] = {}   # session key -> pid, for processes this worker started
         self.stopping: dict[int, str] = {}  # pid -> why this worker stopped it
         self.key = hashlib.sha256(f'fasthtml.live.isolation:{hub.app.secret_key}'.encode()).digest()
@@ -469,6 +470,9 @@ class _Sessions:
 
     async def _start(self, h: str) -> _Link:
         d = self.dir
+        if time.monotonic() - self.swept > JANITOR_EVERY:
+            self.swept = time.monotonic()
+            asyncio.get_running_loop().run_in_executor(None, _janitor, d, JANITOR_EVERY)
         lockfd = os.open(d / 'locks' / str(int(h[:8], 16) % 64), os.O_RDWR | os.O_CREAT, 0o600)
         try:
             await _flock(lockfd, 60)
@@ -592,6 +596,41 @@ class _Sessions:
         deadline = time.monotonic() + 5
         while any(_alive(p) for p in pids) and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
+
+
+JANITOR_EVERY = 600.0
+
+
+def _janitor(d: Path, older: float) -> int:
+    "Remove the files of sessions whose process is gone (a crash, a killed server) once they are `older` seconds old."
+    now = time.time()
+    files: dict[str, list[Path]] = {}
+    for p in d.iterdir():
+        if p.suffix in ('.sock', '.end', '.death'):
+            files.setdefault(p.stem, []).append(p)
+    n = 0
+    for h, paths in files.items():
+        try:
+            if any(now - p.lstat().st_mtime < older for p in paths):
+                continue
+        except OSError:
+            continue
+        sock = d / f'{h}.sock'
+        if sock in paths:
+            probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            probe.settimeout(2)
+            try:
+                probe.connect(str(sock))
+                continue  # it answers: a running session
+            except OSError:
+                pass
+            finally:
+                probe.close()
+        for p in paths:
+            with contextlib.suppress(OSError):
+                p.unlink()
+                n += 1
+    return n
 
 
 def _log_reason(reason: str, s: IsolationSettings) -> str:

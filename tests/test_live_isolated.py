@@ -735,3 +735,23 @@ def test_a_bytes_secret_key_works(tmp_path):
             msgs = s.sync()
             (v,) = [m['v'] for m in msgs if m['t'] == 's']
             assert cli.post('/_live/session', data={'v': v}).status_code == 204
+
+
+def test_the_janitor_removes_only_the_files_of_sessions_that_are_gone(tmp_path):
+    from fasthtml._live_isolated import _janitor
+    app, live = make_app(tmp_path)
+    with TestClient(app) as cli:
+        (pid,) = pids(page(cli)[0])
+        d = live.runner.sessions.dir
+        (live_h,) = live.runner.processes()
+        for name in ('dead1.sock', 'dead1.end', 'dead1.death', 'dead2.end', 'fresh.end'):
+            (d / name).write_text('x')
+        past = time.time() - 3600
+        for p in d.iterdir():
+            if p.is_file() or p.is_socket():
+                if not p.name.startswith('fresh'):
+                    os.utime(p, (past, past), follow_symlinks=False)
+        assert _janitor(d, 600) == 4
+        left = sorted(p.name for p in d.iterdir())
+        assert f'{live_h}.sock' in left and f'{live_h}.death' in left and 'fresh.end' in left
+        assert not [n for n in left if n.startswith('dead')] and alive(pid)
