@@ -438,8 +438,10 @@ class _Sessions:
         lk = links.get(h)
         if lk is not None and lk.dead is None:
             return lk
-        lock = self.locks.setdefault(loop, {}).setdefault(h, asyncio.Lock())
-        async with lock:
+        stripes = self.locks.get(loop)
+        if stripes is None:  # a few locks per loop, shared by sessions: bounded whatever the number of sessions
+            stripes = self.locks[loop] = [asyncio.Lock() for _ in range(64)]
+        async with stripes[int(h[:8], 16) % 64]:
             lk = links.get(h)
             if lk is not None and lk.dead is None:
                 return lk
@@ -605,9 +607,12 @@ def _janitor(d: Path, older: float) -> int:
     "Remove the files of sessions whose process is gone (a crash, a killed server) once they are `older` seconds old."
     now = time.time()
     files: dict[str, list[Path]] = {}
-    for p in d.iterdir():
-        if p.suffix in ('.sock', '.end', '.death'):
-            files.setdefault(p.stem, []).append(p)
+    try:
+        for p in d.iterdir():
+            if p.suffix in ('.sock', '.end', '.death'):
+                files.setdefault(p.stem, []).append(p)
+    except OSError:
+        return 0
     n = 0
     for h, paths in files.items():
         try:
