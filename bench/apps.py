@@ -40,7 +40,7 @@ ROWS = [(i, f'User {i}', f'user{i}@example.com', (i * 37) % 101, 'a<b' if i % 10
 # The default page head, written out by hand for the raw app (what a Starlette developer would paste in a template).
 RAW_HEAD = ('<meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">'
-            '<script src="https://cdn.jsdelivr.net/npm/htmx.org@2.0.7/dist/htmx.min.js"></script>'
+            '<script src="https://cdn.jsdelivr.net/npm/htmx.org@2.0.7/dist/htmx.js"></script>'
             '<script src="https://cdn.jsdelivr.net/gh/answerdotai/fasthtml-js@1.0.12/fasthtml.js"></script>'
             '<script src="https://cdn.jsdelivr.net/gh/answerdotai/surreal@main/surreal.js"></script>'
             '<script src="https://cdn.jsdelivr.net/gh/gnat/css-scope-inline@main/script.js"></script>')
@@ -308,11 +308,11 @@ SCENARIOS: list[Scenario] = [
     Scenario('S1a', 'HTMX partial, async def', 0.6, path='/hello', headers=HX, expect=('<p>Hello World</p>',),
              variants=('async',)),
     Scenario('S2', 'full page, default head', 0.4, path='/hello',
-             expect=('<!doctype html>', '<title>FastHTML page</title>', 'htmx.min.js', '<p>Hello World</p></body>')),
+             expect=('<!doctype html>', '<title>FastHTML page</title>', 'htmx.js"', '<p>Hello World</p></body>')),
     Scenario('S3', 'typed path+query params', 0.4, path='/item/42', query='q=hello+%3Cworld%3E&flag=true',
              headers=HX, expect=('id="item-42"', 'Item 42', 'hello &lt;world&gt;', '>on<')),
     Scenario('S4', 'full page, 100 Li(A(hx_get))', 0.3, path='/items',
-             expect=('<!doctype html>', 'htmx.min.js', 'hx-get="/item/99"', 'id="item-99"', 'Item 99</a></li></ul>')),
+             expect=('<!doctype html>', 'htmx.js"', 'hx-get="/item/99"', 'id="item-99"', 'Item 99</a></li></ul>')),
     Scenario('S5', 'HTMX partial, 1000x5 table', 0.25, path='/table', headers=HX,
              expect=('<table id="data">', '<td>user999@example.com</td>', '<td>a&lt;b</td>', '</tbody></table>')),
     Scenario('S6', 'form POST -> dataclass', 0.5, method='POST', path='/profile', headers=HX, body=PROFILE_FORM,

@@ -8,6 +8,7 @@ exactly those responses. In production the page says only that something went wr
 from __future__ import annotations
 
 import html
+import logging
 import traceback
 from typing import Any
 
@@ -20,7 +21,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .components import Script
 
-__all__ = ['DEBUG_HEADER', 'ErrorPages', 'debug_response', 'error_response', 'htmx_error_swap_scr']
+__all__ = ['DEBUG_HEADER', 'ErrorPages', 'debug_response', 'error_response', 'htmx_error_swap_scr', 'client_error',
+           'not_found', 'log_param_error']
+
+log = logging.getLogger('fasthtml.params')
 
 DEBUG_HEADER = 'X-FastHTML-Debug'
 
@@ -116,6 +120,49 @@ def error_response(req: Request, exc: BaseException) -> Response:
     if _is_htmx(req):
         return HTMLResponse(_CLEAN, status_code=500)
     return HTMLResponse(_document('500 Internal Server Error', _CLEAN), status_code=500)
+
+
+def _explained(req: Request, status: int, detail: str, reason: str) -> Response | None:
+    """With `debug=True`, a browser's page load that went wrong in the parameter stage gets a page saying why (the
+    parameter, where it was looked for, what was expected), still with the original's status. Other clients (test
+    clients, htmx, APIs) get exactly the original's answer."""
+    app = req.scope.get('app')
+    if not getattr(app, 'debug', False) or _is_htmx(req) or 'text/html' not in req.headers.get('accept', ''):
+        return None
+    body = (f'<div id="fh-error" class="fh-error"><style>{_STYLE}</style><h1>{status} {html.escape(detail)}</h1>'
+            f'<p class="fh-msg">{html.escape(reason)}</p><p class="fh-req">while handling <code>'
+            f'{html.escape(req.method + " " + req.url.path)}</code> (shown because the app runs with debug=True)</p>'
+            f'</div>')
+    return HTMLResponse(_document(f'{status} {detail}', body), status_code=status, headers={DEBUG_HEADER: 'params'})
+
+
+def log_param_error(req: Request, exc: Exception) -> str | None:
+    "Log a parameter-stage error's `reason` at warning level (the response carries only the original's words)."
+    reason = getattr(exc, 'reason', None)
+    if reason is not None:
+        log.warning('%s %s: %s', req.method, req.url.path, reason)
+    return reason
+
+
+async def client_error(req: Request, exc: HTTPException) -> Response:
+    "The answer to a parameter-stage error (`Missing required field: x`, ...): its detail as plain text."
+    reason = log_param_error(req, exc)
+    detail = str(exc.detail)
+    if reason is not None and reason != detail:
+        page = _explained(req, exc.status_code, detail, reason)
+        if page is not None:
+            return page
+    return PlainTextResponse(detail, status_code=exc.status_code, headers=exc.headers)
+
+
+async def not_found(req: Request, exc: Exception) -> Response:
+    "FastHTML's 404: the body `404 Not Found` (no content type), whatever the route or the parameter stage said."
+    reason = log_param_error(req, exc)
+    if reason is not None:
+        page = _explained(req, 404, 'Not Found', reason)
+        if page is not None:
+            return page
+    return Response('404 Not Found', status_code=404, headers=getattr(exc, 'headers', None))
 
 
 class ErrorPages:

@@ -52,15 +52,23 @@ def _split(params: list[inspect.Parameter]) -> tuple[list[str], bool]:
 
 
 def into(func: Callable) -> Callable[[Callable], Callable]:
-    """Decorator passing a handler's return value to `func(result, ...)`, e.g. a page layout; `func`'s other
-    parameters join the handler's signature as keyword-only parameters, so they are filled from the request like
-    the handler's own (a name both use gets the same value)."""
+    """Decorator passing a handler's return value to `func(result, ...)`, e.g. a page layout, or to `func(*result,
+    ...)` when `func` takes `*c` (a tuple result spread, None as nothing); `func`'s other parameters join the
+    handler's signature as keyword-only parameters, so they are filled from the request like the handler's own
+    (a name both use gets the same value)."""
     fps = list(inspect.signature(func).parameters.values())
-    if not fps or fps[0].kind in _VAR:
+    if not fps or fps[0].kind == _P.VAR_KEYWORD:
         raise TypeError(f'into: {getattr(func, "__qualname__", func)} must take the handler\'s result as its first '
-                        f'parameter')
+                        f'parameter (or as `*c`)')
+    # `def layout(*c, title: str = ...)`, as FastHTML's layouts are written: a tuple result is spread into `c`.
+    star = fps[0].kind == _P.VAR_POSITIONAL
     func_names, _ = _split(fps[1:])
     func_async = inspect.iscoroutinefunction(func)
+
+    def apply(r: Any, fk: dict) -> Any:
+        if not star:
+            return func(r, **fk)
+        return func(*(r if isinstance(r, tuple) else () if r is None else (r,)), **fk)
 
     def deco(f: Callable) -> Callable:
         sig = inspect.signature(f)
@@ -83,12 +91,12 @@ def into(func: Callable) -> Callable[[Callable], Callable]:
                     r = await f(*args, **hk)
                 else:  # a sync handler still runs in a worker thread
                     r = await run_sync(functools.partial(f, *args, **hk))
-                out = func(r, **fk)
+                out = apply(r, fk)
                 return await out if inspect.isawaitable(out) else out
         else:
             def wrapper(*args: Any, **kw: Any) -> Any:  # type: ignore[misc]
                 hk, fk = split(kw)
-                return func(f(*args, **hk), **fk)
+                return apply(f(*args, **hk), fk)
         w = functools.wraps(f)(wrapper)
         w.__signature__ = sig  # type: ignore[attr-defined]
         return w

@@ -9,7 +9,7 @@ from .core import *  # noqa: F401,F403
 from .toaster import *  # noqa: F401,F403
 from .fastapp import *  # noqa: F401,F403
 
-from dataclasses import dataclass, field, fields  # noqa: F401,E402  (`asdict` is fastcore's: it also takes namedtuples)
-from datetime import date, datetime  # noqa: F401,E402
-from enum import Enum  # noqa: F401,E402
+# `dataclass` as in FastHTML (`asdict` is fastcore's: it also takes namedtuples). Not `date`, `datetime`, `Enum`,
+# `field`: FastHTML's star import does not bind them, and `import datetime` before it must keep the module.
+from dataclasses import dataclass  # noqa: F401,E402
 from pathlib import Path  # noqa: F401,E402  (pathlib's Path; the SVG element is fasthtml.svg.Path / SvgPath)

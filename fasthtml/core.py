@@ -9,13 +9,16 @@ import contextlib
 import dataclasses
 import gc
 import inspect
+import json
 import os
 import re
 import secrets
 import sys
+import tempfile
+import time
 import uuid
 import warnings
-from base64 import urlsafe_b64encode
+from base64 import b64encode, urlsafe_b64encode
 from pathlib import Path as _PPath
 from typing import Any, Callable, Iterable, Sequence
 from urllib.parse import quote, urlencode
@@ -31,16 +34,16 @@ from starlette.responses import FileResponse, Response
 from starlette._exception_handler import wrap_app_handling_exceptions
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
-from ._params import (Body, HtmxHeaders, ParamError, Plan, build_plan, form2dict, htmx_hdrs, parse_form, parsed_date,
-                      read_body, snake2hyphens, str2bool)
+from ._params import (Body, HtmxHeaders, ParamError, Plan, build_plan, check_query, form2dict, htmx_hdrs, parse_form,
+                      parsed_date, read_body, snake2hyphens, str2bool)
 from ._render import FT, to_xml
 from ._workers import run_sync
 from ._respond import (EventStream, FtResponse, HtmxResponseHeaders, HttpHeader, Page, Redirect, cookie, flat_tuple,
                        flat_xt, htmx_resps, is_full_page, noop_body, respond, to_response)
-from ._errors import ErrorPages, htmx_error_swap_scr
+from ._errors import ErrorPages, client_error, htmx_error_swap_scr, log_param_error, not_found
 from .csrf import CSRFMiddleware, trusted_origin_set
 from .limits import DEFAULT_LIMITS, BodyLimitMiddleware, Limits
-from . import _shutdown
+from . import _deploy, _shutdown
 from ._shutdown import shutdown_event, signal_shutdown  # set when the server starts shutting down
 from .components import Link, Meta, Script, Style, fh_cfg
 from ._handlers import ApiReturn, add_sig_param, cancel_on_disconnect, into, until_disconnect
@@ -63,7 +66,7 @@ __all__ = ['FastHTML', 'Beforeware', 'APIRouter', 'RouteFuncs', 'RouteFunc', 'Cl
 empty = inspect.Parameter.empty
 all_meths = ['get', 'post', 'put', 'delete', 'patch', 'head', 'trace', 'options']
 
-htmxsrc = Script(src='https://cdn.jsdelivr.net/npm/htmx.org@2.0.7/dist/htmx.min.js')
+htmxsrc = Script(src='https://cdn.jsdelivr.net/npm/htmx.org@2.0.7/dist/htmx.js')
 fhjsscr = Script(src='https://cdn.jsdelivr.net/gh/answerdotai/fasthtml-js@1.0.12/fasthtml.js')
 surrsrc = Script(src='https://cdn.jsdelivr.net/gh/answerdotai/surreal@main/surreal.js')
 scopesrc = Script(src='https://cdn.jsdelivr.net/gh/gnat/css-scope-inline@main/script.js')
@@ -92,6 +95,13 @@ htmx_exts = {
     'json-enc': 'https://cdn.jsdelivr.net/npm/htmx-ext-json-enc@2.0.2/json-enc.js',
     'ws': 'https://cdn.jsdelivr.net/npm/htmx-ext-ws@2.0.3/ws.js',
     'sse': 'https://cdn.jsdelivr.net/npm/htmx-ext-sse@2.2.3/sse.js',
+    # The rest of FastHTML's list (htmx 4's extensions are for apps that load htmx 4).
+    'debug': 'https://unpkg.com/htmx.org@1.9.12/dist/ext/debug.js',
+    'ws4': 'https://cdn.jsdelivr.net/npm/htmx.org@4.0.0/dist/ext/hx-ws.min.js',
+    'chunked-transfer': 'https://cdn.jsdelivr.net/npm/htmx-ext-transfer-encoding-chunked@0.4.0/transfer-encoding-chunked.js',
+    'sse4': 'https://cdn.jsdelivr.net/npm/htmx.org@4.0.0/dist/ext/hx-sse.min.js',
+    'live': 'https://cdn.jsdelivr.net/npm/htmx.org@4.0.0/dist/ext/hx-live.min.js',
+    'multipart': 'https://cdn.jsdelivr.net/npm/htmx.org@4.0.0/dist/ext/hx-multipart.min.js',
 }
 
 
@@ -113,13 +123,36 @@ def unqid(seeded: bool = False) -> str:
 
 
 def get_key(key: str | None = None, fname: str = '.sesskey') -> str:
-    "The session signing key: `key` if given, else read from `fname`, creating it (mode 0600) when missing."
+    """The session signing key: `key` if given, else read from `fname`, creating it (mode 0600) when missing.
+    The file appears complete or not at all (written aside, then linked into place), so worker processes starting
+    together all read the one key the first of them made."""
     if key:
         return key
     p = _PPath(fname)
-    if p.exists():
-        return p.read_text().strip()
+    for _ in range(100):  # a file still empty was made by a writer that creates it in place: give it a moment
+        if not p.exists():
+            break
+        found = p.read_text().strip()
+        if found:
+            return found
+        time.sleep(0.01)
     key = secrets.token_urlsafe(48)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=p.resolve().parent, prefix='.sesskey-')  # mode 0600
+    except OSError:
+        tmp = None
+    if tmp is not None:
+        try:
+            with os.fdopen(fd, 'w') as f:
+                f.write(key)
+            os.link(tmp, fname)
+            return key
+        except FileExistsError:
+            return p.read_text().strip()
+        except OSError:  # a file system without hard links: create the file in place below
+            pass
+        finally:
+            os.unlink(tmp)
     try:
         fd = os.open(fname, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -155,25 +188,24 @@ reg_re_param('static', 'ico|gif|jpg|jpeg|webm|css|js|woff|png|svg|mp4|webp|ttf|o
 _PATH_PARAM = re.compile(r'{([a-zA-Z_][a-zA-Z0-9_]*)(?::[a-zA-Z_][a-zA-Z0-9_]*)?}')
 
 
+def _qp_value(v: Any) -> Any:
+    "FastHTML's URL value: None, False, 0 and '' are empty; lists stay lists (one `k=v` each)."
+    return '' if not v and not isinstance(v, (list, tuple, set, frozenset, dict)) else v
+
+
 def qp(p: str, **kw: Any) -> str:
-    "Fill `{name}` path parameters of `p` from `kw` and add the remaining (non-None) ones as a query string."
+    """Fill `{name}` path parameters of `p` from `kw` (as text, unquoted, so a `{x:path}` value keeps its slashes)
+    and add the rest as a query string, as FastHTML does: `qp('/a/{x}', x=1, b=None)` -> '/a/1?b='."""
+    kw = {k: _qp_value(v) for k, v in kw.items()}
+
     def fill(m: re.Match) -> str:
         k = m.group(1)
-        if k in kw:
-            return quote(str(kw.pop(k)), safe='')
-        return m.group(0)
+        return str(kw.pop(k)) if k in kw else m.group(0)
     p = _PATH_PARAM.sub(fill, p)
-    items: list = []
-    for k, v in kw.items():
-        if v is None:
-            continue
-        if isinstance(v, (list, tuple)):
-            items += [(k, str(x)) for x in v]
-        else:
-            items.append((k, str(v).lower() if isinstance(v, bool) else str(v)))
-    if not items:
+    qs = urlencode(kw, doseq=True)
+    if not qs:
         return p
-    return p + ('&' if '?' in p else '?') + urlencode(items)
+    return p + ('&' if '?' in p else '?') + qs
 
 
 def uri(_arg: Any, **kwargs: Any) -> str:
@@ -228,6 +260,19 @@ class RouteFunc:
         return hash(self.path)
 
 
+class RouteClass(RouteFunc):
+    """A class route as returned by `@rt` on a class: `str()` and `.to()` give its URL as for a function, calling it
+    makes an instance, and other attributes are the class's own (`CardMethods.get`)."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith('__'):
+            raise AttributeError(name)
+        return getattr(self.__dict__['fn'], name)
+
+    def __dir__(self) -> list[str]:
+        return sorted({*(n for n in dir(self.fn) if not n.startswith('__')), 'to'})
+
+
 class RouteFuncs:
     "A namespace of route functions by name (`app.rt_funcs.index`)."
 
@@ -243,13 +288,26 @@ class RouteFuncs:
         try:
             return self._funcs[name]
         except KeyError:
-            raise AttributeError(f'No route function named {name!r}') from None
+            raise AttributeError(f'No route named {name} found in route functions') from None
 
     def __dir__(self) -> list[str]:
         return list(self._funcs)
 
 
+def _class_route_name(cls: type) -> str:
+    "A class route's name and default path, as FastHTML makes them: the class name with a lower-case first letter."
+    n = cls.__name__
+    return n[:1].lower() + n[1:]
+
+
+def _class_verbs(cls: type) -> list[tuple[str, Callable]]:
+    "The HTTP verb methods (`get`, `post`, ...) a class route serves, in `all_meths` order."
+    return [(v, getattr(cls, v)) for v in all_meths if callable(getattr(cls, v, None))]
+
+
 def _route_path_and_methods(f: Callable, path: str | None, methods: Any) -> tuple[str, list[str] | None]:
+    if isinstance(f, type):
+        return (path if path is not None else '/' + _class_route_name(f)), None
     name = f.__name__
     if path is None:
         path = '/' if name == 'index' else '/' + nested_name(f)
@@ -351,12 +409,15 @@ def _two_arg_wrap(f: Callable) -> Callable:
 
 class _Endpoint:
     "Everything one route needs at request time, decided at registration."
-    __slots__ = ('plan', 'app', 'body_wrap', 'name', 'hooks')
+    __slots__ = ('plan', 'app', 'body_wrap', 'name', 'hooks', 'befores', 'befores_async')
 
-    def __init__(self, app: 'FastHTML', plan: Plan, body_wrap: Callable | None):
+    def __init__(self, app: 'FastHTML', plan: Plan, body_wrap: Callable | None, before: Any = None):
         self.app, self.plan, self.hooks = app, plan, app._hooks
         self.body_wrap = _two_arg_wrap(body_wrap or app.body_wrap)
         self.name = plan.name
+        # The route's own Beforeware (`@rt('/x', before=f)`): run after the app's, before the handler.
+        self.befores = _steps(before)
+        self.befores_async = any(s.is_async for s in self.befores)
 
     def _run_befores_sync(self, req: Request, body: Body | None, befores: list) -> Any:
         path = None
@@ -380,6 +441,8 @@ class _Endpoint:
     def _sync_chain(self, req: Request, body: Body | None, hooks: _Hooks) -> Response:
         "Beforeware, handler, after and rendering in one worker-thread hop (all sync)."
         r = self._run_befores_sync(req, body, hooks.befores) if hooks.befores else None
+        if r is None and self.befores:
+            r = self._run_befores_sync(req, body, self.befores)
         if r is None:
             r = self.plan.fn(**self.plan.resolve(req, body))
             if hooks.afters:
@@ -387,14 +450,15 @@ class _Endpoint:
         return to_response(req, r, self.body_wrap, self.name)
 
     async def __call__(self, req: Request) -> Response:
+        check_query(req)
         body = await read_body(req) if self.plan.needs_body else None
         hooks = self.hooks.current(self.app)
-        if hooks.sync and not self.plan.is_async:
+        if hooks.sync and not self.plan.is_async and not self.befores_async:
             if self.app.sync_inline:
                 return self._sync_chain(req, body, hooks)
             return await run_sync(self._sync_chain, req, body, hooks)
         path = None
-        for s in hooks.befores:
+        for s in (hooks.befores + self.befores if self.befores else hooks.befores):
             if s.skip is not None:
                 path = path or _skip_path(req)
                 if s.skip.skips(path):
@@ -449,6 +513,10 @@ class _EndpointRoute(Route):
         await resp(scope, receive, send)
 
 
+class _HostEndpointRoute(_EndpointRoute, HostRoute):
+    "An endpoint route that also requires the request's host to match (`@rt('/', host='example.org')`)."
+
+
 def _raiser(exc: Exception) -> Callable:
     async def app(scope: dict, receive: Callable, send: Callable) -> None:
         raise exc
@@ -487,14 +555,16 @@ def _restore_gc(old: tuple | None, threshold: int | None) -> None:
 
 def _lifespan(on_startup: Any, on_shutdown: Any, lifespan: Any) -> Callable:
     "Combine `on_startup`/`on_shutdown` lists with a lifespan (async context manager or async generator)."
-    starts = list(on_startup or [])
-    stops = list(on_shutdown or [])
+    # The app's own lists (not copies): `app.on_event` adds to them after the app is made.
+    starts = on_startup if isinstance(on_startup, list) else list(on_startup or [])
+    stops = on_shutdown if isinstance(on_shutdown, list) else list(on_shutdown or [])
     if lifespan is not None and inspect.isasyncgenfunction(lifespan):
         lifespan = contextlib.asynccontextmanager(lifespan)
 
     @contextlib.asynccontextmanager
     async def combined(app: Any):
         _shutdown.install()  # a signal sets shutdown_event before the server waits for open streams
+        _deploy.startup(app)  # under several workers: refuse to start if they hold different session keys
         threshold = getattr(app, 'gc_threshold', None)
         gc_old = _tune_gc(threshold)
         for f in starts:
@@ -517,6 +587,15 @@ def _lifespan(on_startup: Any, on_shutdown: Any, lifespan: Any) -> Callable:
     return combined
 
 
+def _in_ipython() -> bool:
+    "Is this code running under IPython (a notebook kernel, or the IPython shell)?"
+    ip = sys.modules.get('IPython')
+    try:
+        return ip is not None and ip.get_ipython() is not None
+    except Exception:
+        return False
+
+
 def _in_notebook() -> bool:
     ip = sys.modules.get('IPython')
     if ip is None:
@@ -532,49 +611,49 @@ def _in_notebook() -> bool:
 
 class _VerbRoutes:
     """`get`, `post`, ... written out once for `FastHTML` and `APIRouter` (so editors see them); each class supplies
-    `_verb`."""
+    `_verb`. `host` restricts the route to a host name; `before` is Beforeware for this route alone."""
 
-    _verb: Callable[..., Any]  # (verb, path, name, include_in_schema, body_wrap) -> decorator or RouteFunc
+    _verb: Callable[..., Any]  # (verb, path, name, include_in_schema, body_wrap, host, before) -> decorator
 
     def get(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
-            body_wrap: Callable | None = None) -> Any:
+            body_wrap: Callable | None = None, host: str | None = None, before: Any = None) -> Any:
         "Add a GET route."
-        return self._verb('get', path, name, include_in_schema, body_wrap)
+        return self._verb('get', path, name, include_in_schema, body_wrap, host, before)
 
     def post(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
-             body_wrap: Callable | None = None) -> Any:
+             body_wrap: Callable | None = None, host: str | None = None, before: Any = None) -> Any:
         "Add a POST route."
-        return self._verb('post', path, name, include_in_schema, body_wrap)
+        return self._verb('post', path, name, include_in_schema, body_wrap, host, before)
 
     def put(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
-            body_wrap: Callable | None = None) -> Any:
+            body_wrap: Callable | None = None, host: str | None = None, before: Any = None) -> Any:
         "Add a PUT route."
-        return self._verb('put', path, name, include_in_schema, body_wrap)
+        return self._verb('put', path, name, include_in_schema, body_wrap, host, before)
 
     def delete(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
-               body_wrap: Callable | None = None) -> Any:
+               body_wrap: Callable | None = None, host: str | None = None, before: Any = None) -> Any:
         "Add a DELETE route."
-        return self._verb('delete', path, name, include_in_schema, body_wrap)
+        return self._verb('delete', path, name, include_in_schema, body_wrap, host, before)
 
     def patch(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
-              body_wrap: Callable | None = None) -> Any:
+              body_wrap: Callable | None = None, host: str | None = None, before: Any = None) -> Any:
         "Add a PATCH route."
-        return self._verb('patch', path, name, include_in_schema, body_wrap)
+        return self._verb('patch', path, name, include_in_schema, body_wrap, host, before)
 
     def head(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
-             body_wrap: Callable | None = None) -> Any:
+             body_wrap: Callable | None = None, host: str | None = None, before: Any = None) -> Any:
         "Add a HEAD route."
-        return self._verb('head', path, name, include_in_schema, body_wrap)
+        return self._verb('head', path, name, include_in_schema, body_wrap, host, before)
 
     def options(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
-                body_wrap: Callable | None = None) -> Any:
+                body_wrap: Callable | None = None, host: str | None = None, before: Any = None) -> Any:
         "Add an OPTIONS route."
-        return self._verb('options', path, name, include_in_schema, body_wrap)
+        return self._verb('options', path, name, include_in_schema, body_wrap, host, before)
 
     def trace(self, path: Any = None, name: str | None = None, include_in_schema: bool = True,
-              body_wrap: Callable | None = None) -> Any:
+              body_wrap: Callable | None = None, host: str | None = None, before: Any = None) -> Any:
         "Add a TRACE route."
-        return self._verb('trace', path, name, include_in_schema, body_wrap)
+        return self._verb('trace', path, name, include_in_schema, body_wrap, host, before)
 
 
 class FastHTML(_VerbRoutes, Starlette):
@@ -592,7 +671,7 @@ class FastHTML(_VerbRoutes, Starlette):
                  key_fname: str = '.sesskey', body_wrap: Callable = noop_body, htmlkw: dict | None = None,
                  nb_hdrs: bool = False, sync_inline: bool = False, csrf: bool = True,
                  trusted_origins: Sequence[str] | None = None, limits: Limits | None = None, htmx4: bool = False,
-                 canonical: bool = False, max_part_size: int | None = None, gc_threshold: int | None = 20_000,
+                 canonical: bool = True, max_part_size: int | None = None, gc_threshold: int | None = 20_000,
                  **bodykw: Any):
         self.title = title
         if gc_threshold is not None and (type(gc_threshold) is not int or gc_threshold < 1):
@@ -604,6 +683,8 @@ class FastHTML(_VerbRoutes, Starlette):
         if max_part_size is not None:  # the original's keyword for the same limit
             self.limits = dataclasses.replace(self.limits, max_part_size=max_part_size)
         self.canonical = canonical
+        self.max_part_size = self.limits.max_part_size
+        self.key_fname, self.session_cookie = key_fname, session_cookie
         self.body_wrap = body_wrap
         self.sync_inline = sync_inline
         self.htmlkw = dict(htmlkw or {})
@@ -642,9 +723,69 @@ class FastHTML(_VerbRoutes, Starlette):
         guards.append(Middleware(BodyLimitMiddleware, max_body=self.limits.max_body))
         middleware = [Middleware(ErrorPages, fh_app=self), *guards, sess] + list(middleware or [])
         handlers = {k: self._wrap_exc_handler(v) for k, v in (exception_handlers or {}).items()}
-        handlers.setdefault(ParamError, _param_error_handler)
+        handlers.setdefault(ParamError, client_error)
+        handlers.setdefault(404, not_found)
+        # `app.on_event` adds to these lists; `app.set_lifespan` replaces the whole lifespan, as in FastHTML.
+        self._on_startup, self._on_shutdown = list(on_startup or []), list(on_shutdown or [])
         super().__init__(debug=debug, routes=list(routes or []), middleware=middleware, exception_handlers=handlers,
-                         lifespan=_lifespan(on_startup, on_shutdown, lifespan))
+                         lifespan=_lifespan(self._on_startup, self._on_shutdown, lifespan))
+
+    # -- lifespan
+    def on_event(self, event_type: str) -> Callable[[Callable], Callable]:
+        "Decorator adding a `'startup'` or `'shutdown'` callback (sync or async, no arguments)."
+        if event_type not in ('startup', 'shutdown'):
+            raise AttributeError(f"on_event: event_type must be 'startup' or 'shutdown', got {event_type!r}")
+        hooks = self._on_startup if event_type == 'startup' else self._on_shutdown
+
+        def deco(f: Callable) -> Callable:
+            hooks.append(f)
+            return f
+        return deco
+
+    def set_lifespan(self, value: Callable) -> None:
+        """Replace the app's lifespan with `value` (an async generator function or an async context manager factory
+        taking the app); startup and shutdown callbacks given before are no longer run, as in FastHTML."""
+        self._on_startup, self._on_shutdown = [], []  # kept by on_event from now on, but not run (as in FastHTML)
+        self.router.lifespan_context = _lifespan([], [], value)
+
+    def devtools_json(self, path: str | None = None, uuid: str | None = None) -> None:
+        """Serve the workspace description Chrome's DevTools asks for at `devtools_loc`, so DevTools can map the
+        app's files to `path` (default: the working directory) and edit them in place."""
+        import uuid as _uuid
+        root = path if path is not None else str(_PPath('.').absolute())
+        body = {'workspace': {'root': root, 'uuid': uuid or str(_uuid.uuid5(_uuid.NAMESPACE_URL, root))}}
+
+        def devtools() -> Response:
+            return JSONResponse(body)
+        self.route(devtools_loc, methods=['get', 'post'], name='devtools_json_devtools')(devtools)
+
+    # -- clients for tests
+    def _session_cookie(self, data: dict) -> str:
+        "A session cookie holding `data`, signed as the session middleware signs it."
+        import itsdangerous
+        raw = b64encode(json.dumps(data).encode())
+        return itsdangerous.TimestampSigner(str(self.secret_key)).sign(raw).decode()
+
+    def decode_session(self, cookie: str) -> dict:
+        "The data in a session cookie made by this app (raises itsdangerous.BadSignature for a forged one)."
+        import base64
+
+        import itsdangerous
+        return json.loads(base64.b64decode(itsdangerous.TimestampSigner(str(self.secret_key)).unsign(cookie)))
+
+    def get_testclient(self, **kw: Any) -> Any:
+        """A Starlette `TestClient` for this app whose session already holds `kw`
+        (`app.get_testclient(auth='alice')` is a signed-in user for Beforeware that reads `session['auth']`)."""
+        cli = _test_client_cls()(self)
+        if kw:
+            cli.cookies.set(self.session_cookie, self._session_cookie(kw))
+        return cli
+
+    def get_client(self, asink: bool = False, **kw: Any) -> Any:
+        "An httpx client (`AsyncClient` with `asink=True`) whose cookies hold a session with `kw`."
+        import httpx
+        cookies = {self.session_cookie: self._session_cookie(kw)} if kw else None
+        return httpx.AsyncClient(cookies=cookies) if asink else httpx.Client(cookies=cookies)
 
     # -- exception handlers may return FT, which gets the same page wrapping as handlers
     def _wrap_exc_handler(self, f: Callable) -> Callable:
@@ -653,6 +794,8 @@ class FastHTML(_VerbRoutes, Starlette):
         body_wrap = _two_arg_wrap(self.body_wrap)
 
         async def handler(req: Request, exc: Exception) -> Response:
+            if isinstance(exc, ParamError):
+                log_param_error(req, exc)
             r = await f(req, exc) if is_async else await run_in_threadpool(f, req, exc)
             resp = to_response(req, r, body_wrap, name)
             if resp.status_code == 200 and not isinstance(r, Response):
@@ -674,18 +817,26 @@ class FastHTML(_VerbRoutes, Starlette):
 
     # -- registration
     def add_route(self, route: BaseRoute) -> None:
-        "Add a Starlette route, replacing an existing one with the same path, methods and name."
+        """Add a Starlette route, replacing an existing one with the same path, methods, name and host. A route
+        restricted to a host goes before the unrestricted ones, so it wins where both match."""
         methods = getattr(route, 'methods', None)
         path = getattr(route, 'path', None)
-        for i, r in enumerate(self.router.routes):
+        host = getattr(route, 'host', None)
+        routes = self.router.routes
+        for i, r in enumerate(routes):
             if getattr(r, 'path', None) == path and getattr(r, 'methods', None) == methods \
-                    and getattr(r, 'name', None) == getattr(route, 'name', None) and path is not None:
-                self.router.routes[i] = route
+                    and getattr(r, 'name', None) == getattr(route, 'name', None) and path is not None \
+                    and getattr(r, 'host', None) == host:
+                routes[i] = route
                 return
-        self.router.routes.append(route)
+        if host is not None:
+            at = next((i for i, r in enumerate(routes) if getattr(r, 'host', None) is None), len(routes))
+            routes.insert(at, route)
+            return
+        routes.append(route)
 
     def _add_route(self, f: Callable, path: str | None, methods: Any, name: str | None, include_in_schema: bool,
-                   body_wrap: Callable | None) -> RouteFunc:
+                   body_wrap: Callable | None, host: str | None = None, before: Any = None) -> RouteFunc:
         if isinstance(f, RouteFunc):
             f = f.fn
         if not callable(f):
@@ -694,13 +845,32 @@ class FastHTML(_VerbRoutes, Starlette):
         if not path.startswith('/'):
             raise ValueError(f'Route path {path!r} for {f.__qualname__} must start with "/"')
         pparams = frozenset(m.group(1) for m in _PATH_PARAM.finditer(path))
-        plan = build_plan(f, path, pparams, app_cls=type(self))
-        ep = _Endpoint(self, plan, body_wrap)
-        rname = name or nested_name(f)
-        self.add_route(_EndpointRoute(path, ep, methods=meths, name=rname, include_in_schema=include_in_schema))
-        rf = self._link(RouteFunc(f, path, rname))
+        if isinstance(f, type):
+            # A class route: each HTTP verb method (`get`, `post`, ...) serves that verb at the class's path.
+            rname = name or _class_route_name(f)
+            verbs = _class_verbs(f)
+            if not verbs:
+                raise TypeError(f'Class route {f.__qualname__} has no HTTP verb methods ({", ".join(all_meths)})')
+            for verb, m in verbs:
+                self._add_endpoint(m, path, pparams, [verb.upper()], rname, include_in_schema, body_wrap, host, before)
+            rf: RouteFunc = self._link(RouteClass(f, path, rname))
+        else:
+            rname = name or nested_name(f)
+            self._add_endpoint(f, path, pparams, meths, rname, include_in_schema, body_wrap, host, before)
+            rf = self._link(RouteFunc(f, path, rname))
         setattr(self.rt_funcs, rname, rf)
         return rf
+
+    def _add_endpoint(self, f: Callable, path: str, pparams: frozenset, meths: list | None, rname: str,
+                      include_in_schema: bool, body_wrap: Callable | None, host: str | None, before: Any) -> None:
+        plan = build_plan(f, path, pparams, app_cls=type(self))
+        ep = _Endpoint(self, plan, body_wrap, before)
+        if host is None:
+            route: Route = _EndpointRoute(path, ep, methods=meths, name=rname, include_in_schema=include_in_schema)
+        else:
+            route = _HostEndpointRoute(path, ep, methods=meths, name=rname, include_in_schema=include_in_schema,
+                                       host=host)
+        self.add_route(route)
 
     def _link(self, rf: RouteFunc) -> RouteFunc:
         "Keep `rf` so that mounting this app (fasthtml.compose) prefixes its path; prefixed now if already mounted."
@@ -710,19 +880,23 @@ class FastHTML(_VerbRoutes, Starlette):
         return rf
 
     def route(self, path: Any = None, methods: Any = None, name: str | None = None, include_in_schema: bool = True,
-              body_wrap: Callable | None = None) -> Any:
-        "Add a route at `path` (default: from the function name); methods from the name when it is an HTTP verb."
+              body_wrap: Callable | None = None, host: str | None = None, before: Any = None) -> Any:
+        """Add a route at `path` (default: from the function name); methods from the name when it is an HTTP verb.
+        Decorating a class adds a route for each of its verb methods (`get`, `post`, ...). `host` restricts the
+        route to requests for that host name; `before` is Beforeware for this route alone (a function or a list)."""
         if callable(path) and not isinstance(path, str):
-            return self._add_route(path, None, methods, name, include_in_schema, body_wrap)
+            return self._add_route(path, None, methods, name, include_in_schema, body_wrap, host, before)
 
         def deco(f: Callable) -> RouteFunc:
-            return self._add_route(f, path, methods, name, include_in_schema, body_wrap)
+            return self._add_route(f, path, methods, name, include_in_schema, body_wrap, host, before)
         return deco
 
-    def _verb(self, verb: str, path: Any, name: str | None, include_in_schema: bool, body_wrap: Callable | None):
-        return self.route(path, methods=[verb], name=name, include_in_schema=include_in_schema, body_wrap=body_wrap) \
-            if not callable(path) or isinstance(path, str) else \
-            self._add_route(path, None, [verb], name, include_in_schema, body_wrap)
+    def _verb(self, verb: str, path: Any, name: str | None, include_in_schema: bool, body_wrap: Callable | None,
+              host: str | None = None, before: Any = None) -> Any:
+        if callable(path) and not isinstance(path, str):
+            return self._add_route(path, None, [verb], name, include_in_schema, body_wrap, host, before)
+        return self.route(path, methods=[verb], name=name, include_in_schema=include_in_schema, body_wrap=body_wrap,
+                          host=host, before=before)
 
     def ws(self, path: Any = None, conn: Callable | None = None, disconn: Callable | None = None,
            name: str | None = None, middleware: Sequence | None = None) -> Any:
@@ -777,29 +951,45 @@ class FastHTML(_VerbRoutes, Starlette):
 
 
 def _safe_file(root: _PPath, rel: str) -> Response:
-    "A FileResponse for `rel` under `root`, or 404 when it escapes `root` or does not exist."
+    """A FileResponse for `rel` under `root`, or 404 when it escapes `root`, does not exist, or is a name the
+    operating system refuses to look up (too long, a NUL, a symlink loop, not encodable...)."""
     if '\x00' in rel or rel.startswith(('/', '\\')) or '\\' in rel:
         raise HTTPException(404)
-    p = (root / rel).resolve()
-    if p != root and root not in p.parents:
-        raise HTTPException(404)
-    if not p.is_file():
-        raise HTTPException(404)
+    try:
+        p = (root / rel).resolve()
+        if (p != root and root not in p.parents) or not p.is_file():
+            raise HTTPException(404)
+    except (OSError, ValueError, RuntimeError):  # (Path.resolve raises RuntimeError on a symlink loop before 3.13)
+        raise HTTPException(404) from None
     return FileResponse(p)
 
 
-async def _param_error_handler(req: Request, exc: ParamError) -> Response:
-    return Response(exc.detail, status_code=exc.status_code, media_type='text/plain')
+_TEST_CLIENT: Any = None
+
+
+def _test_client_cls() -> type:
+    "FastHTML's test client class, defined on first use (importing Starlette's TestClient costs time and warns)."
+    global _TEST_CLIENT
+    if _TEST_CLIENT is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            from starlette.testclient import TestClient
+
+        class FastHTMLTestClient(TestClient):
+            "Starlette's TestClient, as `app.get_testclient()` returns it."
+        _TEST_CLIENT = FastHTMLTestClient
+    return _TEST_CLIENT
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # APIRouter
 
 class APIRouter(_VerbRoutes):
-    "Collect routes (in another module, say) and add them to an app later with `to_app`, under a `prefix`."
+    """Collect routes (in another module, say) and add them to an app later with `to_app`, under a `prefix`
+    (joined to each path as given, as in FastHTML: `APIRouter('/api')` and `'/items'` make `/api/items`)."""
 
     def __init__(self, prefix: str | None = None, body_wrap: Callable = noop_body):
-        self.prefix = (prefix or '').rstrip('/')
+        self.prefix = prefix if prefix else ''
         self.body_wrap = body_wrap
         self.routes: list = []
         self.wss: list = []
@@ -807,28 +997,35 @@ class APIRouter(_VerbRoutes):
         self._made: list[RouteFunc] = []  # linked to the app by to_app, so mounting the app prefixes them too
 
     def __call__(self, path: Any = None, methods: Any = None, name: str | None = None,
-                 include_in_schema: bool = True, body_wrap: Callable | None = None) -> Any:
-        "Add a route at `path` (prefixed)."
+                 include_in_schema: bool = True, body_wrap: Callable | None = None, host: str | None = None,
+                 before: Any = None) -> Any:
+        "Add a route at `path` (prefixed); a class adds one route per verb method, as with `app.route`."
         if callable(path) and not isinstance(path, str):
-            return self._add(path, None, methods, name, include_in_schema, body_wrap)
-        return lambda f: self._add(f, path, methods, name, include_in_schema, body_wrap)
+            return self._add(path, None, methods, name, include_in_schema, body_wrap, host, before)
+        return lambda f: self._add(f, path, methods, name, include_in_schema, body_wrap, host, before)
 
     def _add(self, f: Callable, path: str | None, methods: Any, name: str | None, include_in_schema: bool,
-             body_wrap: Callable | None) -> RouteFunc:
+             body_wrap: Callable | None, host: str | None = None, before: Any = None) -> RouteFunc:
+        if isinstance(f, RouteFunc):
+            f = f.fn
         p, _ = _route_path_and_methods(f, path, methods)
-        full = self.prefix + p if p != '/' or not self.prefix else self.prefix
-        self.routes.append((f, full, methods, name, include_in_schema, body_wrap or self.body_wrap))
-        rf = RouteFunc(f, full, name or nested_name(f))
-        setattr(self.rt_funcs, name or nested_name(f), rf)
+        full = self.prefix + p
+        self.routes.append((f, full, methods, name, include_in_schema, body_wrap or self.body_wrap, host, before))
+        if isinstance(f, type):
+            rname = name or _class_route_name(f)
+            rf: RouteFunc = RouteClass(f, full, rname)
+        else:
+            rname = name or nested_name(f)
+            rf = RouteFunc(f, full, rname)
+        setattr(self.rt_funcs, rname, rf)
         self._made.append(rf)
         return rf
 
     def _verb(self, verb: str, path: Any, name: str | None, include_in_schema: bool,
-              body_wrap: Callable | None) -> Any:
+              body_wrap: Callable | None, host: str | None = None, before: Any = None) -> Any:
         if callable(path) and not isinstance(path, str):
-            return self._add(path, None, [verb], name, include_in_schema, body_wrap)
-        return lambda f: self._add(f, path, [verb], name, include_in_schema, body_wrap)
-
+            return self._add(path, None, [verb], name, include_in_schema, body_wrap, host, before)
+        return lambda f: self._add(f, path, [verb], name, include_in_schema, body_wrap, host, before)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith('__') or name in ('rt_funcs', 'routes', 'wss', 'prefix', 'body_wrap', '_made'):
@@ -855,8 +1052,8 @@ class APIRouter(_VerbRoutes):
 
     def to_app(self, app: FastHTML) -> None:
         "Add this router's routes to `app`."
-        for f, path, methods, name, schema, bw in self.routes:
-            app._add_route(f, path, methods, name, schema, bw)
+        for f, path, methods, name, schema, bw, host, before in self.routes:
+            app._add_route(f, path, methods, name, schema, bw, host, before)
         for f, path, conn, disconn, name, mw in self.wss:
             app.ws(path, conn, disconn, name, mw)(f)
         for rf in self._made:
@@ -867,13 +1064,11 @@ class APIRouter(_VerbRoutes):
 # Client, middleware base, serve
 
 class Client:
-    "A synchronous httpx client that calls an ASGI `app` in-process (no server), keeping cookies between calls."
+    """A synchronous HTTP client that calls an ASGI `app` in-process (no server), keeping cookies between calls.
+    Responses are httpx2's, as FastHTML's (Starlette's test client runs on httpx2, without deprecation warnings)."""
 
     def __init__(self, app: Any, url: str = 'http://testserver'):
-        with warnings.catch_warnings():
-            # Starlette suggests httpx2; httpx (a declared dependency) works the same for in-process calls.
-            warnings.simplefilter('ignore')
-            from starlette.testclient import TestClient
+        from starlette.testclient import TestClient
         self.app = app
         self.cli = TestClient(app, base_url=url)
 
@@ -925,24 +1120,25 @@ class MiddlewareBase:
 
 def serve(appname: str | None = None, app: str = 'app', host: str | None = None, port: int | None = None,
           reload: bool = True, reload_includes: list[str] | str | None = None,
-          reload_excludes: list[str] | str | None = None, **kwargs: Any) -> None:
+          reload_excludes: list[str] | str | None = None, workers: int | None = None, **kwargs: Any) -> None:
     """Run the app with uvicorn, but only when the calling module is `__main__`, so importing an app never
     starts a server. Binds 127.0.0.1 unless `host` (or a `HOST` variable) is given, or a hosting platform sets `PORT`
-    (then all interfaces)."""
+    (then all interfaces). `workers=N` runs N processes on one port (without reload; see fasthtml._deploy)."""
     glb = inspect.currentframe().f_back.f_globals  # type: ignore[union-attr]
     if glb.get('__name__') != '__main__':
         return
+    # In a notebook or IPython kernel (and in `python -c`), there is no module to serve: do nothing, as FastHTML
+    # does; serve from a notebook with `JupyUvi` / `nb_serve` (fasthtml.jupyter).
+    if not glb.get('__file__') or _in_ipython():
+        return
     import uvicorn
     if not appname:
-        fname = glb.get('__file__')
-        appname = _PPath(fname).stem if fname else None
+        appname = _PPath(glb['__file__']).stem
     if port is None:
         port = int(os.environ.get('PORT', 5001))
     if host is None:
         host = os.environ.get('HOST') or ('0.0.0.0' if 'PORT' in os.environ else '127.0.0.1')
-    if appname is None:
-        uvicorn.run(glb[app], host=host, port=port, **kwargs)
-        return
+    reload = _deploy.serve_options(workers, reload, kwargs)
     if reload:
         kwargs.update(reload=True, reload_includes=reload_includes, reload_excludes=reload_excludes)
         fname = glb.get('__file__')

@@ -11,8 +11,8 @@ __all__ = [
     'picolink', 'set_pico_cls',
 ]
 
-picocss = 'https://cdn.jsdelivr.net/npm/@picocss/pico@latest/css/pico.min.css'
-picocondcss = 'https://cdn.jsdelivr.net/npm/@picocss/pico@latest/css/pico.conditional.min.css'
+picocss = 'https://cdn.jsdelivr.net/npm/@anyblades/pico@latest/css/pico.min.css'
+picocondcss = 'https://cdn.jsdelivr.net/npm/@anyblades/pico@latest/css/pico.conditional.min.css'
 # Pico scales its font size with the viewport by default; pinning it to 100% keeps text a predictable size.
 _font_size = ':root { --pico-font-size: 100%; }'
 picolink = (Link(rel='stylesheet', href=picocss), Style(_font_size))

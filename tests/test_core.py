@@ -108,7 +108,7 @@ def test_default_headers_and_switches():
         assert str(s) in full
     assert '<meta charset="utf-8">' in full and 'name="viewport"' in full
     none = head_of(page(with_index(FastHTML(secret_key='x', default_hdrs=False))))
-    assert none == '<head><title>FastHTML page</title>'
+    assert none == '<head><title>FastHTML page</title><link rel="canonical" href="https://testserver/">'
     no_surreal = head_of(page(with_index(FastHTML(secret_key='x', surreal=False))))
     assert str(htmxsrc) in no_surreal and str(surrsrc) not in no_surreal and str(scopesrc) not in no_surreal
     no_htmx = head_of(page(with_index(FastHTML(secret_key='x', htmx=False))))
@@ -423,7 +423,7 @@ def test_sync_handlers_run_in_a_worker_thread_unless_sync_inline():
 
 def test_a_blocking_sync_handler_does_not_block_an_async_one():
     import anyio
-    import httpx
+    import httpx2
     release = threading.Event()
     app = FastHTML(secret_key='x')
 
@@ -442,8 +442,8 @@ def test_a_blocking_sync_handler_does_not_block_an_async_one():
             return await both()
 
     async def both():
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url='http://t') as c:
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(transport=transport, base_url='http://t') as c:
             async with anyio.create_task_group() as tg:
                 out = {}
 
@@ -476,6 +476,23 @@ def test_serve_does_nothing_when_imported(in_tmp, monkeypatch):
     assert calls == []
 
 
+def test_serve_does_nothing_without_a_file_or_under_ipython(in_tmp, monkeypatch):
+    "As in FastHTML: a notebook cell (or `python -c`) has no module to serve, so serve() returns at once."
+    import types
+
+    import uvicorn
+    calls = []
+    monkeypatch.setattr(uvicorn, 'run', lambda *a, **kw: calls.append((a, kw)))
+    exec(SERVE_APP, {'__name__': '__main__'})  # no __file__, as in a notebook cell
+    assert calls == []
+    fake = types.ModuleType('IPython')
+    fake.get_ipython = lambda: object()  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, 'IPython', fake)
+    (in_tmp / 'mainapp.py').write_text(SERVE_APP)
+    runpy.run_path(str(in_tmp / 'mainapp.py'), run_name='__main__')  # a script %run inside IPython
+    assert calls == []
+
+
 def test_serve_runs_uvicorn_when_main(in_tmp, monkeypatch):
     import uvicorn
     calls = []
@@ -486,11 +503,11 @@ def test_serve_runs_uvicorn_when_main(in_tmp, monkeypatch):
     runpy.run_path(str(in_tmp / 'mainapp.py'), run_name='__main__')
     dirs = list(dict.fromkeys([str(in_tmp.resolve()), os.getcwd()]))
     assert calls == [(('mainapp:app',), dict(host='127.0.0.1', port=5001, reload=True, reload_includes=None,
-                                              reload_excludes=None, reload_dirs=dirs))]
+                                              reload_excludes=None, reload_dirs=dirs, timeout_graceful_shutdown=30))]
     calls.clear()
     (in_tmp / 'other.py').write_text(SERVE_APP.replace('serve()', "serve(port=8123, reload=False, host='0.0.0.0')"))
     runpy.run_path(str(in_tmp / 'other.py'), run_name='__main__')
-    assert calls == [(('other:app',), dict(host='0.0.0.0', port=8123))]
+    assert calls == [(('other:app',), dict(host='0.0.0.0', port=8123, timeout_graceful_shutdown=30))]
     calls.clear()
     # A hosting platform's PORT binds all interfaces, unless HOST says otherwise.
     monkeypatch.setenv('PORT', '7000')
@@ -672,7 +689,9 @@ def test_newer_constructor_keywords_are_options_not_body_attributes():
     cli = Client(app)
     page = cli.get('/p?a=1').text
     assert 'htmx.org@4' in page and 'htmx.org@2' not in page
-    assert '<link rel="canonical" href="http://testserver/p">' in page and '<body>' in page
+    # FastHTML's canonical link (on by default): https, the host, path and query, after the page's own head items.
+    assert '<title>FastHTML page</title><link rel="canonical" href="https://testserver/p?a=1"><meta' in page
+    assert 'canonical' not in Client(FastHTML(secret_key='k', canonical=False, routes=app.routes)).get('/p').text
     assert cli.get('/p', headers={'HX-Request': '1'}).text == '<p>x</p>'
     assert 'canonical' not in Client(FastHTML(secret_key='k')).get('/zz').text
     assert cli.post('/up', files={'f': (None, 'x' * 100)}).text == 'x' * 100

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Optional, TypedDict
+from typing import Optional, TypedDict, Union
 
 import pytest
 from starlette.exceptions import HTTPException
@@ -18,6 +18,7 @@ from starlette.requests import Request
 from variants import as_async
 
 from fasthtml.core import Beforeware, Client, FastHTML, HtmxHeaders, parsed_date
+from fasthtml.components import P
 from fasthtml.xtend import CheckboxX
 
 HX = {'HX-Request': '1'}
@@ -125,20 +126,23 @@ def test_app_scope_and_annotated_app(app, cli, kind):
     assert cli.get('/app').text == 'foo http /app'
 
 
-def test_body_as_text_and_bytes(app, cli, kind):
+def test_body_as_text_and_annotated_body_as_a_field(app, cli, kind):
+    "An unannotated `body` is the raw body as text; `body: str` is an ordinary field (a form's `body` textarea)."
     def h(body):
         return body
 
-    def hb(body: bytes):
-        return body.decode() + '!'
+    def hs(title: str, body: str):
+        return f'{title}: {body}'
     add(app, kind, '/body', h, ['post'])
-    add(app, kind, '/bodyb', hb, ['post'])
+    add(app, kind, '/post', hs, ['post'])
     assert cli.post('/body', content=b'raw text', headers={'content-type': 'text/plain'}).text == 'raw text'
     assert cli.post('/body', content=b'<x/>').text == '<x/>'
     assert cli.post('/body', content=b'{"a": 1}', headers={'content-type': 'application/json'}).text == '{"a": 1}'
     assert cli.post('/body', data={'a': '1', 'b': 'x y'}).text == 'a=1&b=x+y'
     assert cli.post('/body').text == ''
-    assert cli.post('/bodyb', content=b'[1]', headers={'content-type': 'application/json'}).text == '[1]!'
+    assert cli.post('/post', data={'title': 'T', 'body': 'Lorem'}).text == 'T: Lorem'
+    assert cli.post('/post', content=b'Lorem', headers={'content-type': 'text/plain'}).text == \
+        'Missing required field: title'
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -161,17 +165,33 @@ def test_spec_variables_in_urls(app, cli, kind):
     add(app, kind, '/{name}/{age}', h)
     assert '<h1>Hello Uma, age 5</h1>' in cli.get('/uma/5').text
     r = cli.get('/uma/five')
-    assert r.status_code == 404
-    assert "path parameter 'age' expected int" in r.text
+    assert r.status_code == 404 and r.text == '404 Not Found'
 
 
-def test_lookup_order_path_then_query_then_cookie_then_header_then_body(app, cli):
-    @app.post('/o/{a}')
+def test_lookup_order_path_then_cookie_then_header_then_query_then_body(app, cli, kind):
+    "FastHTML's order: a query value loses to a cookie or header of the same name."
     def h(a: str, b: str, c: str, d: str, e: str):
         return ' '.join((a, b, c, d, e))
-    r = cli.post('/o/path?a=q&b=q', headers={'cookie': 'b=ck; c=ck', 'c': 'hd', 'd': 'hd'},
+    add(app, kind, '/o/{a}', h, ['post'])
+    r = cli.post('/o/path?a=q&b=q&c=q&d=q', headers={'cookie': 'b=ck; c=ck', 'c': 'hd', 'd': 'hd'},
                  data={'a': 'f', 'b': 'f', 'c': 'f', 'd': 'f', 'e': 'f'})
-    assert r.text == 'path q ck hd f'
+    assert r.text == 'path ck ck hd f'
+    r = cli.post('/o/path?d=q&e=q', data={'b': 'f', 'c': 'f', 'd': 'f', 'e': 'f'})
+    assert r.text == 'path f f q q'
+
+
+def test_hyphenated_names_in_query_and_body(app, cli, kind):
+    "`x-h` in the query or body fills `x_h` (the underscore spelling wins when both are sent); a header is read by "
+    "FastHTML's hyphenated name, whose one-letter words join (`x_h` reads `XH`, `user_agent` reads `User-Agent`)."
+    def h(x_h: str = 'D', ab_cd: str = 'D'):
+        return f'{x_h} {ab_cd}'
+    add(app, kind, '/k', h, ['get', 'post'])
+    assert cli.get('/k?x-h=1&ab-cd=2').text == '1 2'
+    assert cli.get('/k?x-h=1&x_h=2').text == '2 D'
+    assert cli.post('/k', data={'x-h': '1', 'ab-cd': '2'}).text == '1 2'
+    assert cli.post('/k', json={'x-h': '1', 'x_h': '2'}).text == '2 D'
+    assert cli.get('/k', headers={'x-h': '1', 'ab-cd': '2'}).text == 'D 2'
+    assert cli.get('/k', headers={'xh': '1'}).text == '1 D'
 
 
 def test_form_and_json_lookup(app, cli, kind):
@@ -199,6 +219,11 @@ class Color(Enum):
     green = 'g'
 
 
+class Num(Enum):
+    one = 1
+    two = 2
+
+
 @pytest.mark.parametrize('anno, raw, expected', [
     (int, '42', 42),
     (int, '-3', -3),
@@ -207,11 +232,16 @@ class Color(Enum):
     (bool, 'true', True), (bool, 'on', True), (bool, '1', True), (bool, 'yes', True),
     (bool, 'false', False), (bool, 'off', False), (bool, '0', False), (bool, 'no', False), (bool, '', False),
     (date, '2024-05-17', date(2024, 5, 17)),
-    (date, '17th of May, 2024', date(2024, 5, 17)),
+    (date, '20240517', date(2024, 5, 17)),
+    (date, '', None),
+    (int, '', 0), (int, 'on', 1), (int, 'OFF', 0), (int, ' 3 ', 3),
+    (Optional[int], '', 0),
+    (Union[int, str], '5', 5),  # noqa: UP007 (the annotation under test)
     (datetime, '2024-05-17T14:00', datetime(2024, 5, 17, 14, 0)),
     (parsed_date, '17th of May, 2024, 2p', datetime(2024, 5, 17, 14, 0)),
     (Color, 'g', Color.green),
-    (Color, 'red', Color.red),
+    (Num, '2', Num.two),
+    (datetime, '', None),
     (Optional[int], '7', 7),
     (int | None, '7', 7),
     (Path, 'a/b.txt', Path('a/b.txt')),
@@ -231,10 +261,21 @@ def test_defaults_optional_and_lists(app, cli, kind):
     def h(a: int = 5, b: Optional[int] = None, c: int | None = None, d: list[int] = None, e: list[str] = ('x',)):
         return json.dumps([a, b, c, d, list(e)])
     add(app, kind, '/d', h)
-    assert json.loads(cli.get('/d').text) == [5, None, None, None, ['x']]
+    assert json.loads(cli.get('/d').text) == [5, None, None, [], ['x']]  # a list defaulting to None: []
     assert json.loads(cli.get('/d?a=1&b=2&c=3&d=4&d=5&e=y').text) == [1, 2, 3, [4, 5], ['y']]
-    # An empty value for a number with a default (an empty form field) means the default, not an error.
-    assert json.loads(cli.get('/d?a=&b=').text) == [5, None, None, None, ['x']]
+    # An empty value for an int is 0, as in FastHTML (not the default).
+    assert json.loads(cli.get('/d?a=&b=&d=').text) == [0, 0, None, [0], ['x']]
+
+
+def test_optional_without_default_is_required(app, cli, kind):
+    def h(a: int | None, b: list[int]):
+        return f'{a} {b}'
+    add(app, kind, '/r', h)
+    assert cli.get('/r?a=1&b=2').text == '1 [2]'
+    r = cli.get('/r?b=2')
+    assert (r.status_code, r.text) == (400, 'Missing required field: a')
+    r = cli.get('/r?a=1')
+    assert (r.status_code, r.text) == (400, 'Missing required field: b')
 
 
 def test_list_from_repeated_form_fields_and_json_arrays(app, cli, kind):
@@ -382,15 +423,29 @@ def test_empty_form_inputs_in_body_classes(app, cli):
     def h(row: Row):
         return asdict(row)
     assert cli.post('/row', data={'title': '', 'done': '', 'n': '', 'x': '3'}).json() == \
-        {'title': '', 'done': None, 'n': 7, 'x': 3}
+        {'title': '', 'done': 0, 'n': 0, 'x': 3}  # as in FastHTML, an empty int is 0
     assert cli.post('/row', data={'title': 't', 'done': ['', '1']}).json()['done'] == 1
     r = cli.post('/row', data={'title': 't', 'x': 'abc'})
-    assert r.status_code == 400 and "'x'" in r.text
+    assert (r.status_code, r.text) == (404, '404 Not Found')
 
     @app.get('/items/')
     def items(idx: int | None = 0, req_n: int = None):
-        return [idx, req_n]
-    assert cli.get('/items/?idx=&req_n=').json() == [0, None]  # top-level: the declared default
+        return {'v': [idx, req_n]}
+    assert cli.get('/items/?idx=&req_n=').json() == {'v': [0, 0]}
+
+
+def test_empty_inputs_that_do_not_convert_in_body_classes(app, cli):
+    "Where the original fails with a 500 (an empty float), an Optional field is None and a defaulted one the default."
+    @dataclass
+    class Row:
+        a: float | None = 1.0
+        b: float = 2.0
+        c: date | None = None
+
+    @app.post('/row')
+    def h(row: Row):
+        return repr(row)
+    assert 'a=None, b=2.0, c=None' in cli.post('/row', data={'a': '', 'b': '', 'c': ''}).text
 
 
 def test_typeddict_body(app, cli, kind, enc):
@@ -446,15 +501,14 @@ def test_optional_body_class_with_default(app, cli):
     assert cli.post('/opt', data={'a': '2', 'b': 'x'}).text == '2'
 
 
-def test_body_class_errors_are_400(app, cli, enc):
+def test_body_class_errors(app, cli, enc):
     @app.post('/p')
     def h(p: Profile):
         return asdict(p)
     r = post(cli, '/p', enc, {'age': '3'})
-    assert r.status_code == 400 and 'email' in r.text
+    assert (r.status_code, r.text) == (400, 'Missing required field: email')
     r = post(cli, '/p', enc, {'email': 'x', 'age': 'old'})
-    assert r.status_code == 400
-    assert "'age'" in r.text and 'expected int' in r.text
+    assert (r.status_code, r.text) == (404, '404 Not Found')
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -496,55 +550,90 @@ def test_upload_errors(app, cli):
     assert r.status_code == 400 and 'uf' in r.text
     # A text field where a file belongs is refused, and an upload never comes from the query string.
     r = cli.post('/upload', data={'uf': 'not a file'})
-    assert r.status_code == 400 and "'uf'" in r.text
-    assert cli.post('/upload?uf=x').status_code == 400
+    assert (r.status_code, r.text) == (404, '404 Not Found')
+    assert cli.post('/upload?uf=x').text == 'Missing required field: uf'
+    # nor from a JSON body, whatever the value (a number or object there would reach the handler as a file: a 500)
+    for v in ('1', 'true', '{}', '"x"', '[1]'):
+        r = cli.post('/upload', content='{"uf": %s}' % v, headers={'content-type': 'application/json'})
+        assert r.status_code == 404, v
+
     assert cli.post('/maybe').text == 'none'
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Errors
 
-def test_missing_required_parameter_is_400_naming_it_and_where_it_was_looked_for(app, cli, kind):
+def test_missing_required_parameter_is_400_with_the_originals_body(app, cli, kind, caplog):
+    "The body is exactly FastHTML's; where we looked goes to a warning log line."
     def h(username: str):
         return username
     add(app, kind, '/profile/me', h, ['post'])
-    r = cli.post('/profile/me', data={})
+    with caplog.at_level('WARNING', logger='fasthtml.params'):
+        r = cli.post('/profile/me', data={})
     assert r.status_code == 400
-    assert r.text == 'Missing required field: username (looked in query, cookies, headers and body for /profile/me)'
+    assert r.text == 'Missing required field: username'
     assert r.headers['content-type'].startswith('text/plain')
+    assert 'Missing required field: username (looked in cookies, headers, query and body for /profile/me)' in \
+        caplog.text
 
 
 @pytest.mark.parametrize('where', ['query', 'form', 'json', 'cookie', 'header'])
-def test_value_that_does_not_convert_is_400_naming_param_and_type(app, cli, where, kind):
+def test_value_that_does_not_convert_is_404(app, cli, where, kind, caplog):
+    "FastHTML answers 404 `404 Not Found` (no content type); the log names the parameter and the expected type."
     def h(idx: int):
         return str(idx)
     add(app, kind, '/i', h, ['post'])
     kw = {'query': dict(params={'idx': 'g'}), 'form': dict(data={'idx': 'g'}), 'json': dict(json={'idx': 'g'}),
           'cookie': dict(headers={'cookie': 'idx=g'}), 'header': dict(headers={'idx': 'g'})}[where]
-    r = cli.post('/i', **kw)
-    assert r.status_code == 400
-    assert "'idx'" in r.text and 'expected int' in r.text and "'g'" in r.text
+    with caplog.at_level('WARNING', logger='fasthtml.params'):
+        r = cli.post('/i', **kw)
+    assert (r.status_code, r.text) == (404, '404 Not Found')
+    assert 'content-type' not in r.headers
+    assert "'idx': expected int, got 'g'" in caplog.text
 
 
-def test_bad_query_value_is_400_not_404(app, cli):
-    "Ours: a query value that does not convert is a client error (400); the original answers 404."
+def test_conversion_404_reaches_the_apps_404_handler_with_the_originals_detail():
+    seen = []
+
+    def nf(req, exc):
+        seen.append((exc.status_code, exc.detail))
+        return P('custom')
+    app = FastHTML(secret_key='x', exception_handlers={404: nf})
+
     @app.get('/items/')
     def items(idx: int | None = 0):
         return str(idx)
-    r = cli.get('/items/?idx=g')
-    assert r.status_code == 400
-    assert r.text == "Invalid value for query parameter 'idx': expected int, got 'g'"
+    r = Client(app).get('/items/?idx=g', headers={'HX-Request': '1'})
+    assert (r.status_code, r.text) == (404, '<p>custom</p>')
+    assert seen == [(404, "/items/: invalid literal for int() with base 10: 'g'")]
 
 
-@pytest.mark.parametrize('anno, raw', [(float, 'x'), (bool, 'maybe'), (date, 'not a date'), (Color, 'blue'),
-                                       (list[int], 'x'), (int, '1.5')])
-def test_more_non_converting_values_are_400(app, cli, anno, raw):
+def test_debug_page_explains_a_parameter_error_to_a_browser():
+    app = FastHTML(secret_key='x', debug=True)
+
+    @app.get('/items/')
+    def items(idx: int):
+        return str(idx)
+    cli = Client(app)
+    browser = {'accept': 'text/html,application/xhtml+xml'}
+    r = cli.get('/items/', headers=browser)
+    assert r.status_code == 400 and 'looked in cookies, headers, query and body for /items/' in r.text
+    r = cli.get('/items/?idx=x', headers=browser)
+    assert r.status_code == 404 and "expected int, got &#x27;x&#x27;" in r.text
+    # Test clients, htmx and API clients still get the original's words.
+    assert cli.get('/items/').text == 'Missing required field: idx'
+    assert cli.get('/items/?idx=x', headers={**browser, 'HX-Request': '1'}).text == '404 Not Found'
+
+
+@pytest.mark.parametrize('anno, raw', [(float, 'x'), (float, ''), (bool, 'maybe'), (date, 'not a date'),
+                                       (date, '17th of May, 2024'), (Color, 'blue'), (Color, 'red'),
+                                       (list[int], 'x'), (int, '1.5'), (int, 'true'), (Union[int, str], 'x')])  # noqa: UP007
+def test_more_non_converting_values_are_404(app, cli, anno, raw):
     @app.get('/c')
     def h(v: anno):
         return 'ok'
     r = cli.get('/c', params={'v': raw})
-    assert r.status_code == 400, r.text
-    assert "'v'" in r.text
+    assert (r.status_code, r.text) == (404, '404 Not Found')
 
 
 def test_path_param_that_does_not_convert_is_404(app, cli, kind):
@@ -553,8 +642,13 @@ def test_path_param_that_does_not_convert_is_404(app, cli, kind):
     add(app, kind, '/html/{idx}', h)
     assert cli.get('/html/1').text == '1'
     r = cli.get('/html/one')
-    assert r.status_code == 404
-    assert "path parameter 'idx' expected int" in r.text
+    assert (r.status_code, r.text) == (404, '404 Not Found')
+
+
+def test_unknown_route_is_the_originals_404(app, cli):
+    r = cli.get('/nowhere', headers={'HX-Request': '1'})
+    assert (r.status_code, r.text) == (404, '404 Not Found')
+    assert 'content-type' not in r.headers
 
 
 @pytest.mark.parametrize('content', [b'{bad json', b'{"a": ', b'\xff\xfe'])
@@ -566,12 +660,32 @@ def test_malformed_json_is_400(app, cli, content, kind):
     assert r.status_code == 400 and 'Invalid JSON body' in r.text
 
 
-def test_json_that_is_not_an_object_means_fields_are_missing(app, cli):
+def test_json_that_is_not_an_object_is_400(app, cli):
     @app.post('/j')
     def h(a: int):
         return str(a)
     r = cli.post('/j', json=[1, 2])
-    assert r.status_code == 400 and 'Missing required field: a' in r.text
+    assert (r.status_code, r.text) == (400, 'JSON body must be an object')
+
+
+def test_empty_json_body_is_an_empty_object(app, cli, kind):
+    def h(a: int = 3, d: dict = None):
+        return f'{a} {d}'
+    add(app, kind, '/j', h, ['get', 'post'])
+    assert cli.post('/j', content=b'', headers={'content-type': 'application/json'}).text == '3 {}'
+    assert cli.post('/j', content=b' ', headers={'content-type': 'application/json'}).text == 'Invalid JSON body'
+    assert cli.get('/j').text == '3 {}'  # a dict parameter is a dict even without a body
+
+
+def test_json_values_that_are_not_strings_pass_as_sent(app, cli, kind):
+    "As in FastHTML: a JSON number, boolean or object is given to the handler as is; a JSON null is no value."
+    def h(a: int = 0, s: str = 'D', f: float = 0.0, b: bool = False, li: list[int] = None):
+        return repr([a, s, f, b, li])
+    add(app, kind, '/j', h, ['post'])
+    assert cli.post('/j', json={'a': 5, 's': 7, 'f': 2, 'b': True, 'li': [1, '2']}).text == "[5, 7, 2, True, [1, 2]]"
+    assert cli.post('/j', json={'a': '5', 's': [1, 2], 'f': '2.5', 'b': 'on', 'li': 3}).text == \
+        "[5, '2', 2.5, True, [3]]"
+    assert cli.post('/j', json={'a': None, 's': None, 'li': None}).text == "[0, 'D', 0.0, False, []]"
 
 
 def test_malformed_multipart_is_400(app, cli, kind):
@@ -604,15 +718,35 @@ def test_client_input_never_causes_a_500(app, cli):
 # ---------------------------------------------------------------------------------------------------------------
 # Registration-time checks
 
-def test_unannotated_parameter_warns_at_registration_naming_the_handler_and_gets_none(app, cli, kind):
+def test_unannotated_parameter_warns_at_registration_and_use_and_gets_none(app, cli, kind):
+    "FastHTML's warning (its words, then the handler and route), when the route is added and each time it is used."
     def oops(nope):
         return f'got {nope!r}'
-    with pytest.warns(UserWarning, match=r'oops.*`nope` has no type annotation'):
+    msg = r'`nope` has no type annotation and is not a recognised special name, so is ignored\. \(.*oops, route /oops\)'
+    with pytest.warns(UserWarning, match=msg):
         add(app, kind, '/oops', oops)
-    with warnings.catch_warnings():
-        warnings.simplefilter('error')  # no warning per request
+    with pytest.warns(UserWarning, match=msg):
         r = cli.get('/oops?nope=1')
     assert r.status_code == 200 and r.text == 'got None'
+
+
+def test_bare_list_parameter_warns_and_is_ignored(app, cli, kind):
+    def h(b: list, c: list = None):
+        return f'{b!r} {c!r}'
+    msg = r'`b` uses bare `list` annotation, so is ignored \(use e\.g\. `list\[str\]` instead\)\.'
+    with pytest.warns(UserWarning, match=msg):
+        add(app, kind, '/l', h)
+    with pytest.warns(UserWarning, match=msg):
+        assert cli.get('/l?b=1&b=2&c=3').text == 'None None'
+
+
+def test_request_without_such_parameters_does_not_warn(app, cli, kind):
+    def h(a: int = 1):
+        return str(a)
+    add(app, kind, '/ok', h)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        assert cli.get('/ok?a=2').text == '2'
 
 
 def test_unannotated_parameter_with_default_keeps_the_default(app, cli):
@@ -781,6 +915,17 @@ def _ours(body: bytes, **kw):
         return ('HTTPException', e.status_code, e.detail)
 
 
+def _agrees(body: bytes, **kw) -> bool:
+    """Our parse is Starlette's, except that where Starlette decodes %-escapes that are not UTF-8 into U+FFFD, ours
+    refuses the body with a 400 naming the field (which of that and a limit comes first may differ: both refuse)."""
+    ours, theirs = _ours(body, **kw), _starlette_form(body, **kw)
+    if ours[:2] == ('HTTPException', 400) and 'is not valid UTF-8 text' in ours[2]:
+        unlimited = _starlette_form(body)
+        return isinstance(unlimited, list) and any('\ufffd' in k + v for k, v in unlimited) and \
+            (theirs == unlimited or not isinstance(theirs, list))
+    return ours == theirs
+
+
 URLENCODED_CASES = [b'', b'&', b'=', b'a', b'a=1&b=2', b'a=1;b=2', b'a&b=', b'=x', b'&&a=1&&', b'a=1=2', b'a+b=c+d',
                     b'a%20b=%zz', b'%C3%A9=%E9', b'\xc3\xa9=\xff', b'a=%', b'a=%2', b'a==', b'a=1&a=2', b';;',
                     b' a = b ', b'a=\r\nb', b'%00=%00', b'%2B=%26', b'a=%F0%9F%98%80', b'x=' + b'%' * 50]
@@ -788,7 +933,7 @@ URLENCODED_CASES = [b'', b'&', b'=', b'a', b'a=1&b=2', b'a=1;b=2', b'a&b=', b'=x
 
 @pytest.mark.parametrize('body', URLENCODED_CASES)
 def test_urlencoded_parse_matches_starlette(body):
-    assert _ours(body) == _starlette_form(body)
+    assert _agrees(body)
 
 
 @pytest.mark.parametrize('kw', [dict(max_fields=3), dict(max_part_size=8), dict(max_fields=2, max_part_size=5)])
@@ -796,7 +941,7 @@ def test_urlencoded_limits_match_starlette(kw):
     bodies = [b'a=1&b=2&c=3', b'a=1&b=2&c=3&d=4', b'&&a=1&&b=2&&c=3&&', b'abcdefgh', b'abcdefghi', b'abcd=efgh',
               b'abcd=efghi', b'a=%41%41%41', b'x=12345678&y=1', b'a&b&c&d', b'==', b'a' * 9 + b'&b']
     for body in bodies:
-        assert _ours(body, **kw) == _starlette_form(body, **kw), body
+        assert _agrees(body, **kw), body
 
 
 def test_urlencoded_parse_matches_starlette_on_random_bodies():
@@ -807,7 +952,7 @@ def test_urlencoded_parse_matches_starlette_on_random_bodies():
     for _ in range(1500):
         body = b''.join(rnd.choice(alphabet) for _ in range(rnd.randrange(0, 30)))
         kw = rnd.choice([{}, dict(max_fields=rnd.randrange(0, 6)), dict(max_part_size=rnd.randrange(0, 12))])
-        assert _ours(body, **kw) == _starlette_form(body, **kw), (body, kw)
+        assert _agrees(body, **kw), (body, kw)
 
 
 @pytest.mark.parametrize('kind', ['def', 'async'])

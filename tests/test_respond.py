@@ -2,6 +2,7 @@
 redirects, headers, cookies, FtResponse, background tasks, event streams, the once-rendered head, and toasts."""
 import json
 import uuid
+import warnings
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 from starlette.background import BackgroundTask, BackgroundTasks
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from variants import as_async
 from variants import variant as variant_of
 
@@ -107,13 +108,15 @@ def test_str_is_unescaped_html(kind, hx):
 
 
 def test_http_header_alone(kind, hx):
+    "As in FastHTML: no content is an empty fragment for htmx, and the (empty) page for a browser."
     r = serve(lambda: HttpHeader('mykey', 'myval'), kind, hx)
-    assert (r.status_code, r.text, r.headers['mykey']) == (200, '', 'myval')
+    assert (r.status_code, r.headers['mykey']) == (200, 'myval')
+    assert r.text == '' if hx else body_of(r.text) == '<body>'
 
 
 def test_background_task_alone_runs(kind):
     ran = []
-    r = serve(lambda: BackgroundTask(ran.append, 'done'), kind)
+    r = serve(lambda: BackgroundTask(ran.append, 'done'), kind, True)
     assert (r.status_code, r.text, ran) == (200, '', ['done'])
 
 
@@ -145,8 +148,15 @@ def test_tuple_of_one_non_ft_value_converts_that_value(kind):
 
 
 def test_tuple_of_only_headers_is_empty_200(kind):
-    r = serve(lambda: (HttpHeader('a', '1'), HttpHeader('b', '2')), kind)
+    r = serve(lambda: (HttpHeader('a', '1'), HttpHeader('b', '2')), kind, True)
     assert (r.status_code, r.text, r.headers['a'], r.headers['b']) == (200, '', '1', '2')
+
+
+@pytest.mark.parametrize('value', [[], ()])
+def test_empty_list_or_tuple_is_an_empty_fragment_or_the_empty_page(kind, hx, value):
+    r = serve(lambda: value, kind, hx)
+    assert r.status_code == 200 and r.headers['content-type'] == 'text/html; charset=utf-8'
+    assert r.text == '' if hx else body_of(r.text) == '<body>'
 
 
 def test_ft_and_ft_objects(kind, hx):
@@ -165,12 +175,16 @@ def test_ft_and_ft_objects(kind, hx):
     assert '<div id="todo-3">c</div>' in r.text
 
 
-def test_dict_and_list_of_data_are_json(kind, hx):
+def test_dict_is_json_and_a_list_is_content(kind, hx):
+    "As in FastHTML, a list is content like a tuple (its items as text, escaped); a one-item list is that item."
     r = serve(lambda: {'name': 'Bar', 'n': [1, 2]}, kind, hx)
     assert r.json() == {'name': 'Bar', 'n': [1, 2]}
     assert r.headers['content-type'] == 'application/json'
-    r = serve(lambda: [1, 'two', {'three': 3}], kind, hx)
-    assert r.json() == [1, 'two', {'three': 3}]
+    r = serve(lambda: [1, 'two<', 3], kind, hx)
+    assert r.headers['content-type'] == 'text/html; charset=utf-8'
+    assert r.text == '1two&lt;3' if hx else body_of(r.text) == '<body>1two&lt;3'
+    r = serve(lambda: [{'three': 3}], kind, hx)
+    assert r.json() == {'three': 3}
 
 
 def test_bytes_are_octet_stream(kind):
@@ -208,14 +222,42 @@ def test_plain_values_are_escaped_text(value, text, kind):
     assert r.status_code == 200 and r.text == text
 
 
-def test_anything_else_is_a_type_error_naming_the_handler():
+def test_anything_else_is_its_text_as_in_the_original(kind, hx):
+    class Obj:
+        def __str__(self):
+            return '<b>o</b>'
+    r = serve(lambda: Obj(), kind, hx)
+    assert (r.status_code, r.text) == (200, '<b>o</b>')
+    r = serve(lambda: {'<x>'}, kind, hx)
+    assert r.text == "{'<x>'}"
+
+
+def test_a_coroutine_is_a_type_error_naming_the_handler():
     app = FastHTML(secret_key='x')
+
+    async def later():
+        return 1
 
     @app.get('/bad')
     def my_handler():
-        return object()
-    with pytest.raises(TypeError, match=r"my_handler returned 'object', which fasthtml cannot turn into a response"):
-        Client(app).get('/bad')
+        return later()
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', RuntimeWarning)  # the coroutine is never awaited
+        with pytest.raises(TypeError, match=r"my_handler returned 'coroutine'.*missing `await`"):
+            Client(app).get('/bad')
+
+
+def test_missing_file_response_is_the_originals_404(kind, hx, tmp_path):
+    r = serve(lambda: FileResponse(tmp_path / 'nope.txt'), kind, hx)
+    assert (r.status_code, r.text) == (404, '404 Not Found')
+    (tmp_path / 'yes.txt').write_text('hi')
+    assert serve(lambda: FileResponse(tmp_path / 'yes.txt'), kind, hx).text == 'hi'
+
+
+def test_http_header_inside_ft_response_sets_the_header(kind, hx):
+    r = serve(lambda: FtResponse((P('x'), HttpHeader('X-Z', 'q')), status_code=201), kind, hx)
+    assert (r.status_code, r.headers['x-z']) == (201, 'q')
+    assert 'HttpHeader' not in r.text and '<p>x</p>' in r.text
 
 
 def test_to_response_can_be_called_directly():
@@ -268,7 +310,8 @@ def test_head_elements_are_hoisted_into_head(kind):
                        Link(rel='stylesheet', href='/a.css'), Style('h1{}'), Base(href='/')), kind, method='post')
     head, body = head_of(r.text), body_of(r.text)
     assert head.startswith('<head><title>hi</title><meta property="image"><meta property="site_name">'
-                           '<link rel="stylesheet" href="/a.css"><style>h1{}</style><base href="/"><meta charset')
+                           '<link rel="stylesheet" href="/a.css"><style>h1{}</style><base href="/">'
+                           '<link rel="canonical" href="https://testserver/x"><meta charset')
     assert body == '<body><h1>hi</h1>'
 
 
@@ -361,7 +404,10 @@ def test_static_head_is_rendered_once_not_per_request():
 def test_respond_and_helpers():
     page = respond(None, [Title('t')], [P('b')])
     assert to_xml(page) == '<!doctype html><html><head><title>t</title></head><body><p>b</p></body></html>'
-    assert flat_xt([1, (2, [3, (4,)]), P('x')])[:4] == (1, 2, 3, 4)
+    # one level, as the original (compared black-box); responses flatten at any depth (flat_all)
+    assert flat_xt([1, (2, [3, (4,)]), P('x')])[:3] == (1, 2, [3, (4,)])
+    assert flat_xt((Div('a'), [P('b'), (Span('c'),)], None, 'x'))[2] == (Span('c'),)
+    assert flat_xt('abc') == ('abc',) and flat_xt(P('x'))[0].tag == 'p' and flat_xt(iter([1, [2]])) == (1, 2)
     assert flat_tuple(5) == (5,) and flat_tuple([1, [2]]) == (1, 2)
     assert noop_body('c', None) == 'c'
 
@@ -408,8 +454,10 @@ def test_http_header_refuses_crlf():
 
 
 def test_htmx_response_headers(kind):
-    r = serve(lambda: HtmxResponseHeaders(location='http://example.org'), kind)
+    r = serve(lambda: HtmxResponseHeaders(location='http://example.org'), kind, True)
     assert r.headers['hx-location'] == 'http://example.org' and r.text == ''
+    r = serve(lambda: HtmxResponseHeaders(location='http://example.org'), kind)  # a browser: the empty page
+    assert r.headers['hx-location'] == 'http://example.org' and body_of(r.text) == '<body>'
     r = serve(lambda: (P('x'), HtmxResponseHeaders(trigger={'ev': {'a': 1}}, reswap='outerHTML', push_url=False,
                                                    retarget='#t', trigger_after_settle='done')), kind, hx=True)
     assert json.loads(r.headers['hx-trigger']) == {'ev': {'a': 1}}
@@ -565,7 +613,8 @@ def test_toasts_shown_on_next_response(toast_app, kind, hx):
     r = cli.get('/toasting', headers=HX if hx else {})
     t = r.text
     assert 'id="fh-toast-container"' in t and 'hx-swap-oob="beforeend:#fh-toast-container"' in t
-    assert '<div data-duration="1234" class="fh-toast fh-toast-info"><span>Toast is being cooked</span></div>' in t
+    assert ('<div hx-on-transitionend="setTimeout(() =&gt; this?.remove(), 1234);" class="fh-toast fh-toast-info">'
+            '<span>Toast is being cooked</span></div>') in t
     assert '<span>Toast is &lt;ready&gt;</span>' in t
     if not hx:
         assert '.fh-toast' in head_of(t)  # styles and script are in the page head
@@ -611,7 +660,7 @@ def test_toasts_with_ft_response_and_non_ft_responses(toast_app):
 
 
 def test_add_toast_validates_type_and_dismiss_button(toast_app):
-    with pytest.raises(ValueError, match='Toast type'):
+    with pytest.raises(AssertionError, match='Toast type'):
         add_toast({}, 'x', 'shout')
 
     @toast_app.get('/d')

@@ -4,6 +4,7 @@ import functools
 
 import pytest
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from variants import variant
@@ -11,8 +12,10 @@ from variants import variant
 from fasthtml.components import A, Div, P
 from fasthtml.core import (
     APIRouter,
+    Beforeware,
     Client,
     FastHTML,
+    Redirect,
     RouteFunc,
     all_meths,
     decode_uri,
@@ -310,7 +313,7 @@ def test_route_function_is_still_callable_and_renders_as_its_path():
     assert str(Div(hx_post=add_todo, id=None)) == \
         '<div hx-post="/test_route_function_is_still_callable_and_renders_as_its_path_add_todo"></div>'
     assert get.to(id=3) == '/todos/3'
-    assert get.to(id=3, full=True) == '/todos/3?full=true'
+    assert get.to(id=3, full=True) == '/todos/3?full=True'  # FastHTML's str(True)
     assert add_todo.to(a='b', tags=['x', 'y']) == str(add_todo) + '?a=b&tags=x&tags=y'
     assert add_todo == str(add_todo)
     assert add_todo.to() == str(add_todo)
@@ -337,8 +340,10 @@ def test_route_function_links_work_through_requests():
 
 def test_qp_fills_path_params_and_adds_the_rest_as_query():
     assert qp('/a/{id}', id=5) == '/a/5'
-    assert qp('/a/{id}/{name}', id=1, name='x y/z', q='1') == '/a/1/x%20y%2Fz?q=1'
-    assert qp('/a', b=None, c=True, d=False) == '/a?c=true&d=false'
+    # As in FastHTML: path values as text (a `{p:path}` value keeps its slashes); None, False, 0 and '' are empty.
+    assert qp('/a/{id}/{name}', id=1, name='x y/z', q='1') == '/a/1/x y/z?q=1'
+    assert qp('/a', b=None, c=True, d=False, e=0, f=[1, 2]) == '/a?b=&c=True&d=&e=&f=1&f=2'
+    assert qp('/a/{x}', x=None) == qp('/a/{x}', x=False) == '/a/'
     assert qp('/a?x=1', y=2) == '/a?x=1&y=2'
     assert qp('/a/{id:int}', id=9) == '/a/9'
     assert qp('/a/{id}') == '/a/{id}'
@@ -419,7 +424,7 @@ def test_rt_funcs_namespace():
         return 'a'
     assert str(app.rt_funcs.alpha) == '/a'
     assert 'alpha' in dir(app.rt_funcs)
-    with pytest.raises(AttributeError, match='No route function named'):
+    with pytest.raises(AttributeError, match='No route named missing found in route functions'):
         _ = app.rt_funcs.missing
 
 
@@ -577,3 +582,257 @@ def test_mount_a_fasthtml_app_keeps_its_own_layout_and_params(kind):
     assert '<p>item 3 hi</p>' in page
     assert cli.get('/sub/item/3', headers=HX).text == '<p>item 3 none</p>'
     assert cli.get('/sub/item/x').status_code == 404
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Class routes (the original's answers, compared black-box)
+
+def _card_methods(kind):
+    "A class route whose verb methods are sync or async."
+    def get(self, id: int):
+        return P(f'get {id} {self!r}')
+
+    def post(self, id: int, x: str = 'd'):
+        return P(f'post {id} {x}')
+
+    def delete(self, id: int):
+        return f'del {id}'
+
+    def helper(self):
+        return 'not a route'
+    return type('CardMethods', (), {'get': variant(kind, get), 'post': variant(kind, post),
+                                    'delete': variant(kind, delete), 'helper': helper})
+
+
+def test_class_route_serves_its_verb_methods(kind):
+    app, rt, cli = mk()
+    cards = rt('/cards/{id}')(_card_methods(kind))
+    assert cli.get('/cards/3', headers=HX).text == '<p>get 3 None</p>'  # `self` is None, as in FastHTML
+    assert cli.post('/cards/3', data={'x': 'y'}, headers=HX).text == '<p>post 3 y</p>'
+    assert cli.delete('/cards/4').text == 'del 4'
+    assert cli.put('/cards/4').status_code == 405
+    assert cli.get('/cards/3/helper').status_code == 404
+    assert [(r.path, sorted(r.methods), r.name) for r in app.routes if r.path == '/cards/{id}'] == [
+        ('/cards/{id}', ['GET', 'HEAD'], 'cardMethods'), ('/cards/{id}', ['POST'], 'cardMethods'),
+        ('/cards/{id}', ['DELETE'], 'cardMethods')]
+    assert str(cards) == '/cards/{id}' and cards.to(id='x') == '/cards/x' and cards.to(id=1, b=None) == '/cards/1?b='
+    assert cards.__name__ == 'CardMethods' and cards.helper(None) == 'not a route'
+    assert type(cards()).__name__ == 'CardMethods'  # calling it makes an instance
+    assert app.rt_funcs.cardMethods is cards
+
+
+def test_class_route_path_from_the_class_name():
+    app, rt, cli = mk()
+
+    @rt
+    class MyBigThing:
+        def get(self):
+            return 'mbt'
+    assert str(MyBigThing) == '/myBigThing'
+    assert cli.get('/myBigThing').text == 'mbt'
+    assert cli.get('/mybigthing').status_code == 404
+    with pytest.raises(TypeError, match='no HTTP verb methods'):
+        @rt
+        class Empty:
+            def helper(self):
+                return 1
+
+
+def test_class_route_on_api_router_includes_the_prefix(kind):
+    app, rt, cli = mk()
+    ar = APIRouter('/api')
+    cards = ar('/c/{id}')(_card_methods(kind))
+
+    @ar
+    class Other:
+        def post(self, req):
+            return 'other'
+    assert str(cards) == '/api/c/{id}' and cards.to(id=4) == '/api/c/4' and str(Other) == '/api/other'
+    assert ar.cardMethods is cards and ar.rt_funcs.other is Other
+    ar.to_app(app)
+    assert cli.get('/api/c/5', headers=HX).text == '<p>get 5 None</p>' and cli.post('/api/other').text == 'other'
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# APIRouter prefix and names, as FastHTML makes them
+
+def test_api_router_joins_prefix_and_path_as_given():
+    app, rt, cli = mk()
+    ar = APIRouter(prefix='/v1')
+
+    @ar('/items')
+    def items():
+        return 'items'
+
+    @ar('/')
+    def root():
+        return 'root'
+    slash = APIRouter('/api/')
+
+    @slash('/x')
+    def x():
+        return 'x'
+    assert (ar.prefix, slash.prefix, APIRouter().prefix) == ('/v1', '/api/', '')
+    assert (str(items), str(root), str(x)) == ('/v1/items', '/v1/', '/api//x')
+    ar.to_app(app)
+    slash.to_app(app)
+    assert cli.get('/v1/').text == 'root' and cli.get('/v1/items').text == 'items'
+    assert cli.get('/v1', follow_redirects=False).status_code == 307  # Starlette's slash redirect, as in FastHTML
+    assert cli.get('/api//x').text == 'x' and cli.get('/api/x').status_code == 404
+
+
+def test_api_router_names_by_attribute_and_rt_funcs():
+    ar = APIRouter('/v1')
+
+    @ar.get('/x/{id}', name='getx')
+    def getx(id: int):
+        return f'x{id}'
+    assert ar.getx is ar.rt_funcs.getx and ar.getx.to(id=1) == '/v1/x/1'
+    with pytest.raises(AttributeError, match='No route named nope found in route functions'):
+        _ = ar.rt_funcs.nope
+    with pytest.raises(AttributeError):
+        _ = ar.nope
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Host-restricted routes
+
+def test_host_restricted_route_next_to_an_unrestricted_one(kind):
+    app, rt, cli = mk()
+    rt('/', host='example.org')(variant(kind, lambda: P('org')))
+    rt('/', name='plain')(variant(kind, lambda: P('plain')))
+    rt('/only', host='a.test')(variant(kind, lambda: P('only')))
+    from fasthtml.starlette import TestClient
+    for host, home, only in [('example.org', 'org', 404), ('EXAMPLE.ORG:8000', 'org', 404),
+                             ('other.net', 'plain', 404), ('a.test', 'plain', 200)]:
+        c = TestClient(app, base_url=f'http://{host}')
+        assert c.get('/', headers=HX).text == f'<p>{home}</p>'
+        r = c.get('/only', headers=HX)
+        assert r.status_code == only and r.text == ('<p>only</p>' if only == 200 else '404 Not Found')
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Per-route Beforeware
+
+def test_route_beforeware_runs_after_the_apps_in_order_and_can_answer(kind):
+    log = []
+
+    def gb(req):
+        log.append('global')
+    app, rt, cli = mk(before=gb)
+
+    def f(req, session, x: int = 0):
+        log.append(f'f x={x}')
+        if x == 1:
+            return P('blocked')
+        if x == 2:
+            raise HTTPException(403, 'nope')
+        if x == 3:
+            return Redirect('/other')
+
+    async def g(htmx, auth):
+        log.append(f'g {bool(htmx)}')
+
+    def a(x: int = 0):
+        log.append('handler')
+        return P(f'a {x}')
+    rt('/a', before=variant(kind, f))(variant(kind, a))
+    rt('/b', before=(variant(kind, f), g))(variant(kind, a))
+    rt('/c', before=[g, f])(variant(kind, a))
+    rt('/d', before=Beforeware(f, skip=['/d']))(variant(kind, a))
+    expect = [('/a', 200, '<p>a 0</p>', ['global', 'f x=0', 'handler']),
+              ('/a?x=1', 200, '<p>blocked</p>', ['global', 'f x=1']),
+              ('/a?x=2', 403, 'nope', ['global', 'f x=2']),
+              ('/b', 200, '<p>a 0</p>', ['global', 'f x=0', 'g True', 'handler']),
+              ('/b?x=1', 200, '<p>blocked</p>', ['global', 'f x=1']),
+              ('/c?x=1', 200, '<p>blocked</p>', ['global', 'g True', 'f x=1']),
+              ('/d?x=1', 200, '<p>a 1</p>', ['global', 'handler'])]  # Beforeware objects keep their `skip`
+    for url, status, text, calls in expect:
+        log.clear()
+        r = cli.get(url, headers=HX)
+        assert (r.status_code, r.text, log) == (status, text, calls), url
+    r = cli.get('/a?x=3', headers=HX)
+    assert r.headers['hx-redirect'] == '/other'
+
+
+def test_route_beforeware_on_api_router(kind):
+    app, rt, cli = mk()
+    ar = APIRouter('/r')
+    def block(x: str = ''):
+        return P('blocked') if x == '1' else None
+    ar.get('/x', before=block)(variant(kind, lambda: P('rx')))
+    ar.to_app(app)
+    assert cli.get('/r/x?x=1', headers=HX).text == '<p>blocked</p>'
+    assert cli.get('/r/x?x=2', headers=HX).text == '<p>rx</p>'
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Lifespan hooks, devtools JSON, test clients
+
+def test_on_event_and_set_lifespan():
+    from fasthtml.starlette import TestClient
+    log = []
+    app, rt, cli = mk(on_startup=[lambda: log.append('init')])
+
+    @app.on_event('startup')
+    async def s1():
+        log.append('start')
+
+    @app.on_event('shutdown')
+    def s2():
+        log.append('stop')
+    assert callable(s1)
+    rt('/')(lambda: 'hi')
+    with TestClient(app) as c:
+        log.append(c.get('/').text)
+    assert log == ['init', 'start', 'hi', 'stop']
+    with pytest.raises(AttributeError):
+        app.on_event('bogus')
+
+    log.clear()
+
+    async def ls(a):
+        log.append('in')
+        yield {'x': 1}
+        log.append('out')
+    assert app.set_lifespan(ls) is None
+    app.on_event('startup')(lambda: log.append('ignored'))  # FastHTML's set_lifespan replaces the lifespan
+    rt('/x')(lambda req: str(req.state.x))
+    with TestClient(app) as c:
+        log.append(c.get('/x').text)
+    assert log == ['in', '1', 'out']
+
+
+def test_devtools_json(tmp_path, monkeypatch):
+    import uuid
+    monkeypatch.chdir(tmp_path)
+    in_tmp = tmp_path
+    app, rt, cli = mk()
+    assert app.devtools_json() is None
+    r = cli.get('/.well-known/appspecific/com.chrome.devtools.json')
+    root = str(in_tmp.absolute())
+    assert r.headers['content-type'] == 'application/json'
+    assert r.json() == {'workspace': {'root': root, 'uuid': str(uuid.uuid5(uuid.NAMESPACE_URL, root))}}
+    app.devtools_json(path='/some/dir', uuid='1234')  # replaces the route
+    assert cli.post('/.well-known/appspecific/com.chrome.devtools.json').text == \
+        '{"workspace":{"root":"/some/dir","uuid":"1234"}}'
+    assert [r.name for r in app.routes].count('devtools_json_devtools') == 1
+
+
+def test_get_testclient_holds_the_session(kind):
+    app, rt, cli = mk()
+
+    def index(session):
+        return f'sess={dict(session)}'
+    rt('/')(variant(kind, index))
+    tc = app.get_testclient(auth='alice', n=3)
+    assert type(tc).__name__ == 'FastHTMLTestClient'
+    assert tc.get('/').text == "sess={'auth': 'alice', 'n': 3}"
+    assert app.decode_session(tc.cookies.get('session_')) == {'auth': 'alice', 'n': 3}
+    assert app.get_testclient().get('/').text == 'sess={}'
+    import itsdangerous
+    with pytest.raises(itsdangerous.BadSignature):
+        app.decode_session('garbage')
+    c = app.get_client(user='bob')
+    assert app.decode_session(c.cookies['session_']) == {'user': 'bob'}
+    assert type(app.get_client(asink=True)).__name__ == 'AsyncClient'

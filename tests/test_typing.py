@@ -377,9 +377,12 @@ def test_common_keeps_the_standard_names_apps_use():
     assert ns['Path'] is pathlib.Path
     assert ns['SvgPath'] is fasthtml.svg.Path
     assert ns['Set'] is typing.Set and ns['Any'] is typing.Any
-    assert ns['dataclass'] is dataclasses.dataclass and ns['field'] is dataclasses.field
-    assert ns['date'] is datetime.date and ns['datetime'] is datetime.datetime
-    assert ns['Enum'] is enum.Enum
+    assert ns['dataclass'] is dataclasses.dataclass
+    # As in FastHTML, these are not bound: an app's own `import datetime` (or `enum`) survives the star import.
+    assert not {'date', 'datetime', 'Enum', 'field', 'fields'} & set(ns)
+    ns = {'datetime': datetime, 'enum': enum}
+    exec('from fasthtml.common import *', ns)
+    assert ns['datetime'] is datetime and ns['enum'] is enum
     import builtins
     assert [n for n in dir(builtins) if n in ns and ns[n] is not getattr(builtins, n)] == []
 

@@ -3,7 +3,7 @@ import urllib.request
 
 from playwright.sync_api import expect
 
-HTMX_CDN = 'https://cdn.jsdelivr.net/npm/htmx.org@2.0.7/dist/htmx.min.js'
+HTMX_CDN = 'https://cdn.jsdelivr.net/npm/htmx.org@2.0.7/dist/htmx.js'
 UNKNOWN_JS = 'https://unknown-cdn.example/lib/thing.js'
 UNKNOWN_CSS = 'https://unknown-cdn.example/lib/thing.css'
 
@@ -16,7 +16,7 @@ PAGE = """<!doctype html><html><head>
 <script src="{HTMX_CDN}"></script>
 <script src="https://cdn.jsdelivr.net/npm/htmx-ext-ws@2.0.3/ws.js"></script>
 <script src="https://unpkg.com/htmx-ext-sse@2.2.1/sse.js"></script>
-<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/@picocss/pico@latest/css/pico.min.css">
+<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/@anyblades/pico@latest/css/pico.min.css">
 <script src="{UNKNOWN_JS}" onload="window.thingLoaded = true"></script>
 <link rel="stylesheet" href="{UNKNOWN_CSS}">
 </head><body>
@@ -44,7 +44,7 @@ def test_htmx_click_swaps_fragment(live_app_source, page, offline_log):
     assert offline_log.source_of(HTMX_CDN) == 'htmx.org/dist/htmx.min.js'
     assert offline_log.source_of('https://cdn.jsdelivr.net/npm/htmx-ext-ws@2.0.3/ws.js') == 'htmx-ext-ws/ws.js'
     assert offline_log.source_of('https://unpkg.com/htmx-ext-sse@2.2.1/sse.js') == 'htmx-ext-sse/sse.js'
-    pico = 'https://cdn.jsdelivr.net/npm/@picocss/pico@latest/css/pico.min.css'
+    pico = 'https://cdn.jsdelivr.net/npm/@anyblades/pico@latest/css/pico.min.css'
     assert offline_log.source_of(pico) == '@picocss/pico/css/pico.min.css'
     assert offline_log.errors == []
 
