@@ -35,6 +35,7 @@ import contextlib
 import errno
 import hashlib
 import hmac
+import importlib.util
 import itertools
 import json
 import logging
@@ -65,6 +66,7 @@ SUPPORTED = sys.platform.startswith('linux')   # the parent-death signal, SOCK_S
 
 log = logging.getLogger('fasthtml.live')
 
+NO_REDIS = 'Live(redis_url=...) needs the redis package: pip install "python-fasthtml[redis]"'
 RESTART = '__restart'     # the event name of the "Start again" button
 BACKSTOP = 30.0           # seconds a worker waits beyond timeout_interaction before it kills the process itself
 _cids = itertools.count(1)
@@ -133,6 +135,8 @@ class IsolationSettings:
         if isinstance(prefork, bool) or not isinstance(prefork, int) or not 0 <= prefork <= 64:
             raise ValueError(f'Live(prefork=...) takes a whole number from 0 to 64, got {prefork!r}')
         url = redis_url if redis_url is not None else os.environ.get('FASTHTML_PUBSUB_URL') or None
+        if redis_url is not None and importlib.util.find_spec('redis') is None:
+            raise LiveError(NO_REDIS)
         return cls(ti or None, tn, max_processes, parse_size(memory_limit), prefork,
                    None if run_dir is None else str(run_dir), url)
 
@@ -402,6 +406,7 @@ class _Sessions:
         self.links: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # loop -> {h: _Link}
         self.locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self.swept = 0.0                    # when the janitor last ran
+        self.redis_warned = -1e9
         self.spawned: dict[str, int] = {}   # session key -> pid, for processes this worker started
         self.stopping: dict[int, str] = {}  # pid -> why this worker stopped it
         self.key = hashlib.sha256(f'fasthtml.live.isolation:{hub.app.secret_key}'.encode()).digest()
@@ -447,11 +452,25 @@ class _Sessions:
                 return lk
             lk = await self._connect(h)
             if lk is None and self.relay is not None:
-                lk = await self.relay.remote_link(h)
+                lk = await self._soft(self.relay.remote_link(h), None)
             if lk is None:
                 lk = await self._start(h)
             links[h] = lk
             return lk
+
+    async def _soft(self, coro: Any, default: Any) -> Any:
+        "A relay call; when Redis cannot be reached, sessions are served from this host alone (logged once a minute)."
+        try:
+            return await coro
+        except (Stopped, LiveError):
+            raise
+        except Exception as e:
+            now = time.monotonic()
+            if now - self.redis_warned > 60:
+                self.redis_warned = now
+                log.warning('live: Redis (%s) cannot be reached for isolated sessions (%s: %s); each host serves its '
+                            'own sessions until it can', self.s.redis_url, type(e).__name__, e)
+            return default
 
     def forget(self, lk: _Link) -> None:
         links = self.links.get(lk.loop)
@@ -483,9 +502,9 @@ class _Sessions:
                 return lk
             if self.relay is not None:  # or one on another host
                 for _ in range(3):
-                    if await self.relay.claim(h):
+                    if await self._soft(self.relay.claim(h), True):
                         break
-                    lk = await self.relay.remote_link(h)
+                    lk = await self._soft(self.relay.remote_link(h), None)
                     if lk is not None:
                         return lk
                 else:
@@ -493,7 +512,7 @@ class _Sessions:
             slot = self._take_slot()
             if slot is None:
                 if self.relay is not None:
-                    await self.relay.release(h)
+                    await self._soft(self.relay.release(h), None)
                 raise Busy()
             try:
                 for suffix in ('.sock', '.end', '.death'):
@@ -507,7 +526,7 @@ class _Sessions:
                     pid = await _manager.spawn(self.config(h), [ls.fileno(), slot])
                 except BaseException:
                     if self.relay is not None:
-                        await self.relay.release(h)
+                        await self._soft(self.relay.release(h), None)
                     raise
                 finally:
                     ls.close()
@@ -836,6 +855,8 @@ class _Relay:
     async def on_loop(self) -> _RelayLoop:
         loop = asyncio.get_running_loop()
         rl = self.loops.get(loop)
+        if rl is not None and rl.start_task.done() and rl.start_task.exception() is not None:
+            rl = None  # Redis was down when it started: try again
         if rl is None:
             rl = self.loops[loop] = _RelayLoop(self)
         await rl.start_task
@@ -888,7 +909,7 @@ class _RelayLoop:
         try:
             import redis.asyncio as aredis
         except ImportError:
-            raise LiveError('Live(redis_url=...): install the redis package (pip install redis)') from None
+            raise LiveError(NO_REDIS) from None
         self.relay = relay
         self.r = aredis.Redis.from_url(relay.url)
         self.ps = self.r.pubsub(ignore_subscribe_messages=True)
@@ -899,10 +920,7 @@ class _RelayLoop:
         self.start_task = asyncio.get_running_loop().create_task(self._start())
 
     async def _start(self) -> None:
-        try:
-            await self.ps.subscribe(self.relay.chan(self.relay.wid))
-        except Exception as e:
-            raise Stopped(f'failed:Redis at {self.relay.url}: {e}') from None
+        await self.ps.subscribe(self.relay.chan(self.relay.wid))
         loop = asyncio.get_running_loop()
         self.tasks = [loop.create_task(self._pub(), name='fasthtml-live-relay-pub'),
                       loop.create_task(self._sub(), name='fasthtml-live-relay-sub'),

@@ -755,3 +755,17 @@ def test_the_janitor_removes_only_the_files_of_sessions_that_are_gone(tmp_path):
         left = sorted(p.name for p in d.iterdir())
         assert f'{live_h}.sock' in left and f'{live_h}.death' in left and 'fresh.end' in left
         assert not [n for n in left if n.startswith('dead')] and alive(pid)
+
+
+def test_with_redis_down_each_host_serves_its_own_sessions(tmp_path, caplog):
+    from redis_server import free_port
+    app, live = make_app(tmp_path, redis_url=f'redis://127.0.0.1:{free_port()}/0')   # nothing listens there
+    with caplog.at_level(logging.WARNING, logger='fasthtml.live'), TestClient(app) as cli:
+        text, cl = page(cli)
+        (pid,) = pids(text)
+        assert pid != os.getpid() and 'cannot be reached for isolated sessions' in caplog.text
+        with cli.websocket_connect('/_live/ws') as ws:
+            s = Sock(ws)
+            s.join(cl)
+            s.event(cl[0][0], 'inc')
+            assert 'Count: 1' in html_of(s.sync(), cl[0][0])[0]
