@@ -574,7 +574,10 @@ class _Session:
                 fr = await read_frame(reader)
                 if fr is None:
                     break
-                link.dispatch(fr[0])
+                try:
+                    link.dispatch(fr[0])
+                except Exception:  # a frame this version does not understand: the link and the session go on
+                    log.exception('live: a malformed frame from the server: %.200r', fr[0])
         finally:
             self.links.discard(link)
             await link.gone()
