@@ -179,7 +179,7 @@ async def start_worker(tmp: Path, prefork: int, n: int, pause: float) -> dict:
     bl = _bench_live()
     app = load_app(tmp, prefork).app
     stop = await _lifespan(app, bl)
-    from fasthtml._live_isolated import _manager
+    from fasthtml._live_spawn import manager as _manager
     t0 = time.perf_counter()
     while not _manager.ready.is_set():
         await asyncio.sleep(0.005)
@@ -250,7 +250,7 @@ async def sessions_bench(tmp: Path, n: int) -> dict:
     pids = list(mod.live.runner.processes().values())
     assert len(pids) == n, (len(pids), n)
     mems = [_mem(p) for p in pids]
-    from fasthtml._live_isolated import _manager
+    from fasthtml._live_spawn import manager as _manager
     zyg = _mem(_manager.pid) if _manager.pid else (0, 0, 0)
     rtt = []
     for s, lid in socks:

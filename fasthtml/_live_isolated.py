@@ -21,7 +21,7 @@ temp dir, derived from the app's key). The first worker that needs it starts it,
 fasthtml._live_session), under a per-session file lock; the machine-wide cap `max_processes` is a set of slot files,
 each held locked by a running session process (a crashed one releases its slot by dying), so a session beyond the
 cap gets "server busy" at once. With Redis configured (`redis_url`, default `FASTHTML_PUBSUB_URL`), a worker on
-another host reaches a session's process through the worker that started it (see `_Relay`).
+another host reaches a session's process through the worker that started it (see fasthtml._live_relay).
 
 THE RUNNER (`IsolatingRunner`, the default runner of `Live`) is the in-process `LocalRunner` plus this routing:
 join, event, widget and leave messages for isolated components go to the session's process over a link (one per
@@ -30,7 +30,6 @@ session and event loop); replies and page messages come back on it.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import errno
 import hashlib
@@ -43,11 +42,8 @@ import os
 import secrets
 import signal
 import socket
-import subprocess
 import sys
-import sysconfig
 import tempfile
-import threading
 import time
 import weakref
 from dataclasses import dataclass
@@ -57,12 +53,11 @@ from typing import Any
 from fastcore.basics import NotStr
 
 from ._live_runner import LocalRunner
-from ._live_session import EXIT_MEMORY, HEAD, ctl_recv, ctl_send, export_scope, pack, read_frame
-from .live import _CLASSES, Connection, LiveComponent, LiveError, _Ctx, _sid
+from ._live_session import EXIT_MEMORY, export_scope, pack, read_frame
+from ._live_spawn import SUPPORTED, Busy, Stopped, app_modules, manager
+from .live import Connection, LiveComponent, LiveError, _Ctx, _sid
 
 __all__ = ['IsolatingRunner', 'IsolationSettings', 'Busy', 'Stopped', 'parse_size', 'SUPPORTED']
-
-SUPPORTED = sys.platform.startswith('linux')   # the parent-death signal, SOCK_SEQPACKET, /proc
 
 log = logging.getLogger('fasthtml.live')
 
@@ -70,18 +65,6 @@ NO_REDIS = 'Live(redis_url=...) needs the redis package: pip install "python-fas
 RESTART = '__restart'     # the event name of the "Start again" button
 BACKSTOP = 30.0           # seconds a worker waits beyond timeout_interaction before it kills the process itself
 _cids = itertools.count(1)
-
-
-class Busy(Exception):
-    "No process can be started for this session: `max_processes` are running."
-
-
-class Stopped(Exception):
-    "The session's process stopped (or could not start); `reason` says why ('timeout', 'crash:SIGSEGV', ...)."
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 def parse_size(v: int | str | None) -> int | None:
@@ -194,197 +177,6 @@ def _end_reason(code: int) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The zygote of this worker process (one, whatever the number of apps)
-
-_DENY = frozenset({'pytest', '_pytest', 'pluggy', 'playwright', 'hypothesis', 'pip', 'setuptools', '_distutils_hack',
-                   'pkg_resources', 'nbclient', 'nbformat', 'ipykernel', 'jupyter_client', 'zmq', 'tornado',
-                   'debugpy', 'pydevd', 'coverage', 'py'})
-
-
-def _preload() -> list[str]:
-    "The library modules this process has loaded: the zygote imports them so that forked children have them."
-    roots = {p for k in ('stdlib', 'platstdlib', 'purelib', 'platlib') if (p := sysconfig.get_paths().get(k))}
-    here = str(Path(__file__).resolve().parent)
-    out = []
-    for name, m in list(sys.modules.items()):
-        top = name.partition('.')[0]
-        if top in _DENY or '__main__' in name or any(p.startswith('_') for p in name.split('.')[1:]):
-            continue
-        f = getattr(m, '__file__', None)
-        if not isinstance(f, str):
-            continue
-        if top == 'fasthtml' or f.startswith(here) or any(f.startswith(r) for r in roots):
-            out.append(name)
-    # And what a session's process runs on, whatever this process has loaded.
-    out += ['asyncio', 'faulthandler', 'uvloop', 'fasthtml._live_session', 'fasthtml._live_runner', 'fasthtml.common']
-    return sorted(set(out), key=lambda n: (n.count('.'), n))
-
-
-def _app_modules() -> list[str]:
-    "Modules that define live component classes (a waiting child imports them ahead of its session)."
-    mods = set()
-    for cpath, cls in list(_CLASSES.items()):
-        mod = cpath.partition(':')[0]
-        if mod.startswith('fasthtml.') or mod == '__main__' or '<locals>' in cls.__qualname__:
-            continue
-        m = sys.modules.get(mod)
-        if m is not None and getattr(m, '__spec__', None) is not None:
-            mods.add(mod)
-    return sorted(mods)
-
-
-class _Manager:
-    """This worker's zygote: started by a thread of its own (Linux's parent-death signal follows the thread that
-    forked, so this one lives as long as the zygote), which then reads the zygote's replies and exit reports."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.thread: threading.Thread | None = None
-        self.sock: socket.socket | None = None
-        self.proc: subprocess.Popen | None = None
-        self.ready = threading.Event()
-        self.failed: str | None = None
-        self.waiters: dict[int, concurrent.futures.Future] = {}
-        self.rids = itertools.count(1)
-        self.dirs: weakref.WeakValueDictionary = weakref.WeakValueDictionary()   # run dir -> _Sessions
-        self.prefork = 0
-        self._atexit = False
-        self.stopping = False
-        if hasattr(os, 'register_at_fork'):
-            os.register_at_fork(after_in_child=self._forked)
-
-    def _forked(self) -> None:
-        "In a worker forked from this process (gunicorn --preload): the zygote is the parent's; start our own."
-        sock = self.sock
-        self.thread = self.sock = self.proc = None
-        self.ready = threading.Event()
-        self.lock = threading.Lock()
-        self.waiters = {}
-        self.failed = None
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.close()
-
-    @property
-    def pid(self) -> int | None:
-        return self.proc.pid if self.proc is not None else None
-
-    def start(self, prefork: int) -> None:
-        "Start the zygote if it is not running (returns at once; `spawn` waits for it to be ready)."
-        with self.lock:
-            if self.thread is not None and self.thread.is_alive():
-                return
-            self.ready.clear()
-            self.failed = None
-            self.stopping = False
-            self.prefork = prefork
-            self.thread = threading.Thread(target=self._run, args=(prefork, _app_modules()),
-                                           name='fasthtml-live-zygote', daemon=True)
-            self.thread.start()
-            if not self._atexit:
-                import atexit
-                atexit.register(self.stop)
-                self._atexit = True
-
-    def _run(self, prefork: int, modules: list[str]) -> None:
-        a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        pkg_root = str(Path(__file__).resolve().parents[1])
-        env = dict(os.environ)
-        env['PYTHONPATH'] = os.pathsep.join(p for p in (pkg_root, env.get('PYTHONPATH', '')) if p)
-        cmd = [sys.executable, '-c', 'from fasthtml._live_session import zygote; zygote()', str(b.fileno()),
-               str(os.getpid())]
-        try:
-            proc = subprocess.Popen(cmd, pass_fds=(b.fileno(),), stdin=subprocess.DEVNULL, env=env)
-        except OSError as e:
-            self.failed = f'failed:{e}'
-            self.ready.set()
-            a.close()
-            b.close()
-            return
-        b.close()
-        self.proc, self.sock = proc, a
-        try:
-            ctl_send(a, {'path': [p for p in sys.path if isinstance(p, str)], 'cwd': os.getcwd(),
-                         'preload': _preload(), 'modules': modules, 'prefork': prefork})
-            while True:
-                got = ctl_recv(a)
-                if got is None:
-                    break
-                msg = got[0]
-                o = msg.get('o')
-                if o == 'ready':
-                    self.ready.set()
-                elif o == 'spawned':
-                    fut = self.waiters.pop(msg['r'], None)
-                    if fut is not None and not fut.done():
-                        fut.set_result(msg['pid'])
-                elif o == 'exit':
-                    sessions = self.dirs.get(msg['dir'])
-                    if sessions is not None:
-                        sessions.exited(msg)
-        except OSError:
-            pass
-        finally:
-            if not self.stopping:
-                log.error('live: the isolation zygote (pid %d) stopped unexpectedly (exit code %s); the next session '
-                          'starts another', proc.pid, proc.poll())
-            self.failed = self.failed or 'failed:the zygote stopped'
-            self.sock = None
-            for fut in list(self.waiters.values()):
-                if not fut.done():
-                    fut.set_exception(Stopped(self.failed))
-            self.waiters.clear()
-            a.close()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(10)
-            self.ready.set()
-
-    async def spawn(self, msg: dict, fds: list[int]) -> int:
-        "Ask the zygote for a session process (given its listening socket and slot); returns its pid."
-        deadline = time.monotonic() + 120
-        while not self.ready.is_set():
-            if time.monotonic() > deadline:
-                raise Stopped('failed:the zygote did not start within 120 s')
-            await asyncio.sleep(0.02)
-        sock = self.sock
-        if self.failed or sock is None:
-            raise Stopped(self.failed or 'failed:no zygote')
-        r = next(self.rids)
-        fut: concurrent.futures.Future = concurrent.futures.Future()
-        self.waiters[r] = fut
-        try:
-            with self.lock:
-                ctl_send(sock, {**msg, 'o': 'spawn', 'r': r}, fds)
-            pid = await asyncio.wait_for(asyncio.wrap_future(fut), 120)
-        except (OSError, asyncio.TimeoutError):
-            raise Stopped('failed:the zygote did not answer') from None
-        finally:
-            self.waiters.pop(r, None)
-        if not pid:
-            raise Stopped('failed:could not fork')
-        return pid
-
-    def stop(self) -> None:
-        "Stop the zygote and every session process it started (at exit; also safe to call twice)."
-        self.stopping = True
-        sock, proc = self.sock, self.proc
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                with self.lock:
-                    ctl_send(sock, {'o': 'stop'})
-        if proc is not None and proc.poll() is None:
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    proc.wait(5)
-
-
-_manager = _Manager()
-
-
-# ---------------------------------------------------------------------------------------------------------------
 # The sessions of one app: run dir, slots, links
 
 def _private_dir(path: Path) -> Path:
@@ -411,7 +203,10 @@ class _Sessions:
         self.stopping: dict[int, str] = {}  # pid -> why this worker stopped it
         self.key = hashlib.sha256(f'fasthtml.live.isolation:{hub.app.secret_key}'.encode()).digest()
         self.tag = hashlib.sha256(self.key + hub.path.encode()).hexdigest()[:16]   # the same on every host
-        self.relay = _Relay(self) if self.s.redis_url else None
+        self.relay: Any = None
+        if self.s.redis_url:
+            from ._live_relay import Relay
+            self.relay = Relay(self)
 
     @property
     def dir(self) -> Path:
@@ -423,7 +218,7 @@ class _Sessions:
             self._dir = _private_dir(d)
             _private_dir(d / 'slots')
             _private_dir(d / 'locks')
-            _manager.dirs[str(self._dir)] = self
+            manager.dirs[str(self._dir)] = self
         return self._dir
 
     def h_of(self, sid: str) -> str:
@@ -433,7 +228,7 @@ class _Sessions:
     def prewarm(self) -> None:
         if SUPPORTED:
             _ = self.dir
-            _manager.start(self.s.prefork)
+            manager.start(self.s.prefork)
 
     # -- finding or starting a session's process
     async def link(self, h: str) -> _Link:
@@ -522,8 +317,8 @@ class _Sessions:
                 try:
                     ls.bind(str(d / f'{h}.sock'))
                     ls.listen(128)
-                    _manager.start(self.s.prefork)
-                    pid = await _manager.spawn(self.config(h), [ls.fileno(), slot])
+                    manager.start(self.s.prefork)
+                    pid = await manager.spawn(self.config(h), [ls.fileno(), slot])
                 except BaseException:
                     if self.relay is not None:
                         await self._soft(self.relay.release(h), None)
@@ -566,7 +361,7 @@ class _Sessions:
                 'secret_bytes': isinstance(secret, bytes),
                 'max_queue': hub.max_queue, 'debug': hub.debug, 'base': hub.base, 'live_path': hub.path,
                 'ti': s.timeout_interaction or 0, 'tn': s.timeout_inactivity, 'mem': s.memory_limit or 0,
-                'path': [p for p in sys.path if isinstance(p, str)], 'cwd': os.getcwd(), 'modules': _app_modules()}
+                'path': [p for p in sys.path if isinstance(p, str)], 'cwd': os.getcwd(), 'modules': app_modules()}
 
     # -- how processes ended
     def exited(self, msg: dict) -> None:
@@ -806,275 +601,6 @@ class _Link:
         if self.writer is not None:
             with contextlib.suppress(Exception):
                 self.writer.close()
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Across hosts: Redis
-
-TTL_MS = 30_000   # how long a session's "started by worker W" key lives unless W refreshes it
-
-def _text(v: bytes | str) -> str:
-    return v.decode() if isinstance(v, bytes) else v
-
-
-_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
-
-
-class _Relay:
-    """Sessions whose process runs on another host, reached through the worker that started it, over Redis.
-
-    Each worker listens on a channel of its own. The key `fhl:<app>:s:<session>` names the worker that started the
-    session's process (refreshed while it runs, deleted when it ends). A worker that finds no socket for a session
-    on its host but finds that key sends its frames to that worker ('up'), which forwards them to the process over a
-    connection of its own and sends back what the process says ('down'), then why it ended ('dead'). Envelopes are
-    signed with a key derived from the app's, so writing to Redis is not enough to talk to a session."""
-
-    def __init__(self, sessions: _Sessions):
-        self.sessions = sessions
-        self.url: str = sessions.s.redis_url or ''
-        self.key = hashlib.sha256(b'fasthtml.live.relay' + sessions.key).digest()
-        self.loops: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-        self._wid: tuple[int, str] | None = None
-
-    @property
-    def wid(self) -> str:
-        "This worker's id on the relay (host, pid, a random part; made again in a forked worker)."
-        if self._wid is None or self._wid[0] != os.getpid():
-            self._wid = (os.getpid(), f'{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}')
-        return self._wid[1]
-
-    def chan(self, wid: str) -> str:
-        return f'fhl:{self.sessions.tag}:w:{wid}'
-
-    def skey(self, h: str) -> str:
-        return f'fhl:{self.sessions.tag}:s:{h}'
-
-    def sign(self, body: bytes) -> bytes:
-        return hmac.new(self.key, body, hashlib.sha256).hexdigest()[:32].encode()
-
-    async def on_loop(self) -> _RelayLoop:
-        loop = asyncio.get_running_loop()
-        rl = self.loops.get(loop)
-        if rl is not None and rl.start_task.done() and rl.start_task.exception() is not None:
-            rl = None  # Redis was down when it started: try again
-        if rl is None:
-            rl = self.loops[loop] = _RelayLoop(self)
-        await rl.start_task
-        return rl
-
-    async def claim(self, h: str) -> bool:
-        "Become the worker that starts session `h`'s process (False: another one is)."
-        rl = await self.on_loop()
-        return bool(await rl.r.set(self.skey(h), self.wid, nx=True, px=TTL_MS))
-
-    async def release(self, h: str, wid: str | None = None) -> None:
-        "Forget that `wid` (default: this worker) runs session `h`'s process."
-        rl = await self.on_loop()
-        with contextlib.suppress(Exception):
-            await rl.r.eval(_RELEASE, 1, self.skey(h), wid or self.wid)
-
-    def released(self, h: str) -> None:
-        "From any thread: the process of session `h` ended here."
-        for loop, rl in list(self.loops.items()):
-            if not loop.is_closed() and rl.start_task.done():
-                with contextlib.suppress(RuntimeError):
-                    asyncio.run_coroutine_threadsafe(self.release(h), loop)
-                return
-
-    async def remote_link(self, h: str) -> _RelayLink | None:
-        "A link to session `h`'s process through the worker that runs it, if another one does and answers."
-        rl = await self.on_loop()
-        raw = await rl.r.get(self.skey(h))
-        if raw is None:
-            return None
-        home = _text(raw)
-        if home == self.wid:  # ours, yet no socket here: it ended, the key is stale
-            await self.release(h)
-            return None
-        lk = _RelayLink(self.sessions, h, rl, home)
-        try:
-            await lk.request({'o': 'ping'}, interaction=False, limit=10)
-        except Stopped:
-            lk.dead = 'gone'
-            lk.close()
-            await self.release(h, home)
-            return None
-        return lk
-
-
-class _RelayLoop:
-    "The relay on one event loop: a Redis client, the subscription to this worker's channel, links and upstreams."
-
-    def __init__(self, relay: _Relay):
-        try:
-            import redis.asyncio as aredis
-        except ImportError:
-            raise LiveError(NO_REDIS) from None
-        self.relay = relay
-        self.r = aredis.Redis.from_url(relay.url)
-        self.ps = self.r.pubsub(ignore_subscribe_messages=True)
-        self.links: dict[str, _RelayLink] = {}
-        self.ups: dict[tuple[str, str], _Upstream] = {}
-        self.q: asyncio.Queue = asyncio.Queue()
-        self.tasks: list[asyncio.Task] = []
-        self.start_task = asyncio.get_running_loop().create_task(self._start())
-
-    async def _start(self) -> None:
-        await self.ps.subscribe(self.relay.chan(self.relay.wid))
-        loop = asyncio.get_running_loop()
-        self.tasks = [loop.create_task(self._pub(), name='fasthtml-live-relay-pub'),
-                      loop.create_task(self._sub(), name='fasthtml-live-relay-sub'),
-                      loop.create_task(self._refresh(), name='fasthtml-live-relay-refresh')]
-
-    def publish(self, wid: str, env: dict, frame: bytes = b'') -> None:
-        body = json.dumps(env, separators=(',', ':')).encode() + b'\n' + frame
-        self.q.put_nowait((self.relay.chan(wid), self.relay.sign(body) + b'\n' + body))
-
-    async def _pub(self) -> None:
-        while True:
-            ch, data = await self.q.get()
-            try:
-                await self.r.publish(ch, data)
-            except Exception:
-                log.exception('live: publishing to the relay failed')
-
-    async def _sub(self) -> None:
-        while True:
-            try:
-                async for msg in self.ps.listen():
-                    if msg.get('type') == 'message':
-                        await self._on(msg['data'])
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception('live: the relay subscription failed; resubscribing')
-                await asyncio.sleep(1)
-                with contextlib.suppress(Exception):
-                    await self.ps.subscribe(self.relay.chan(self.relay.wid))
-
-    async def _refresh(self) -> None:
-        "Keep the keys of the sessions whose process runs here."
-        while True:
-            await asyncio.sleep(TTL_MS / 3000)
-            for h in list(self.relay.sessions.spawned):
-                with contextlib.suppress(Exception):
-                    await self.r.set(self.relay.skey(h), self.relay.wid, px=TTL_MS)
-
-    async def _on(self, data: bytes) -> None:
-        sig, _, body = data.partition(b'\n')
-        if not hmac.compare_digest(sig, self.relay.sign(body)):
-            log.warning('live: dropped a relay message with a bad signature')
-            return
-        head, _, frame = body.partition(b'\n')
-        e = json.loads(head)
-        k = e.get('k')
-        if k == 'up':       # for a process that runs here
-            key = (e['from'], e['l'])
-            up = self.ups.get(key)
-            if up is None:
-                up = self.ups[key] = _Upstream(self, e['from'], e['l'], e['h'])
-            up.write(frame)
-        elif k == 'close':
-            up = self.ups.pop((e['from'], e['l']), None)
-            if up is not None:
-                up.close()
-        elif k == 'kill':
-            sessions = self.relay.sessions
-            sessions.kill(sessions.spawned.get(e['h']), e.get('why') or 'timeout')
-        elif k == 'down':   # from a process that runs elsewhere
-            lk = self.links.get(e['l'])
-            if lk is not None and len(frame) >= HEAD.size:
-                n, _ = HEAD.unpack(frame[:HEAD.size])
-                await lk.frame(json.loads(frame[HEAD.size:HEAD.size + n]), frame[HEAD.size + n:])
-        elif k == 'dead':
-            lk = self.links.get(e['l'])
-            if lk is not None:
-                await lk.ended(e.get('why') or 'gone')
-
-
-class _Upstream:
-    "This worker's connection to a local session process on behalf of a worker elsewhere (one per remote link)."
-
-    def __init__(self, rl: _RelayLoop, origin: str, lid: str, h: str):
-        self.rl, self.origin, self.l, self.h = rl, origin, lid, h
-        self.writer: asyncio.StreamWriter | None = None
-        self.buf: list[bytes] = []
-        self.closed = False
-        self.task = asyncio.get_running_loop().create_task(self._run())
-
-    def write(self, frame: bytes) -> None:
-        if self.writer is not None:
-            self.writer.write(frame)
-        else:
-            self.buf.append(frame)
-
-    async def _run(self) -> None:
-        sessions = self.rl.relay.sessions
-        bye = None
-        try:
-            reader, writer = await asyncio.open_unix_connection(str(sessions.dir / f'{self.h}.sock'), limit=1 << 20)
-        except OSError:
-            reader = writer = None
-        if reader is not None and writer is not None:
-            self.writer = writer
-            for f in self.buf:
-                writer.write(f)
-            self.buf.clear()
-            while True:
-                fr = await read_frame(reader)
-                if fr is None:
-                    break
-                m, payload = fr
-                if m.get('o') == 'bye':
-                    bye = m.get('why')
-                self.rl.publish(self.origin, {'k': 'down', 'l': self.l}, pack(m, payload))
-            writer.close()
-        why = bye or (await sessions.end_reason(self.h, None) if reader is not None else 'gone')
-        if not self.closed:
-            self.rl.publish(self.origin, {'k': 'dead', 'l': self.l, 'why': why})
-        self.rl.ups.pop((self.origin, self.l), None)
-
-    def close(self) -> None:
-        self.closed = True
-        if self.writer is not None:
-            self.writer.close()
-        else:
-            self.task.cancel()
-
-
-class _RelayLink(_Link):
-    "A link to a session's process on another host, through the worker that started it."
-
-    def __init__(self, sessions: _Sessions, h: str, rl: _RelayLoop, home: str):
-        super().__init__(sessions, h)
-        self.rl, self.home = rl, home
-        self.l = secrets.token_hex(8)
-        rl.links[self.l] = self
-        self.watch = self.loop.create_task(self._watch())
-
-    def _write(self, data: bytes) -> None:
-        self.rl.publish(self.home, {'k': 'up', 'h': self.h, 'from': self.rl.relay.wid, 'l': self.l}, data)
-
-    def _kill(self, why: str) -> None:
-        self.killed = self.killed or why
-        self.rl.publish(self.home, {'k': 'kill', 'h': self.h, 'why': why})
-
-    async def _watch(self) -> None:
-        "The worker that runs the process may vanish with it, saying nothing: its key then expires."
-        while self.dead is None:
-            await asyncio.sleep(5)
-            try:
-                home = await self.rl.r.get(self.rl.relay.skey(self.h))
-            except Exception:
-                continue
-            if home is None or _text(home) != self.home:
-                await self.ended('gone')
-
-    def close(self) -> None:
-        if self.rl.links.pop(self.l, None) is not None:
-            self.rl.publish(self.home, {'k': 'close', 'from': self.rl.relay.wid, 'l': self.l})
-        if asyncio.current_task() is not self.watch:
-            self.watch.cancel()
 
 
 # ---------------------------------------------------------------------------------------------------------------
