@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fasthtml.components import Table, Td, Tr, to_xml  # noqa: E402
+from fasthtml.components import Table, Td, Tr, to_xml
 
 ROWS, COLS = 1000, 5
 

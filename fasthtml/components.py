@@ -526,36 +526,36 @@ if _cbuild is not None:  # ft_html and ft_hx in C too; the Python functions abov
     ft_hx = _accelerated(ft_hx, None, (), ('hx_vals', 'hx_target', 'target_id', 'id', 'cls', 'title', 'style'),
                          ('tag',))
 
-A = _tag_fn('A'); Abbr = _tag_fn('Abbr'); Address = _tag_fn('Address'); Area = _tag_fn('Area')  # noqa: E702
-Article = _tag_fn('Article'); Aside = _tag_fn('Aside'); Audio = _tag_fn('Audio'); B = _tag_fn('B')  # noqa: E702
-Base = _tag_fn('Base'); Bdi = _tag_fn('Bdi'); Bdo = _tag_fn('Bdo'); Blockquote = _tag_fn('Blockquote')  # noqa: E702
-Body = _tag_fn('Body'); Br = _tag_fn('Br'); Button = _tag_fn('Button'); Canvas = _tag_fn('Canvas')  # noqa: E702
-Caption = _tag_fn('Caption'); Cite = _tag_fn('Cite'); Code = _tag_fn('Code'); Col = _tag_fn('Col')  # noqa: E702
-Colgroup = _tag_fn('Colgroup'); Data = _tag_fn('Data'); Datalist = _tag_fn('Datalist'); Dd = _tag_fn('Dd')  # noqa: E702
-Del = _tag_fn('Del'); Details = _tag_fn('Details'); Dfn = _tag_fn('Dfn'); Dialog = _tag_fn('Dialog')  # noqa: E702
-Div = _tag_fn('Div'); Dl = _tag_fn('Dl'); Dt = _tag_fn('Dt'); Em = _tag_fn('Em'); Embed = _tag_fn('Embed')  # noqa: E702
-Fencedframe = _tag_fn('Fencedframe'); Fieldset = _tag_fn('Fieldset'); Figcaption = _tag_fn('Figcaption')  # noqa: E702
-Figure = _tag_fn('Figure'); Footer = _tag_fn('Footer'); Form = _tag_fn('Form'); H1 = _tag_fn('H1')  # noqa: E702
-H2 = _tag_fn('H2'); H3 = _tag_fn('H3'); H4 = _tag_fn('H4'); H5 = _tag_fn('H5'); H6 = _tag_fn('H6')  # noqa: E702
-Head = _tag_fn('Head'); Header = _tag_fn('Header'); Hgroup = _tag_fn('Hgroup'); Hr = _tag_fn('Hr')  # noqa: E702
+A = _tag_fn('A'); Abbr = _tag_fn('Abbr'); Address = _tag_fn('Address'); Area = _tag_fn('Area')
+Article = _tag_fn('Article'); Aside = _tag_fn('Aside'); Audio = _tag_fn('Audio'); B = _tag_fn('B')
+Base = _tag_fn('Base'); Bdi = _tag_fn('Bdi'); Bdo = _tag_fn('Bdo'); Blockquote = _tag_fn('Blockquote')
+Body = _tag_fn('Body'); Br = _tag_fn('Br'); Button = _tag_fn('Button'); Canvas = _tag_fn('Canvas')
+Caption = _tag_fn('Caption'); Cite = _tag_fn('Cite'); Code = _tag_fn('Code'); Col = _tag_fn('Col')
+Colgroup = _tag_fn('Colgroup'); Data = _tag_fn('Data'); Datalist = _tag_fn('Datalist'); Dd = _tag_fn('Dd')
+Del = _tag_fn('Del'); Details = _tag_fn('Details'); Dfn = _tag_fn('Dfn'); Dialog = _tag_fn('Dialog')
+Div = _tag_fn('Div'); Dl = _tag_fn('Dl'); Dt = _tag_fn('Dt'); Em = _tag_fn('Em'); Embed = _tag_fn('Embed')
+Fencedframe = _tag_fn('Fencedframe'); Fieldset = _tag_fn('Fieldset'); Figcaption = _tag_fn('Figcaption')
+Figure = _tag_fn('Figure'); Footer = _tag_fn('Footer'); Form = _tag_fn('Form'); H1 = _tag_fn('H1')
+H2 = _tag_fn('H2'); H3 = _tag_fn('H3'); H4 = _tag_fn('H4'); H5 = _tag_fn('H5'); H6 = _tag_fn('H6')
+Head = _tag_fn('Head'); Header = _tag_fn('Header'); Hgroup = _tag_fn('Hgroup'); Hr = _tag_fn('Hr')
 HxPartial = _tag_fn('HxPartial', 'hx-partial')
-I = _tag_fn('I'); Iframe = _tag_fn('Iframe'); Img = _tag_fn('Img'); Input = _tag_fn('Input')  # noqa: E702,E741
-Ins = _tag_fn('Ins'); Kbd = _tag_fn('Kbd'); Label = _tag_fn('Label'); Legend = _tag_fn('Legend')  # noqa: E702
-Li = _tag_fn('Li'); Link = _tag_fn('Link'); Main = _tag_fn('Main'); Map = _tag_fn('Map'); Mark = _tag_fn('Mark')  # noqa: E702
-Math = _tag_fn('Math'); Menu = _tag_fn('Menu'); Meta = _tag_fn('Meta'); Meter = _tag_fn('Meter')  # noqa: E702
-Nav = _tag_fn('Nav'); Noscript = _tag_fn('Noscript'); Object = _tag_fn('Object'); Ol = _tag_fn('Ol')  # noqa: E702
-Optgroup = _tag_fn('Optgroup'); Option = _tag_fn('Option'); Output = _tag_fn('Output'); P = _tag_fn('P')  # noqa: E702
-Param = _tag_fn('Param'); Picture = _tag_fn('Picture'); Pre = _tag_fn('Pre'); Progress = _tag_fn('Progress')  # noqa: E702
+I = _tag_fn('I'); Iframe = _tag_fn('Iframe'); Img = _tag_fn('Img'); Input = _tag_fn('Input')  # noqa: E741
+Ins = _tag_fn('Ins'); Kbd = _tag_fn('Kbd'); Label = _tag_fn('Label'); Legend = _tag_fn('Legend')
+Li = _tag_fn('Li'); Link = _tag_fn('Link'); Main = _tag_fn('Main'); Map = _tag_fn('Map'); Mark = _tag_fn('Mark')
+Math = _tag_fn('Math'); Menu = _tag_fn('Menu'); Meta = _tag_fn('Meta'); Meter = _tag_fn('Meter')
+Nav = _tag_fn('Nav'); Noscript = _tag_fn('Noscript'); Object = _tag_fn('Object'); Ol = _tag_fn('Ol')
+Optgroup = _tag_fn('Optgroup'); Option = _tag_fn('Option'); Output = _tag_fn('Output'); P = _tag_fn('P')
+Param = _tag_fn('Param'); Picture = _tag_fn('Picture'); Pre = _tag_fn('Pre'); Progress = _tag_fn('Progress')
 PortalExperimental = _tag_fn('PortalExperimental', 'portalexperimental')
-Q = _tag_fn('Q'); Rp = _tag_fn('Rp'); Rt = _tag_fn('Rt'); Ruby = _tag_fn('Ruby'); S = _tag_fn('S')  # noqa: E702
-Samp = _tag_fn('Samp'); Script = _tag_fn('Script'); Search = _tag_fn('Search'); Section = _tag_fn('Section')  # noqa: E702
-Select = _tag_fn('Select'); Slot = _tag_fn('Slot'); Small = _tag_fn('Small'); Source = _tag_fn('Source')  # noqa: E702
-Span = _tag_fn('Span'); Strike = _tag_fn('Strike'); Strong = _tag_fn('Strong'); Style = _tag_fn('Style')  # noqa: E702
-Sub = _tag_fn('Sub'); Summary = _tag_fn('Summary'); Sup = _tag_fn('Sup'); Table = _tag_fn('Table')  # noqa: E702
-Tbody = _tag_fn('Tbody'); Td = _tag_fn('Td'); Template = _tag_fn('Template'); Textarea = _tag_fn('Textarea')  # noqa: E702
-Tfoot = _tag_fn('Tfoot'); Th = _tag_fn('Th'); Thead = _tag_fn('Thead'); Time = _tag_fn('Time')  # noqa: E702
-Title = _tag_fn('Title'); Tr = _tag_fn('Tr'); Track = _tag_fn('Track'); U = _tag_fn('U'); Ul = _tag_fn('Ul')  # noqa: E702
-Var = _tag_fn('Var'); Video = _tag_fn('Video'); Wbr = _tag_fn('Wbr')  # noqa: E702
+Q = _tag_fn('Q'); Rp = _tag_fn('Rp'); Rt = _tag_fn('Rt'); Ruby = _tag_fn('Ruby'); S = _tag_fn('S')
+Samp = _tag_fn('Samp'); Script = _tag_fn('Script'); Search = _tag_fn('Search'); Section = _tag_fn('Section')
+Select = _tag_fn('Select'); Slot = _tag_fn('Slot'); Small = _tag_fn('Small'); Source = _tag_fn('Source')
+Span = _tag_fn('Span'); Strike = _tag_fn('Strike'); Strong = _tag_fn('Strong'); Style = _tag_fn('Style')
+Sub = _tag_fn('Sub'); Summary = _tag_fn('Summary'); Sup = _tag_fn('Sup'); Table = _tag_fn('Table')
+Tbody = _tag_fn('Tbody'); Td = _tag_fn('Td'); Template = _tag_fn('Template'); Textarea = _tag_fn('Textarea')
+Tfoot = _tag_fn('Tfoot'); Th = _tag_fn('Th'); Thead = _tag_fn('Thead'); Time = _tag_fn('Time')
+Title = _tag_fn('Title'); Tr = _tag_fn('Tr'); Track = _tag_fn('Track'); U = _tag_fn('U'); Ul = _tag_fn('Ul')
+Var = _tag_fn('Var'); Video = _tag_fn('Video'); Wbr = _tag_fn('Wbr')
 
 tag_names = [n for n in __all__ if n[0].isupper() and n not in ('FT', 'Safe', 'NotStr', 'Html', 'File')]
 

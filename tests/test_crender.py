@@ -671,8 +671,8 @@ def test_deep_tree_with_high_recursion_limit(crender):
 
 def _refcount_tree():
     big = 10 ** 30
-    text = ''.join(['t', 'e', 'x', 't', '<'])  # noqa: FLY002 - a str object of its own, not a shared constant
-    val = ''.join(['v', '"', "'"])  # noqa: FLY002
+    text = ''.join(['t', 'e', 'x', 't', '<'])  # a str object of its own, not a shared constant
+    val = ''.join(['v', '"', "'"])
     attrs = {'id': val, 'n': big, 'f': 2.5, 'on': True}
     kids = (text, big, Span(text, cls=val), [text, (big,)], FtObj(Span(val)), Html(text), NotStr(text),
             Script(text), fx_ft('b', text, id=val), Fragment(text), Sub(text), b'bytes', Plain())

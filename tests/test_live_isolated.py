@@ -27,7 +27,7 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from redis_server import start_redis  # noqa: E402
+from redis_server import start_redis
 
 pytestmark = [pytest.mark.timeout(120),
               pytest.mark.skipif(not os.path.exists('/proc/self/stat'), reason='process isolation needs Linux')]
