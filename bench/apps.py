@@ -4,9 +4,9 @@
 correct response must contain. `bench/run.py` drives them in-process, `bench/http.py` through uvicorn and wrk.
 
 Ours comes in two flavours, two apps with the same routes: `def` handlers (how FastHTML apps are usually written: each
-runs in a worker thread) and `async def` handlers (no thread hop: the framework's own overhead). The raw Starlette app is
-written as a careful developer would write it by hand: async handlers, f-strings with `html.escape`, the same page head
-and the same signed-cookie SessionMiddleware.
+runs in a worker thread) and `async def` handlers (no thread hop: the framework's own overhead). The raw Starlette app
+is written as a careful developer would write it by hand: async handlers, f-strings with `html.escape`, the same page
+head and the same signed-cookie SessionMiddleware.
 """
 from __future__ import annotations
 
@@ -247,7 +247,8 @@ def raw_app() -> Any:
                         score=float(form['score']))
         except (KeyError, ValueError) as e:
             return HTMLResponse(f'Bad form: {escape(str(e))}', status_code=400)
-        body = f'<p id="saved">{escape(f"Saved {p.name} <{p.email}>, {p.age}, {p.city}, {p.newsletter}, {p.score}", False)}</p>'
+        saved = f'Saved {p.name} <{p.email}>, {p.age}, {p.city}, {p.newsletter}, {p.score}'
+        body = f'<p id="saved">{escape(saved, False)}</p>'
         return HTMLResponse(body if is_htmx(req) else page(body), headers=vary)
 
     async def count(req: Any) -> Any:

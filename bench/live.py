@@ -246,11 +246,13 @@ def _rss(pid: int) -> int:
     return psutil.Process(pid).memory_info().rss
 
 
-def _serve(tmp: Path, port: int, log):
+def _serve(tmp: Path, port: int, log: Path):
+    "The app under uvicorn in its own session, its output in `log` (the server keeps its own copy of the descriptor)."
     env = {**os.environ, 'PYTHONPATH': str(HERE.parent)}
-    return subprocess.Popen([sys.executable, '-m', 'uvicorn', 'bench_live_app:app', '--app-dir', str(tmp), '--port',
-                             str(port), '--log-level', 'warning'], cwd=tmp, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    with open(log, 'wb') as out:
+        return subprocess.Popen([sys.executable, '-m', 'uvicorn', 'bench_live_app:app', '--app-dir', str(tmp),
+                                 '--port', str(port), '--log-level', 'warning'], cwd=tmp, env=env, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def _stop(proc) -> None:
@@ -281,8 +283,7 @@ async def plain_socket_memory(clients: int, tmp: Path) -> float:
     import websockets
     (tmp / 'bench_live_app.py').write_text(textwrap.dedent(APP_SRC))
     port = _free_port()
-    log = open(tmp / 'uvicorn-plain.log', 'wb')
-    proc = _serve(tmp, port, log)
+    proc = _serve(tmp, port, tmp / 'uvicorn-plain.log')
     socks: list = []
     try:
         await _wait_up(port)
@@ -304,10 +305,9 @@ async def plain_socket_memory(clients: int, tmp: Path) -> float:
         for ws in socks:
             try:
                 await ws.close()
-            except Exception:
+            except Exception:  # noqa: BLE001, S110 (closing what is left: a socket the server already dropped is fine)
                 pass
         _stop(proc)
-        log.close()
 
 
 async def scale_bench(clients: int, tmp: Path) -> dict:
@@ -315,8 +315,7 @@ async def scale_bench(clients: int, tmp: Path) -> dict:
     import websockets
     (tmp / 'bench_live_app.py').write_text(textwrap.dedent(APP_SRC))
     port = _free_port()
-    log = open(tmp / 'uvicorn.log', 'wb')
-    proc = _serve(tmp, port, log)
+    proc = _serve(tmp, port, tmp / 'uvicorn.log')
     socks: list = []
     try:
         await _wait_up(port)
@@ -363,10 +362,9 @@ async def scale_bench(clients: int, tmp: Path) -> dict:
         for ws in socks:
             try:
                 await ws.close()
-            except Exception:
+            except Exception:  # noqa: BLE001, S110 (closing what is left: a socket the server already dropped is fine)
                 pass
         _stop(proc)
-        log.close()
 
 
 # ---------------------------------------------------------------------------------------------------------------

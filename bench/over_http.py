@@ -3,8 +3,8 @@
 Over real HTTP: the same scenarios served by uvicorn on 127.0.0.1 and loaded with `wrk`, requests/s side by side.
 
 The three apps (ours with `def` handlers, ours with `async def` handlers, raw) run at once, each in its own uvicorn
-process (one worker, uvloop and httptools when installed); only one is loaded at a time, in interleaved order. Every response is checked with a plain request before wrk runs. Servers are
-stopped by PID, and every step has a time limit.
+process (one worker, uvloop and httptools when installed); only one is loaded at a time, in interleaved order. Every
+response is checked with a plain request before wrk runs. Servers are stopped by PID, and every step has a time limit.
 
     python bench/over_http.py                # 2 s per run, 1 round
     python bench/over_http.py -d 5 -r 3      # longer, median of 3 rounds
@@ -28,7 +28,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from apps import SCENARIOS, Scenario, scenario_checker
+from apps import SCENARIOS, Scenario, scenario_checker  # noqa: E402 (found through the sys.path entry above)
 
 
 def free_port() -> int:
@@ -164,7 +164,8 @@ def main() -> None:
         raw = med['raw']
         cells = [f'{sc.key} {sc.title}', f'{raw:,.0f}',
                  f"{med['def']:,.0f}" if 'def' in med else '', f"{med['async']:,.0f}" if 'async' in med else '',
-                 f"{med['def'] / raw:.2f}" if 'def' in med else '', f"{med['async'] / raw:.2f}" if 'async' in med else '']
+                 f"{med['def'] / raw:.2f}" if 'def' in med else '',
+                 f"{med['async'] / raw:.2f}" if 'async' in med else '']
         print('| ' + ' | '.join(cells) + ' |')
 
 

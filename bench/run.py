@@ -34,8 +34,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(1, str(HERE.parent))
 
-import apps
-from apps import SCENARIOS, Scenario, scenario_checker
+import apps  # noqa: E402 (found through the sys.path entry above, also when imported from tests/)
+from apps import SCENARIOS, Scenario, scenario_checker  # noqa: E402
 
 # The clock batches are timed with: wall time by default; `--clock cpu` times the process's CPU (all its threads),
 # which on a process pinned to one CPU equals wall time on an idle machine but leaves out time taken by other
@@ -202,7 +202,8 @@ class RenderRunner:
     async def check(self) -> str | None:
         out = str(self.fn())
         if self.expected is not None and out != self.expected:
-            i = next((i for i, (a, b) in enumerate(zip(out, self.expected)) if a != b), min(len(out), len(self.expected)))
+            i = next((i for i, (a, b) in enumerate(zip(out, self.expected, strict=False)) if a != b),
+                     min(len(out), len(self.expected)))  # the first difference, or where the shorter one ends
             return f'render differs from the f-string at {i}: {out[max(0, i - 60):i + 60]!r} vs ' \
                    f'{self.expected[max(0, i - 60):i + 60]!r}'
         return None
@@ -343,7 +344,8 @@ async def serve_all(which: str) -> dict:
 def measure_memory() -> dict:
     out = {}
     for which in ('ours', 'raw'):
-        p = subprocess.run([sys.executable, __file__, '--mem', which], capture_output=True, text=True, timeout=120, check=False)
+        p = subprocess.run([sys.executable, __file__, '--mem', which], capture_output=True, text=True, timeout=120,
+                           check=False)
         if p.returncode != 0:
             out[which] = {'error': p.stderr.strip().splitlines()[-1:] or ['failed']}
         else:
@@ -384,8 +386,8 @@ def machine_notes(loop_name: str) -> str:
         load = Path('/proc/loadavg').read_text().split()[0]
     except OSError:
         load = '?'
-    return (f'{cpu}, {os.cpu_count()} CPUs (load average {load} at the end); {platform.system()} {platform.release()}; Python '
-            f'{platform.python_version()}; Starlette {starlette.__version__}; event loop {loop_name}')
+    return (f'{cpu}, {os.cpu_count()} CPUs (load average {load} at the end); {platform.system()} {platform.release()}; '
+            f'Python {platform.python_version()}; Starlette {starlette.__version__}; event loop {loop_name}')
 
 
 def fmt_us(s: float) -> str:
@@ -395,7 +397,8 @@ def fmt_us(s: float) -> str:
 
 def table(results: list[dict]) -> str:
     "The results table; a target is checked on each column the scenario has (def, async, or the render)."
-    lines = ['| scenario | raw µs | ours def µs | ours async µs | ratio def | ratio async | target | met def | met async |',
+    lines = ['| scenario | raw µs | ours def µs | ours async µs | ratio def | ratio async | target | met def '
+             '| met async |',
              '|---|---:|---:|---:|---:|---:|---:|:---:|:---:|']
     for r in results:
         name = f"{r['key']} {r['title']}"
@@ -423,7 +426,8 @@ def report(results: list[dict], notes: str, overhead: float, mem: dict | None, i
             f'driver overhead {overhead * 1e6:.1f} µs/request (included in every figure).'),
            '', table(results), '']
     if mem:
-        rows = ['| process | interpreter and bench driver | + importing and building the app | after serving the scenarios |',
+        rows = ['| process | interpreter and bench driver | + importing and building the app '
+                '| after serving the scenarios |',
                 '|---|---:|---:|---:|']
         for which, m in mem.items():
             if 'error' in m:

@@ -41,7 +41,8 @@ def render_todo(todo):
 
 
 app, rt, todos, Todo = fast_app(
-    os.environ.get('DATABASE_URL') or str(DATA / 'todos.db'), render=render_todo, title='To-do list', key_fname=str(DATA / '.sesskey'),
+    os.environ.get('DATABASE_URL') or str(DATA / 'todos.db'), render=render_todo, title='To-do list',
+    key_fname=str(DATA / '.sesskey'),
     before=Beforeware(before, skip=[r'/favicon\.ico', r'/static/.*', r'.*\.css', r'.*\.js', '/login']),
     hdrs=(Style('.todo { display: flex; gap: .75rem; align-items: center; list-style: none; }'
                 '.todo .title { flex: 1; } .todo .done { text-decoration: line-through; opacity: .6; }'

@@ -10,14 +10,13 @@ import sys
 import threading
 
 import pytest
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from fasthtml.components import Div, Meta, P, Script, Style
-from fasthtml.xtend import Titled
-from starlette.exceptions import HTTPException
 from fasthtml.core import (
     Client,
     FastHTML,

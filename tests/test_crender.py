@@ -419,7 +419,8 @@ for tag in raw | {'div', 'zz-' + 'r' * 69}:
 print(results)
 '''
     env = {k: v for k, v in os.environ.items() if k != 'FASTHTML_PURE_PYTHON'}
-    p = subprocess.run([sys.executable, '-c', code], cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=60)
+    p = subprocess.run([sys.executable, '-c', code], cwd=ROOT, env=env, capture_output=True, text=True,
+                       check=False, timeout=60)
     assert p.returncode == 0, p.stderr[-3000:]
     assert p.stdout.strip() == str([('RuntimeError', 'dictionary changed size during iteration'),
                                     '<div zz-swap="v" zz-swap-d="plain&lt;&amp;&gt;">x</div>',
@@ -662,7 +663,8 @@ def test_deep_tree_with_high_recursion_limit(crender):
             'assert a == b and a.count("</div>") == 20_000, (len(a), len(b))\n'
             'print("ok")\n')
     env = {k: v for k, v in os.environ.items() if k != 'FASTHTML_PURE_PYTHON'}
-    p = subprocess.run([sys.executable, '-c', code], cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=120)
+    p = subprocess.run([sys.executable, '-c', code], cwd=ROOT, env=env, capture_output=True, text=True,
+                       check=False, timeout=120)
     assert p.returncode == 0 and p.stdout.strip() == 'ok', p.stderr[-2000:]
 
 
@@ -738,7 +740,8 @@ def test_pure_python_suite_passes():
     check = ('import fasthtml._render as r; assert r._render_compact_c is None and '
              'r.render_compact is r._render_compact_py')
     env = {**os.environ, 'FASTHTML_PURE_PYTHON': '1'}
-    p = subprocess.run([sys.executable, '-c', check], cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=60)
+    p = subprocess.run([sys.executable, '-c', check], cwd=ROOT, env=env, capture_output=True, text=True,
+                       check=False, timeout=60)
     assert p.returncode == 0, p.stderr[-2000:]
     p = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', *files], cwd=ROOT, env=env,
                        capture_output=True, text=True, check=False, timeout=300)

@@ -228,9 +228,9 @@ def test_demo_command_serves_the_todo_app(in_tmp):
     env = {**os.environ, 'PORT': str(port), 'HOST': '127.0.0.1', 'TODO_DATA': str(in_tmp / 'data'),
            'PYTHONUNBUFFERED': '1'}
     repo = EXAMPLES.parent
-    log = open(in_tmp / 'demo.log', 'wb')
-    proc = subprocess.Popen([sys.executable, str(EXAMPLES / 'todo_app.py')], cwd=repo, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    with open(in_tmp / 'demo.log', 'wb') as log:  # the server writes to its own copy of the descriptor
+        proc = subprocess.Popen([sys.executable, str(EXAMPLES / 'todo_app.py')], cwd=repo, env=env, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 30
         body = None
@@ -251,7 +251,6 @@ def test_demo_command_serves_the_todo_app(in_tmp):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(5)
-        log.close()
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -192,7 +192,8 @@ def test_show_is_the_components_show(monkeypatch):
     import IPython.display
     monkeypatch.setattr(IPython.display, 'display', shown.append)
     assert show(Div(P('a <b>'), id='x'), Button('go', hx_get='/go')) is None
-    assert [o._repr_html_() for o in shown] == ['<div id="x"><p>a &lt;b&gt;</p></div>\n<button hx-get="/go">go</button>']
+    assert [o._repr_html_() for o in shown] == [
+        '<div id="x"><p>a &lt;b&gt;</p></div>\n<button hx-get="/go">go</button>']
 
 
 def test_htmx_config_port_script():

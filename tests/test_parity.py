@@ -31,16 +31,45 @@ import fasthtml.components as components
 import fasthtml.core as core
 import fasthtml.starlette as fh_starlette
 import fasthtml.xtend as xtend
-from variants import variant
-from fasthtml.starlette import TestClient  # imported without Starlette's httpx deprecation warning
-from fasthtml.components import Div, H1, Input, Li, P, Span, Ul, fh_cfg, ft, ft_html, ft_hx, to_xml
-from fasthtml.core import (ApiReturn, Client, DEF_MAXPART, FastHTML, HostRoute, JSONResponse, Lifespan,
-                           StaticImmutable, StaticNoCache, add_sig_param, cancel_on_disconnect, cors_allow,
-                           devtools_loc, htmx4src, into, until_disconnect, vurl)
+from fasthtml.components import H1, Div, Input, Li, P, Span, Ul, fh_cfg, ft, ft_html, ft_hx, to_xml
+from fasthtml.core import (
+    DEF_MAXPART,
+    ApiReturn,
+    Client,
+    FastHTML,
+    HostRoute,
+    JSONResponse,
+    Lifespan,
+    StaticImmutable,
+    StaticNoCache,
+    add_sig_param,
+    cancel_on_disconnect,
+    cors_allow,
+    devtools_loc,
+    htmx4src,
+    into,
+    until_disconnect,
+    vurl,
+)
 from fasthtml.fastapp import fast_app
+from fasthtml.starlette import TestClient  # imported without Starlette's httpx deprecation warning
 from fasthtml.toaster import Toast, add_toast, render_toasts, setup_toasts, tcid, toast_after
-from fasthtml.xtend import (Form, Fragment, LdContactPoint, LdCourse, LdCourseInstance, LdJson, LdOrg, LdWebsite,
-                            robots_txt, sid_scr, sitemap_url, sitemap_xml, upload_pb_attrs, with_sid)
+from fasthtml.xtend import (
+    Form,
+    Fragment,
+    LdContactPoint,
+    LdCourse,
+    LdCourseInstance,
+    LdJson,
+    LdOrg,
+    LdWebsite,
+    robots_txt,
+    sid_scr,
+    sitemap_url,
+    sitemap_xml,
+    upload_pb_attrs,
+    with_sid,
+)
 
 HX = {'HX-Request': '1'}
 

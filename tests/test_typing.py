@@ -376,7 +376,7 @@ def test_common_keeps_the_standard_names_apps_use():
     ns = _star_common()
     assert ns['Path'] is pathlib.Path
     assert ns['SvgPath'] is fasthtml.svg.Path
-    assert ns['Set'] is typing.Set and ns['Any'] is typing.Any
+    assert ns['Set'] is typing.Set and ns['Any'] is typing.Any  # noqa: UP006 (typing's Set is the point)
     assert ns['dataclass'] is dataclasses.dataclass
     # As in FastHTML, these are not bound: an app's own `import datetime` (or `enum`) survives the star import.
     assert not {'date', 'datetime', 'Enum', 'field', 'fields'} & set(ns)
