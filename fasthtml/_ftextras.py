@@ -6,11 +6,11 @@ import dataclasses
 import enum
 import keyword
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from fastcore.basics import NotStr
 

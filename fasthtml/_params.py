@@ -9,11 +9,12 @@ import re
 import types
 import typing
 import warnings
+from collections.abc import Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import Enum
-from typing import Any, Callable, Optional, Union
+from typing import Any, Union
 from urllib.parse import parse_qsl, unquote, unquote_plus
 
 from starlette.applications import Starlette
@@ -953,6 +954,7 @@ def _from_request_extractor(fr: Plan) -> Callable:
 def _awaiting(fn: Callable, names: tuple) -> Callable:
     "`fn` behind an async wrapper that first awaits the parameters an async `__from_request__` produced."
     import functools
+
     from ._workers import run_sync
     is_async = inspect.iscoroutinefunction(fn)
 
@@ -1099,5 +1101,5 @@ def _body_extractor(anno: Any, hname: str, pname: str, default: Any) -> Callable
     return ex
 
 
-def optional_anno(anno: Any) -> Optional[Any]:
+def optional_anno(anno: Any) -> Any | None:
     return _unwrap_optional(anno)[0]

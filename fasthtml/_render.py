@@ -4,8 +4,9 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from types import GeneratorType
-from typing import Any, Callable
+from typing import Any
 
 from fastcore.basics import NotStr
 from fastcore.foundation import L

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 from base64 import b64decode, b64encode
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from itsdangerous.exc import BadSignature
 from starlette.datastructures import MutableHeaders

@@ -16,8 +16,9 @@ import asyncio
 import contextvars
 import os
 import threading
+from collections.abc import Callable
 from queue import SimpleQueue
-from typing import Any, Callable
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 

@@ -26,9 +26,10 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from starlette.datastructures import FormData
 from starlette.requests import HTTPConnection, Request
@@ -107,7 +108,7 @@ class User:
         return self.username
 
     @classmethod
-    def __from_request__(cls, req: HTTPConnection) -> 'User | None':
+    def __from_request__(cls, req: HTTPConnection) -> User | None:
         "Handlers annotated `user: User` get the logged-in user (None on a public page with nobody logged in)."
         return req.scope.get('user')
 
@@ -163,7 +164,7 @@ def _page(title: str, *body: Any) -> Any:
     return Title(title), Main(H1(title), *body, cls='container')
 
 
-def default_login_page(req: Request, error: str | None, username: str, next: str, accounts: 'Accounts') -> Any:
+def default_login_page(req: Request, error: str | None, username: str, next: str, accounts: Accounts) -> Any:
     "The login form: username, password, and where to go afterwards."
     from .components import A, Button, Form, Input, Label, P
     return _page('Log in',
@@ -178,7 +179,7 @@ def default_login_page(req: Request, error: str | None, username: str, next: str
                  if accounts.allow_register else '')
 
 
-def default_register_page(req: Request, error: str | None, username: str, next: str, accounts: 'Accounts') -> Any:
+def default_register_page(req: Request, error: str | None, username: str, next: str, accounts: Accounts) -> Any:
     "The registration form: username, password twice."
     from .components import A, Button, Form, Input, Label, P
     return _page('Create an account',
@@ -195,7 +196,7 @@ def default_register_page(req: Request, error: str | None, username: str, next: 
                  P(A('I have an account', href=accounts.login_path)))
 
 
-def default_forbidden_page(req: Request, user: User, accounts: 'Accounts') -> Any:
+def default_forbidden_page(req: Request, user: User, accounts: Accounts) -> Any:
     "Shown (with status 403) to a logged-in user who lacks the role a page needs."
     from .components import A, P
     return _page('Forbidden', P(f'{user.username}, your account cannot open this page.'),

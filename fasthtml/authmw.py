@@ -5,7 +5,8 @@ import base64
 import binascii
 import hmac
 import re
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection

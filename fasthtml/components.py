@@ -7,8 +7,9 @@ import re
 import sys
 import uuid
 from base64 import urlsafe_b64encode
+from collections.abc import Callable
 from types import GeneratorType
-from typing import Any, Callable, Literal, Optional, Union
+from typing import Any, Literal, Optional, Union
 
 from fastcore.basics import AttrDict, NotStr
 from fastcore.xml import Safe

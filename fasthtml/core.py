@@ -19,37 +19,64 @@ import time
 import uuid
 import warnings
 from base64 import b64encode, urlsafe_b64encode
+from collections.abc import Callable, Sequence
 from pathlib import Path as _PPath
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 from urllib.parse import quote, urlencode
 
+from starlette._exception_handler import wrap_app_handling_exceptions
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import StringConvertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from ._session import SessionMiddleware  # Starlette's, subclassed for a cheaper request path
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import FileResponse, Response
-from starlette._exception_handler import wrap_app_handling_exceptions
-from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from ._params import (Body, HtmxHeaders, ParamError, Plan, build_plan, check_query, form2dict, htmx_hdrs, parse_form,
-                      parsed_date, read_body, snake2hyphens, str2bool)
-from ._render import FT, to_xml
-from ._workers import run_sync
-from ._respond import (EventStream, FtResponse, HtmxResponseHeaders, HttpHeader, Page, Redirect, cookie, flat_tuple,
-                       flat_xt, htmx_resps, is_full_page, noop_body, respond, to_response)
+from . import _deploy, _shutdown
 from ._errors import ErrorPages, client_error, htmx_error_swap_scr, log_param_error, not_found
+from ._handlers import ApiReturn, add_sig_param, cancel_on_disconnect, into, until_disconnect
+from ._params import (
+    Body,
+    HtmxHeaders,
+    ParamError,
+    Plan,
+    build_plan,
+    check_query,
+    form2dict,
+    htmx_hdrs,
+    parse_form,
+    parsed_date,
+    read_body,
+    snake2hyphens,
+    str2bool,
+)
+from ._respond import (
+    EventStream,
+    FtResponse,
+    HtmxResponseHeaders,
+    HttpHeader,
+    JSONResponse,
+    Page,
+    Redirect,
+    cookie,
+    flat_tuple,
+    flat_xt,
+    htmx_resps,
+    is_full_page,
+    noop_body,
+    respond,
+    to_response,
+)
+from ._session import SessionMiddleware  # Starlette's, subclassed for a cheaper request path
+from ._setup import DEF_MAXPART, HostRoute, Lifespan, cors_allow, devtools_loc, htmx4src
+from ._shutdown import shutdown_event, signal_shutdown  # set when the server starts shutting down
+from ._static import StaticImmutable, StaticNoCache, vurl
+from ._workers import run_sync
+from .components import Meta, Script, fh_cfg
 from .csrf import CSRFMiddleware, trusted_origin_set
 from .limits import DEFAULT_LIMITS, BodyLimitMiddleware, Limits
-from . import _deploy, _shutdown
-from ._shutdown import shutdown_event, signal_shutdown  # set when the server starts shutting down
-from .components import Link, Meta, Script, Style, fh_cfg
-from ._handlers import ApiReturn, add_sig_param, cancel_on_disconnect, into, until_disconnect
-from ._setup import DEF_MAXPART, HostRoute, Lifespan, cors_allow, devtools_loc, htmx4src
-from ._static import StaticImmutable, StaticNoCache, vurl
-from ._respond import JSONResponse
 
 __all__ = ['FastHTML', 'Beforeware', 'APIRouter', 'RouteFuncs', 'RouteFunc', 'Client', 'MiddlewareBase', 'serve',
            'def_hdrs', 'htmx_exts', 'htmxsrc', 'fhjsscr', 'surrsrc', 'scopesrc', 'viewport', 'charset', 'iframe_scr',
@@ -379,7 +406,7 @@ class _Hooks:
         self.afters: list[_Step] = []
         self.sync = True
 
-    def current(self, app: 'FastHTML') -> '_Hooks':
+    def current(self, app: FastHTML) -> _Hooks:
         key = (id(app.before), len(app.before), id(app.after), len(app.after))
         outer = app._outer  # the sites this app is mounted in by fasthtml.compose (their Beforeware runs first)
         if outer:
@@ -412,7 +439,7 @@ class _Endpoint:
     "Everything one route needs at request time, decided at registration."
     __slots__ = ('plan', 'app', 'body_wrap', 'name', 'hooks', 'befores', 'befores_async')
 
-    def __init__(self, app: 'FastHTML', plan: Plan, body_wrap: Callable | None, before: Any = None):
+    def __init__(self, app: FastHTML, plan: Plan, body_wrap: Callable | None, before: Any = None):
         self.app, self.plan, self.hooks = app, plan, app._hooks
         self.body_wrap = _two_arg_wrap(body_wrap or app.body_wrap)
         self.name = plan.name

@@ -6,8 +6,8 @@ form is parsed. Exceeding a size gives 413, too many fields or files 400, each w
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import anyio.lowlevel
 from starlette.exceptions import HTTPException

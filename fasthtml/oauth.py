@@ -25,9 +25,10 @@ import logging
 import re
 import secrets
 import time
+from collections.abc import Iterable
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastcore.basics import AttrDictDefault
@@ -279,7 +280,7 @@ class GoogleAppClient(_AppClient):
 
     @classmethod
     def from_file(cls, fname: str | Path, code: str | None = None, scope: Any = None,
-                  **kwargs: Any) -> 'GoogleAppClient':
+                  **kwargs: Any) -> GoogleAppClient:
         "A client from the credentials JSON file Google's console downloads (`web` or `installed` app)."
         data = json.loads(Path(fname).read_text())
         cred = data.get('web') or data.get('installed') or data
