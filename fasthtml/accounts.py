@@ -13,7 +13,8 @@
 What it does for you: passwords are hashed with scrypt (memory-hard, salted, compared in constant time) and never
 logged, echoed or returned; a login replaces the whole session with a fresh random session id, stored server side, so
 logging out (or changing the password) really ends it; failed logins are rate-limited per account and per client
-address, and sign-ups per client address (each costs a scrypt hash and a row); unknown users take as long to refuse as wrong passwords. Pages are plain forms you can replace.
+address, and sign-ups per client address (each costs a scrypt hash and a row); unknown users take as long to refuse as
+wrong passwords. Pages are plain forms you can replace.
 """
 from __future__ import annotations
 
