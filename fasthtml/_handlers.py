@@ -202,7 +202,7 @@ async def until_disconnect(req: Request, coro: Awaitable) -> Any:
             nonlocal result, error
             try:
                 result = await coro
-            except Exception as e:  # re-raised below, outside the task group, unwrapped
+            except Exception as e:  # noqa: BLE001 (re-raised below, outside the task group, unwrapped)
                 error = e
             tg.cancel_scope.cancel()
 

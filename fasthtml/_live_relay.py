@@ -284,7 +284,7 @@ class _RelayLink(_Link):
             await asyncio.sleep(5)
             try:
                 home = await self.rl.r.get(self.rl.relay.skey(self.h))
-            except Exception:
+            except Exception:  # noqa: BLE001 (Redis unreachable this round: ask again in 5 s)
                 continue
             if home is None or _text(home) != self.home:
                 await self.ended('gone')

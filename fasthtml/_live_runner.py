@@ -99,7 +99,7 @@ class LocalRunner:
             if comp is None:
                 try:
                     comp = await self._recreate(conn, lid, token, v[1], v[2])
-                except Exception as e:
+                except Exception as e:  # noqa: BLE001 (the user's __init__: its error shown in the component's place)
                     conn.send_error(lid, e, 'recreating the component')
                     continue
             self._attach(conn, comp)
@@ -219,7 +219,7 @@ class LocalRunner:
                     r = await run_sync(functools.partial(plan.fn, **kw))
                     if inspect.isawaitable(r):
                         await r
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 (the user's handler: its error shown in the component's place)
                 conn.send_error(comp, e, f'{type(comp).__name__}.{name}')
                 return
             finally:

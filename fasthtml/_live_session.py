@@ -179,7 +179,7 @@ def zygote() -> None:
     for m in cfg['preload']:
         try:
             importlib.import_module(m)
-        except BaseException:  # a library that does not import here: its users import it themselves
+        except BaseException:  # noqa: BLE001, S110 (a library that does not import here: its users import it)
             pass
     _Zygote(ctl, cfg).run()
 
@@ -280,7 +280,7 @@ class _Zygote:
                 code = 0
             except SystemExit as e:
                 code = e.code if isinstance(e.code, int) else 0
-            except BaseException:
+            except BaseException:  # noqa: BLE001 (a forked child: whatever ends it is printed, then os._exit)
                 traceback.print_exc()
             finally:
                 os._exit(code)

@@ -131,7 +131,7 @@ class HostComm(BaseComm):
         if self.previous is not None and not deleting:
             try:
                 self.previous.close()
-            except Exception:
+            except Exception:  # noqa: BLE001, S110 (the notebook comm it shadows: closing it is best effort)
                 pass
 
 
@@ -251,7 +251,7 @@ async def join(conn: Connection, token: str) -> None:
     "A widget view on the page: subscribe the page to the widget and send its state."
     try:
         kind, key, *_ = conn.hub.signer.loads(token)
-    except Exception:
+    except Exception:  # noqa: BLE001 (a forged or malformed token from the page: refused, logged)
         log.warning('live: refused a widget token')
         return
     if kind != 'w' or not isinstance(key, str):
@@ -421,7 +421,7 @@ def asset(hub: Any, name: str, c: str) -> tuple[bytes, str] | None:
         return _assets[sha]
     try:
         kind, cpath = hub.signer.loads(c)
-    except Exception:
+    except Exception:  # noqa: BLE001 (a forged or malformed asset token: not found)
         return None
     if kind != 'a' or not isinstance(cpath, str):
         return None
@@ -429,7 +429,7 @@ def asset(hub: Any, name: str, c: str) -> tuple[bytes, str] | None:
         mod, _, name_ = cpath.partition(':')
         cls = getattr(importlib.import_module(mod), name_)
         text = str(getattr(cls, '_esm' if ext == 'js' else '_css', '') or '')
-    except Exception:
+    except Exception:  # noqa: BLE001 (the class no longer imports: not found)
         return None
     if _sha(text, 'text/javascript' if ext == 'js' else 'text/css') != sha:
         return None

@@ -218,9 +218,10 @@ def str2bool(v: Any) -> bool:
     raise ValueError(f'{v!r} is not a boolean')
 
 
-htmx_hdrs = dict(boosted='HX-Boosted', current_url='HX-Current-URL', history_restore_request='HX-History-Restore-Request',
-                 prompt='HX-Prompt', request='HX-Request', request_type='HX-Request-Type', source='HX-Source',
-                 target='HX-Target', trigger_name='HX-Trigger-Name', trigger='HX-Trigger')
+htmx_hdrs = dict(boosted='HX-Boosted', current_url='HX-Current-URL',
+                 history_restore_request='HX-History-Restore-Request', prompt='HX-Prompt', request='HX-Request',
+                 request_type='HX-Request-Type', source='HX-Source', target='HX-Target',
+                 trigger_name='HX-Trigger-Name', trigger='HX-Trigger')
 
 
 @dataclass
@@ -432,7 +433,7 @@ async def read_body(req: Request) -> Body:
                              reason=f'JSON body must be an object, got a JSON {type(js).__name__}')
         _check_json_text(raw, js)
         return Body(json_=js, raw=raw)
-    if ctype.startswith('multipart/form-data') or ctype.startswith('application/x-www-form-urlencoded'):
+    if ctype.startswith(('multipart/form-data', 'application/x-www-form-urlencoded')):
         return Body(await parse_form(req))
     h = req.headers
     if h.get('content-length', '0').strip() not in ('0', '') or 'transfer-encoding' in h:
@@ -726,7 +727,7 @@ def _body_factory(anno: Any, handler: str, pname: str) -> Callable[[dict], Any]:
     else:
         try:
             hints = typing.get_type_hints(anno)
-        except Exception:
+        except Exception:  # noqa: BLE001 (an annotation that does not resolve: str, like a missing one)
             hints = {}
         if anno.__init__ is object.__init__:
             # Annotated attributes and no constructor: made empty, then given the fields the body carries.
@@ -736,7 +737,7 @@ def _body_factory(anno: Any, handler: str, pname: str) -> Callable[[dict], Any]:
         else:
             try:
                 init_hints = typing.get_type_hints(anno.__init__)
-            except Exception:
+            except Exception:  # noqa: BLE001 (an annotation that does not resolve: str, like a missing one)
                 init_hints = {}
             ps = list(inspect.signature(anno.__init__).parameters.values())[1:]
             fields = [_field(p.name, init_hints.get(p.name, hints.get(p.name, str)),
@@ -786,7 +787,8 @@ class Plan:
 
     def __init__(self, fn: Callable, name: str, extractors: list, needs_body: bool, path: str):
         self.fn, self.name, self.extractors, self.needs_body, self.path = fn, name, extractors, needs_body, path
-        self.is_async = inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, '__call__', None))
+        self.is_async = (inspect.iscoroutinefunction(fn)  # an object's async __call__ makes the handler async
+                         or inspect.iscoroutinefunction(getattr(fn, '__call__', None)))  # noqa: B004 (not a callable test)
 
     def resolve(self, conn: HTTPConnection, body: Body | None = None, extra: dict | None = None) -> dict:
         "Fill the handler's keyword arguments from `conn` (and the parsed `body`); raises ParamError on bad input."
@@ -860,7 +862,7 @@ def build_plan(fn: Callable, path: str = '', path_params: frozenset | set = froz
     sig = inspect.signature(fn)
     try:
         hints = typing.get_type_hints(fn)
-    except Exception:
+    except Exception:  # noqa: BLE001 (one that does not resolve: one by one, naming it)
         hints = _hints_one_by_one(fn, sig, hname)
     extractors: list = []
     awaited: list = []
@@ -978,8 +980,8 @@ def _hints_one_by_one(fn: Callable, sig: inspect.Signature, hname: str) -> dict:
             hints[p.name] = a
             continue
         try:
-            hints[p.name] = eval(a, glb)  # noqa: S307 -- the handler's own annotation, evaluated as Python would
-        except Exception as e:
+            hints[p.name] = eval(a, glb)  # noqa: S307 (the handler's own annotation, evaluated as Python would)
+        except Exception as e:  # noqa: BLE001 (re-raised as a TypeError naming the parameter)
             raise TypeError(f'{hname}: cannot resolve the annotation {a!r} of parameter `{p.name}` ({e}). '
                             f'Define the type at module level, or annotate with the type itself.') from None
     return hints

@@ -535,7 +535,7 @@ class _EndpointRoute(Route):
         req = Request(scope, receive, send)
         try:
             resp = await self._ep(req)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 (handed to Starlette's exception handling, as any route's)
             await wrap_app_handling_exceptions(_raiser(exc), req)(scope, receive, send)
             return
         await resp(scope, receive, send)
@@ -620,7 +620,7 @@ def _in_ipython() -> bool:
     ip = sys.modules.get('IPython')
     try:
         return ip is not None and ip.get_ipython() is not None
-    except Exception:
+    except Exception:  # noqa: BLE001 (an IPython that cannot say: not a notebook)
         return False
 
 
@@ -630,7 +630,7 @@ def _in_notebook() -> bool:
         return False
     try:
         return ip.get_ipython() is not None and 'IPKernelApp' in ip.get_ipython().config
-    except Exception:
+    except Exception:  # noqa: BLE001 (an IPython that cannot say: not a notebook)
         return False
 
 

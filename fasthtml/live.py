@@ -505,7 +505,7 @@ class Connection:
         st.ver += 1
         try:
             html = comp._live_html(self.ctx)
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 (the user's render: an error box in its place)
             self.send_error(comp, e, 'render')
             return
         self.post({'t': 'h', 'l': st.lid, 'h': html})

@@ -205,7 +205,7 @@ class _AppClient(WebApplicationClient):
         "Parse the provider's token response; an error response raises (oauthlib's error, or OAuthError)."
         try:
             token = dict(parse_token_response(r.text))
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 (oauthlib has many error types for a bad response: one OAuthError)
             raise OAuthError('token_exchange_failed', f'HTTP {r.status_code}: {e}') from None
         if r.status_code >= 400:
             raise OAuthError('token_exchange_failed', f'HTTP {r.status_code}')
@@ -728,7 +728,7 @@ class OAuth:
         tok = _pkce_verifier.set(verifier)
         try:
             info = await self._retr_info(code, self.redir_url(req))
-        except Exception as e:  # the provider is down, refused the code, or sent nonsense: the error page, not a 500
+        except Exception as e:  # noqa: BLE001 (provider down, code refused, nonsense: the error page, not a 500)
             log.warning('OAuth token exchange failed: %s: %s', type(e).__name__, e)
             return self._fail(session, e.code if isinstance(e, OAuthError) else 'token_exchange_failed')
         finally:
