@@ -55,6 +55,7 @@ class BasicAuthMiddleware:
         self.skip_exact, self.skip_pats = _compile_skip(skip)
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        "The ASGI entry: checks the credentials of HTTP and websocket requests outside `skip`."
         if scope['type'] not in ('http', 'websocket') or self._skipped(scope.get('path', '')):
             await self.app(scope, receive, send)
             return

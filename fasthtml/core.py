@@ -19,7 +19,7 @@ import time
 import uuid
 import warnings
 from base64 import b64encode, urlsafe_b64encode
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path as _PPath
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -263,6 +263,7 @@ class RouteFunc:
         self.__wrapped__ = fn
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        "Call the handler itself, as if undecorated."
         return self.fn(*args, **kwargs)
 
     def to(self, **kw: Any) -> str:
@@ -359,6 +360,7 @@ class Beforeware:
         self._skip_re = re.compile('|'.join(f'(?:{s})' for s in self.skip)) if self.skip else None
 
     def skips(self, path: str) -> bool:
+        "Does `path` match one of the `skip` patterns (the whole path)?"
         return self._skip_re is not None and self._skip_re.fullmatch(path) is not None
 
 
@@ -590,7 +592,7 @@ def _lifespan(on_startup: Any, on_shutdown: Any, lifespan: Any) -> Callable:
         lifespan = contextlib.asynccontextmanager(lifespan)
 
     @contextlib.asynccontextmanager
-    async def combined(app: Any):
+    async def combined(app: Any) -> AsyncIterator[Any]:
         _shutdown.install()  # a signal sets shutdown_event before the server waits for open streams
         _deploy.startup(app)  # under several workers: refuse to start if they hold different session keys
         threshold = getattr(app, 'gc_threshold', None)
@@ -1103,6 +1105,7 @@ class Client:
         self.cli = TestClient(app, base_url=url)
 
     def request(self, method: str, url: str, **kw: Any) -> Any:
+        "Send a `method` request to `url` through the app (httpx keywords as in Starlette's TestClient)."
         return self.cli.request(method, url, **kw)
 
     def get(self, url: str, **kw: Any) -> Any:
@@ -1135,6 +1138,7 @@ class Client:
 
     @property
     def cookies(self) -> Any:
+        "The cookies the client holds, sent with every following request."
         return self.cli.cookies
 
 
@@ -1142,6 +1146,7 @@ class MiddlewareBase:
     "Base for simple ASGI middleware: passes through everything but HTTP and websocket scopes."
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        "The ASGI entry: other scopes go straight to `self._app`; HTTP and websocket ones return their connection."
         if scope['type'] not in ('http', 'websocket'):
             await self._app(scope, receive, send)
             return

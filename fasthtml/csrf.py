@@ -133,6 +133,7 @@ class CSRFMiddleware:
         self.trusted = trusted_origin_set(trusted_origins)
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        "The ASGI entry: refuses cross-site unsafe requests, lets every other scope through."
         typ = scope['type']
         if typ == 'http':
             if scope['method'] in SAFE_METHODS or self.allowed(scope):

@@ -64,6 +64,7 @@ class BodyLimitMiddleware:
         self.app, self.max_body = app, max_body
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        "The ASGI entry: answers 413 when an HTTP request body grows past `max_body`."
         limit = self.max_body
         if scope['type'] != 'http' or limit is None:
             await self.app(scope, receive, send)

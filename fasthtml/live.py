@@ -314,6 +314,7 @@ class LiveComponent:
             cls.__init__ = _wrap_init(cls.__dict__['__init__'])  # type: ignore[method-assign]
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        "Make the component; it joins its parent's session (and process) when built inside one."
         self = super().__new__(cls)
         parent = _building.get()
         remote = False
@@ -765,6 +766,7 @@ class Live(_HubBase):
 
     @property
     def debug(self) -> bool:
+        "Show error details in components (the app's debug setting unless given)."
         return bool(self.app.debug if self._debug is None else self._debug)
 
     @property

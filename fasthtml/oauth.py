@@ -533,10 +533,12 @@ class Auth0AppClient(_AppClient):
         return super().login_link(redirect_uri, scope, state, **kwargs)
 
     def parse_response(self, code: str, redirect_uri: str | None = None) -> dict:
+        "Exchange `code` for the user info, reading the provider's OpenID configuration first."
         self._fetch_openid_config()
         return super().parse_response(code, redirect_uri)
 
     async def parse_response_async(self, code: str, redirect_uri: str | None = None) -> dict:
+        "Exchange `code` for the user info without blocking the loop (configuration read off-loop)."
         if self._config is None:
             await run_in_threadpool(self._fetch_openid_config)
         return await super().parse_response_async(code, redirect_uri)
