@@ -123,7 +123,7 @@ def wants_json(accept: str) -> bool:
     `text/html`; a tie goes to JSON only when HTML was matched by a wildcard alone (`application/json, */*`)."""
     json_q = html_q = 0.0
     html_exact = False
-    best = {'text/html': -1, 'text/*': -1, '*/*': -1}
+    best: dict[str, float] = {'text/html': -1, 'text/*': -1, '*/*': -1}
     for item in accept.split(','):
         mt, _, params = item.partition(';')
         mt = mt.strip().lower()

@@ -310,7 +310,8 @@ async def parse_form(req: Request) -> FormData:
     if ctype.startswith('application/x-www-form-urlencoded') and getattr(req, '_form', True) is None:
         body = await req.body()  # (a body over Limits.max_body raises its 413 here)
         try:
-            form = FormData(parse_urlencoded(body, lim.max_fields, lim.max_part_size))
+            pairs = parse_urlencoded(body, lim.max_fields, lim.max_part_size)
+            form = FormData(typing.cast('list[tuple[str, str | UploadFile]]', pairs))  # (a list's type is invariant)
         except MultiPartException as e:
             raise _form_error(str(e), lim) from None
         req._form = form  # Starlette's cache: `await req.form()` in the handler returns this same parse
@@ -703,10 +704,10 @@ def _missing(f: _Field, where: str, path: str) -> Any:
                      reason=f'Missing required field: {f.name} (looked in {where} for {path})')
 
 
-def _body_factory(anno: Any, handler: str, pname: str) -> Callable[[dict], Any]:
+def _body_factory(anno: Any, handler: str, pname: str) -> Callable[[dict, HTTPConnection], Any]:
     "Build, once, the function that turns a body dict into an instance of `anno` with converted fields."
     if anno is dict or typing.get_origin(anno) is dict:
-        return lambda d: d
+        return lambda d, c: d
     if dataclasses.is_dataclass(anno):
         hints = typing.get_type_hints(anno)
         fields = []
@@ -747,6 +748,7 @@ def _body_factory(anno: Any, handler: str, pname: str) -> Callable[[dict], Any]:
     for f in fields:
         f.empty_is_none = True
     where = f'field of {pname!r}'
+    build = typing.cast('Callable[..., Any]', anno)  # (is_dataclass above narrowed it to a class or an instance)
 
     def make(d: dict, c: HTTPConnection) -> Any:
         kw = {}
@@ -763,7 +765,7 @@ def _body_factory(anno: Any, handler: str, pname: str) -> Callable[[dict], Any]:
                 continue
             kw[f.name] = _convert(f, raw, where, c, where)
         try:
-            return anno(**kw)
+            return build(**kw)
         except (TypeError, ValueError) as e:
             raise ParamError(400, 'Invalid body', reason=f'Invalid body for parameter {pname!r}: {e}') from None
     return make

@@ -6,7 +6,7 @@ import os
 import re
 from collections.abc import Callable
 from types import GeneratorType
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from fastcore.basics import NotStr
 from fastcore.foundation import L
@@ -112,7 +112,14 @@ def new_ft(tag: str, children: tuple, attrs: dict, cls: type = FT) -> FT:
     return o
 
 
-def copy_ft(e: BaseFT, cls: type | None = None) -> FT:
+_F = TypeVar('_F', bound=BaseFT)
+
+
+@overload
+def copy_ft(e: _F, cls: None = None) -> _F: ...
+@overload
+def copy_ft(e: BaseFT, cls: type[_F]) -> _F: ...
+def copy_ft(e: BaseFT, cls: type | None = None) -> Any:
     "A shallow copy of node `e` (its fields and anything in its `__dict__`), as class `cls` (default: e's class)."
     o = _new(cls or type(e))
     if isinstance(o, FT):
@@ -471,7 +478,7 @@ def _load_accelerator() -> Callable[[tuple, bool, bool], str] | None:
     if os.environ.get('FASTHTML_PURE_PYTHON') == '1':
         return None
     try:
-        from . import _crender  # type: ignore[attr-defined]
+        from . import _crender
     except ImportError:  # not built (no compiler): the Python code renders
         return None
     _crender.init(ft=FT, base_ft=BaseFT, close_cache=_CLOSE, open_cache=_OPEN, ok_attrs=_OK_ATTRS, raw_tags=RAW_TAGS,

@@ -46,6 +46,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.responses import JSONResponse as _StarletteJSONResponse
 from starlette.routing import NoMatchFound
+from starlette.types import Scope
 
 from ._render import FT, escape, escape_attr, render_attrs, to_xml
 
@@ -493,7 +494,7 @@ class Page:
                         body_open, render_html(req, wrapped), close))
 
 
-def _canonical_link(scope: dict) -> str:
+def _canonical_link(scope: Scope) -> str:
     """FastHTML's canonical link: `https://` + the request's host, path and query, read straight from the scope (it
     is on every page). Escaped, since the Host header and the query come from the client."""
     host = None
@@ -540,7 +541,7 @@ def _route_url(req: Request, k: str, v: Any) -> str:
     ref, sep, query = s.partition('?')
     name, _, kws = ref.partition('/')
     kw = {a: b[0] for a, b in parse_qs(unquote(kws)).items()} if kws else {}
-    app = req.scope.get('app')
+    app: Any = req.scope.get('app')
     try:
         path = app.url_path_for(unquote(name), **kw)
     except NoMatchFound:
@@ -675,7 +676,7 @@ def to_response(req: Request, resp: Any, body_wrap: Callable = noop_body, handle
     if isinstance(resp, (bytes, bytearray)):
         return Response(bytes(resp), media_type='application/octet-stream')
     if hasattr(resp, '__html__'):
-        return HTMLResponse(resp.__html__())
+        return HTMLResponse(resp.__html__())  # pyright: ignore[reportOptionalCall] (FT's __html__ is @patch-ed in)
     if isinstance(resp, (int, float)):
         return HTMLResponse(str(resp))
     if isinstance(resp, _PLAIN_VALUES):

@@ -30,6 +30,9 @@ max_workers = 40
 class _Job:
     "One call's result future, and a waiter for a cancelled caller that must still see the call finish."
     __slots__ = ('fut', 'finished', 'waiter')
+    fut: asyncio.Future
+    finished: bool
+    waiter: asyncio.Future | None
 
     def __init__(self, fut: asyncio.Future) -> None:
         self.fut, self.finished, self.waiter = fut, False, None

@@ -593,14 +593,14 @@ class Accounts:
 
     # -- routes
     def _login(self, req: Request, session: Any, form: FormData) -> Any:
-        form = form2dict(form)  # the body only: credentials never come from the query string
-        next_url = safe_next(_str_field(form, 'next') or req.query_params.get('next', ''), '')
+        body = form2dict(form)  # the body only: credentials never come from the query string
+        next_url = safe_next(_str_field(body, 'next') or req.query_params.get('next', ''), '')
         if req.method != 'POST':
             if self.current_user(session) is not None:
                 return RedirectResponse(next_url or self.home_path, status_code=303)
             return self.login_page(req, None, '', next_url)
-        username = _str_field(form, 'username', 256).strip()
-        password = _str_field(form, 'password', MAX_PASSWORD)
+        username = _str_field(body, 'username', 256).strip()
+        password = _str_field(body, 'password', MAX_PASSWORD)
         addr = req.client.host if req.client else 'unknown'
         keys = self._throttle_keys(username, addr)
         wait = self._attempt(keys)
@@ -621,11 +621,11 @@ class Accounts:
         return self._after_login(req, session, user, next_url)
 
     def _register(self, req: Request, session: Any, form: FormData) -> Any:
-        form = form2dict(form)  # the body only: credentials never come from the query string
-        next_url = safe_next(_str_field(form, 'next') or req.query_params.get('next', ''), '')
+        body = form2dict(form)  # the body only: credentials never come from the query string
+        next_url = safe_next(_str_field(body, 'next') or req.query_params.get('next', ''), '')
         if req.method != 'POST':
             return self.register_page(req, None, '', next_url)
-        username = _str_field(form, 'username', 256).strip()
+        username = _str_field(body, 'username', 256).strip()
         # Sign-up attempts count per client address within `failure_window` (successful or not: each costs a
         # scrypt hash, and refusals reveal taken usernames), so one client cannot mass-create accounts.
         addr = req.client.host if req.client else 'unknown'
@@ -639,8 +639,8 @@ class Accounts:
                                                           f'minute{"s" if mins > 1 else ""}.', shown, next_url), 429)
             r.headers['Retry-After'] = str(wait)
             return r
-        password = _str_field(form, 'password', MAX_PASSWORD + 1)
-        password2 = form.get('password2', password)
+        password = _str_field(body, 'password', MAX_PASSWORD + 1)
+        password2 = body.get('password2', password)
         error = self.check_username(username) or self.check_password(password)
         if error is None and password2 != password:
             error = 'The two passwords differ.'

@@ -5,8 +5,7 @@ import base64
 import binascii
 import hmac
 import re
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Callable, Iterable, Mapping  # noqa: UP035 (module names: typing's, as FastHTML's Mapping)
 
 from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection

@@ -1,5 +1,6 @@
 """Aggregator: Starlette's common names, the core app, FT components and xtend (no Pico, no fastlite)."""
-from fastcore.utils import *  # noqa: F403  (FastHTML apps rely on fastcore's helpers: L, store_attr, first...)
+# FastHTML apps rely on fastcore's helpers (L, store_attr, first...) from this star import.
+from fastcore.utils import *  # noqa: F403  # pyright: ignore[reportWildcardImportFromLibrary]
 from fastcore.xml import FT as BaseFT  # noqa: F401
 
 from .starlette import *  # noqa: F403

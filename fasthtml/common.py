@@ -38,4 +38,5 @@ import binascii  # noqa: F401
 # bound after it is not star-imported.
 from ._starnames import StarNames as _StarNames
 
-__all__ = _StarNames(n for n in dict(globals()) if not n.startswith('_'))  # noqa: PLE0605 (a list subclass: see _starnames)
+# (a list subclass, which neither ruff nor pyright reads as an __all__)
+__all__ = _StarNames(n for n in dict(globals()) if not n.startswith('_'))  # noqa: PLE0605  # pyright: ignore[reportUnsupportedDunderAll]

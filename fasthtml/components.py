@@ -7,9 +7,8 @@ import re
 import sys
 import uuid
 from base64 import urlsafe_b64encode
-from collections.abc import Callable
 from types import GeneratorType
-from typing import Any, Literal, Optional, Union
+from typing import Any, Callable, Literal, Optional, Union  # noqa: UP035 (components.Callable stays typing's)
 
 from fastcore.basics import AttrDict, NotStr
 from fastcore.xml import Safe
@@ -501,6 +500,7 @@ def _accelerated(f: Callable[..., FT], tag: str | None, defaults: tuple = (), tr
     its first argument). `defaults` are leading keyword defaults: ((name, value), ...) placed before the caller's
     other keywords, as `f(*c, name=value, ..., **kw)` would; `trailing` names are placed after them, in that order
     (`ft_hx` appends its explicit keywords to `**kwargs`); `reserved` names send the call to `f` whenever given."""
+    assert _cbuild is not None  # (called only when the extension is built)
     if tag is None:  # looked up at each call, as `_build` does
         t = _cbuild.TagFn(None, named, VOIDS, f, defaults, trailing, reserved)
     else:

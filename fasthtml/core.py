@@ -19,9 +19,9 @@ import time
 import uuid
 import warnings
 from base64 import b64encode, urlsafe_b64encode
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path as _PPath
-from typing import Any
+from typing import Any, Callable, Iterable, Sequence  # noqa: F401, UP035 (typing's, see below)
 from urllib.parse import quote, urlencode
 
 from starlette._exception_handler import wrap_app_handling_exceptions
@@ -32,7 +32,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import FileResponse, Response
-from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute  # noqa: F401 (Mount, see below)
 
 from . import _deploy, _shutdown
 from ._errors import ErrorPages, client_error, htmx_error_swap_scr, log_param_error, not_found
@@ -52,6 +52,7 @@ from ._params import (
     snake2hyphens,
     str2bool,
 )
+from ._render import FT, to_xml  # noqa: F401 (see below)
 from ._respond import (
     EventStream,
     FtResponse,
@@ -74,9 +75,13 @@ from ._setup import DEF_MAXPART, HostRoute, Lifespan, cors_allow, devtools_loc, 
 from ._shutdown import shutdown_event, signal_shutdown  # set when the server starts shutting down
 from ._static import StaticImmutable, StaticNoCache, vurl
 from ._workers import run_sync
-from .components import Meta, Script, fh_cfg
+from .components import Link, Meta, Script, Style, fh_cfg  # noqa: F401 (Link, Style, see below)
 from .csrf import CSRFMiddleware, trusted_origin_set
 from .limits import DEFAULT_LIMITS, BodyLimitMiddleware, Limits
+
+# The imports marked "see below" keep names that FastHTML 0.14.14's fasthtml.core also has (typing's Callable, Iterable
+# and Sequence; FT, to_xml, Mount, Link, Style) although this module does not use them all: add-ons import them from
+# here (faststrap: `from fasthtml.core import FT`).
 
 __all__ = ['FastHTML', 'Beforeware', 'APIRouter', 'RouteFuncs', 'RouteFunc', 'Client', 'MiddlewareBase', 'serve',
            'def_hdrs', 'htmx_exts', 'htmxsrc', 'fhjsscr', 'surrsrc', 'scopesrc', 'viewport', 'charset', 'iframe_scr',
@@ -167,7 +172,7 @@ def get_key(key: str | None = None, fname: str = '.sesskey') -> str:
     try:
         fd, tmp = tempfile.mkstemp(dir=p.resolve().parent, prefix='.sesskey-')  # mode 0600
     except OSError:
-        tmp = None
+        fd, tmp = -1, None
     if tmp is not None:
         try:
             with os.fdopen(fd, 'w') as f:
@@ -259,7 +264,7 @@ class RouteFunc:
         self.__name__ = getattr(fn, '__name__', name)
         self.__qualname__ = getattr(fn, '__qualname__', name)
         self.__doc__ = getattr(fn, '__doc__', None)
-        self.__module__ = getattr(fn, '__module__', None)
+        self.__module__ = getattr(fn, '__module__', None)  # pyright: ignore[reportAttributeAccessIssue] (None too)
         self.__wrapped__ = fn
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -848,7 +853,7 @@ class FastHTML(_VerbRoutes, Starlette):
         return deco
 
     # -- registration
-    def add_route(self, route: BaseRoute) -> None:
+    def add_route(self, route: BaseRoute) -> None:  # pyright: ignore[reportIncompatibleMethodOverride] (FastHTML's)
         """Add a Starlette route, replacing an existing one with the same path, methods, name and host. A route
         restricted to a host goes before the unrestricted ones, so it wins where both match."""
         methods = getattr(route, 'methods', None)
@@ -1144,8 +1149,9 @@ class Client:
 
 class MiddlewareBase:
     "Base for simple ASGI middleware: passes through everything but HTTP and websocket scopes."
+    _app: Callable  # the wrapped app, set by the subclass
 
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> HTTPConnection | None:
         "The ASGI entry: other scopes go straight to `self._app`; HTTP and websocket ones return their connection."
         if scope['type'] not in ('http', 'websocket'):
             await self._app(scope, receive, send)

@@ -1,12 +1,15 @@
 """`fast_app`: create an app (and optionally database tables: SQLite through fastlite, or PostgreSQL) in one call."""
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect  # noqa: F401 (see below)
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Union  # noqa: F401, UP035 (see below)
 
 from .core import Beforeware, FastHTML, noop_body
 from .db import table_dataclass
+
+# inspect, and typing's Callable, Optional and Union, are names of this module in FastHTML 0.14.14 (and were here
+# before the lint pass): kept although unused.
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -100,7 +103,7 @@ def fast_app(db_file: str | None = None, render: Callable | None = None, hdrs: t
     if isinstance(target, (str, Path)):
         from .db import database
         target = database(target)  # creates the folder of `fast_app('data/app.db')` on a fresh checkout
-    app.db = target
+    app.db = target  # pyright: ignore[reportAttributeAccessIssue] (only an app with a database has one)
     made = [_get_tbl(target, name, schema) for name, schema in tables.items()]
     if render is not None and len(made) == 1:
         made[0][1].__ft__ = render

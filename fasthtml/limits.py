@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import anyio.lowlevel
 from starlette.exceptions import HTTPException
+from starlette.types import Scope
 
 from ._errors import refuse
 
@@ -44,7 +45,7 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-def limits_of(scope: dict) -> Limits:
+def limits_of(scope: Scope) -> Limits:
     "The limits of the app serving `scope` (the defaults when the app sets none)."
     return getattr(scope.get('app'), 'limits', None) or DEFAULT_LIMITS
 

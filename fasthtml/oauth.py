@@ -25,10 +25,9 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Iterable
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Iterable, TypeGuard  # noqa: UP035 (oauth.Iterable: typing's, as FastHTML's)
 from urllib.parse import urlsplit
 
 from fastcore.basics import AttrDictDefault
@@ -56,6 +55,8 @@ class _Lazy:
 
 
 httpx2: Any = _Lazy('httpx2')  # FastHTML's HTTP client (httpx's successor), as in the original
+if TYPE_CHECKING:
+    from httpx2 import Response as HttpResponse
 
 __all__ = ['GoogleAppClient', 'GitHubAppClient', 'HuggingFaceClient', 'DiscordAppClient', 'Auth0AppClient',
            'AppleAppClient', 'OAuth',
@@ -201,7 +202,7 @@ class _AppClient(WebApplicationClient):
         return dict(url=self.token_url, content=body,
                     headers={'Accept': 'application/json', 'Content-Type': 'application/x-www-form-urlencoded'})
 
-    def _token_from(self, r: httpx2.Response) -> dict:
+    def _token_from(self, r: HttpResponse) -> dict:
         "Parse the provider's token response; an error response raises (oauthlib's error, or OAuthError)."
         try:
             token = dict(parse_token_response(r.text))
@@ -230,7 +231,7 @@ class _AppClient(WebApplicationClient):
                                                 'Accept': 'application/json'})
 
     @staticmethod
-    def _info_from(r: httpx2.Response) -> AttrDictDefault:
+    def _info_from(r: HttpResponse) -> AttrDictDefault:
         if r.status_code >= 400:
             raise OAuthError('user_info_failed', f'HTTP {r.status_code}')
         try:
@@ -553,7 +554,7 @@ _MAX_PENDING = 8
 _STATE_TTL = 15 * 60
 
 
-def _entry_ok(v: Any) -> bool:
+def _entry_ok(v: Any) -> TypeGuard[list]:
     "A pending login as stored by `login_link`: [app state, next url, issued at (int), PKCE verifier or None]."
     return isinstance(v, list) and len(v) == 4 and isinstance(v[2], int) and (v[3] is None or isinstance(v[3], str))
 
