@@ -116,7 +116,9 @@ def _key_spec(k: str) -> tuple[str, int]:
     a = _ALIASES.get(k)
     if a is None:
         a = k.lower()
-        if _SPECIALS.isdisjoint(a) and a != '_':
+        if a.startswith('_at_'):  # Alpine.js shorthand: `_at_click` is `@click` (the rest kept as written, lower-cased)
+            a = '@' + a[4:]
+        elif _SPECIALS.isdisjoint(a) and a != '_':
             a = a.strip('_').replace('_', '-') or a
             a = _ALIASES.get(a, a)
     r = _RANK.get(a, 0)
@@ -128,10 +130,18 @@ def _key_spec(k: str) -> tuple[str, int]:
     return spec
 
 
-def attrmap_x(k: str) -> str:
-    "Map a Python keyword to an HTML attribute name: `cls`->`class`, `_for`->`for`, `hx_get`->`hx-get`."
-    spec = _KEYS.get(k)
-    return (spec or _key_spec(k))[0]
+def attrmap_x(o: str) -> str:
+    """Map a Python keyword to an HTML attribute name: `cls`->`class`, `_for`->`for`, `hx_get`->`hx-get`,
+    `_at_click`->`@click`."""
+    spec = _KEYS.get(o)
+    return (spec or _key_spec(o))[0]
+
+
+def _ft_attrmap(k: str) -> str:
+    "`ft`'s default attribute names: `attrmap_x`'s, except that `_at_click` is `at-click` (fastcore's `attrmap`)."
+    if k[:4].lower() == '_at_':
+        return attrmap_x(k[1:]) if _SPECIALS.isdisjoint(k) else k.lower()
+    return attrmap_x(k)
 
 
 def valmap_x(v: Any, k: str = '') -> Any:
@@ -308,7 +318,7 @@ def extend_ft(e: FT, c: tuple, kw: dict, replace: bool = False) -> FT:
     return e
 
 
-def ft(tag: str, *c: Any, void_: bool = False, attrmap: Callable[[str], str] = attrmap_x,
+def ft(tag: str, *c: Any, void_: bool = False, attrmap: Callable[[str], str] = _ft_attrmap,
        valmap: Callable[[Any], Any] | None = None, ft_cls: type = FT, **kw: Any) -> FT:
     """Create an element for any `tag`, as fastcore's `ft` does: attributes in call order, no automatic `name`;
     void elements are recognised by tag."""
@@ -414,7 +424,7 @@ class _FtConfig(AttrDict):
         _cfg_changed()
 
 
-fh_cfg = _FtConfig(attrmap=attrmap_x, valmap=valmap_x, ft_cls=FT, auto_id=False, auto_name=True)
+fh_cfg = _FtConfig(indent=True, attrmap=attrmap_x, valmap=valmap_x, ft_cls=FT, auto_id=False, auto_name=True)
 
 
 def _cfg_changed() -> None:

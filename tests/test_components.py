@@ -92,6 +92,28 @@ def test_attribute_rules(kw, out):
     assert to_xml(Div(**kw)) == out
 
 
+@pytest.mark.parametrize('kw, out', [
+    (dict(_at_click='open = !open'), '<div @click="open = !open"></div>'),  # Alpine.js shorthand, as FastHTML
+    (dict(_at_click_outside='x'), '<div @click_outside="x"></div>'),
+    (dict(_AT_Click='x'), '<div @click="x"></div>'),
+    ({'_at_click.prevent': 'x', '_at_x-y': 'y'}, '<div @click.prevent="x" @x-y="y"></div>'),
+    (dict(_at_click='a', id='i', cls='c', data_a=1), '<div @click="a" data-a="1" id="i" class="c"></div>'),
+    (dict(__at_click='x', at_click='y'), '<div at-click="y"></div>'),  # only a leading `_at_`
+])
+def test_alpine_at_shorthand(kw, out):
+    assert to_xml(Div(**kw)) == out
+    assert to_xml(C.Sl_x(**kw)) == out.replace('div', 'sl-x')
+
+
+def test_alpine_at_shorthand_is_for_tag_functions_not_ft():
+    # fastcore's `ft` (and so FastHTML's) has no such shorthand: `_at_click` is at-click there
+    assert attrmap_x('_at_click') == '@click'
+    assert to_xml(Button('b', _at_click='go()', x_show='open')) == '<button @click="go()" x-show="open">b</button>'
+    assert to_xml(ft('div', _at_click='x', _at_y_z='y')) == '<div at-click="x" at-y-z="y"></div>'
+    assert to_xml(ft('div', **{'_at_click.prevent': 'x'})) == '<div _at_click.prevent="x"></div>'
+    assert list(inspect.signature(attrmap_x).parameters) == ['o']
+
+
 def test_for_aliases():
     for k in ('_for', 'fr', 'for_', 'htmlFor'):
         assert to_xml(Label('L', **{k: 'x'})) == '<label for="x">L</label>'
