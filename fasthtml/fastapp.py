@@ -43,14 +43,14 @@ def fast_app(db_file: Optional[str] = None, render: Optional[Callable] = None, h
              exception_handlers: Optional[dict] = None, on_startup: Optional[Callable] = None,
              on_shutdown: Optional[Callable] = None, lifespan: Optional[Callable] = None, default_hdrs: bool = True,
              pico: Optional[bool] = None, surreal: Optional[bool] = True, htmx: Optional[bool] = True,
-             exts: Union[list, str, None] = None, secret_key: Optional[str] = None, key_fname: str = '.sesskey',
+             htmx4: bool = False, exts: Union[list, str, None] = None, canonical: bool = True,
+             secret_key: Optional[str] = None, key_fname: str = '.sesskey',
              session_cookie: str = 'session_', max_age: int = 365 * 24 * 3600, sess_path: str = '/',
              same_site: str = 'lax', sess_https_only: bool = False, sess_domain: Optional[str] = None,
              htmlkw: Optional[dict] = None, bodykw: Optional[dict] = None, reload_attempts: Optional[int] = 1,
              reload_interval: Optional[int] = 1000, static_path: str = '.', body_wrap: Callable = noop_body,
              nb_hdrs: bool = False, sync_inline: bool = False, csrf: bool = True,
-             trusted_origins: Optional[list] = None, limits: Any = None, htmx4: bool = False,
-             canonical: bool = True, max_part_size: Optional[int] = None,
+             trusted_origins: Optional[list] = None, limits: Any = None, max_part_size: Optional[int] = None,
              **kwargs: Any) -> tuple[FastHTML, RouteDecorator, Unpack[tuple[Any, ...]]]:
     """Create a FastHTML app (a live-reloading one with `live=True`) with Pico CSS and static files by default.
 

@@ -259,8 +259,10 @@ def cfg():
 
 
 def test_fh_cfg_defaults_keep_the_fast_path():
-    assert dict(fh_cfg) == {'attrmap': components.attrmap_x, 'valmap': components.valmap_x, 'ft_cls': components.FT,
-                            'auto_id': False, 'auto_name': True}
+    # FastHTML's keys, `indent` first (it changes nothing: to_xml's own `indent` decides)
+    assert dict(fh_cfg) == {'indent': True, 'attrmap': components.attrmap_x, 'valmap': components.valmap_x,
+                            'ft_cls': components.FT, 'auto_id': False, 'auto_name': True}
+    assert list(fh_cfg)[0] == 'indent'
     assert components._CFG is False
 
 
@@ -716,6 +718,8 @@ def test_add_sig_param_in_place():
     assert str(inspect.signature(h)) == "(x, y: int = 5)"
     with pytest.raises(TypeError, match='cannot set the signature'):
         add_sig_param(len, 'z')
+    # without a type, the parameter is annotated NoneType, as in FastHTML
+    assert str(inspect.signature(add_sig_param(lambda x: x, 'y'))) == '(x, *, y: NoneType)'
 
 
 def layout(content, title: str = 'T', dark: bool = False):
