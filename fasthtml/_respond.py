@@ -630,6 +630,21 @@ def _html(body: str) -> HTMLResponse:
     b = r.body = body.encode('utf-8')
     r.raw_headers = [_VARY_RAW, (b'content-length', str(len(b)).encode('latin-1')), _HTML_TYPE_RAW]
     return r
+
+
+_JSON_TYPE_RAW = (b'content-type', b'application/json')
+
+
+def _json(content: Any) -> JSONResponse:
+    "`JSONResponse(content, headers={'vary': _VARY})` as FastHTML sends a returned dict, built as `_html` is."
+    r = object.__new__(JSONResponse)
+    r.status_code = 200
+    r.background = None
+    b = r.body = r.render(content)
+    r.raw_headers = [_VARY_RAW, (b'content-length', str(len(b)).encode('latin-1')), _JSON_TYPE_RAW]
+    return r
+
+
 _PLAIN_VALUES = (os.PathLike, date, time, timedelta, UUID, Decimal, Enum)
 
 
@@ -671,13 +686,13 @@ def to_response(req: Request, resp: Any, body_wrap: Callable = noop_body, handle
     if _is_ft_like(resp):
         return _ft_response(req, (resp,), body_wrap)
     if isinstance(resp, dict):
-        return JSONResponse(resp)
+        return _json(resp)
     if isinstance(resp, (bytes, bytearray)):
         return Response(bytes(resp), media_type='application/octet-stream')
     if hasattr(resp, '__html__'):
         return HTMLResponse(resp.__html__())
     if isinstance(resp, (int, float)):
-        return HTMLResponse(str(resp))
+        return _html(str(resp))
     if isinstance(resp, _PLAIN_VALUES):
         # Values the spec's handlers return as text (a `Path`, a parsed date): shown as escaped text, not markup.
         return HTMLResponse(escape(str(resp)), headers={'vary': _VARY})
@@ -696,8 +711,13 @@ def _ft_response(req: Request, items: tuple, body_wrap: Callable) -> Response:
 
 
 def _decorate(r: Response, headers: list[HttpHeader], tasks: list) -> Response:
-    for h in headers:
-        r.headers.append(h.k, h.v)
+    if headers:
+        n = len(r.raw_headers)
+        for h in headers:
+            r.headers.append(h.k, h.v)
+        raw = r.raw_headers
+        if raw and raw[0] is _VARY_RAW:  # a page or fragment: FastHTML sends the handler's headers right after vary
+            raw[1:] = raw[n:] + raw[1:n]
     if tasks:
         if r.background is None and len(tasks) == 1:
             r.background = tasks[0]

@@ -147,6 +147,32 @@ def test_tuple_of_one_non_ft_value_converts_that_value(kind):
     assert r.status_code == 303 and r.headers['location'] == '/there' and r.headers['x-k'] == 'v'
 
 
+VARY = ('vary', 'HX-Request, HX-History-Restore-Request')
+
+
+def test_header_order_and_vary_as_the_original(kind, hx):
+    "FastHTML's raw header order: vary, the handler's headers, then content-length and content-type."
+    def items(r):
+        return [(k, v) for k, v in r.headers.items() if k != 'content-length']
+    html = ('content-type', 'text/html; charset=utf-8')
+    r = serve(lambda: (P('x'), HttpHeader('mykey', 'myval'), cookie('c', 'v')), kind, hx)
+    assert items(r) == [VARY, ('mykey', 'myval'), ('set-cookie', 'c=v; Path=/; SameSite=lax'), html]
+    assert items(serve(lambda: (3, HttpHeader('x-k', 'v')), kind, hx)) == [VARY, ('x-k', 'v'), html]
+    # a returned dict is JSON with the same vary header
+    for value in ({'a': 1}, [{'a': 1}]):
+        r = serve(lambda: value, kind, hx)
+        assert (r.text, items(r)) == ('{"a":1}', [VARY, ('content-type', 'application/json')])
+    r = serve(lambda: ({'a': 1}, HttpHeader('x-k', 'v')), kind, hx)
+    assert items(r) == [VARY, ('x-k', 'v'), ('content-type', 'application/json')]
+
+
+def test_headers_beside_a_response_are_applied(kind):
+    # The original drops them (a Response in the tuple is sent as it is); ours adds them after its own.
+    r = serve(lambda: (PlainTextResponse('p'), HttpHeader('x-k', 'v')), kind)
+    assert [(k, v) for k, v in r.headers.items() if k != 'content-length'] == \
+        [('content-type', 'text/plain; charset=utf-8'), ('x-k', 'v')]
+
+
 def test_tuple_of_only_headers_is_empty_200(kind):
     r = serve(lambda: (HttpHeader('a', '1'), HttpHeader('b', '2')), kind, True)
     assert (r.status_code, r.text, r.headers['a'], r.headers['b']) == (200, '', '1', '2')
