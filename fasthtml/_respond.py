@@ -216,19 +216,26 @@ htmx_resps = dict(location=None, push_url=None, redirect=None, refresh=None, rep
                   retarget=None, reselect=None, trigger=None, trigger_after_settle=None, trigger_after_swap=None)
 
 
-def HtmxResponseHeaders(*, location: Any = None, push_url: Any = None, redirect: Any = None, refresh: Any = None,
-                        replace_url: Any = None, reswap: Any = None, retarget: Any = None, reselect: Any = None,
-                        trigger: Any = None, trigger_after_settle: Any = None,
-                        trigger_after_swap: Any = None) -> HttpHeader | tuple[HttpHeader, ...]:
-    "HTMX response headers (`HX-Location`, `HX-Trigger`, ...); dict values are sent as JSON."
-    kw = dict(location=location, push_url=push_url, redirect=redirect, refresh=refresh, replace_url=replace_url,
-              reswap=reswap, retarget=retarget, reselect=reselect, trigger=trigger,
-              trigger_after_settle=trigger_after_settle, trigger_after_swap=trigger_after_swap)
+_HX_RESP_KEYS = ('location', 'push_url', 'redirect', 'refresh', 'replace_url', 'reswap', 'retarget', 'reselect',
+                 'trigger', 'trigger_after_settle', 'trigger_after_swap')
+
+
+def HtmxResponseHeaders(**kw: Any) -> HttpHeader | tuple[HttpHeader, ...]:
+    """HTMX response headers (`HX-Location`, `HX-Trigger`, ...) in the order the keywords are given, as FastHTML
+    sends them; dict values are sent as JSON."""
+    for k in kw:
+        if k not in _HX_RESP_KEYS:
+            raise TypeError(f'HtmxResponseHeaders() got an unexpected keyword argument {k!r}')
     res = tuple(HttpHeader('HX-' + '-'.join(w.capitalize() for w in k.split('_')),
                            json.dumps(v) if isinstance(v, (dict, list)) else str(v).lower() if isinstance(v, bool)
                            else str(v))
                 for k, v in kw.items() if v is not None)
     return res[0] if len(res) == 1 else res
+
+
+HtmxResponseHeaders.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Any) for k in _HX_RESP_KEYS],
+    return_annotation='HttpHeader | tuple[HttpHeader, ...]')
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -407,8 +414,16 @@ def _flat(o: Any, out: list) -> None:
 
 
 def flat_tuple(o: Any) -> tuple:
-    "Flatten lists and tuples; anything else becomes a 1-tuple."
-    return flat_all(o) if isinstance(o, (list, tuple)) else (o,)
+    "A list or tuple with the lists and tuples directly inside it spliced in (one level, as FastHTML); else `(o,)`."
+    if not isinstance(o, (list, tuple)):
+        return (o,)
+    res: list = []
+    for x in o:
+        if isinstance(x, (list, tuple)):
+            res.extend(x)
+        else:
+            res.append(x)
+    return tuple(res)
 
 
 def noop_body(c: Any, req: Request) -> Any:

@@ -1,5 +1,6 @@
 """Responses: every row of the conversion table in `_respond`, page layout vs HTMX fragments, head hoisting,
 redirects, headers, cookies, FtResponse, background tasks, event streams, the once-rendered head, and toasts."""
+import inspect
 import json
 import uuid
 import warnings
@@ -160,7 +161,7 @@ def test_header_order_and_vary_as_the_original(kind, hx):
     assert items(serve(lambda: (3, HttpHeader('x-k', 'v')), kind, hx)) == [VARY, ('x-k', 'v'), html]
     # a returned dict is JSON with the same vary header
     for value in ({'a': 1}, [{'a': 1}]):
-        r = serve(lambda: value, kind, hx)
+        r = serve(lambda value=value: value, kind, hx)
         assert (r.text, items(r)) == ('{"a":1}', [VARY, ('content-type', 'application/json')])
     r = serve(lambda: ({'a': 1}, HttpHeader('x-k', 'v')), kind, hx)
     assert items(r) == [VARY, ('x-k', 'v'), ('content-type', 'application/json')]
@@ -492,6 +493,24 @@ def test_htmx_response_headers(kind):
     assert r.headers['hx-retarget'] == '#t'
     assert r.headers['hx-trigger-after-settle'] == 'done'
     assert r.text == '<p>x</p>'
+
+
+def test_htmx_response_headers_keep_call_order():
+    # As FastHTML: the headers come in the order the keywords were given (the signature still lists every name)
+    assert HtmxResponseHeaders(trigger='ev', location='/l', reswap='outerHTML') == (
+        HttpHeader('HX-Trigger', 'ev'), HttpHeader('HX-Location', '/l'), HttpHeader('HX-Reswap', 'outerHTML'))
+    assert HtmxResponseHeaders(push_url='/p', trigger=None) == HttpHeader('HX-Push-Url', '/p')
+    ps = inspect.signature(HtmxResponseHeaders).parameters
+    assert list(ps)[:3] == ['location', 'push_url', 'redirect'] and len(ps) == 11
+    assert all(p.kind is p.KEYWORD_ONLY and p.default is None for p in ps.values())
+    with pytest.raises(TypeError, match='bogus'):
+        HtmxResponseHeaders(bogus=1)
+
+
+def test_flat_tuple_splices_one_level():
+    assert flat_tuple([1, (2, [3]), None]) == (1, 2, [3], None)
+    assert flat_tuple((1, [2, (3,)])) == (1, 2, (3,))
+    assert (flat_tuple(None), flat_tuple(1), flat_tuple('ab')) == ((None,), (1,), ('ab',))
 
 
 def test_cookie_helper():
