@@ -161,7 +161,7 @@ def test_header_order_and_vary_as_the_original(kind, hx):
     assert items(serve(lambda: (3, HttpHeader('x-k', 'v')), kind, hx)) == [VARY, ('x-k', 'v'), html]
     # a returned dict is JSON with the same vary header
     for value in ({'a': 1}, [{'a': 1}]):
-        r = serve(lambda value=value: value, kind, hx)
+        r = serve((lambda v: lambda: v)(value), kind, hx)
         assert (r.text, items(r)) == ('{"a":1}', [VARY, ('content-type', 'application/json')])
     r = serve(lambda: ({'a': 1}, HttpHeader('x-k', 'v')), kind, hx)
     assert items(r) == [VARY, ('x-k', 'v'), ('content-type', 'application/json')]
