@@ -60,7 +60,7 @@ __all__ = ['FastHTML', 'Beforeware', 'APIRouter', 'RouteFuncs', 'RouteFunc', 'Cl
            # FastHTML's other core names (fasthtml/_handlers.py, _setup.py, _static.py; JSONResponse in _respond.py)
            'ApiReturn', 'add_sig_param', 'into', 'until_disconnect', 'cancel_on_disconnect', 'HostRoute', 'Lifespan',
            'cors_allow', 'devtools_loc', 'htmx4src', 'DEF_MAXPART', 'StaticNoCache', 'StaticImmutable', 'vurl',
-           'JSONResponse', 'fh_cfg']
+           'JSONResponse', 'fh_cfg', 'htmx_ws']
 
 empty = inspect.Parameter.empty
 all_meths = ['get', 'post', 'put', 'delete', 'patch', 'head', 'trace', 'options']
@@ -104,6 +104,8 @@ htmx_exts = {
     'live': 'https://cdn.jsdelivr.net/npm/htmx.org@4.0.0/dist/ext/hx-live.min.js',
     'multipart': 'https://cdn.jsdelivr.net/npm/htmx.org@4.0.0/dist/ext/hx-multipart.min.js',
 }
+# An earlier FastHTML name the docs' websocket example still loads in its headers (`hdrs=(..., htmx_ws)`)
+htmx_ws = Script(src=htmx_exts['ws'])
 
 
 def def_hdrs(htmx: bool = True, htmx4: bool = False, surreal: bool = True) -> list:

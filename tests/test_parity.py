@@ -1094,7 +1094,7 @@ def test_upload_pb_attrs():
 # (they fail there with a NameError or a 500): the Pico helpers and fastlite's names. Kept, and pinned here.
 
 LEGACY_COMMON = ('picolink picocss picocondcss picocondlink set_pico_cls Card Grid Container Group Search DialogX '
-                 'PicoBusy database NotFoundError').split()
+                 'PicoBusy htmx_ws database NotFoundError').split()
 
 
 def test_common_keeps_the_names_older_fasthtml_exported():
@@ -1104,5 +1104,6 @@ def test_common_keeps_the_names_older_fasthtml_exported():
     ns = _common_namespace()
     assert [n for n in LEGACY_COMMON if n not in ns] == []
     assert ns['database'] is fastlite.database and ns['NotFoundError'] is fastlite.NotFoundError
-    assert all(ns[n] is getattr(pico, n) for n in LEGACY_COMMON[:-2])
+    assert all(ns[n] is getattr(pico, n) for n in LEGACY_COMMON[:-3])
+    assert to_xml(ns['htmx_ws']) == '<script src="https://cdn.jsdelivr.net/npm/htmx-ext-ws@2.0.3/ws.js"></script>'
     assert to_xml(ns['Card'](P('x'), header=P('h'))).startswith('<article><header><p>h</p></header><p>x</p>')
