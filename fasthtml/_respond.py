@@ -495,12 +495,9 @@ class Page:
                 heads.append(o)
             else:
                 body.append(o)
-        if len(body) == 1 and isinstance(body[0], BaseFT) and body[0].tag == 'body':
-            b = body[0]
-            body = list(b.children)
-            body_open = '<body' + render_attrs({**_attrs(self.app.bodykw), **b.attrs}) + '>'
-        else:
-            body_open = self._body
+        # A returned Body goes inside the page's body like any content, as FastHTML renders it (a browser merges its
+        # attributes into the page's body, the page's own winning).
+        body_open = self._body
         wrapped = body_wrap(tuple(body), req) if body_wrap is not noop_body else body
         title_html = to_xml(title) if title is not None else '<title>' + escape(str(self.app.title)) + '</title>'
         canon = _canonical_link(req.scope) if self.app.canonical else ''
