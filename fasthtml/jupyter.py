@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 import socket
 import threading
 import time
@@ -17,7 +18,8 @@ from typing import Any
 import uvicorn
 
 from ._render import to_xml
-from .components import Script, show  # show: one implementation, in components
+from .components import Script
+from .components import show as _show
 
 __all__ = [
     'HTMX',
@@ -34,6 +36,24 @@ __all__ = [
 ]
 
 _STARTUP_TIMEOUT = 10.0
+
+
+def _display(o: Any) -> bool:
+    "Show `o` in the notebook now (IPython's `display`); False, doing nothing, without IPython."
+    try:
+        from IPython.display import display
+    except ImportError:
+        return False
+    display(o)
+    return True
+
+
+def show(*s: Any, iframe: bool = False, height: str = 'auto', style: str | None = None) -> Any:
+    """Display FT components in a notebook cell now, as FastHTML's notebook `show` does (so it also works inside
+    loops and functions), returning None; `fasthtml.components.show` returns the HTML instead. Without IPython,
+    returns the HTML text."""
+    h = _show(*s, iframe=iframe, height=height, style=style)
+    return None if _display(h) else h
 
 
 class NbHTML(str):
@@ -242,7 +262,9 @@ def HTMX(path: Any = '/', app: Any = None, host: str = 'localhost', port: int = 
     url = f'http://{host}:{port}{p if p.startswith("/") else "/" + p}'
     parts = []
     if link:
-        parts.append(f'<a href="{html.escape(url)}" target="_blank" rel="noopener">Open in a new tab</a>')
+        a = f'<a href="{html.escape(url)}" target="_blank" rel="noopener">Open in a new tab</a>'
+        if not _display(NbHTML(a)):  # in a notebook the link shows at once, above the iframe, as in FastHTML
+            parts.append(a)
     if iframe:
         h = f'{height}px' if isinstance(height, int) else str(height)
         style = f'width: 100%; height: {"300px" if h == "auto" else h}; border: none;'
@@ -253,25 +275,32 @@ def HTMX(path: Any = '/', app: Any = None, host: str = 'localhost', port: int = 
     return out
 
 
-def htmx_config_port(port: int = 8000, host: str = 'localhost') -> NbHTML:
-    """A script that sends htmx requests made from notebook output (`show(Button(hx_get='/x'))`) to the app served
-    on `port` instead of to the Jupyter server. Display it once in a cell."""
-    js = ("document.body.addEventListener('htmx:configRequest', function(e) {"
-          "if (e.detail.path.includes('://')) return; htmx.config.selfRequestsOnly = false;"
-          f"e.detail.path = location.protocol + '//{host}:{int(port)}' + e.detail.path;}});")
-    return NbHTML(to_xml(Script(js)))
+def htmx_config_port(port: int = 8000, host: str | None = None) -> NbHTML | None:
+    """Send htmx requests made from notebook output (`show(Button(hx_get='/x'))`) to the app served on `port`
+    instead of to the Jupyter server (htmx 2 and 4), on the notebook page's own host unless `host` is given.
+    Displayed at once in a notebook (returning None, as FastHTML's); without IPython, returns the script."""
+    where = "location.hostname" if host is None else json.dumps(str(host))
+    js = ("['htmx:configRequest', 'htmx-config-request'].forEach(function(name) {"
+          "document.body.addEventListener(name, function(e) {"
+          "var ctx = e.detail.ctx, path = ctx ? ctx.request.action : e.detail.path;"
+          "if (path.includes('://')) return;"
+          f"var full = location.protocol + '//' + {where} + ':{int(port)}' + path;"
+          "if (ctx) { ctx.request.mode = 'cors'; ctx.request.action = full; }"
+          "else { htmx.config.selfRequestsOnly = false; e.detail.path = full; }});});")
+    h = NbHTML(to_xml(Script(js)))
+    return None if _display(h) else h
 
 
-def render_ft() -> bool:
+def render_ft(**kw: Any) -> None:
     """Make IPython display FT nodes (ours and plain `fastcore.xml.FT`) as rendered HTML. Our nodes already do
-    (they have `_repr_html_`); this adds third-party FT classes. Returns False, doing nothing, outside IPython."""
+    (they have `_repr_html_`); this adds third-party FT classes. Does nothing outside IPython. Keywords are accepted,
+    as FastHTML's signature has them, and unused."""
     try:
         from IPython import get_ipython
     except ImportError:
-        return False
+        return
     ip = get_ipython()
     if ip is None:
-        return False
+        return
     from fastcore.xml import FT as BaseFT
     ip.display_formatter.formatters['text/html'].for_type(BaseFT, lambda o: str(to_xml(o)))
-    return True

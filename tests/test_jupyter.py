@@ -155,18 +155,20 @@ async def test_async_server_on_the_running_loop():
     await asyncio.wait_for(server.task, 5)
 
 
-def test_htmx_iframe_markup():
+def test_htmx_iframe_markup(capsys):
     out = HTMX(port=8123)
     assert isinstance(out, NbHTML) and out._repr_html_() == str(out)
     assert '<iframe src="http://localhost:8123/"' in out
     assert 'onload=' in out and 'postMessage' not in out  # the page reports its height; the iframe listens
     assert 'href=' not in out
+    capsys.readouterr()
+    # link=True displays the link at once (IPython's display; outside a kernel it prints), then returns the iframe
     fixed = HTMX('/items?x=1&y=2', port=8123, height=500, link=True)
     assert 'src="http://localhost:8123/items?x=1&amp;y=2"' in fixed
-    assert 'height: 500px' in fixed and 'onload=' not in fixed
-    assert 'target="_blank"' in fixed
+    assert 'height: 500px' in fixed and 'onload=' not in fixed and 'href=' not in fixed
+    assert 'target="_blank"' in capsys.readouterr().out
     only_link = HTMX('/about', port=8123, iframe=False, link=True)
-    assert '<iframe' not in only_link and 'href="http://localhost:8123/about"' in only_link
+    assert only_link == '' and 'href="http://localhost:8123/about"' in capsys.readouterr().out
 
 
 def test_htmx_accepts_a_route_function_and_serves_app():
@@ -185,20 +187,34 @@ def test_htmx_accepts_a_route_function_and_serves_app():
         out.server.stop()
 
 
-def test_show_is_the_components_show():
+def test_show_displays_now_and_returns_none(monkeypatch):
+    # As FastHTML's notebook `show`: displayed at once (so it works in loops), None returned;
+    # fasthtml.components.show returns the HTML instead.
+    import IPython.display
+
     import fasthtml.components as comps
-    assert show is comps.show
-    out = show(Div(P('a <b>'), id='x'), Button('go', hx_get='/go'))
-    assert out._repr_html_() == '<div id="x"><p>a &lt;b&gt;</p></div>\n<button hx-get="/go">go</button>'
+    shown = []
+    monkeypatch.setattr(IPython.display, 'display', shown.append)
+    assert show(Div(P('a <b>'), id='x'), Button('go', hx_get='/go')) is None
+    assert [o.data for o in shown] == ['<div id="x"><p>a &lt;b&gt;</p></div>\n<button hx-get="/go">go</button>']
+    out = comps.show(P('x'))
+    assert out._repr_html_() == '<p>x</p>' and len(shown) == 1
 
 
-def test_htmx_config_port_script():
-    scr = htmx_config_port(9001)
-    assert scr.startswith('<script>') and "'//localhost:9001'" in scr and 'htmx:configRequest' in scr
+def test_htmx_config_port_script(monkeypatch):
+    import IPython.display
+    shown = []
+    monkeypatch.setattr(IPython.display, 'display', shown.append)
+    assert htmx_config_port(9001) is None
+    scr = shown[0]
+    assert scr.startswith('<script>') and "location.hostname + ':9001'" in scr and 'htmx:configRequest' in scr
+    assert 'ctx.request.action' in scr  # htmx 4's request too
+    htmx_config_port(9002, host='nb.example')
+    assert "'//' + \"nb.example\" + ':9002'" in shown[1]
 
 
 def test_render_ft_outside_ipython_is_a_no_op():
-    assert render_ft() is False
+    assert render_ft() is None and render_ft(x=1) is None
 
 
 def test_works_without_ipython_installed():
@@ -220,7 +236,7 @@ def test_works_without_ipython_installed():
     r = subprocess.run([sys.executable, '-c', code], check=False, capture_output=True, text=True, timeout=60,
                        cwd=ROOT)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ['200', 'False', 'True', 'True']
+    assert r.stdout.split() == ['200', 'None', 'True', 'True']
 
 
 def test_in_a_real_jupyter_kernel(tmp_path):
@@ -246,7 +262,7 @@ def test_in_a_real_jupyter_kernel(tmp_path):
             def index(): return P('second version')
             test_eq(httpx2.get(server.url + '/').text.count('<p>second version</p>'), 1)
         '''),
-        'test_eq(render_ft(), True)\nP("shown as html")',
+        'render_ft()\nP("shown as html")',
         f'HTMX(port={port})',
         f'server.stop()\ntest_eq(is_port_free({port}), True)',
         # serve() in a notebook does nothing (it would otherwise block the kernel forever), as in FastHTML.
