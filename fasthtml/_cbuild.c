@@ -302,6 +302,17 @@ add_kw(PyObject *attrs, Ranked *rk, PyObject *k, PyObject *v)
         goto done;
     if (r == 2 && str_eq(k, s_target_id))  /* target_id='x' -> hx-target='#x': the Python code does it */
         goto done;
+    if (r == RANK_ID && v == Py_True)  /* id=True asks for a generated id: the Python code does it */
+        goto done;
+    if (r == 1 || r == 2) {  /* a falsy hx-vals or hx-target is left out (as FastHTML does): the Python code does it */
+        int truth = PyObject_IsTrue(v);
+        if (truth < 0) {
+            res = -1;
+            goto done;
+        }
+        if (!truth)
+            goto done;
+    }
     PyTypeObject *t = Py_TYPE(v);
     PyObject *val = NULL;  /* a new value made here (a joined collection), else `v` is stored as it is */
     if (t != &PyUnicode_Type && t != &PyBool_Type && t != &PyLong_Type && t != &PyFloat_Type) {
@@ -380,8 +391,11 @@ make_attrs(TagFn *self, PyObject *const *kwvals, PyObject *kwnames, int named, i
     for (int i = 1; i <= N_TAIL; i++)
         if (rk.val[i] != NULL && PyDict_SetItem(attrs, s_tail[i - 1], rk.val[i]) < 0)
             goto done;
-    if (named && rk.val[RANK_ID] != NULL) {  /* an `id` also fills `name` unless one is given */
-        int has = PyDict_Contains(attrs, s_name);
+    if (named && rk.val[RANK_ID] != NULL) {  /* an `id` (not empty, not 0) also fills `name` unless one is given */
+        int truth = PyObject_IsTrue(rk.val[RANK_ID]);
+        if (truth < 0)
+            goto done;
+        int has = truth ? PyDict_Contains(attrs, s_name) : 1;
         if (has < 0 || (!has && PyDict_SetItem(attrs, s_name, rk.val[RANK_ID]) < 0))
             goto done;
     }

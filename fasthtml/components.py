@@ -138,10 +138,11 @@ def attrmap_x(o: str) -> str:
 
 
 def _ft_attrmap(k: str) -> str:
-    "`ft`'s default attribute names: `attrmap_x`'s, except that `_at_click` is `at-click` (fastcore's `attrmap`)."
+    """`ft`'s default attribute names: `attrmap_x`'s, except that `_at_click` is `at-click` and `target_id` is
+    `target-id` (fastcore's `attrmap`)."""
     if k[:4].lower() == '_at_':
         return attrmap_x(k[1:]) if _SPECIALS.isdisjoint(k) else k.lower()
-    return attrmap_x(k)
+    return 'target-id' if k == 'target_id' else attrmap_x(k)  # target_id means hx-target only to tag functions
 
 
 def valmap_x(v: Any, k: str = '') -> Any:
@@ -172,6 +173,10 @@ def _kw_attrs(kw: dict, is_named: bool) -> dict:
         if r < 0:  # another spelling of a ranked attribute (`_id`, `klass`): the general way
             return _kw_attrs_aliased(kw, is_named)
         if r:
+            if r <= 2 and not v:  # a falsy hx_vals, hx_target or target_id is left out, as FastHTML does
+                continue
+            if r == 3 and v is True:  # id=True: a generated unique id, as FastHTML gives
+                v = _auto_id()
             if r < top:
                 unsorted = True
             else:
@@ -194,7 +199,7 @@ def _kw_attrs(kw: dict, is_named: bool) -> dict:
         for a in _TAIL:
             if a in attrs:
                 attrs[a] = attrs.pop(a)
-    if is_named and 'id' in attrs and 'name' not in attrs:
+    if is_named and attrs.get('id') and 'name' not in attrs:
         attrs['name'] = attrs['id']
     return attrs
 
@@ -209,6 +214,10 @@ def _kw_attrs_aliased(kw: dict, is_named: bool) -> dict:
         if v is None:
             continue
         a, r = _KEYS.get(k) or _key_spec(k)
+        if 0 < r <= 2 and not v:  # a falsy hx_vals, hx_target or target_id is left out, as FastHTML does
+            continue
+        if r == 3 and v is True:  # id=True: a generated unique id
+            v = _auto_id()
         if r == 2:
             if k == 'target_id':
                 v = '#' + str(v)
@@ -227,7 +236,7 @@ def _kw_attrs_aliased(kw: dict, is_named: bool) -> dict:
     for r in sorted(ranked):
         a, v = ranked[r]
         attrs[a] = v
-    if is_named and 3 in ranked and 'name' not in attrs:
+    if is_named and 3 in ranked and ranked[3][1] and 'name' not in attrs:
         attrs['name'] = ranked[3][1]
     return attrs
 
@@ -311,7 +320,7 @@ def extend_ft(e: FT, c: tuple, kw: dict, replace: bool = False) -> FT:
         if replace:
             old = {k: v for k, v in old.items() if k in ('id', 'name')}
         attrs = {**old, **_kw_attrs(kw, False)}
-        if e.tag in named and 'id' in attrs and 'name' not in attrs:
+        if e.tag in named and attrs.get('id') and 'name' not in attrs:
             attrs['name'] = attrs['id']
         object.__setattr__(e, 'attrs', attrs)
     e.changed()
@@ -352,7 +361,7 @@ def ft_html(tag: str, *c: Any, id: Any = None, cls: Any = None, title: Any = Non
         attrs = _kw_attrs(kwargs, tag in named)
     else:
         attrs = _custom_attrs(kwargs, attrmap or attrmap_x, valmap)
-        if tag in named and 'id' in attrs and 'name' not in attrs:
+        if tag in named and attrs.get('id') and 'name' not in attrs:
             attrs['name'] = attrs['id']
     if ft_cls is None or ft_cls is FT:
         return _node(tag, c, attrs, tag in VOIDS)
@@ -456,7 +465,7 @@ def _configured(tag: str, c: tuple, kw: dict, void: bool = False, attrmap: Any =
         attrs = _kw_attrs(kw, is_named)
     else:
         attrs = _custom_attrs(kw, attrmap, None if valmap is valmap_x else valmap)
-        if is_named and 'id' in attrs and 'name' not in attrs:
+        if is_named and attrs.get('id') and 'name' not in attrs:
             attrs['name'] = attrs['id']
     void = void or tag in VOIDS
     if ft_cls is FT:
