@@ -479,7 +479,7 @@ class DiscordAppClient(_AppClient):
         if self.perms:
             q.append(('permissions', str(self.perms)))
         sc = scope if scope is not None else self.scope
-        q.append(('scope', ' '.join(sc) if isinstance(sc, (list, tuple)) else str(sc)))
+        q.append(('scope', ' '.join(map(str, sc)) if isinstance(sc, (list, tuple)) else str(sc)))
         if state:
             q.append(('state', state))
         if redirect_uri:
