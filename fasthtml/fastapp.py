@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import inspect
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Union
 
@@ -36,6 +37,9 @@ def _get_tbl(db: Any, name: str, schema: dict) -> tuple[Any, Any]:
     return tbl, dc
 
 
+_APP_PARAMS = frozenset(inspect.signature(FastHTML).parameters) - {'bodykw'}
+
+
 def fast_app(db_file: Optional[str] = None, render: Optional[Callable] = None, hdrs: Optional[tuple] = None,
              ftrs: Optional[tuple] = None, tbls: Optional[dict] = None,
              before: Union[tuple, None, Beforeware] = None, middleware: Optional[tuple] = None,
@@ -68,7 +72,13 @@ def fast_app(db_file: Optional[str] = None, render: Optional[Callable] = None, h
             # `fast_app('data/app.db', id=int, name=str, pk='id')`: keyword columns define one table, `items`.
             named, kwargs = {'items': dict(kwargs)}, {}
         tables.update(named)
-    bkw = {**(bodykw or {}), **kwargs}
+    # FastHTML(...)'s own keywords that fast_app does not list (gc_threshold, after, ...) go to it; FastHTML ignores
+    # any other keyword (they are not body attributes): say so, where only developers look.
+    bkw = {k: kwargs.pop(k) for k in list(kwargs) if k in _APP_PARAMS}
+    if kwargs:
+        warnings.warn(f'fast_app() ignores {", ".join(map(repr, kwargs))}: pass body attributes as '
+                      f'bodykw={{...}}, table schemas (dicts) with db_file', stacklevel=2)
+    bkw.update(bodykw or {})
     app_kw: dict = dict(debug=debug, routes=routes, middleware=middleware, title=title,
                         exception_handlers=exception_handlers,
                         on_startup=[on_startup] if callable(on_startup) else on_startup,
