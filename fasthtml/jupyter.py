@@ -33,6 +33,7 @@ __all__ = [
     'render_ft',
     'show',
     'wait_port_free',
+    'ws_client',
 ]
 
 _STARTUP_TIMEOUT = 10.0
@@ -273,6 +274,27 @@ def HTMX(path: Any = '/', app: Any = None, host: str = 'localhost', port: int = 
     out = NbHTML(' '.join(parts))
     out.server = server  # type: ignore[attr-defined]
     return out
+
+
+def ws_client(app: Any, nm: str = '', host: str = 'localhost', port: int = 8000, ws_connect: str = '/ws',
+              frame: bool = True, link: bool = True, **kwargs: Any) -> Any:
+    """A websocket client page for `app` at `/{nm}`: the htmx ws extension connects to `ws_connect` on load,
+    around an empty `Main` container. In a notebook, a link to the page (`link`) and the page in an iframe
+    (`frame`, with `HTMX`'s keywords) are displayed. Returns the container, whose id the socket's out-of-band
+    swaps can target."""
+    from .components import Div, Main
+    from .core import unqid
+    container = Main(id=unqid(), cls='container')
+
+    def ws_client_page() -> Any:
+        return Div(container, hx_trigger='load', hx_ext='ws', ws_connect=ws_connect, id=nm)
+    app.route(f'/{nm}', methods=['get'], name=f'ws_client_{nm}')(ws_client_page)
+    url = f'http://{host}:{port}/{nm}'
+    if link:
+        _display(NbHTML(f'<a href="{html.escape(url)}" target="_blank">open in browser</a>'))
+    if frame:
+        _display(HTMX(f'/{nm}', host=host, port=port, **kwargs))
+    return container
 
 
 def htmx_config_port(port: int = 8000, host: str | None = None) -> NbHTML | None:

@@ -27,6 +27,7 @@ from fasthtml.jupyter import (
     render_ft,
     show,
     wait_port_free,
+    ws_client,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -211,6 +212,27 @@ def test_htmx_config_port_script(monkeypatch):
     assert 'ctx.request.action' in scr  # htmx 4's request too
     htmx_config_port(9002, host='nb.example')
     assert "'//' + \"nb.example\" + ':9002'" in shown[1]
+
+
+def test_ws_client_page_link_and_frame(monkeypatch):
+    # As FastHTML's: a page at /nm that connects the htmx ws extension on load around an empty container (returned),
+    # with a link and an iframe displayed in the notebook
+    import IPython.display
+
+    from fasthtml.core import Client
+    shown = []
+    monkeypatch.setattr(IPython.display, 'display', shown.append)
+    app = make_app()
+    box = ws_client(app, 'nm', port=8123, height=200)
+    assert box.tag == 'main' and box.attrs['class'] == 'container' and box.id.startswith('_')
+    assert shown[0] == '<a href="http://localhost:8123/nm" target="_blank">open in browser</a>'
+    assert shown[1].startswith('<iframe src="http://localhost:8123/nm"') and 'height: 200px' in shown[1]
+    r = Client(app).get('/nm', headers={'HX-Request': '1'})
+    assert r.text == f'<div hx-trigger="load" hx-ext="ws" ws-connect="/ws" id="nm"><main id="{box.id}" class="container">' \
+        '</main></div>'
+    shown.clear()
+    ws_client(app, 'two', ws_connect='/sock', frame=False, link=False)
+    assert shown == [] and 'ws-connect="/sock"' in Client(app).get('/two').text
 
 
 def test_render_ft_outside_ipython_is_a_no_op():
