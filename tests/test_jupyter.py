@@ -228,8 +228,8 @@ def test_ws_client_page_link_and_frame(monkeypatch):
     assert shown[0] == '<a href="http://localhost:8123/nm" target="_blank">open in browser</a>'
     assert shown[1].startswith('<iframe src="http://localhost:8123/nm"') and 'height: 200px' in shown[1]
     r = Client(app).get('/nm', headers={'HX-Request': '1'})
-    assert r.text == f'<div hx-trigger="load" hx-ext="ws" ws-connect="/ws" id="nm"><main id="{box.id}" class="container">' \
-        '</main></div>'
+    assert r.text == ('<div hx-trigger="load" hx-ext="ws" ws-connect="/ws" id="nm">'
+                      f'<main id="{box.id}" class="container"></main></div>')
     shown.clear()
     ws_client(app, 'two', ws_connect='/sock', frame=False, link=False)
     assert shown == [] and 'ws-connect="/sock"' in Client(app).get('/two').text
