@@ -49,6 +49,15 @@ def _display(o: Any) -> bool:
     return True
 
 
+def _shell() -> Any:
+    "The running IPython shell (a notebook kernel), or None."
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
+
 def show(*s: Any, iframe: bool = False, height: str = 'auto', style: str | None = None) -> Any:
     """Display FT components in a notebook cell now, as FastHTML's notebook `show` does (so it also works inside
     loops and functions), returning None; `fasthtml.components.show` returns the HTML instead. Without IPython,
@@ -144,14 +153,48 @@ class JupyUvi:
     """Start and stop a uvicorn server for ASGI `app` on `host`:`port` from a notebook (or any Python code).
 
     Routes added or changed after `start()` are served at once: the app is not copied. `stop()` waits for the
-    server thread to end and the port to be free. Also a context manager (`with JupyUvi(app, port=...) as srv:`)."""
+    server thread to end and the port to be free. Also a context manager (`with JupyUvi(app, port=...) as srv:`).
+    In a notebook it displays `htmx_config_port(port)`, so htmx requests from cell output reach the app; with
+    `live=True`, the app's pages reload themselves after each cell runs (through an event stream at `live_rt`)."""
 
     def __init__(self, app: Any, log_level: str = 'error', host: str = '127.0.0.1', port: int = 8000,
-                 start: bool = True, **kwargs: Any):
-        self.app, self.log_level, self.host, self.port, self.kwargs = app, log_level, host, port, kwargs
+                 start: bool = True, live: bool = False, live_rt: str = '/_lr', daemon: bool = True, **kwargs: Any):
+        self.app, self.log_level, self.host, self.port = app, log_level, host, port
+        self.kwargs = dict(kwargs, daemon=daemon)
         self.server: uvicorn.Server | None = None
+        self._live_ver = 0
+        if live:
+            self._setup_live(app, live_rt)
+        if _shell() is not None:
+            htmx_config_port(port)
         if start:
             self.start()
+
+    def _setup_live(self, app: Any, live_rt: str) -> None:
+        "Serve an event stream at `live_rt` that says `reload` after each notebook cell runs, and load its client."
+        from ._respond import EventStream
+        from .components import Script
+        from .core import iframe_scr
+        shell = _shell()
+        if shell is not None:
+            shell.events.register('post_run_cell', lambda *a: setattr(self, '_live_ver', self._live_ver + 1))
+
+        async def reloads() -> Any:
+            seen = self._live_ver
+            while self.server is not None and not self.server.should_exit:
+                if self._live_ver != seen:
+                    seen = self._live_ver
+                    yield 'data: reload\n\n'
+                await asyncio.sleep(0.1)
+
+        def live_reload_stream() -> Any:
+            return EventStream(reloads())
+        app.routes[:] = [r for r in app.routes if getattr(r, 'path', None) != live_rt]  # one stream: this server's
+        app.route(live_rt, methods=['get'], name='live_reload_stream')(live_reload_stream)
+        if iframe_scr not in app.hdrs:
+            app.hdrs.append(iframe_scr)
+        app.hdrs.append(Script(f"new EventSource({json.dumps(live_rt)}).onmessage = function(e) {{"
+                               "if (e.data === 'reload') location.reload(); };"))
 
     @property
     def url(self) -> str:

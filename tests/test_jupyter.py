@@ -1,11 +1,12 @@
 """fasthtml.jupyter: servers started and stopped from Python (and from a real Jupyter kernel), iframes, show()."""
 import asyncio
-import json
 import os
 import socket
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import httpx2
@@ -235,6 +236,34 @@ def test_ws_client_page_link_and_frame(monkeypatch):
     assert shown == [] and 'ws-connect="/sock"' in Client(app).get('/two').text
 
 
+def test_jupyuvi_live_reloads_pages_after_a_cell_runs():
+    # live=True: an event stream at live_rt says `reload` when a notebook cell has run (a counter IPython's
+    # post_run_cell event bumps; bumped by hand here), and every page loads its client
+    port = free_port()
+    app = make_app()
+    with JupyUvi(app, port=port, live=True) as srv:
+        assert [getattr(r, 'path', None) for r in app.routes].count('/_lr') == 1
+        page = httpx2.get(srv.url + '/').text
+        assert "new EventSource(\"/_lr\")" in page and 'postMessage' in page  # with the iframe-height script
+        got: list[str] = []
+
+        def listen() -> None:
+            with httpx2.stream('GET', srv.url + '/_lr', timeout=30) as r:
+                assert r.headers['content-type'].startswith('text/event-stream')
+                for line in r.iter_lines():
+                    if line:
+                        got.append(line)
+                        return
+        t = threading.Thread(target=listen, daemon=True)
+        t.start()
+        deadline = time.monotonic() + 30
+        while not got and time.monotonic() < deadline:  # bump until the listener (once connected) sees it
+            srv._live_ver += 1
+            time.sleep(0.2)
+        t.join(30)
+        assert got == ['data: reload']
+
+
 def test_render_ft_outside_ipython_is_a_no_op():
     assert render_ft() is None and render_ft(x=1) is None
 
@@ -297,5 +326,7 @@ def test_in_a_real_jupyter_kernel(tmp_path):
     assert outs[3][0]['data']['text/html'] == '<p>shown as html</p>'
     assert outs[4][0]['data']['text/html'].startswith(f'<iframe src="http://localhost:{port}/"')
     assert is_port_free(port)
-    assert json.dumps(outs[1]) == '[]'  # the server starts quietly (log_level='error')
+    # the server starts quietly (log_level='error'); JupyUvi shows htmx_config_port's script, as FastHTML's does
+    assert [o['output_type'] for o in outs[1]] == ['display_data']
+    assert 'htmx:configRequest' in outs[1][0]['data']['text/html']
     assert os.listdir(tmp_path) == []
