@@ -58,7 +58,8 @@ setup(
     zip_safe=False,
     install_requires=_words('requirements'),
     extras_require={'dev': _words('dev_requirements'), 'widgets': _words('widgets_requirements'),
-                    'stripe': _words('stripe_requirements')},
+                    'stripe': _words('stripe_requirements'), 'postgres': _words('postgres_requirements'),
+                    'redis': _words('redis_requirements')},
     entry_points={'console_scripts': _words('console_scripts')},
     ext_modules=ext_modules,
 )

@@ -21,7 +21,7 @@ from .health import HealthChecks, add_ready_check  # noqa: F401,E402
 from .tokens import ApiTokens  # noqa: F401,E402
 from .live import Live, LiveComponent  # noqa: F401,E402  (Widget: `from fasthtml.live import Widget`)
 
-from fastlite import NotFoundError, database  # noqa: F401,E402  (the to-do walkthrough catches NotFoundError)
+from .db import NotFoundError, database  # noqa: F401,E402  (fastlite's NotFoundError; database: SQLite or a URL)
 from pathlib import Path  # noqa: F401,E402,F811
 from typing import Any, Set  # noqa: F401,E402,F811,UP035
 from dataclasses import dataclass  # noqa: F401,E402

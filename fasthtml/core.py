@@ -14,6 +14,8 @@ import os
 import re
 import secrets
 import sys
+import tempfile
+import time
 import uuid
 import warnings
 from base64 import b64encode, urlsafe_b64encode
@@ -41,7 +43,7 @@ from ._respond import (EventStream, FtResponse, HtmxResponseHeaders, HttpHeader,
 from ._errors import ErrorPages, client_error, htmx_error_swap_scr, log_param_error, not_found
 from .csrf import CSRFMiddleware, trusted_origin_set
 from .limits import DEFAULT_LIMITS, BodyLimitMiddleware, Limits
-from . import _shutdown
+from . import _deploy, _shutdown
 from ._shutdown import shutdown_event, signal_shutdown  # set when the server starts shutting down
 from .components import Link, Meta, Script, Style, fh_cfg
 from ._handlers import ApiReturn, add_sig_param, cancel_on_disconnect, into, until_disconnect
@@ -127,13 +129,36 @@ def unqid(seeded: bool = False) -> str:
 
 
 def get_key(key: str | None = None, fname: str = '.sesskey') -> str:
-    "The session signing key: `key` if given, else read from `fname`, creating it (mode 0600) when missing."
+    """The session signing key: `key` if given, else read from `fname`, creating it (mode 0600) when missing.
+    The file appears complete or not at all (written aside, then linked into place), so worker processes starting
+    together all read the one key the first of them made."""
     if key:
         return key
     p = _PPath(fname)
-    if p.exists():
-        return p.read_text().strip()
+    for _ in range(100):  # a file still empty was made by a writer that creates it in place: give it a moment
+        if not p.exists():
+            break
+        found = p.read_text().strip()
+        if found:
+            return found
+        time.sleep(0.01)
     key = secrets.token_urlsafe(48)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=p.resolve().parent, prefix='.sesskey-')  # mode 0600
+    except OSError:
+        tmp = None
+    if tmp is not None:
+        try:
+            with os.fdopen(fd, 'w') as f:
+                f.write(key)
+            os.link(tmp, fname)
+            return key
+        except FileExistsError:
+            return p.read_text().strip()
+        except OSError:  # a file system without hard links: create the file in place below
+            pass
+        finally:
+            os.unlink(tmp)
     try:
         fd = os.open(fname, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -545,6 +570,7 @@ def _lifespan(on_startup: Any, on_shutdown: Any, lifespan: Any) -> Callable:
     @contextlib.asynccontextmanager
     async def combined(app: Any):
         _shutdown.install()  # a signal sets shutdown_event before the server waits for open streams
+        _deploy.startup(app)  # under several workers: refuse to start if they hold different session keys
         threshold = getattr(app, 'gc_threshold', None)
         gc_old = _tune_gc(threshold)
         for f in starts:
@@ -1102,10 +1128,11 @@ class MiddlewareBase:
 
 def serve(appname: str | None = None, app: str = 'app', host: str | None = None, port: int | None = None,
           reload: bool = True, procs: int | None = None, reload_includes: list[str] | str | None = None,
-          reload_excludes: list[str] | str | None = None, **kwargs: Any) -> None:
+          reload_excludes: list[str] | str | None = None, workers: int | None = None, **kwargs: Any) -> None:
     """Run the app with uvicorn, but only when the calling module is `__main__`, so importing an app never
     starts a server. Binds 127.0.0.1 unless `host` (or a `HOST` variable) is given, or a hosting platform sets `PORT`
-    (then all interfaces). `procs` is accepted and unused, as in FastHTML (for several workers, see README)."""
+    (then all interfaces). `workers=N` runs N processes on one port (without reload; see fasthtml._deploy).
+    `procs` is accepted and unused, as in FastHTML."""
     glb = inspect.currentframe().f_back.f_globals  # type: ignore[union-attr]
     if glb.get('__name__') != '__main__':
         return
@@ -1124,6 +1151,7 @@ def serve(appname: str | None = None, app: str = 'app', host: str | None = None,
         shown = None if host in ('0.0.0.0', '127.0.0.1') else host
     shown = shown if shown and shown != '0.0.0.0' else 'localhost'
     print(f'Link: \033[91m\033[1mhttp://{shown}:{port}\033[22m\033[39m')  # FastHTML prints the app's link
+    reload = _deploy.serve_options(workers, reload, kwargs)
     if reload:
         kwargs.update(reload=True, reload_includes=reload_includes, reload_excludes=reload_excludes)
         fname = glb.get('__file__')

@@ -533,11 +533,11 @@ def test_serve_runs_uvicorn_when_main(in_tmp, monkeypatch, capsys):
     runpy.run_path(str(in_tmp / 'mainapp.py'), run_name='__main__')
     dirs = list(dict.fromkeys([str(in_tmp.resolve()), os.getcwd()]))
     assert calls == [(('mainapp:app',), dict(host='127.0.0.1', port=5001, reload=True, reload_includes=None,
-                                              reload_excludes=None, reload_dirs=dirs))]
+                                              reload_excludes=None, reload_dirs=dirs, timeout_graceful_shutdown=30))]
     calls.clear()
     (in_tmp / 'other.py').write_text(SERVE_APP.replace('serve()', "serve(port=8123, reload=False, host='0.0.0.0')"))
     runpy.run_path(str(in_tmp / 'other.py'), run_name='__main__')
-    assert calls == [(('other:app',), dict(host='0.0.0.0', port=8123))]
+    assert calls == [(('other:app',), dict(host='0.0.0.0', port=8123, timeout_graceful_shutdown=30))]
     calls.clear()
     # procs is taken and unused, as in FastHTML (uvicorn would refuse it)
     (in_tmp / 'procs.py').write_text(SERVE_APP.replace('serve()', 'serve(procs=3, reload=False)'))

@@ -34,8 +34,13 @@ def load(name):
 # ---------------------------------------------------------------------------------------------------------------
 # The to-do app
 
-@pytest.fixture
-def todo(in_tmp):
+@pytest.fixture(params=['sqlite', 'postgres'])
+def todo(in_tmp, request, monkeypatch):
+    "The to-do app as it is, on SQLite and (DATABASE_URL) on a fresh PostgreSQL database."
+    if request.param == 'postgres':
+        monkeypatch.setenv('DATABASE_URL', request.getfixturevalue('pg_url'))
+    else:
+        monkeypatch.delenv('DATABASE_URL', raising=False)
     return load('todo_app')
 
 
@@ -133,12 +138,12 @@ def test_todo_bad_ids_and_logout(todo):
     assert cli.get('/', follow_redirects=False).status_code == 303
 
 
-def test_todo_data_persists_in_sqlite(todo, in_tmp):
+def test_todo_data_persists(todo, in_tmp):
     cli = Client(todo['app'])
     login(cli)
     cli.post('/add_todo', data={'title': 'kept'}, headers=HX)
-    assert (in_tmp / 'data' / 'todos.db').exists()
-    again = load('todo_app')  # a restart: same database file, same session key
+    assert (in_tmp / 'data' / 'todos.db').exists() != ('DATABASE_URL' in os.environ)
+    again = load('todo_app')  # a restart: same database, same session key
     cli2 = Client(again['app'])
     login(cli2)
     assert 'kept' in cli2.get('/').text
@@ -558,3 +563,46 @@ def test_widgets_example_in_process():
     page = Client(ex['app']).get('/').text
     assert page.count('class="live-widget"') == 4 and '0 point(s) drawn, 0 click(s), brush 40' in page
     assert 'data-esm="/_live/a/' in page and 'data-css="/_live/a/' in page
+
+
+def test_isolated_example_in_process(monkeypatch):
+    "Imported by name (its session processes import it too); a TestClient block runs its lifespan."
+    import importlib
+    import json
+    import re
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        from starlette.testclient import TestClient
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    monkeypatch.setenv('ISOLATED_TIMEOUT', '2')
+    monkeypatch.delitem(sys.modules, 'isolated', raising=False)
+    ex = importlib.import_module('isolated')
+    try:
+        with TestClient(ex.app) as cli:
+            page = cli.get('/').text
+            assert f'The server runs in process {os.getpid()}.' in page
+            pid = int(re.search(r'Running in process (\d+)', page)[1])
+            assert pid != os.getpid() and 'Session clock:' in page
+            cl = [list(c) for c in re.findall(r'data-lid="([^"]+)" data-live="([^"]+)" data-lv="(\d+)"', page)]
+            counter = cl[1][0]
+            with cli.websocket_connect('/_live/ws') as ws:
+                def send(**m):
+                    ws.send_text(json.dumps(m))
+
+                def replies():
+                    send(t='p')
+                    out = []
+                    while (m := json.loads(ws.receive_text()))['t'] != 'p':
+                        out.append(m)
+                    return [m for m in out if m['l'] == counter]
+                send(t='j', c=cl, w=[])
+                send(t='e', l=counter, h='inc', f={})
+                assert 'Count: 1' in replies()[0]['h']
+                send(t='e', l=counter, h='nap', f={})
+                assert 'This took longer than 2 seconds' in replies()[0]['h']
+                send(t='e', l=counter, h='__restart', f={})
+                (h,) = [m['h'] for m in replies() if m['t'] == 'h']
+                assert 'Count: 0' in h and int(re.search(r'Running in process (\d+)', h)[1]) != pid
+    finally:
+        sys.modules.pop('isolated', None)

@@ -1103,7 +1103,13 @@ def test_common_keeps_the_names_older_fasthtml_exported():
     import fasthtml.pico as pico
     ns = _common_namespace()
     assert [n for n in LEGACY_COMMON if n not in ns] == []
-    assert ns['database'] is fastlite.database and ns['NotFoundError'] is fastlite.NotFoundError
+    assert ns['NotFoundError'] is fastlite.NotFoundError
+    # `database` is fasthtml.db's: for a file path it gives fastlite's database, as fastlite's `database` does (a URL
+    # gives PostgreSQL); same parameters, so `database(path='x.db', wal=False)` still works.
+    import tempfile
+    assert list(inspect.signature(ns['database']).parameters)[:3] == ['path', 'wal', 'flags']
+    with tempfile.TemporaryDirectory() as d:
+        assert isinstance(ns['database'](path=str(Path(d) / 'x.db'), wal=False), fastlite.Database)
     assert all(ns[n] is getattr(pico, n) for n in LEGACY_COMMON[:-3])
     assert to_xml(ns['htmx_ws']) == '<script src="https://cdn.jsdelivr.net/npm/htmx-ext-ws@2.0.3/ws.js"></script>'
     assert to_xml(ns['Card'](P('x'), header=P('h'))).startswith('<article><header><p>h</p></header><p>x</p>')
