@@ -316,13 +316,12 @@ def extend_ft(e: FT, c: tuple, kw: dict, replace: bool = False) -> FT:
     if c:
         object.__setattr__(e, 'children', c if replace else tuple(e.children) + c)
     if kw:
+        # As fastcore's: the new attributes in call order after the ones kept, named as `ft` names them (no
+        # reordering, no `name` from `id`, no `target_id`/`hx_vals` rules of the tag functions)
         old = e.attrs
         if replace:
             old = {k: v for k, v in old.items() if k in ('id', 'name')}
-        attrs = {**old, **_kw_attrs(kw, False)}
-        if e.tag in named and attrs.get('id') and 'name' not in attrs:
-            attrs['name'] = attrs['id']
-        object.__setattr__(e, 'attrs', attrs)
+        object.__setattr__(e, 'attrs', {**old, **_custom_attrs(kw, _ft_attrmap, None)})
     e.changed()
     return e
 
