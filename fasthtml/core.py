@@ -1076,9 +1076,13 @@ class Client:
     Responses are httpx2's, as FastHTML's (Starlette's test client runs on httpx2, without deprecation warnings)."""
 
     def __init__(self, app: Any, url: str = 'http://testserver'):
+        import httpx2
         from starlette.testclient import TestClient
         self.app = app
-        self.cli = TestClient(app, base_url=url)
+        # As FastHTML's client (httpx2's ASGI transport): redirects are answers, not followed; httpx2's user agent;
+        # the client address httpx2 gives an ASGI app.
+        self.cli = TestClient(app, base_url=url, follow_redirects=False, client=('127.0.0.1', 123),
+                              headers={'user-agent': f'python-httpx2/{httpx2.__version__}'})
 
     def request(self, method: str, url: str, **kw: Any) -> Any:
         return self.cli.request(method, url, **kw)

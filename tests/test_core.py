@@ -542,7 +542,7 @@ def test_serve_runs_uvicorn_when_main(in_tmp, monkeypatch, capsys):
     # procs is taken and unused, as in FastHTML (uvicorn would refuse it)
     (in_tmp / 'procs.py').write_text(SERVE_APP.replace('serve()', 'serve(procs=3, reload=False)'))
     runpy.run_path(str(in_tmp / 'procs.py'), run_name='__main__')
-    assert calls == [(('procs:app',), dict(host='127.0.0.1', port=5001))]
+    assert calls == [(('procs:app',), dict(host='127.0.0.1', port=5001, timeout_graceful_shutdown=30))]
     assert capsys.readouterr().out.endswith('Link: \x1b[91m\x1b[1mhttp://localhost:5001\x1b[22m\x1b[39m\n')
     calls.clear()
     # A hosting platform's PORT binds all interfaces, unless HOST says otherwise.
