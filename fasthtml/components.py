@@ -42,7 +42,7 @@ __all__ = [
     'Video', 'Wbr',
 ]
 
-voids = VOIDS
+voids = set(VOIDS)  # FastHTML's is a set: tags added to it are void for tag functions made afterwards
 # Elements that take a `name` attribute: giving one an `id` fills `name` too, so forms post what they show.
 named = {'a', 'button', 'form', 'frame', 'iframe', 'img', 'input', 'map', 'meta', 'object', 'param', 'select',
          'textarea'}
@@ -306,7 +306,7 @@ def _build(tag: str, c: tuple, kw: dict, void: bool = False) -> FT:
     if _CFG:
         return _configured(tag, c, kw, void)
     c, kw = _prepped(c, kw)
-    return _node(tag, c, _kw_attrs(kw, tag in named) if kw else {}, void or tag in VOIDS)
+    return _node(tag, c, _kw_attrs(kw, tag in named) if kw else {}, void or tag in voids)
 
 
 def extend_ft(e: FT, c: tuple, kw: dict, replace: bool = False) -> FT:
@@ -363,8 +363,8 @@ def ft_html(tag: str, *c: Any, id: Any = None, cls: Any = None, title: Any = Non
         if tag in named and attrs.get('id') and 'name' not in attrs:
             attrs['name'] = attrs['id']
     if ft_cls is None or ft_cls is FT:
-        return _node(tag, c, attrs, tag in VOIDS)
-    return ft_cls(tag, c, attrs, void_=tag in VOIDS)
+        return _node(tag, c, attrs, tag in voids)
+    return ft_cls(tag, c, attrs, void_=tag in voids)
 
 
 def ft_hx(tag: str, *c: Any, target_id: Any = None, hx_vals: Any = None, hx_target: Any = None, id: Any = None,
@@ -466,7 +466,7 @@ def _configured(tag: str, c: tuple, kw: dict, void: bool = False, attrmap: Any =
         attrs = _custom_attrs(kw, attrmap, None if valmap is valmap_x else valmap)
         if is_named and attrs.get('id') and 'name' not in attrs:
             attrs['name'] = attrs['id']
-    void = void or tag in VOIDS
+    void = void or tag in voids
     if ft_cls is FT:
         return _node(tag, c, attrs, void)
     if isinstance(ft_cls, type) and issubclass(ft_cls, FT):
@@ -516,16 +516,16 @@ def _accelerated(f: Callable[..., FT], tag: str | None, defaults: tuple = (), tr
     other keywords, as `f(*c, name=value, ..., **kw)` would; `trailing` names are placed after them, in that order
     (`ft_hx` appends its explicit keywords to `**kwargs`); `reserved` names send the call to `f` whenever given."""
     if tag is None:  # looked up at each call, as `_build` does
-        t = _cbuild.TagFn(None, named, VOIDS, f, defaults, trailing, reserved)
+        t = _cbuild.TagFn(None, named, voids, f, defaults, trailing, reserved)
     else:
-        t = _cbuild.TagFn(tag, tag in named, tag in VOIDS, f, defaults, trailing, reserved)
+        t = _cbuild.TagFn(tag, tag in named, tag in voids, f, defaults, trailing, reserved)
     t.__dict__.update(f.__dict__)  # __signature__
     return t
 
 
 def _py_tag_fn(name: str, tag: str) -> Callable[..., FT]:
     "The Python function for one element: the reference for the C one, and what it calls for unusual calls."
-    void = tag in VOIDS
+    void = tag in voids
 
     def f(*c: Any, **kw: Any) -> FT:
         return _build(tag, c, kw, void)

@@ -146,7 +146,7 @@ class _Tag(Protocol):
 
 
 named: set[str]
-voids: frozenset[str]
+voids: set[str]
 fh_cfg: Any
 html_attrs: list[str]
 hx_attrs: list[str]

@@ -263,6 +263,18 @@ def test_void_tags():
     assert Br().void_ and not Div().void_
 
 
+def test_voids_is_a_set_tag_functions_made_later_read():
+    # As FastHTML: `voids` is a set an app can add to; a custom tag function made afterwards builds void elements
+    assert isinstance(C.voids, set) and {'br', 'input', 'img', '!doctype'} <= C.voids
+    C.voids.add('my-void')
+    try:
+        assert to_xml(C.My_void(cls='v')) == '<my-void class="v">'
+        assert to_xml(ft('my-void', 'x')) == '<my-void>x</my-void>' and to_xml(Div(ft('my-void'))) == \
+            '<div><my-void></my-void></div>'  # fastcore's ft keeps to its own void_ argument
+    finally:
+        C.voids.discard('my-void')
+
+
 def test_custom_tags_on_demand():
     from fasthtml.components import Some_custom_tag, Uk_select
     assert to_xml(Uk_select('a')) == '<uk-select>a</uk-select>'
