@@ -340,7 +340,7 @@ class Redirect:
     def __response__(self, req: Request) -> Response:
         loc = url_for_header(self.loc, 'A Redirect location')
         if req.headers.get('hx-request'):
-            return HTMLResponse('', headers={'HX-Redirect': loc})
+            return HTMLResponse('', headers={'vary': _VARY, 'HX-Redirect': loc})  # FastHTML's headers, in its order
         return RedirectResponse(loc, status_code=303)
 
 

@@ -448,6 +448,8 @@ def test_redirect_is_303_for_plain_and_hx_redirect_for_htmx(kind, hx):
     if hx:
         assert r.status_code == 200 and r.headers['hx-redirect'] == 'http://example.org'
         assert 'location' not in r.headers
+        assert [k for k, _ in r.headers.items()] == ['vary', 'hx-redirect', 'content-length', 'content-type']
+        assert r.headers['vary'] == 'HX-Request, HX-History-Restore-Request'
     else:
         assert r.status_code == 303 and r.headers['location'] == 'http://example.org'
 
