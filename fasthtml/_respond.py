@@ -363,13 +363,17 @@ class FtResponse:
         if hdrs:  # headers among the content set headers, as in a returned tuple
             items = tuple(o for o in items if not isinstance(o, HttpHeader))
         body = page.render(req, items, body_wrap) if page is not None else render_html(req, items)
-        headers = self.headers and {k: header_value(k, str(v)) for k, v in self.headers.items()}
-        kw: dict = dict(status_code=self.status_code, headers=headers, background=self.background)
+        headers = {k: header_value(k, str(v)) for k, v in (self.headers or {}).items()}
+        # FastHTML's vary after the caller's headers (joined to a vary of theirs), before content-type
+        vk = next((k for k in headers if k.lower() == 'vary'), None)
+        if vk is None:
+            headers['vary'] = _VARY
+        else:
+            headers[vk] = headers[vk] + ', ' + _VARY
+        kw: dict = dict(status_code=self.status_code, headers=headers or None, background=self.background)
         if self.media_type is not None:
             kw['media_type'] = self.media_type
         r = self.cls(body, **kw)
-        if self.cls is HTMLResponse:
-            r.headers.setdefault('vary', _VARY)
         for h in hdrs:
             r.headers.append(h.k, h.v)
         return r

@@ -553,6 +553,7 @@ def test_cookie_round_trip_with_parsed_date(kind):
 def test_ft_response_status_headers_and_layout(kind, hx):
     r = serve(lambda: FtResponse(Titled('Created', P('ok')), status_code=201, headers={'x-id': '7'}), kind, hx)
     assert r.status_code == 201 and r.headers['x-id'] == '7'
+    assert [k for k, _ in r.headers.items()] == ['x-id', 'vary', 'content-length', 'content-type']  # FastHTML's order
     if hx:
         assert r.text.startswith('<title>Created</title><main class="container">')
     else:
@@ -562,6 +563,9 @@ def test_ft_response_status_headers_and_layout(kind, hx):
 def test_ft_response_cls_and_media_type(kind):
     r = serve(lambda: FtResponse(P('x'), cls=PlainTextResponse), kind, hx=True)
     assert r.text == '<p>x</p>' and r.headers['content-type'].startswith('text/plain')
+    assert r.headers['vary'] == 'HX-Request, HX-History-Restore-Request'  # whatever the class, as FastHTML
+    r = serve(lambda: FtResponse(P('x'), headers={'Vary': 'Cookie'}), kind, hx=True)
+    assert r.headers['vary'] == 'Cookie, HX-Request, HX-History-Restore-Request'
     r = serve(lambda: FtResponse(P('x'), media_type='application/xhtml+xml'), kind, hx=True)
     assert r.headers['content-type'].startswith('application/xhtml+xml')
     r = serve(lambda: FtResponse(P('x'), cls=JSONResponse), kind, hx=True)
