@@ -33,3 +33,10 @@ from typing import Mapping  # noqa: F401,E402,UP035
 from hmac import compare_digest  # noqa: F401,E402
 import base64  # noqa: F401,E402
 import binascii  # noqa: F401,E402
+
+# A star import binds every public name above, except that one FastHTML's common lacks (a Pico helper, an SVG element,
+# our own features) never replaces a name the importing module already has (see _starnames). Keep this last: a name
+# bound after it is not star-imported.
+from ._starnames import StarNames as _StarNames  # noqa: E402
+
+__all__ = _StarNames(n for n in dict(globals()) if not n.startswith('_'))

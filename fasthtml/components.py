@@ -99,15 +99,15 @@ hx_attrs_annotations.update({o: _Str for o in hx_attrs if o.startswith('hx_') an
 # keywords in call order, then hx-vals, hx-target, id, class, title, style (and an automatic `name` last).
 
 _RANK = {'hx-vals': 1, 'hx-target': 2, 'id': 3, 'class': 4, 'title': 5, 'style': 6}
-_ALIASES = {'cls': 'class', 'klass': 'class', '_class': 'class', 'class_': 'class', 'htmlClass': 'class',
-            '_for': 'for', 'fr': 'for', 'for_': 'for', 'htmlFor': 'for', 'target_id': 'hx-target'}
+_ALIASES = {'cls': 'class', 'klass': 'class', '_class': 'class', 'htmlClass': 'class', '_for': 'for', 'fr': 'for',
+            'htmlFor': 'for', 'target_id': 'hx-target'}
 # Names holding one of these are taken literally (lower-cased): `@click`, `x-on:click.prevent`, `:class`.
 _SPECIALS = frozenset('@.-!~:[](){}$%^&*+=|/?<>,`')
 # The keywords that are the tag functions' own parameters: only these take their ranked place at the end and fill
 # `name` from `id`. Other spellings of the same attribute (`_id`, `klass`, `_title`...) stay in call order, as in
-# FastHTML, where they arrive through `**kwargs`; `_key_spec` gives them rank -1.
-_RANKED_KEYS = frozenset(('hx_vals', 'hx-vals', 'hx_target', 'hx-target', 'target_id', 'id', 'cls', 'class', 'title',
-                          'style'))
+# FastHTML, where they arrive through `**kwargs`; `_key_spec` gives them rank -1. So do the attribute names themselves
+# when they are not parameter names (`**{'class': 'k'}`, `**{'hx-target': 't'}`).
+_RANKED_KEYS = frozenset(('hx_vals', 'hx_target', 'target_id', 'id', 'cls', 'title', 'style'))
 _KEYS: dict[str, tuple[str, int]] = {}
 _KEYS_MAX = 4096  # keys come from source code, but `**{...}` could carry arbitrary ones: keep the cache bounded
 
@@ -119,7 +119,9 @@ def _key_spec(k: str) -> tuple[str, int]:
         if a.startswith('_at_'):  # Alpine.js shorthand: `_at_click` is `@click` (the rest kept as written, lower-cased)
             a = '@' + a[4:]
         elif _SPECIALS.isdisjoint(a) and a != '_':
-            a = a.strip('_').replace('_', '-') or a
+            # Leading underscores go, a trailing one stays as `-` (`for_` is `for-`, as in FastHTML: add-ons read
+            # `attrs['for-']`)
+            a = a.lstrip('_').replace('_', '-') or a
             a = _ALIASES.get(a, a)
     r = _RANK.get(a, 0)
     if r and k not in _RANKED_KEYS:
@@ -133,16 +135,18 @@ def _key_spec(k: str) -> tuple[str, int]:
 def attrmap_x(o: str) -> str:
     """Map a Python keyword to an HTML attribute name: `cls`->`class`, `_for`->`for`, `hx_get`->`hx-get`,
     `_at_click`->`@click`."""
+    if o == 'target_id':  # (hx-target="#id" only as the tag functions' own parameter; plain here, as in FastHTML)
+        return 'target-id'
     spec = _KEYS.get(o)
     return (spec or _key_spec(o))[0]
 
 
 def _ft_attrmap(k: str) -> str:
-    """`ft`'s default attribute names: `attrmap_x`'s, except that `_at_click` is `at-click` and `target_id` is
-    `target-id` (fastcore's `attrmap`)."""
+    """`ft`'s default attribute names (and those of `e(...)`/`e.set(...)`): `attrmap_x`'s, except that `_at_click`
+    is `at-click` (fastcore's `attrmap`)."""
     if k[:4].lower() == '_at_':
         return attrmap_x(k[1:]) if _SPECIALS.isdisjoint(k) else k.lower()
-    return 'target-id' if k == 'target_id' else attrmap_x(k)  # target_id means hx-target only to tag functions
+    return attrmap_x(k)
 
 
 def valmap_x(v: Any, k: str = '') -> Any:
@@ -321,6 +325,7 @@ def extend_ft(e: FT, c: tuple, kw: dict, replace: bool = False) -> FT:
         old = e.attrs
         if replace:
             old = {k: v for k, v in old.items() if k in ('id', 'name')}
+        # in call order, as in FastHTML (no ranked place for `id`, `cls`...; an `id` given here does not fill `name`)
         object.__setattr__(e, 'attrs', {**old, **_custom_attrs(kw, _ft_attrmap, None)})
     e.changed()
     return e

@@ -59,11 +59,10 @@ def _shell() -> Any:
 
 
 def show(*s: Any, iframe: bool = False, height: str = 'auto', style: str | None = None) -> Any:
-    """Display FT components in a notebook cell now, as FastHTML's notebook `show` does (so it also works inside
-    loops and functions), returning None; `fasthtml.components.show` returns the HTML instead. Without IPython,
-    returns the HTML text."""
-    h = _show(*s, iframe=iframe, height=height, style=style)
-    return None if _display(h) else h
+    """Display FT components in a notebook cell now (so it also works inside loops and functions) and return None,
+    as FastHTML's notebook `show` does (`fasthtml.components.show`, which takes at least one component). Without
+    IPython, returns the HTML text."""
+    return _show(*s, iframe=iframe, height=height, style=style)
 
 
 class NbHTML(str):
@@ -369,3 +368,15 @@ def render_ft(**kw: Any) -> None:
         return
     from fastcore.xml import FT as BaseFT
     ip.display_formatter.formatters['text/html'].for_type(BaseFT, lambda o: str(to_xml(o)))
+
+
+def __getattr__(name: str) -> Any:
+    """FastHTML's `jupyter` module also holds everything `fasthtml.common` does (it star-imports it), and add-ons import
+    those names from here (`from fasthtml.jupyter import FastHTML, fast_app`): looked up there on first use."""
+    if not name.startswith('_'):
+        from . import common
+        try:
+            return getattr(common, name)
+        except AttributeError:
+            pass
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

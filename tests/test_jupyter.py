@@ -190,17 +190,19 @@ def test_htmx_accepts_a_route_function_and_serves_app():
 
 
 def test_show_displays_now_and_returns_none(monkeypatch):
-    # As FastHTML's notebook `show`: displayed at once (so it works in loops), None returned;
-    # fasthtml.components.show returns the HTML instead.
+    # As FastHTML's notebook `show` (signature (*s, ...), over fasthtml.components.show): displayed at once (so it
+    # works in loops), None returned
+    import inspect
+
     import IPython.display
 
     import fasthtml.components as comps
     shown = []
     monkeypatch.setattr(IPython.display, 'display', shown.append)
     assert show(Div(P('a <b>'), id='x'), Button('go', hx_get='/go')) is None
-    assert [o.data for o in shown] == ['<div id="x"><p>a &lt;b&gt;</p></div>\n<button hx-get="/go">go</button>']
-    out = comps.show(P('x'))
-    assert out._repr_html_() == '<p>x</p>' and len(shown) == 1
+    assert [o._repr_html_() for o in shown] == ['<div id="x"><p>a &lt;b&gt;</p></div>\n<button hx-get="/go">go</button>']
+    assert comps.show(P('x')) is None and shown[-1]._repr_html_() == '<p>x</p>'
+    assert list(inspect.signature(show).parameters) == ['s', 'iframe', 'height', 'style']
 
 
 def test_htmx_config_port_script(monkeypatch):
