@@ -200,7 +200,8 @@ def test_show_displays_now_and_returns_none(monkeypatch):
     shown = []
     monkeypatch.setattr(IPython.display, 'display', shown.append)
     assert show(Div(P('a <b>'), id='x'), Button('go', hx_get='/go')) is None
-    assert [o._repr_html_() for o in shown] == ['<div id="x"><p>a &lt;b&gt;</p></div>\n<button hx-get="/go">go</button>']
+    assert [o._repr_html_() for o in shown] == [
+        '<div id="x"><p>a &lt;b&gt;</p></div>\n<button hx-get="/go">go</button>']
     assert comps.show(P('x')) is None and shown[-1]._repr_html_() == '<p>x</p>'
     assert list(inspect.signature(show).parameters) == ['s', 'iframe', 'height', 'style']
 
