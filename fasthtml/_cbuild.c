@@ -302,6 +302,17 @@ add_kw(PyObject *attrs, Ranked *rk, PyObject *k, PyObject *v)
         goto done;
     if (r == 2 && str_eq(k, s_target_id))  /* target_id='x' -> hx-target='#x': the Python code does it */
         goto done;
+    if (r == RANK_ID && v == Py_True)  /* id=True asks for a generated id: the Python code does it */
+        goto done;
+    if (r == 1 || r == 2) {  /* a falsy hx-vals or hx-target is left out (as FastHTML does): the Python code does it */
+        int truth = PyObject_IsTrue(v);
+        if (truth < 0) {
+            res = -1;
+            goto done;
+        }
+        if (!truth)
+            goto done;
+    }
     PyTypeObject *t = Py_TYPE(v);
     PyObject *val = NULL;  /* a new value made here (a joined collection), else `v` is stored as it is */
     if (t != &PyUnicode_Type && t != &PyBool_Type && t != &PyLong_Type && t != &PyFloat_Type) {

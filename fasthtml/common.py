@@ -8,6 +8,7 @@ from .basics import *  # noqa: F401,F403
 from .pico import *  # noqa: F401,F403
 from .svg import *  # noqa: F401,F403
 from .svg import Path as SvgPath  # noqa: F401
+from .components import Svg  # noqa: F401,E402,F811  (FastHTML's common `Svg` is the plain tag: no xmlns added)
 from .js import *  # noqa: F401,F403
 from .live_reload import *  # noqa: F401,F403
 from .pubsub import *  # noqa: F401,F403

@@ -259,8 +259,10 @@ def cfg():
 
 
 def test_fh_cfg_defaults_keep_the_fast_path():
-    assert dict(fh_cfg) == {'attrmap': components.attrmap_x, 'valmap': components.valmap_x, 'ft_cls': components.FT,
-                            'auto_id': False, 'auto_name': True}
+    # FastHTML's keys, `indent` first (it changes nothing: to_xml's own `indent` decides)
+    assert dict(fh_cfg) == {'indent': True, 'attrmap': components.attrmap_x, 'valmap': components.valmap_x,
+                            'ft_cls': components.FT, 'auto_id': False, 'auto_name': True}
+    assert list(fh_cfg)[0] == 'indent'
     assert components._CFG is False
 
 
@@ -716,6 +718,8 @@ def test_add_sig_param_in_place():
     assert str(inspect.signature(h)) == "(x, y: int = 5)"
     with pytest.raises(TypeError, match='cannot set the signature'):
         add_sig_param(len, 'z')
+    # without a type, the parameter is annotated NoneType, as in FastHTML
+    assert str(inspect.signature(add_sig_param(lambda x: x, 'y'))) == '(x, *, y: NoneType)'
 
 
 def layout(content, title: str = 'T', dark: bool = False):
@@ -1090,7 +1094,7 @@ def test_upload_pb_attrs():
 # (they fail there with a NameError or a 500): the Pico helpers and fastlite's names. Kept, and pinned here.
 
 LEGACY_COMMON = ('picolink picocss picocondcss picocondlink set_pico_cls Card Grid Container Group Search DialogX '
-                 'PicoBusy database NotFoundError').split()
+                 'PicoBusy htmx_ws database NotFoundError').split()
 
 
 def test_common_keeps_the_names_older_fasthtml_exported():
@@ -1106,5 +1110,6 @@ def test_common_keeps_the_names_older_fasthtml_exported():
     assert list(inspect.signature(ns['database']).parameters)[:3] == ['path', 'wal', 'flags']
     with tempfile.TemporaryDirectory() as d:
         assert isinstance(ns['database'](path=str(Path(d) / 'x.db'), wal=False), fastlite.Database)
-    assert all(ns[n] is getattr(pico, n) for n in LEGACY_COMMON[:-2])
+    assert all(ns[n] is getattr(pico, n) for n in LEGACY_COMMON[:-3])
+    assert to_xml(ns['htmx_ws']) == '<script src="https://cdn.jsdelivr.net/npm/htmx-ext-ws@2.0.3/ws.js"></script>'
     assert to_xml(ns['Card'](P('x'), header=P('h'))).startswith('<article><header><p>h</p></header><p>x</p>')
