@@ -20,7 +20,7 @@ apt_install = { $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninte
 EXT_SRC := $(wildcard fasthtml/*.c)
 EXT_STAMP := .venv/.stamp-ext
 
-.PHONY: .venv venv ext demo vendor chromium redis test bench bench-http clean
+.PHONY: .venv venv ext demo vendor chromium redis test bench bench-http bench-envs original clean
 
 .venv venv: $(VENV_STAMP)
 
@@ -66,12 +66,30 @@ test: $(VENV_STAMP) ext vendor chromium redis
 	$(PY) -m pytest -q $(PYTEST_ARGS) tests
 
 # BENCH_ARGS: e.g. `make bench BENCH_ARGS='--only S3,S6 --rounds 9'` (see `bench/run.py --help`).
-bench: $(VENV_STAMP) ext
-	$(PY) bench/run.py $(BENCH_ARGS)
+# The bench compares with the original (python-fasthtml 0.14.14, in a throwaway venv outside the repo, shared with the
+# vs-original tool) and times start-up in a clean install of this checkout (no dev requirements).
+ORIGINAL_VENV ?= /tmp/fasthtml-original
+CLEAN_VENV := .bench-venv
+CLEAN_STAMP := $(CLEAN_VENV)/.stamp-installed
+
+bench: $(VENV_STAMP) ext bench-envs
+	FASTHTML_ORIGINAL_VENV=$(ORIGINAL_VENV) $(PY) bench/run.py $(BENCH_ARGS)
+
+bench-envs: original $(CLEAN_STAMP)
+
+original:
+	@$(ORIGINAL_VENV)/bin/python -c 'import fasthtml, fastlite' 2>/dev/null || { rm -rf $(ORIGINAL_VENV) && \
+	  python3 -m venv $(ORIGINAL_VENV) && \
+	  $(ORIGINAL_VENV)/bin/pip install -q --disable-pip-version-check python-fasthtml==0.14.14 fastlite; }
+
+$(CLEAN_STAMP): settings.ini setup.py
+	@[ -x $(CLEAN_VENV)/bin/python ] || { rm -rf $(CLEAN_VENV) && python3 -m venv $(CLEAN_VENV); }
+	$(CLEAN_VENV)/bin/pip install -q --disable-pip-version-check -e .
+	touch $@
 
 bench-http: $(VENV_STAMP) ext
 	@command -v wrk >/dev/null || $(call apt_install,wrk)
 	$(PY) bench/over_http.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENDOR_DIR) .pytest_cache build dist *.egg-info fasthtml/*.so $(EXT_STAMP)
+	rm -rf $(VENDOR_DIR) .pytest_cache build dist *.egg-info fasthtml/*.so $(EXT_STAMP) $(CLEAN_VENV)
