@@ -20,7 +20,7 @@ apt_install = { $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninte
 EXT_SRC := $(wildcard fasthtml/*.c)
 EXT_STAMP := .venv/.stamp-ext
 
-.PHONY: .venv venv ext demo vendor chromium redis test bench bench-http bench-envs original clean
+.PHONY: .venv venv ext demo vendor chromium redis postgresql test bench bench-http bench-envs original bench-scale clean
 
 .venv venv: $(VENV_STAMP)
 
@@ -62,7 +62,11 @@ chromium:
 redis:
 	@command -v redis-server >/dev/null || $(call apt_install,redis-server)
 
-test: $(VENV_STAMP) ext vendor chromium redis
+# Debian keeps the server binaries (initdb, postgres) in /usr/lib/postgresql/N/bin; tests/pg_server.py finds them there.
+postgresql:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || $(call apt_install,postgresql)
+
+test: $(VENV_STAMP) ext vendor chromium redis postgresql
 	$(PY) -m pytest -q $(PYTEST_ARGS) tests
 
 # BENCH_ARGS: e.g. `make bench BENCH_ARGS='--only S3,S6 --rounds 9'` (see `bench/run.py --help`).
@@ -90,6 +94,11 @@ $(CLEAN_STAMP): settings.ini setup.py
 bench-http: $(VENV_STAMP) ext
 	@command -v wrk >/dev/null || $(call apt_install,wrk)
 	$(PY) bench/over_http.py $(BENCH_ARGS)
+
+# The to-do page and an insert on SQLite and PostgreSQL, 1 and 2 workers, against raw Starlette (bench/scale.py).
+bench-scale: $(VENV_STAMP) ext postgresql
+	@command -v wrk >/dev/null || $(call apt_install,wrk)
+	$(PY) bench/scale.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENDOR_DIR) .pytest_cache build dist *.egg-info fasthtml/*.so $(EXT_STAMP) $(CLEAN_VENV)

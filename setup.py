@@ -57,7 +57,9 @@ setup(
     include_package_data=True,
     zip_safe=False,
     install_requires=_words('requirements'),
-    extras_require={'dev': _words('dev_requirements'), 'widgets': _words('widgets_requirements')},
+    extras_require={'dev': _words('dev_requirements'), 'widgets': _words('widgets_requirements'),
+                    'stripe': _words('stripe_requirements'), 'postgres': _words('postgres_requirements'),
+                    'redis': _words('redis_requirements')},
     entry_points={'console_scripts': _words('console_scripts')},
     ext_modules=ext_modules,
 )

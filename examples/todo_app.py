@@ -6,7 +6,9 @@ so the page never reloads. The list lives in SQLite (fastlite), one list per nam
 
 It shows: `fast_app` with a table, Beforeware that sends visitors without a session to the login page, route
 functions used as links (`hx_post=add_todo`, `toggle.to(id=...)`), a dataclass filled from a form, out-of-band swaps,
-and toasts that survive a redirect. Set TODO_DATA to keep the database (and session key) somewhere else.
+and toasts that survive a redirect. Set TODO_DATA to keep the database (and session key) somewhere else, or
+DATABASE_URL=postgresql://user:password@host/dbname to keep the list in PostgreSQL (`pip install
+"python-fasthtml[postgres]"`): the code is the same for both.
 """
 import os
 from pathlib import Path
@@ -39,7 +41,7 @@ def render_todo(todo):
 
 
 app, rt, todos, Todo = fast_app(
-    str(DATA / 'todos.db'), render=render_todo, title='To-do list', key_fname=str(DATA / '.sesskey'),
+    os.environ.get('DATABASE_URL') or str(DATA / 'todos.db'), render=render_todo, title='To-do list', key_fname=str(DATA / '.sesskey'),
     before=Beforeware(before, skip=[r'/favicon\.ico', r'/static/.*', r'.*\.css', r'.*\.js', '/login']),
     hdrs=(Style('.todo { display: flex; gap: .75rem; align-items: center; list-style: none; }'
                 '.todo .title { flex: 1; } .todo .done { text-decoration: line-through; opacity: .6; }'

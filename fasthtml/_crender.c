@@ -1,6 +1,7 @@
 /* fasthtml._crender: the compact renderer's hot loop in C.
  *
- * `render(elms, esc)` returns exactly the string that `_render._render_compact_py(elms, esc)` (the `_emit_ft` /
+ * `render(elms, esc, spaced=False)` returns exactly the string that `_render._render_compact_py(elms, esc, spaced)`
+ * (the `_emit_ft` /
  * `_emit` loop) returns, or raises the same exception. The Python code stays the reference: this file handles the
  * common shapes (exact `str`/`int`/`float`/`None`, exact `FT` nodes read through their slots, other FT classes
  * through getattr, exact list/tuple children, attribute dicts holding str/True/False/None/int/float values) and hands
@@ -47,8 +48,8 @@ static struct {
     unsigned char raw_first[128];
     int raw_any;
     PyObject *py_close, *py_open, *py_check_attr, *py_attr_value, *py_escape, *py_from_ft;
-    PyObject *py_pieces;        /* _pieces(o, esc) -> list of the pieces the Python code appends for o */
-    PyObject *py_render;        /* _render_compact_py(elms, esc) -> str */
+    PyObject *py_pieces;        /* _pieces(o, esc, sp) -> list of the pieces the Python code appends for o */
+    PyObject *py_render;        /* _render_compact_py(elms, esc, spaced) -> str */
     PyObject *notstr;           /* fastcore's NotStr */
     PyObject *seqs;             /* _SEQS: the iterables whose items are rendered in turn */
     PyObject *bytes_types;      /* (bytes, bytearray) */
@@ -60,6 +61,7 @@ typedef struct {
     _PyUnicodeWriter w;
     PyObject *esc_obj;          /* Py_True or Py_False, for the Python fallbacks */
     int esc;
+    int sp;                     /* the spacing level of the Python code's `sp` argument: 0, 1 or 2 (see _emit_ft) */
     int depth;
     /* A piece that is not a str was produced (an `__html__` returning something else): the Python code's
      * `''.join` fails on it, naming its index, so the whole render is rerun in Python for that exact error. */
@@ -229,10 +231,19 @@ static PyObject *call2(PyObject *f, PyObject *a, PyObject *b)
     return PyObject_Vectorcall(f, args, 2, NULL);
 }
 
+static PyObject *call3(PyObject *f, PyObject *a, PyObject *b, PyObject *d)
+{
+    PyObject *args[3] = {a, b, d};
+    return PyObject_Vectorcall(f, args, 3, NULL);
+}
+
 /* Leave `o` to the Python code: `_emit(o, ...)` into a list, whose pieces are written here. */
 static int delegate(Ctx *c, PyObject *o)
 {
-    PyObject *pieces = call2(S.py_pieces, o, c->esc_obj);
+    PyObject *sp = PyLong_FromLong(c->sp);
+    if (sp == NULL) return -1;
+    PyObject *pieces = call3(S.py_pieces, o, c->esc_obj, sp);
+    Py_DECREF(sp);
     if (pieces == NULL) return -1;
     if (!PyList_CheckExact(pieces)) {
         Py_DECREF(pieces);
@@ -451,10 +462,34 @@ static int is_raw(PyObject *tag)
     return PySet_Contains(S.raw_tags, tag);
 }
 
+/* `tag in _FLAT` (pre, code, textarea) for an exact str: no whitespace is added inside them. */
+static inline int is_flat(PyObject *tag)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(tag);
+    if (n != 3 && n != 4 && n != 8) return 0;
+    Py_UCS4 ch = PyUnicode_READ_CHAR(tag, 0);  /* most tags are ruled out by their length and first letter */
+    if (ch != (n == 3 ? 'p' : n == 4 ? 'c' : 't')) return 0;
+    return PyUnicode_CompareWithASCIIString(tag, n == 3 ? "pre" : n == 4 ? "code" : "textarea") == 0;
+}
+
+/* A spaced `<input>` (`_emit_input`): void (`close` is '') and named input. */
+static int is_input(PyObject *tag, PyObject *close)
+{
+    return PyUnicode_GET_LENGTH(close) == 0 && PyUnicode_GET_LENGTH(tag) == 5 &&
+           PyUnicode_CompareWithASCIIString(tag, "input") == 0;
+}
+
+/* An input's children, when it has any, are left to the Python code (`_emit_input`) with the whole element. */
+static int input_has_children(PyObject *e, int exact)
+{
+    PyObject *cs = exact ? SLOT(e, S.off_children) : NULL;
+    return !(cs != NULL && (PyTuple_CheckExact(cs) || PyList_CheckExact(cs)) && Py_SIZE(cs) == 0);
+}
+
 /* `_emit_ft(e)`: the element's tags and children; anything unusual about the node leaves it to the Python code. */
 static int emit_ft_body(Ctx *c, PyObject *e)
 {
-    int exact = Py_TYPE(e) == S.ft, rc = -1, raw;
+    int exact = Py_TYPE(e) == S.ft, rc = -1, raw, sp = c->sp, input = 0, sp_changed = 0;
     PyObject *tag, *attrs, *close = NULL, *cs = NULL;
     if (exact) {
         tag = SLOT(e, S.off_tag);
@@ -498,6 +533,10 @@ static int emit_ft_body(Ctx *c, PyObject *e)
             if (close == NULL) goto done;
         }
         if (!PyUnicode_CheckExact(close)) goto leave_to_python;  /* a cache changed by other code */
+        if (sp && (input = is_input(tag, close))) {
+            if (input_has_children(e, exact)) goto leave_to_python;
+            if (sp == 1 && w_char(c, ' ') < 0) goto done;
+        }
         if (w_char(c, '<') < 0 || w_str(c, tag) < 0 || write_attrs(c, attrs) < 0 || w_char(c, '>') < 0) goto done;
     } else {
         PyObject *s = PyDict_GetItemWithError(S.open_cache, tag);
@@ -516,7 +555,12 @@ static int emit_ft_body(Ctx *c, PyObject *e)
         Py_XINCREF(close);
         int r = (close == NULL && PyErr_Occurred()) ? -1
                 : (close == NULL || !PyUnicode_CheckExact(s) || !PyUnicode_CheckExact(close)) ? -2  /* caches changed */
-                : w_str(c, s);
+                : 0;
+        if (r == 0 && sp && (input = is_input(tag, close))) {
+            if (input_has_children(e, exact)) r = -2;
+            else if (sp == 1) r = w_char(c, ' ');
+        }
+        if (r == 0) r = w_str(c, s);
         Py_DECREF(s);
         if (r == -2) goto leave_to_python;  /* (the Python code finds _OPEN filled by the _open call just made) */
         if (r < 0) goto done;
@@ -528,6 +572,14 @@ static int emit_ft_body(Ctx *c, PyObject *e)
         /* its children were empty a moment ago: only code run by the name checks could have changed them */
         PyErr_SetString(PyExc_RuntimeError, "script/style children changed while being rendered");
         goto done;
+    }
+    if (input) {  /* childless, as checked above: the newline after it */
+        rc = w_char(c, '\n');
+        goto done;
+    }
+    if (sp == 2 || (sp && is_flat(tag))) {  /* what the children get (restored below; unchanged for most) */
+        c->sp = sp == 2 && !is_flat(tag);
+        sp_changed = 1;
     }
     if (PyTuple_CheckExact(cs) || PyList_CheckExact(cs)) {
         if (Py_SIZE(cs) == 0)
@@ -542,6 +594,7 @@ static int emit_ft_body(Ctx *c, PyObject *e)
 leave_to_python:
     rc = delegate(c, e);
 done:
+    if (sp_changed) c->sp = sp;
     Py_DECREF(tag);
     Py_DECREF(attrs);
     Py_XDECREF(close);
@@ -620,8 +673,8 @@ static int emit(Ctx *c, PyObject *o)
 
 static PyObject *render(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "render(elms, esc) takes 2 arguments");
+    if (nargs != 2 && nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "render(elms, esc, spaced=False) takes 2 or 3 arguments");
         return NULL;
     }
     PyObject *elms = args[0];
@@ -635,22 +688,29 @@ static PyObject *render(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssi
     }
     int esc = PyObject_IsTrue(args[1]);
     if (esc < 0) return NULL;
+    int spaced = nargs == 3 ? PyObject_IsTrue(args[2]) : 0;
+    if (spaced < 0) return NULL;
     Ctx c;
     _PyUnicodeWriter_Init(&c.w);
     c.w.overallocate = 1;
     c.esc = esc;
     c.esc_obj = esc ? Py_True : Py_False;
     c.depth = 0;
+    c.sp = 0;
     c.bad = 0;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(elms); i++) {
-        if (emit(&c, PyTuple_GET_ITEM(elms, i)) < 0) {
+        PyObject *e = PyTuple_GET_ITEM(elms, i);
+        c.sp = spaced ? 2 : 0;
+        /* items are separated by a newline; a str given to render itself is markup, written as it is */
+        int r = (i > 0 && w_char(&c, '\n') < 0) ? -1 : Py_TYPE(e) == &PyUnicode_Type ? w_str(&c, e) : emit(&c, e);
+        if (r < 0) {
             _PyUnicodeWriter_Dealloc(&c.w);
             return NULL;
         }
     }
     if (c.bad) {
         _PyUnicodeWriter_Dealloc(&c.w);
-        return call2(S.py_render, elms, c.esc_obj);
+        return call3(S.py_render, elms, c.esc_obj, spaced ? Py_True : Py_False);
     }
     return _PyUnicodeWriter_Finish(&c.w);
 }
@@ -747,7 +807,8 @@ static PyMethodDef methods[] = {
     {"init", (PyCFunction)(void (*)(void))init, METH_VARARGS | METH_KEYWORDS,
      "init(**kw): the FT classes, caches and Python fallbacks of fasthtml._render (called once at its import)."},
     {"render", (PyCFunction)(void (*)(void))render, METH_FASTCALL,
-     "render(elms: tuple, esc: bool) -> str: the compact HTML of `elms`, as _render._render_compact_py."},
+     "render(elms: tuple, esc: bool, spaced: bool = False) -> str: the compact HTML of `elms`, as "
+     "_render._render_compact_py."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -104,12 +104,20 @@ def _fill_options(children: tuple, chosen: set[str]) -> tuple:
         if isinstance(c, BaseFT):
             attrs = dict(c.attrs)
             if c.tag == 'option':
-                attrs['selected'] = _option_value(c) in chosen
+                _set_flag(attrs, 'selected', _option_value(c) in chosen)
                 c = _copy_node(c, c.children, attrs)
             else:
                 c = _copy_node(c, _fill_options(c.children, chosen), attrs)
         out.append(c)
     return tuple(out)
+
+
+def _set_flag(attrs: dict, k: str, on: bool) -> None:
+    "`checked`/`selected` as FastHTML's fill_form sets them: the value '1' when on, no attribute when off."
+    if on:
+        attrs[k] = '1'
+    else:
+        attrs.pop(k, None)
 
 
 def _fill_input(attrs: dict, v: Any) -> None:
@@ -121,13 +129,14 @@ def _fill_input(attrs: dict, v: Any) -> None:
     if kind == 'checkbox':
         own = attrs.get('value')
         if many:
-            attrs['checked'] = _text(own if own is not None else 'on') in {_text(o) for o in v}
-        elif own is not None and not isinstance(v, bool):
-            attrs['checked'] = _text(v) == _text(own)
+            _set_flag(attrs, 'checked', _text(own if own is not None else 'on') in {_text(o) for o in v})
+        elif own is not None and isinstance(v, str):
+            # one value of a checkbox group (form data with one box ticked): that box, not every box of the group
+            _set_flag(attrs, 'checked', v == _text(own))
         else:
-            attrs['checked'] = bool(v)
+            _set_flag(attrs, 'checked', bool(v))
     elif kind == 'radio':
-        attrs['checked'] = _text(v) == _text(attrs.get('value', 'on'))
+        _set_flag(attrs, 'checked', _text(v) == _text(attrs.get('value', 'on')))
     elif many:
         attrs['value'] = ' '.join(_text(o) for o in v)
     elif kind == 'datetime-local' and isinstance(v, datetime):

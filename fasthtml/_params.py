@@ -9,23 +9,25 @@ import re
 import types
 import typing
 import warnings
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import Enum
 from typing import Any, Callable, Optional, Union
-from urllib.parse import unquote_plus
+from urllib.parse import parse_qsl, unquote, unquote_plus
 
 from starlette.applications import Starlette
-from starlette.datastructures import FormData, Headers, UploadFile
+from starlette.datastructures import FormData, Headers, QueryParams, UploadFile
 from starlette.exceptions import HTTPException
-from starlette.formparsers import MultiPartException
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import HTTPConnection, Request
 from starlette.websockets import WebSocket
 
+from ._respond import cookie_name, cookie_text
 from .limits import Limits, limits_of
 
 __all__ = ['ParamError', 'HtmxHeaders', 'Plan', 'build_plan', 'read_body', 'parsed_date', 'str2bool', 'snake2hyphens',
-           'form2dict', 'parse_form', 'Body']
+           'form2dict', 'parse_form', 'Body', 'check_query', 'lone_surrogate_at']
 
 
 class ParamError(HTTPException):
@@ -37,6 +39,142 @@ class ParamError(HTTPException):
                  reason: str | None = None) -> None:
         super().__init__(status_code, detail, headers)
         self.reason = reason or self.detail
+
+# ---------------------------------------------------------------------------------------------------------------
+# Text input is UTF-8. Where Starlette would quietly read bytes that are not UTF-8 (%-escapes in the query and in
+# urlencoded forms become U+FFFD, multipart fields fall back to latin-1) or a JSON body holds a lone surrogate
+# (`"\ud800"`, which no encoder can send back), the request is refused with a 400 naming the field, before any
+# handler runs. Each check first asks whether the raw bytes could hold such text at all, so valid requests pay for
+# one search of their raw bytes at most (a query with escapes is parsed once, strictly, where Starlette would).
+
+_SURROGATE = re.compile('[\ud800-\udfff]')
+_JSON_SURROGATE = re.compile(rb'\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]')  # an escaped, or raw, UTF-16 surrogate
+
+
+def _not_text(where: str, name: str, is_name: bool = False) -> ParamError:
+    # repr() escapes what cannot be shown (a surrogate too), so the message itself is always sendable
+    return ParamError(400, f'{where} {"name " if is_name else ""}{name!r} is not valid UTF-8 text')
+
+
+def check_query(conn: HTTPConnection) -> None:
+    """Refuse (400, naming the field) a query string whose %-escapes are not UTF-8 text. A query with escapes is
+    parsed here, strictly, into the connection's `query_params` (exactly Starlette's parse otherwise), so checking it
+    costs nothing more when the handler reads it; one without escapes is text however its bytes are read."""
+    qs = conn.scope.get('query_string')
+    if not qs or b'%' not in qs:
+        return
+    try:
+        conn._query_params = QueryParams(parse_qsl(qs.decode('latin-1'), keep_blank_values=True, errors='strict'))
+    except UnicodeDecodeError:
+        for part in qs.decode('latin-1').split('&'):  # the fields as parse_qsl splits them, to name the bad one
+            k, _, v = part.partition('=')
+            k, v = k.replace('+', ' '), v.replace('+', ' ')
+            shown = unquote(k)
+            try:
+                unquote(k, errors='strict')
+            except UnicodeDecodeError:
+                raise _not_text('Query parameter', shown, True) from None
+            try:
+                unquote(v, errors='strict')
+            except UnicodeDecodeError:
+                raise _not_text('Query parameter', shown) from None
+        raise ParamError(400, 'The query string is not valid UTF-8 text') from None  # (a field failed above)
+
+
+def lone_surrogate_at(o: Any) -> str | None:
+    """Where in the parsed JSON value `o` a string or key holds a lone surrogate (`a.b[2]`; '' for `o` itself), or
+    None. Iterative, so any nesting `json` accepted is fine."""
+    stack: list = [(o, '')]
+    while stack:
+        x, path = stack.pop()
+        if isinstance(x, str):
+            if _SURROGATE.search(x) is not None:
+                return path
+        elif isinstance(x, dict):
+            for k, v in x.items():
+                p = f'{path}.{k}' if path else str(k)
+                if isinstance(k, str) and _SURROGATE.search(k) is not None:
+                    return p
+                stack.append((v, p))
+        elif isinstance(x, list):
+            stack.extend((v, f'{path}[{i}]') for i, v in enumerate(x))
+    return None
+
+
+_UTF16_BOMS = (b'\xff\xfe', b'\xfe\xff')
+
+
+def _check_json_text(raw: bytes, obj: Any) -> None:
+    # json.loads reads bytes with 'surrogatepass', and UTF-16/32 bodies (a NUL or BOM in the first bytes) can also
+    # carry a lone surrogate; a UTF-8 body can only by an escape or its raw encoding, which the regex finds.
+    if _JSON_SURROGATE.search(raw) is None and b'\x00' not in raw[:4] and raw[:2] not in _UTF16_BOMS:
+        return
+    where = lone_surrogate_at(obj)
+    if where is not None:
+        raise ParamError(400, f'JSON field {where!r} is not valid UTF-8 text' if where
+                         else 'The JSON body is not valid UTF-8 text')
+
+
+def _cookie_names(name: str) -> tuple[str, ...]:
+    """Other names the cookie for parameter `name` may arrive under: a non-ASCII name as `cookie` sends it
+    (percent-encoded) and as JavaScript sets it (raw UTF-8, which Starlette reads as latin-1)."""
+    if name.isascii():
+        return ()
+    return cookie_name(name), name.encode('utf-8').decode('latin-1')
+
+
+def _cookie(c: HTTPConnection, key: str, parsed: str, pname: str) -> str:
+    """The text of cookie `key` (Starlette's reading: `parsed`), decoded as `cookie_text` does: a 400 naming the
+    parameter when it is not UTF-8 text."""
+    if parsed.isascii() and '%' not in parsed:
+        return parsed  # nothing to decode: the raw value was ASCII without %-escapes, read as the original reads it
+    raw = parsed
+    for chunk in (c.headers.get('cookie') or '').split(';'):  # Starlette's cookie_parser, keeping the raw value
+        k, eq, v = chunk.partition('=')
+        if not eq:
+            k, v = '', chunk
+        if k.strip() == key:
+            raw = v.strip()
+    try:
+        return cookie_text(raw)
+    except UnicodeDecodeError:
+        raise _not_text('Cookie', pname) from None
+
+
+def _find_cookie(c: HTTPConnection, name: str, alts: tuple[str, ...]) -> Any:
+    "The text of the cookie for parameter `name` (see `_cookie_names`), or `_MISSING`."
+    ck = c.cookies
+    if name in ck:
+        return _cookie(c, name, ck[name], name)
+    for a in alts:
+        if a in ck:
+            return _cookie(c, a, ck[a], name)
+    return _MISSING
+
+
+class _TextMultiPartParser(MultiPartParser):
+    """Starlette's multipart parser, except that a field name, value or file name that is not text in the form's
+    charset (UTF-8 unless the request says otherwise) is a 400 naming the field, where Starlette reads it as
+    latin-1. Only UTF-8 forms are checked: other charsets keep Starlette's reading."""
+
+    def on_headers_finished(self) -> None:
+        super().on_headers_finished()
+        if self._charset == 'utf-8':
+            try:
+                (self._current_part.content_disposition or b'').decode('utf-8')
+            except UnicodeDecodeError:
+                raise ParamError(400, f'Multipart field {self._current_part.field_name!r}: its name or file name '
+                                      f'is not valid UTF-8 text') from None
+
+    def on_part_end(self) -> None:
+        part = self._current_part
+        if part.file is None and self._charset == 'utf-8':
+            try:
+                part.data.decode('utf-8')
+            except UnicodeDecodeError:
+                raise _not_text('Form field', part.field_name) from None
+        super().on_part_end()
+
 
 
 def _dtparse(s: str, **kw: Any) -> Any:
@@ -135,7 +273,8 @@ def parse_urlencoded(body: bytes, max_fields: int | float | None = None,
     (fields split on `&`, empty ones skipped, name and value split at the first `=`, bytes read as latin-1, then
     `+` and %-escapes decoded as UTF-8 with replacement), in one pass instead of a streaming parser's callbacks.
     Its limits too: more than `max_fields` fields, or a field whose name and value (as sent) are together longer
-    than `max_part_size`, raise the errors Starlette raises (tests/test_params.py compares the two)."""
+    than `max_part_size`, raise the errors Starlette raises (tests/test_params.py compares the two). Unlike
+    Starlette, %-escapes that are not UTF-8 raise a 400 ParamError naming the field (see `check_query`)."""
     out = []
     for part in body.decode('latin-1').split('&'):
         if not part:
@@ -146,9 +285,15 @@ def parse_urlencoded(body: bytes, max_fields: int | float | None = None,
         if max_part_size is not None and len(part) - len(eq) > max_part_size:
             raise MultiPartException(f'Field exceeded maximum size of {int(max_part_size / 1024)}KB.')
         if '+' in k or '%' in k:
-            k = unquote_plus(k)
+            try:
+                k = unquote_plus(k, errors='strict')
+            except UnicodeDecodeError:
+                raise _not_text('Form field', unquote_plus(k), True) from None
         if '+' in v or '%' in v:
-            v = unquote_plus(v)
+            try:
+                v = unquote_plus(v, errors='strict')
+            except UnicodeDecodeError:
+                raise _not_text('Form field', k) from None
         out.append((k, v))
     return out
 
@@ -169,13 +314,23 @@ async def parse_form(req: Request) -> FormData:
         req._form = form  # Starlette's cache: `await req.form()` in the handler returns this same parse
         return form
     try:
+        if getattr(req, '_form', True) is None and _is_multipart(ctype):
+            # What Request.form() does for multipart, with the parser that checks the text (the same cache too)
+            async with aclosing(req.stream()) as stream:
+                req._form = await _TextMultiPartParser(req.headers, stream, **lim.form_kwargs()).parse()
+            return req._form
         return await req.form(**lim.form_kwargs())
     except MultiPartException as e:
         raise _form_error(str(e), lim) from None
     except HTTPException as e:
-        if e.status_code != 400:
+        if e.status_code != 400 or isinstance(e, ParamError):
             raise
         raise _form_error(str(e.detail), lim) from None
+
+
+def _is_multipart(ctype: str) -> bool:
+    "Does Starlette read this content type as multipart (its media type exactly, parameters aside)?"
+    return ctype.partition(';')[0].strip().lower() == 'multipart/form-data'
 
 
 def _form_error(msg: str, lim: Limits) -> ParamError:
@@ -274,6 +429,7 @@ async def read_body(req: Request) -> Body:
         if not isinstance(js, dict):
             raise ParamError(400, 'JSON body must be an object',
                              reason=f'JSON body must be an object, got a JSON {type(js).__name__}')
+        _check_json_text(raw, js)
         return Body(json_=js, raw=raw)
     if ctype.startswith('multipart/form-data') or ctype.startswith('application/x-www-form-urlencoded'):
         return Body(await parse_form(req))
@@ -408,6 +564,7 @@ def caster(anno: Any) -> Callable[[Any], Any]:
             if not isinstance(v, UploadFile):
                 raise ValueError('expected a file upload')
             return v
+        _upload.strict = True  # type: ignore[attr-defined]  # JSON values are not passed on as sent (see _cast)
         return _upload
     if callable(anno):
         return anno
@@ -503,7 +660,7 @@ def _cast(f: _Field, raw: Any, as_sent: bool = True) -> Any:
         if not raw:
             raise _NoValue
         return f.cast(raw[-1])
-    if as_sent and not isinstance(raw, (str, UploadFile)):
+    if as_sent and not isinstance(raw, (str, UploadFile)) and not getattr(f.cast, 'strict', False):
         return raw
     return f.cast(raw)
 
@@ -851,6 +1008,7 @@ def _named_extractor(f: _Field, path: str, upload: bool) -> Callable:
     name, alt = f.name, f.alt
     header = snake2hyphens(name).lower().encode('latin-1')  # as ASGI servers give header names
     many = f.many
+    alts = _cookie_names(name)
 
     def ex(c: HTTPConnection, b: Body | None, x: Any) -> Any:
         if not upload:
@@ -864,9 +1022,9 @@ def _named_extractor(f: _Field, path: str, upload: bool) -> Callable:
                 elif k == b'cookie':
                     cookies = True
             if cookies:
-                ck = c.cookies
-                if name in ck:
-                    return _convert(f, ck[name], 'cookie', c, path)
+                ck = _find_cookie(c, name, alts)
+                if ck is not _MISSING:
+                    return _convert(f, ck, 'cookie', c, path)
             if hv is not None:
                 return _convert(f, hv.decode('latin-1'), 'header', c, path)
             qp = c.query_params
@@ -903,6 +1061,7 @@ def _ws_extractor(f: _Field, path: str) -> Callable:
     "WebSocket handlers get message fields (passed as `extra`), then query, cookies and headers."
     name = f.name
     header = name.replace('_', '-')
+    alts = _cookie_names(name)
 
     def ex(c: HTTPConnection, b: Any, x: dict | None) -> Any:
         if x is not None and name in x:
@@ -910,8 +1069,10 @@ def _ws_extractor(f: _Field, path: str) -> Callable:
         qp = c.query_params
         if name in qp:
             return _ws_convert(f, qp.getlist(name) if f.many else qp[name], 'query parameter')
-        if name in c.cookies:
-            return _ws_convert(f, c.cookies[name], 'cookie')
+        if c.cookies:
+            v = _find_cookie(c, name, alts)
+            if v is not _MISSING:
+                return _ws_convert(f, v, 'cookie')
         hv = c.headers.get(header)
         if hv is not None:
             return _ws_convert(f, hv, 'header')

@@ -20,8 +20,12 @@ VOIDS = frozenset('area base br col command embed hr img input keygen link meta 
                   .split())
 # Elements whose text children are emitted verbatim (the browser never decodes entities inside them).
 RAW_TAGS = frozenset(('script', 'style'))
-# Elements whose whitespace is significant: the indented form leaves their content alone.
-_KEEP_WS = frozenset(('pre', 'textarea', 'script', 'style'))
+# What FastHTML's indented layout (the original's default output) does, reproduced by `to_xml(indent=True)`:
+# these elements go on lines of their own, indented; every other element stays on its parent's line.
+_OWN_LINE = frozenset('!doctype article aside blockquote body div footer h1 h2 h3 h4 h5 h6 head header html input li '
+                      'link meta nav ol p section style table tbody td tfoot th thead title tr ul'.split())
+# ... and the content of these is left exactly as written (no whitespace added inside, at any depth).
+_FLAT = frozenset(('pre', 'code', 'textarea'))
 # Phrasing elements: the indented form keeps them on their parent's line.
 _INLINE = frozenset('a abbr b bdi bdo br cite code data del dfn em i img input ins kbd label mark q s samp select '
                     'small span strike strong sub sup time u var wbr'.split())
@@ -56,10 +60,10 @@ class FT(BaseFT):
 
     def __str__(self) -> str:
         i = self.attrs.get('id')
-        return str(i) if i is not None else to_xml(self)
+        return str(i) if i is not None else render_compact((self,), True, False)
 
     def __html__(self) -> str:
-        return to_xml(self)
+        return render_compact((self,), True, False)
 
     __repr__ = __html__
     _repr_html_ = __html__
@@ -272,37 +276,42 @@ def _open(tag: str) -> str:
     return o
 
 
-def _emit_ft(e: BaseFT, app: Callable[[str], None], esc: bool) -> None:
-    "Append the HTML of element `e`: the hot loop, with the common shapes handled inline."
+def _emit_ft(e: BaseFT, app: Callable[[str], None], esc: bool, sp: int = 0) -> None:
+    """Append the HTML of element `e`: the hot loop, with the common shapes handled inline. `sp` is the spacing
+    level (see `render_compact`): 0 none, 1 an `<input>` gets whitespace on each side, 2 only after it (top level)."""
     tag = e.tag
     attrs = e.attrs
     if attrs:
         close = _CLOSE.get(tag)
         if close is None:
             if not tag:
-                return _emit_frag(e, app, esc)
+                return _emit_frag(e, app, esc, sp)
             close = _close(tag)
         s = '<' + tag + render_attrs(attrs) + '>'
     else:
         s = _OPEN.get(tag)
         if s is None:
             if not tag:
-                return _emit_frag(e, app, esc)
+                return _emit_frag(e, app, esc, sp)
             s = _open(tag)
         close = _CLOSE[tag]
     cs = e.children
+    if not close and sp and tag == 'input':
+        return _emit_input(e, s, cs, app, esc, sp)
     if not cs:
         app(s if not close or e.void_ else s + close)
         return
+    if sp:  # what the children get: no added whitespace inside pre/code/textarea, at any depth
+        sp = 0 if tag in _FLAT else 1
     # (children of a void element, which browsers place after it, are kept: close is '' for void tags)
     if tag in RAW_TAGS:
         app(s)
         for c in cs:
             if isinstance(c, BaseFT):
-                _emit_ft(c, app, esc)
+                _emit_ft(c, app, esc, sp)
             else:  # text, NotStr, __html__ objects...: verbatim, but never closing the element early
                 buf: list = []
-                _emit(c, buf.append, False)
+                _emit(c, buf.append, False, sp)
                 app(_raw_text(tag, ''.join(buf)))
         app(close)
         return
@@ -319,7 +328,7 @@ def _emit_ft(e: BaseFT, app: Callable[[str], None], esc: bool) -> None:
             return
         if t is FT:  # one element inside another (`Li(A(...))`)
             app(s)
-            _emit_ft(c, app, esc)
+            _emit_ft(c, app, esc, sp)
             app(close)
             return
     app(s)
@@ -330,16 +339,27 @@ def _emit_ft(e: BaseFT, app: Callable[[str], None], esc: bool) -> None:
                 c = escape(c)
             app(c)
         elif t is FT:
-            _emit_ft(c, app, esc)
+            _emit_ft(c, app, esc, sp)
         else:
-            _emit(c, app, esc)
+            _emit(c, app, esc, sp)
     app(close)
 
 
-def _emit_frag(e: BaseFT, app: Callable[[str], None], esc: bool) -> None:
+def _emit_input(e: BaseFT, s: str, cs: Any, app: Callable[[str], None], esc: bool, sp: int) -> None:
+    """An `<input>` in the spaced compact form. It is an inline element that the original's layout puts on a line of
+    its own, and that whitespace shows in a browser (a gap between a label's text and its box, between a box and
+    the button after it), so it keeps a space before it and a newline after it (at the top level only the newline), as
+    the original's indentation and line end do."""
+    app(' ' + s if sp == 1 else s)
+    for c in cs or ():  # (an input has no children; any given are kept, as for other void elements)
+        _emit(c, app, esc, 1)
+    app('\n')
+
+
+def _emit_frag(e: BaseFT, app: Callable[[str], None], esc: bool, sp: int = 0) -> None:
     "A fragment (`Fragment(...)`, `ft('')`): no tags of its own, just its children."
     for c in e.children:
-        _emit(c, app, esc)
+        _emit(c, app, esc, sp)
 
 
 def _from_ft(o: Any) -> Any:
@@ -352,19 +372,19 @@ def _from_ft(o: Any) -> Any:
     return r
 
 
-def _emit(o: Any, app: Callable[[str], None], esc: bool) -> None:
+def _emit(o: Any, app: Callable[[str], None], esc: bool, sp: int = 0) -> None:
     "Append the HTML for any child: elements, text, numbers, sequences, `__ft__`/`__html__` objects."
     t = type(o)
     if t is str:
         app(escape(o) if esc else o)
     elif isinstance(o, BaseFT):
-        _emit_ft(o, app, esc)
+        _emit_ft(o, app, esc, sp)
     elif o is None:
         return
     elif t is int or t is float:
         app(str(o))
     elif hasattr(o, '__ft__'):
-        _emit(_from_ft(o), app, esc)
+        _emit(_from_ft(o), app, esc, sp)
     elif hasattr(o, '__html__'):
         app(o.__html__())
     elif t is NotStr:
@@ -373,41 +393,53 @@ def _emit(o: Any, app: Callable[[str], None], esc: bool) -> None:
         app(escape(o) if esc else o)
     elif isinstance(o, _SEQS):
         for c in o:
-            _emit(c, app, esc)
+            _emit(c, app, esc, sp)
     else:
         s = o.decode('utf-8', 'replace') if isinstance(o, (bytes, bytearray)) else str(o)
         app(escape(s) if esc else s)
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The indented form, for people reading HTML.
+# The indented form: the original's layout, for people reading HTML and for tests comparing strings with it.
 
-def _is_block(c: Any) -> bool:
-    if isinstance(c, BaseFT):
-        if not c.tag:  # a fragment is as block-level as its children
-            return any(_is_block(o) for o in c.children)
-        return c.tag not in _INLINE
-    return isinstance(c, _SEQS) or hasattr(c, '__ft__')
+def _single_line(cs: Any) -> bool:
+    "Does an element with children `cs` fit on one line (no children, or one child that is not an element)?"
+    if not cs:
+        return True
+    if len(cs) != 1:
+        return False
+    c = cs[0]
+    if type(c) is not str and not isinstance(c, BaseFT) and hasattr(c, '__ft__'):
+        c = _from_ft(c)
+    return not isinstance(c, BaseFT)
 
 
 def _emit_indented(o: Any, out: list, lvl: int, esc: bool) -> None:
-    "Elements holding block-level elements put each child on its own line; everything else stays on one line."
+    """Elements of `_OWN_LINE` start on a new line, indented by `lvl` spaces (children get lvl + 2), and end with a
+    newline; their content starts on the next line unless it is empty or a single non-element. Everything else
+    stays where it is; the content of pre/code/textarea is left exactly as written."""
     if isinstance(o, BaseFT):
         tag = o.tag
         if not tag:  # a fragment: its children at its own level
             for c in o.children:
                 _emit_indented(c, out, lvl, esc)
             return
-        if tag in _KEEP_WS or not any(_is_block(c) for c in o.children):
-            out.append('  ' * lvl)
+        own = tag in _OWN_LINE
+        ind = ' ' * lvl if own else ''
+        nl = '\n' if own else ''
+        cs = o.children
+        if tag in _FLAT or tag in RAW_TAGS or _single_line(cs):
+            out.append(ind)
             _emit_ft(o, out.append, esc)
-            out.append('\n')
+            out.append(nl)
             return
-        close = _CLOSE.get(tag) or _close(tag)
-        out.append('  ' * lvl + '<' + tag + render_attrs(o.attrs) + '>\n')
-        for c in o.children:
-            _emit_indented(c, out, lvl + 1, esc)
-        out.append('  ' * lvl + close + '\n')
+        close = _CLOSE.get(tag)
+        if close is None:
+            close = _close(tag)
+        out.append(ind + '<' + tag + render_attrs(o.attrs) + '>' + nl)
+        for c in cs:
+            _emit_indented(c, out, lvl + 2, esc)
+        out.append(ind + close + nl)
     elif isinstance(o, _SEQS):
         for c in o:
             _emit_indented(c, out, lvl, esc)
@@ -416,34 +448,35 @@ def _emit_indented(o: Any, out: list, lvl: int, esc: bool) -> None:
     elif type(o) is not str and hasattr(o, '__ft__'):
         _emit_indented(_from_ft(o), out, lvl, esc)
     else:
-        buf: list = []
-        _emit(o, buf.append, esc)
-        s = ''.join(buf)
-        if s:
-            out.append('  ' * lvl + s + '\n')
+        _emit(o, out.append, esc)
 
 
-def _render_compact_py(elms: tuple, esc: bool) -> str:
+def _render_compact_py(elms: tuple, esc: bool, spaced: bool = False) -> str:
     "The compact form of `elms`, by the Python code: the reference the C renderer (`fasthtml._crender`) matches."
     out: list = []
     app = out.append
-    for e in elms:
-        if type(e) is FT:
-            _emit_ft(e, app, esc)
+    sp = 2 if spaced else 0
+    for i, e in enumerate(elms):
+        if i:
+            app('\n')  # top-level items are separated by a newline, as in the original
+        if type(e) is str:
+            app(e)  # a string given to to_xml itself is markup (the original returns it unchanged)
+        elif type(e) is FT:
+            _emit_ft(e, app, esc, sp)
         else:
-            _emit(e, app, esc)
+            _emit(e, app, esc, sp)
     return ''.join(out)
 
 
-def _pieces(o: Any, esc: bool) -> list:
+def _pieces(o: Any, esc: bool, sp: int = 0) -> list:
     "The strings the Python code appends for `o`: the C renderer leaves to it whatever it does not handle itself."
     out: list = []
-    _emit(o, out.append, esc)
+    _emit(o, out.append, esc, sp)
     return out
 
 
-def _load_accelerator() -> Callable[[tuple, bool], str] | None:
-    "The C renderer's `render(elms, esc)`, set up with this module's classes, caches and fallbacks; None without it."
+def _load_accelerator() -> Callable[[tuple, bool, bool], str] | None:
+    "The C renderer's `render(elms, esc, spaced)`, set up with this module's classes, caches and fallbacks; or None."
     if os.environ.get('FASTHTML_PURE_PYTHON') == '1':
         return None
     try:
@@ -457,17 +490,27 @@ def _load_accelerator() -> Callable[[tuple, bool], str] | None:
 
 
 # The compact renderer: the C one when built and not disabled by FASTHTML_PURE_PYTHON=1, else the Python code.
+# `render_compact(elms, esc, spaced)`: `spaced` keeps the whitespace around `<input>` that shows in a browser (what
+# pages and `to_xml` use); without it nothing is added between tags (`str(ft)`, as the original's `str`).
 _render_compact_c = _load_accelerator()
-render_compact: Callable[[tuple, bool], str] = _render_compact_c or _render_compact_py
+render_compact: Callable[[tuple, bool, bool], str] = _render_compact_c or _render_compact_py
 
 
 def to_xml(*elms: Any, lvl: int = 0, indent: bool = False, do_escape: bool = True) -> Safe:
-    """Render FT trees (or strings, numbers, sequences, `__ft__`/`__html__` objects) to HTML, compact unless
-    `indent`. Text is escaped unless `do_escape=False`. The result is `Safe`: embedding it does not re-escape it."""
+    """Render FT trees (or strings, numbers, sequences, `__ft__`/`__html__` objects) to HTML: compact (it shows the
+    same in a browser as the original's indented layout), or with `indent=True` in the original's layout exactly.
+    Text in elements is escaped unless `do_escape=False`; a string given directly is markup and left as it is. The
+    result is `Safe`: embedding it does not re-escape it."""
     if not indent:
         # (a do_escape that is not a bool keeps the Python code, which tests its truth only where it needs to)
-        return Safe(render_compact(elms, do_escape) if type(do_escape) is bool else _render_compact_py(elms, do_escape))
+        return Safe(render_compact(elms, do_escape, True) if type(do_escape) is bool
+                    else _render_compact_py(elms, do_escape, True))
     out: list = []
-    for e in elms:
-        _emit_indented(e, out, lvl, do_escape)
+    for i, e in enumerate(elms):
+        if i:
+            out.append('\n')
+        if type(e) is str:
+            out.append(e)
+        else:
+            _emit_indented(e, out, lvl, do_escape)
     return Safe(''.join(out))

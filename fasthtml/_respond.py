@@ -29,12 +29,14 @@ import json
 import os
 import re
 import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from enum import Enum
-from http.cookies import SimpleCookie
-from typing import Any, Callable, Iterable
-from urllib.parse import parse_qs, unquote, urlsplit
+from http.cookies import CookieError, Morsel, SimpleCookie
+from http.cookies import _unquote as _cookie_unquote  # the reading Starlette gives every cookie
+from typing import Any
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 from uuid import UUID
 
 from fastcore.xml import FT as BaseFT
@@ -49,7 +51,8 @@ from ._render import FT, escape, escape_attr, render_attrs, to_xml
 
 __all__ = ['HttpHeader', 'HtmxResponseHeaders', 'htmx_resps', 'cookie', 'Redirect', 'FtResponse', 'EventStream',
            'respond', 'to_response', 'is_full_page', 'flat_xt', 'flat_tuple', 'noop_body', 'Page', 'HEAD_TAGS',
-           'check_header_value', 'JSONResponse', 'render_html']
+           'check_header_value', 'JSONResponse', 'render_html', 'flat_all', 'HeaderValueError', 'header_value',
+           'url_for_header', 'cookie_text']
 
 def _json_default(o: Any) -> Any:
     "The JSON form of values `json` has none for: dates as ISO 8601, collections as lists, the rest as `str`."
@@ -72,8 +75,11 @@ class JSONResponse(_StarletteJSONResponse):
     are still refused: they are not JSON. `JSONResponseOrig` is Starlette's own."""
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(',', ':'),
-                          default=_json_default).encode('utf-8')
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(',', ':'), default=_json_default)
+        try:
+            return text.encode('utf-8')
+        except UnicodeEncodeError:  # a lone surrogate (which UTF-8 cannot hold) is still JSON as a \u escape
+            return json.dumps(content, allow_nan=False, separators=(',', ':'), default=_json_default).encode('ascii')
 
 
 # Elements a handler may return at the top level that belong in `<head>` on a full page.
@@ -87,15 +93,123 @@ def check_header_value(v: str, what: str) -> str:
     return v
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Header values. Whatever the original sends (ASCII, and latin-1 outside URLs) goes out byte for byte; what it could
+# not send (a 500 there) is encoded so that it works: URLs as browsers write them, JSON with \u escapes, the rest
+# percent-encoded. What no header can carry is an error naming the header: control characters outside a URL
+# (HeaderValueError, a 400 unless handled) and a lone surrogate (a ValueError: no client can send one, since the
+# parameter stage refuses it, so the program made it).
+
+class HeaderValueError(HTTPException, ValueError):
+    """CR, LF, NUL or another control character (tab aside) in a (non-URL) header value, which HTTP cannot carry:
+    a ValueError at the call, and a 400 if it goes unhandled, since such a value most likely echoes the client's
+    input (it never reaches the wire, so it cannot inject headers nor make the server drop the connection)."""
+
+    def __init__(self, detail: str):
+        HTTPException.__init__(self, 400, detail)
+
+
+# Headers whose value is a URL (HX-Location may also be a JSON object); htmx's event and selector headers.
+_URL_HEADERS = frozenset(('location', 'content-location', 'hx-location', 'hx-redirect', 'hx-push-url',
+                          'hx-replace-url'))
+_JSON_HEADERS = frozenset(('hx-location', 'hx-trigger', 'hx-trigger-after-settle', 'hx-trigger-after-swap'))
+_SELECTOR_HEADERS = frozenset(('hx-retarget', 'hx-reselect'))
+# What a header value cannot carry: CR and LF would end it, NUL and the other controls (tab aside) servers refuse
+# (uvicorn drops the connection).
+_CONTROL = re.compile('[\x00-\x08\x0a-\x1f\x7f]')
+_NON_ASCII = re.compile('[^\x00-\x7f]+')
+_URL_ESCAPE = re.compile('[\x00-\x08\x0a-\x1f\x7f]|[^\x00-\x7f]+')
+_SURROGATE = re.compile('[\ud800-\udfff]')
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # a header name (RFC 9110 token)
+_URL_HOST = re.compile(r'(?:[A-Za-z][A-Za-z0-9+.\-]*:)?//(?:[^/?#@]*@)?([^/?#:]*)')
+
+
+def _pct(m: re.Match) -> str:
+    return quote(m.group(), safe='')
+
+
+def _no_surrogates(v: str, what: str) -> None:
+    "A lone surrogate is not text in any encoding: only a program can have made one, so it is that program's error."
+    m = _SURROGATE.search(v)
+    if m is not None:
+        raise ValueError(f'{what} cannot be sent: it holds a lone surrogate (U+{ord(m.group()):04X}) at position '
+                         f'{m.start()}, which is not text in any encoding: {v[:60]!r}')
+
+
+def _is_latin1(v: str) -> bool:
+    try:
+        v.encode('latin-1')
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def url_for_header(url: str, what: str = 'Location') -> str:
+    """`url` as a browser writes it into a request: control characters (tab aside, as the original sends it) and
+    non-ASCII characters percent-encoded (UTF-8), a non-ASCII host name in its IDNA (`xn--`) form; everything else
+    (ASCII, reserved characters, existing %-escapes) unchanged, so `unquote` gives back the text. `what` names the
+    header in the error a lone surrogate raises."""
+    if url.isascii() and _CONTROL.search(url) is None:
+        return url
+    if not url.isascii():
+        _no_surrogates(url, what)
+        m = _URL_HOST.match(url)
+        if m is not None and not m.group(1).isascii():
+            try:
+                url = url[:m.start(1)] + m.group(1).encode('idna').decode('ascii') + url[m.end(1):]
+            except UnicodeError:  # not a name IDNA can write: percent-encoded below, as the WHATWG URL parser reads
+                pass
+    return _URL_ESCAPE.sub(_pct, url)
+
+
+def _css_escape(m: re.Match) -> str:
+    return ''.join(f'\\{ord(c):x} ' for c in m.group())
+
+
+def _json_escape(m: re.Match) -> str:
+    return json.dumps(m.group())[1:-1]
+
+
+def header_value(name: str, value: str) -> str:
+    """`value` ready to be sent as header `name`. Values the original sends unchanged are unchanged; otherwise
+    URL headers (`Location`, `HX-Redirect`, `HX-Location`, `HX-Push-Url`, ...) go through `url_for_header`; JSON
+    in `HX-Trigger*`/`HX-Location` gets \\u escapes; non-latin-1 text becomes JSON event names (`HX-Trigger*`), CSS
+    escapes (`HX-Retarget`, `HX-Reselect`) or UTF-8 percent-escapes (any other header). Control characters (CR,
+    LF, NUL...; tab aside) outside a URL raise `HeaderValueError` (a 400 unless handled), a lone surrogate
+    `ValueError`, both naming the header."""
+    if value.isascii() and _CONTROL.search(value) is None:
+        return value
+    n = name.lower()
+    is_json = n in _JSON_HEADERS and value.lstrip().startswith('{')
+    if n in _URL_HEADERS and not is_json:
+        return url_for_header(value, f'Header {name!r}')
+    if _CONTROL.search(value) is not None:
+        raise HeaderValueError(f'Header {name!r} must not contain CR, LF or NUL characters (nor any control '
+                               f'character but tab): {value[:60]!r}')
+    _no_surrogates(value, f'Header {name!r}')
+    if is_json:
+        return _NON_ASCII.sub(_json_escape, value)
+    if _is_latin1(value):
+        return value
+    if n in _JSON_HEADERS:  # a list of event names: the same events as a JSON object, which htmx also reads
+        return json.dumps({e.strip(): {} for e in value.split(',') if e.strip()})
+    if n in _SELECTOR_HEADERS:
+        return _NON_ASCII.sub(_css_escape, value)
+    return _NON_ASCII.sub(_pct, value)
+
+
 @dataclass
 class HttpHeader:
-    "A response header, returned from a handler (alone or in a tuple)."
+    "A response header, returned from a handler (alone or in a tuple); see `header_value` for how values are sent."
     k: str
     v: str
 
     def __post_init__(self) -> None:
-        self.v = check_header_value(str(self.v), f'Header {self.k!r}')
         check_header_value(self.k, 'A header name')
+        if _TOKEN.fullmatch(self.k) is None:
+            raise ValueError(f'Header name {self.k!r} cannot be sent: a name is letters, digits and '
+                             f"!#$%&'*+-.^_`|~ only (no spaces, no other punctuation, nothing beyond ASCII)")
+        self.v = header_value(self.k, str(self.v))
 
 
 htmx_resps = dict(location=None, push_url=None, redirect=None, refresh=None, replace_url=None, reswap=None,
@@ -117,22 +231,71 @@ def HtmxResponseHeaders(*, location: Any = None, push_url: Any = None, redirect:
     return res[0] if len(res) == 1 else res
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Cookies. `cookie` formats a value as the original does (Python's SimpleCookie: bare when it is a token, else
+# quoted with octal escapes) whenever that can be sent, which is any latin-1 text; other text (a 500 there) is sent
+# as a quoted token with UTF-8 percent-escapes, a form SimpleCookie never writes (it quotes only values that are not
+# tokens), so `cookie_text` tells the two apart on the way back in. Non-ASCII name characters are percent-escaped.
+
+_COOKIE_TOKEN = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~:"
+_COOKIE_SAFE = "!#$&'*+^`|:"  # what `quote` must keep besides letters, digits and _.-~: the token set without %
+_COOKIE_ENCODED = re.compile('"[' + re.escape(_COOKIE_TOKEN) + ']*%[' + re.escape(_COOKIE_TOKEN) + ']*"')
+
+
+def cookie_name(key: str) -> str:
+    "The name `cookie` sends for `key`: non-ASCII characters percent-encoded (UTF-8), the rest unchanged."
+    if key.isascii():
+        return key
+    _no_surrogates(key, 'A cookie name')
+    return _NON_ASCII.sub(_pct, key)
+
+
+def _cookie_value(name: str, value: str) -> str:
+    "The quoted, percent-encoded form of a value SimpleCookie cannot send (it holds characters beyond latin-1)."
+    _no_surrogates(value, f'The value of cookie {name!r}')
+    return '"' + quote(value, safe=_COOKIE_SAFE) + '"'
+
+
+def cookie_text(raw: str) -> str:
+    """The text a cookie value stands for, given the value as it arrived (the header read as latin-1, as Starlette
+    reads it): raw bytes outside ASCII as UTF-8 (browsers send JavaScript's cookies that way), `cookie`'s quoted
+    percent-encoded form decoded, anything else unquoted as the original reads it. Raises UnicodeDecodeError when the
+    bytes or escapes are not UTF-8."""
+    if not raw.isascii():
+        raw = raw.encode('latin-1').decode('utf-8')
+    if _COOKIE_ENCODED.fullmatch(raw) is not None:
+        return unquote(raw[1:-1], errors='strict')
+    return _cookie_unquote(raw)
+
+
 def cookie(key: str, value: Any = '', max_age: int | None = None, expires: Any = None, path: str = '/',
            domain: str | None = None, secure: bool = False, httponly: bool = False,
            samesite: str | None = 'lax') -> HttpHeader:
-    "A `set-cookie` HttpHeader, formatted as Starlette formats cookies; datetimes are stored as text."
+    """A `set-cookie` HttpHeader, formatted as Starlette formats cookies; datetimes are stored as text. Any text
+    round-trips into a `str` parameter of the same name (see the comment above on how it is encoded)."""
     from datetime import datetime
     c: SimpleCookie = SimpleCookie()
-    c[key] = str(value)
-    m = c[key]
+    name, sval = cookie_name(key), str(value)
+    try:
+        if _is_latin1(sval):
+            c[name] = sval
+        else:
+            morsel: Morsel = Morsel()
+            morsel.set(name, sval, _cookie_value(name, sval))
+            c[name] = morsel
+    except CookieError:
+        raise CookieError(f'Cookie name {key!r} cannot be sent: a name is made of letters, digits and '
+                          f"!#$%&'*+-.^_`|~: (no spaces, quotes or ()<>@,;=?/[]{{}}\\), and is not a cookie attribute "
+                          f'such as path or expires') from None
+    m = c[name]
     if max_age is not None:
         m['max-age'] = max_age
     if expires is not None:
         m['expires'] = expires.strftime('%a, %d %b %Y %H:%M:%S GMT') if isinstance(expires, datetime) else expires
     if path is not None:
-        m['path'] = path
+        m['path'] = url_for_header(path, 'A cookie path').replace(';', '%3B')  # a ';' would end it
     if domain is not None:
-        m['domain'] = domain
+        m['domain'] = domain if domain.isascii() else _idna(domain)
     if secure:
         m['secure'] = True
     if httponly:
@@ -144,6 +307,14 @@ def cookie(key: str, value: Any = '', max_age: int | None = None, expires: Any =
     return HttpHeader('set-cookie', c.output(header='').strip())
 
 
+def _idna(domain: str) -> str:
+    _no_surrogates(domain, 'A cookie domain')
+    try:
+        return domain.encode('idna').decode('ascii')
+    except UnicodeError:
+        raise ValueError(f'Cookie domain {domain!r} is not a host name') from None
+
+
 _CTRL = re.compile(r'[\x00-\x1f\x7f]')
 
 
@@ -151,15 +322,19 @@ class Redirect:
     """Redirect to `loc`: an `HX-Redirect` header for HTMX requests, otherwise a 303 See Other.
 
     Control characters in `loc` (CR/LF could inject headers; a location often carries user input such as a `next`
-    parameter) are percent-encoded, so a hostile value is a harmless URL instead of an injection or a 500."""
+    parameter) are percent-encoded, so a hostile value is a harmless URL instead of an injection or a 500; so are
+    non-ASCII characters, as browsers write them (see `url_for_header`)."""
 
     def __init__(self, loc: Any):
-        self.loc = _CTRL.sub(lambda m: '%{:02X}'.format(ord(m.group())), str(loc))
+        self.loc = _CTRL.sub(lambda m: f'%{ord(m.group()):02X}', str(loc))
+        if not self.loc.isascii():
+            _no_surrogates(self.loc, 'A Redirect location')
 
     def __response__(self, req: Request) -> Response:
+        loc = url_for_header(self.loc, 'A Redirect location')
         if req.headers.get('hx-request'):
-            return HTMLResponse('', headers={'HX-Redirect': self.loc})
-        return RedirectResponse(self.loc, status_code=303)
+            return HTMLResponse('', headers={'HX-Redirect': loc})
+        return RedirectResponse(loc, status_code=303)
 
 
 class FtResponse:
@@ -181,7 +356,8 @@ class FtResponse:
         if hdrs:  # headers among the content set headers, as in a returned tuple
             items = tuple(o for o in items if not isinstance(o, HttpHeader))
         body = page.render(req, items, body_wrap) if page is not None else render_html(req, items)
-        kw: dict = dict(status_code=self.status_code, headers=self.headers, background=self.background)
+        headers = self.headers and {k: header_value(k, str(v)) for k, v in self.headers.items()}
+        kw: dict = dict(status_code=self.status_code, headers=headers, background=self.background)
         if self.media_type is not None:
             kw['media_type'] = self.media_type
         r = self.cls(body, **kw)
@@ -200,7 +376,23 @@ def EventStream(s: Any) -> StreamingResponse:
 
 
 def flat_xt(lst: Any) -> tuple:
-    "Flatten nested lists and tuples (but not FT nodes) into one tuple."
+    """Flatten lists and tuples one level into a tuple, as FastHTML's `flat_xt`: `(a, [b, (c,)])` -> `(a, b, (c,))`;
+    an FT node or a string is a 1-tuple."""
+    if lst is None:
+        return ()
+    if isinstance(lst, (BaseFT, str)) or not hasattr(lst, '__iter__'):
+        return (lst,)
+    out: list = []
+    for o in lst:
+        if isinstance(o, (list, tuple)) and not isinstance(o, BaseFT):
+            out.extend(o)
+        else:
+            out.append(o)
+    return tuple(out)
+
+
+def flat_all(lst: Any) -> tuple:
+    "Flatten nested lists and tuples (but not FT nodes) at any depth into one tuple (what responses are made of)."
     out: list = []
     _flat(lst, out)
     return tuple(out)
@@ -216,7 +408,7 @@ def _flat(o: Any, out: list) -> None:
 
 def flat_tuple(o: Any) -> tuple:
     "Flatten lists and tuples; anything else becomes a 1-tuple."
-    return flat_xt(o) if isinstance(o, (list, tuple)) else (o,)
+    return flat_all(o) if isinstance(o, (list, tuple)) else (o,)
 
 
 def noop_body(c: Any, req: Request) -> Any:
@@ -244,9 +436,9 @@ def respond(req: Request, heads: Iterable, bdy: Iterable) -> tuple:
 
 def _as_items(content: Any) -> tuple:
     if isinstance(content, tuple) and not isinstance(content, BaseFT):
-        return flat_xt(content)
+        return flat_all(content)
     if isinstance(content, list):
-        return flat_xt(content)
+        return flat_all(content)
     return (content,)
 
 
@@ -469,7 +661,7 @@ def to_response(req: Request, resp: Any, body_wrap: Callable = noop_body, handle
         resp = (resp,)
     if isinstance(resp, (tuple, list)) and not isinstance(resp, BaseFT):
         items = []
-        for o in flat_xt(resp):
+        for o in flat_all(resp):
             if isinstance(o, HttpHeader):
                 headers.append(o)
             elif isinstance(o, BackgroundTask):
@@ -530,7 +722,8 @@ def _decorate(r: Response, headers: list[HttpHeader], tasks: list) -> Response:
 
 def safe_next(url: Any, default: str = '/') -> str:
     """`url` if it is a path inside this app (`/page?x=1`), else `default`: never another site, so a login link
-    cannot be turned into an open redirect (`//evil.example`, `/\\evil.example`, `https://...`, CR/LF...)."""
+    cannot be turned into an open redirect (`//evil.example`, `/\\evil.example`, `https://...`, CR/LF...). Non-ASCII
+    characters come back percent-encoded (UTF-8), ready for a Location or HX-Redirect header."""
     if not isinstance(url, str) or not url.startswith('/') or len(url) > 2000:
         return default
     if url.startswith(('//', '/\\')) or any(c in url for c in '\r\n\t\x00\\'):
@@ -541,4 +734,8 @@ def safe_next(url: Any, default: str = '/') -> str:
         return default
     if parts.scheme or parts.netloc:
         return default
+    if not url.isascii():
+        if _SURROGATE.search(url) is not None:
+            return default
+        url = url_for_header(url)  # ready for Location/HX-Redirect, as a browser would write it
     return url

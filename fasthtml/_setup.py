@@ -17,11 +17,12 @@ from .limits import DEFAULT_LIMITS
 
 __all__ = ['HostRoute', 'Lifespan', 'cors_allow', 'devtools_loc', 'htmx4src', 'DEF_MAXPART']
 
-# Lets any site call the app's API from a browser, without cookies or HTTP auth. FastHTML's version also sets
-# `allow_credentials=True`, which together with any origin lets every website act as the signed-in user and read the
-# answers; an app that needs credentialed cross-origin calls should list its origins:
+# FastHTML's "allow every origin" CORS middleware, exactly: it echoes the request's Origin with credentials allowed, so
+# any website can call the app with the user's cookies and read the answers. Only for apps that mean that (an API
+# whose callers are trusted, local tools); otherwise list the origins:
 # `Middleware(CORSMiddleware, allow_origins=['https://app.example.com'], allow_credentials=True, ...)`.
-cors_allow = Middleware(CORSMiddleware, allow_origins=['*'], allow_methods=['*'], allow_headers=['*'])
+cors_allow = Middleware(CORSMiddleware, allow_credentials=True, allow_origins=['*'], allow_methods=['*'],
+                        allow_headers=['*'])
 
 # Where Chrome's DevTools asks for a workspace description (apps may serve JSON there during development).
 devtools_loc = '/.well-known/appspecific/com.chrome.devtools.json'

@@ -17,8 +17,17 @@ __all__ = ['StaticNoCache', 'StaticImmutable', 'vurl']
 
 
 class StaticNoCache(StaticFiles):
-    "StaticFiles that sends `Cache-Control: no-cache`, so browsers revalidate (ETag/Last-Modified) on every use."
+    """StaticFiles that sends `Cache-Control: no-cache`, so browsers revalidate (ETag/Last-Modified) on every use.
+    A path the operating system refuses to look up (too long, a NUL, a symlink loop...) is a 404, never a 500."""
     cache_control = 'no-cache'
+
+    def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
+        try:
+            return super().lookup_path(path)
+        except PermissionError:
+            raise  # Starlette's 401, as before
+        except (OSError, ValueError):
+            return '', None  # no such file: Starlette answers 404
 
     def file_response(self, full_path: Any, stat_result: os.stat_result, scope: Scope,
                       status_code: int = 200) -> Response:

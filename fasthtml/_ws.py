@@ -8,11 +8,15 @@ Handlers (and `conn`/`disconn`) may ask for `ws` (the socket), `send` (a functio
 message per call), `data` (the decoded message), `session`, `scope`, `app`, `htmx` (the HTMX headers the ws
 extension sends in `HEADERS`), path parameters, and message fields by name, cast by annotation. A message is
 either a JSON object (the htmx ws extension sends the form's values plus a `HEADERS` object) or anything else:
-plain text arrives as `data` and as the field `msg`; a binary frame arrives as `data` (bytes).
+plain text arrives as `data` and as the field `msg`; a binary frame arrives as `data` (bytes). As in FastHTML, a
+parameter named like a header (`hx_trigger`, `hx_target`, `user_agent`...) takes the value of that header in the
+message's `HEADERS`, ahead of a message field of the same name.
 
-A message whose fields do not fit the handler's parameters is dropped with a logged warning and the connection
-stays open; a handler that raises closes the socket with code 1011 (logged with its traceback). Either way the
-server carries on, and `disconn` runs.
+A message whose fields do not fit the handler's parameters is answered, as FastHTML answers it, with one text
+message saying what was wrong (`Missing required field: n`, or the conversion's error), logged as a warning, and
+the connection stays open. A message that holds text that is not UTF-8 (a lone surrogate, as a JSON escape) is
+dropped with a logged warning. A handler that raises closes the socket with code 1011 (logged with its traceback).
+Either way the server carries on, and `disconn` runs.
 """
 from __future__ import annotations
 
@@ -28,12 +32,12 @@ from fastcore.xml import FT as BaseFT
 from starlette.routing import WebSocketRoute, compile_path
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from ._params import Body, HtmxHeaders, ParamError, Plan, build_plan, htmx_hdrs
+from ._params import Body, HtmxHeaders, ParamError, Plan, build_plan, htmx_hdrs, lone_surrogate_at, snake2hyphens
 from ._render import to_xml
-from ._respond import HttpHeader, flat_xt
+from ._respond import HttpHeader, flat_all
 from ._workers import run_sync
 
-__all__ = ['WS_EXTRAS', 'FastWebSocket', 'WsSender', 'parse_message', 'ws_payload', 'ws_route']
+__all__ = ['WS_EXTRAS', 'FastWebSocket', 'WsSender', 'parse_message', 'refusal_text', 'ws_payload', 'ws_route']
 
 log = logging.getLogger('fasthtml.ws')
 
@@ -65,9 +69,9 @@ def ws_payload(content: tuple) -> str | bytes | None:
             return o
         if isinstance(o, (bytes, bytearray, memoryview)):
             return bytes(o)
-        if isinstance(o, dict) or (isinstance(o, list) and not any(_is_ft(x) for x in flat_xt(o))):
+        if isinstance(o, dict) or (isinstance(o, list) and not any(_is_ft(x) for x in flat_all(o))):
             return json.dumps(o)
-    items = [o for o in flat_xt(content) if o is not None and not isinstance(o, HttpHeader)]
+    items = [o for o in flat_all(content) if o is not None and not isinstance(o, HttpHeader)]
     return to_xml(*items) if items else None
 
 
@@ -169,6 +173,18 @@ def _json_like(s: str) -> bool:
 _NOT_JSON = object()
 
 
+def _not_text_at(msg: Mapping[str, Any], fields: dict, data: Any, hdrs: Any) -> str | None:
+    "The field of a text message holding a lone surrogate (raw, or as a JSON escape), or None (see the docstring)."
+    text = msg.get('text')
+    if text is None or (text.isascii() and '\\' not in text):
+        return None  # no surrogate can be in it
+    for o, what in ((fields, ''), (data, 'data'), (hdrs, 'HEADERS')):
+        where = lone_surrogate_at(o) if isinstance(o, (str, dict, list)) else None
+        if where is not None:
+            return what + ('' if not what or not where or where[0] == '[' else '.') + where
+    return None
+
+
 def _htmx_of(ws: WebSocket, headers: Any) -> HtmxHeaders:
     "HTMX headers from the message's HEADERS (a dict, else ignored), falling back to the handshake's headers."
     vals: dict[str, str | None] = dict.fromkeys(htmx_hdrs)
@@ -182,6 +198,30 @@ def _htmx_of(ws: WebSocket, headers: Any) -> HtmxHeaders:
             if k is not None:
                 vals[k] = str(v)
     return HtmxHeaders(**vals)
+
+
+def _header_params(plan: Plan) -> dict[str, str]:
+    "The handler's parameters by the (lower-case) header name each would be read from: `hx_trigger` -> hx-trigger."
+    return {snake2hyphens(name).lower(): name for name, _ in plan.extractors if name not in WS_EXTRAS}
+
+
+def _with_headers(fields: dict, headers: dict, by_header: dict[str, str]) -> dict:
+    "`fields` plus the parameters named like headers in the message's `HEADERS` (which win), as a new dict."
+    x = dict(fields)
+    for k, v in headers.items():
+        name = by_header.get(str(k).lower())
+        if name is not None:
+            x[name] = v
+    return x
+
+
+def refusal_text(e: ParamError) -> str:
+    """What FastHTML answers to a message that cannot fill the handler: the conversion's own error message (`invalid
+    literal for int() with base 10: 'x'`), else the first part of the detail (`Missing required field: n`)."""
+    cause = e.__context__
+    if isinstance(cause, (ValueError, TypeError, OverflowError, ArithmeticError)) and str(cause):
+        return str(cause)
+    return str(e.detail).split(' (looked in ', 1)[0]
 
 
 def _extras_used(plan: Plan) -> frozenset:
@@ -213,6 +253,7 @@ class _WsEndpoint:
         # Which extras the handler reads (`ws`, `send`, `data`, `htmx`): per message, only those are built, and a
         # handler that reads none of them gets the message's fields as they were parsed.
         self.uses = _extras_used(plan)
+        self.by_header = _header_params(plan)
 
     def _extras(self, plan: Plan, ws: WebSocket, sender: WsSender, data: Any, headers: Any) -> dict:
         x = {'ws': ws, 'send': sender, 'data': data}
@@ -272,7 +313,7 @@ class _WsEndpoint:
                     await sender.send(r)
                 if ws.application_state != WebSocketState.CONNECTED:
                     return  # conn closed the socket (refusing it, say)
-            plan, uses = self.plan, self.uses
+            plan, uses, by_header = self.plan, self.uses, self.by_header
             resolve, fn, is_async, needs_body = plan.resolve, plan.fn, plan.is_async, plan.needs_body
             use_ws, use_send, use_data, use_htmx = ('ws' in uses, 'send' in uses, 'data' in uses, 'htmx' in uses)
             while True:
@@ -288,8 +329,14 @@ class _WsEndpoint:
                     raise RuntimeError(f'Expected ASGI message "websocket.receive" or "websocket.disconnect", '
                                        f'but got {t!r}')
                 fields, data, headers = _parse(msg)
+                bad = _not_text_at(msg, fields, data, headers)
+                if bad is not None:
+                    log.warning('websocket %s: dropped a message: %r is not valid UTF-8 text', self.path, bad)
+                    continue
                 body = Body(json_=fields, raw=(msg.get('bytes') or (msg.get('text') or '').encode())) \
                     if needs_body else None
+                if headers and by_header and isinstance(headers, dict):
+                    fields = _with_headers(fields, headers, by_header)
                 if uses:
                     x = dict(fields)  # the extras win over message fields of the same name
                     if use_ws:
@@ -305,7 +352,9 @@ class _WsEndpoint:
                 try:
                     kw = resolve(ws, body, x)
                 except ParamError as e:
-                    log.warning('websocket %s: dropped a message: %s', self.path, e.detail)
+                    # Answered as FastHTML answers it (a text message), so the page is not left waiting silently.
+                    log.warning('websocket %s: a message that does not fit the handler: %s', self.path, e.detail)
+                    await sender.send(refusal_text(e))
                     continue
                 r = await fn(**kw) if is_async else await _call(plan, kw)
                 if r is not None:

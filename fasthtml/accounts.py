@@ -35,6 +35,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
 
 from ._params import form2dict
+from ._ratelimit import counters_for, redis_url_from_env
 from ._respond import safe_next
 
 __all__ = ['Accounts', 'User', 'hash_password', 'verify_password', 'require_login']
@@ -220,7 +221,11 @@ class Accounts:
     Adds `login_path`, `register_path` (unless `allow_register=False`) and `logout_path`, and Beforeware that puts
     the logged-in `User` in `req.scope['user']` and `['auth']` for every request. With `protect=True` (the default),
     every route except `public` paths (regexes) needs a login; `@accounts.require(*roles)` or
-    `accounts.require_paths(pattern, *roles)` add role checks to a route or a group of routes."""
+    `accounts.require_paths(pattern, *roles)` add role checks to a route or a group of routes.
+
+    `db` may also be a database URL (`'postgresql://...'`, see fasthtml.db). Attempt counters for the rate limits
+    are shared by every worker: in Redis when `rate_limit_url` (or `FASTHTML_PUBSUB_URL`) names one, else in `db`;
+    each attempt is counted atomically before it runs (fasthtml._ratelimit)."""
 
     def __init__(self, app: Any, db: Any = 'accounts.db', *, public: Iterable[str] = (), protect: bool = True,
                  login_path: str = '/login', register_path: str = '/register', logout_path: str = '/logout',
@@ -230,7 +235,7 @@ class Accounts:
                  max_registrations_per_address: int = 10, table_prefix: str = 'auth_',
                  login_page: Callable | None = None, register_page: Callable | None = None,
                  forbidden_page: Callable | None = None, scrypt_n: int = _SCRYPT_N,
-                 rules: dict[str, Iterable[str] | str] | None = None) -> None:
+                 rules: dict[str, Iterable[str] | str] | None = None, rate_limit_url: str | None = None) -> None:
         from .core import Beforeware
         for name, p in (('login_path', login_path), ('register_path', register_path),
                         ('logout_path', logout_path), ('home_path', home_path)):
@@ -261,6 +266,8 @@ class Accounts:
         self.tokens: Any = None  # an ApiTokens (fasthtml.tokens) when API clients may use Bearer tokens
         self._dummy = hash_password(secrets.token_urlsafe(12), n=scrypt_n)
         self._open(db, table_prefix)
+        # Attempt counters shared by every worker: Redis when configured (FASTHTML_PUBSUB_URL), else the database.
+        self._counters = counters_for(self.db, self.t_throttle, rate_limit_url or redis_url_from_env())
         if self.db is not getattr(app, 'db', None):  # the app's own database is checked already
             from .health import add_ready_check
             add_ready_check(app, 'accounts', lambda: self._q('SELECT 1'))
@@ -273,10 +280,8 @@ class Accounts:
     # -- storage
     def _open(self, db: Any, prefix: str) -> None:
         if isinstance(db, (str, Path)):
-            from fastlite import database
-            if str(db) != ':memory:':
-                Path(db).parent.mkdir(parents=True, exist_ok=True)
-            db = database(db)
+            from .db import database
+            db = database(db)  # a SQLite path (its folder made if missing) or a database URL
         self.db = db
         self.t_users, self.t_sessions, self.t_throttle = f'{prefix}users', f'{prefix}sessions', f'{prefix}throttle'
         with self._lock:
@@ -287,7 +292,6 @@ class Accounts:
             self.db.t[self.t_sessions].create(dict(id=str, user_id=int, created=float, expires=float),
                                               pk='id', if_not_exists=True)
             self.db.execute(f'CREATE INDEX IF NOT EXISTS {self.t_sessions}_user ON {self.t_sessions}(user_id)')
-            self.db.t[self.t_throttle].create(dict(key=str, fails=int, since=float), pk='key', if_not_exists=True)
 
     def _q(self, sql: str, params: tuple = ()) -> list[dict]:
         with self._lock:
@@ -452,28 +456,40 @@ class Accounts:
                 (f'addr:{addr}', self.max_fail_address)]
 
     def _throttled(self, keys: list[tuple[str, int]]) -> int:
-        "Seconds until another attempt is allowed (0: allowed now)."
-        now = time.time()
-        wait = 0
-        for key, limit in keys:
-            rows = self._q(f'SELECT fails, since FROM {self.t_throttle} WHERE key = ?', (key,))
-            if rows and now - rows[0]['since'] < self.failure_window and rows[0]['fails'] >= limit:
-                wait = max(wait, int(self.failure_window - (now - rows[0]['since'])) + 1)
-        return wait
+        "Seconds until another attempt is allowed (0: allowed now), without counting one."
+        wait = 0.0
+        with self._lock:
+            for key, limit in keys:
+                n, left = self._counters.peek(key, self.failure_window)
+                if n >= limit:
+                    wait = max(wait, left)
+        return int(wait) + 1 if wait else 0
+
+    def _attempt(self, keys: list[tuple[str, int]]) -> int:
+        """Count one attempt on every key, atomically across threads and workers; the seconds to wait if that puts
+        any key over its limit (the attempt must not go ahead), else 0. Counting before trying, rather than after
+        failing, keeps parallel requests from all slipping under the limit together."""
+        wait = 0.0
+        with self._lock:
+            for key, limit in keys:
+                n, left = self._counters.attempt(key, self.failure_window)
+                if n > limit:
+                    wait = max(wait, left)
+        return int(wait) + 1 if wait else 0
+
+    def _forgive(self, key: str) -> None:
+        "Take back one counted attempt on `key` (the login succeeded)."
+        with self._lock:
+            self._counters.forgive(key)
 
     def _record_failure(self, keys: list[tuple[str, int]]) -> None:
-        now = time.time()
         with self._lock:
             for key, _ in keys:
-                rows = self._q(f'SELECT fails, since FROM {self.t_throttle} WHERE key = ?', (key,))
-                if not rows or now - rows[0]['since'] >= self.failure_window:
-                    self._x(f'INSERT OR REPLACE INTO {self.t_throttle} (key, fails, since) VALUES (?, 1, ?)',
-                            (key, now))
-                else:
-                    self._x(f'UPDATE {self.t_throttle} SET fails = fails + 1 WHERE key = ?', (key,))
+                self._counters.attempt(key, self.failure_window)
 
     def _clear_failures(self, key: str) -> None:
-        self._x(f'DELETE FROM {self.t_throttle} WHERE key = ?', (key,))
+        with self._lock:
+            self._counters.clear(key)
 
     # -- access rules
     def require(self, *roles: str) -> Callable[[Any], Any]:
@@ -585,7 +601,7 @@ class Accounts:
         password = _str_field(form, 'password', MAX_PASSWORD)
         addr = req.client.host if req.client else 'unknown'
         keys = self._throttle_keys(username, addr)
-        wait = self._throttled(keys)
+        wait = self._attempt(keys)
         if wait:
             log.warning('login throttled for %r from %s', username, addr)
             mins = max(1, (wait + 59) // 60)
@@ -595,10 +611,10 @@ class Accounts:
             return r
         user = self.authenticate(username, password) if username and password else None
         if user is None:
-            self._record_failure(keys)
             log.info('failed login for %r from %s', username, addr)
             return self._render(req, self.login_page(req, 'Wrong username or password.', username, next_url), 401)
         self._clear_failures(keys[0][0])
+        self._forgive(keys[1][0])  # only failures count against the address
         log.info('login: %r from %s', user.username, addr)
         return self._after_login(req, session, user, next_url)
 
@@ -612,7 +628,7 @@ class Accounts:
         # scrypt hash, and refusals reveal taken usernames), so one client cannot mass-create accounts.
         addr = req.client.host if req.client else 'unknown'
         keys = [(f'register:{addr}', self.max_register_address)]
-        wait = self._throttled(keys)
+        wait = self._attempt(keys)
         if wait:
             log.warning('registration throttled from %s', addr)
             mins = max(1, (wait + 59) // 60)
@@ -621,7 +637,6 @@ class Accounts:
                                                           f'minute{"s" if mins > 1 else ""}.', shown, next_url), 429)
             r.headers['Retry-After'] = str(wait)
             return r
-        self._record_failure(keys)
         password = _str_field(form, 'password', MAX_PASSWORD + 1)
         password2 = form.get('password2', password)
         error = self.check_username(username) or self.check_password(password)

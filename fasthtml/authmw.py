@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection
-from starlette.responses import PlainTextResponse
+from starlette.responses import Response
 
 __all__ = ['BasicAuthMiddleware', 'user_pwd_auth', 'auth_hdrs', 'basic_logout']
 
@@ -17,10 +17,9 @@ __all__ = ['BasicAuthMiddleware', 'user_pwd_auth', 'auth_hdrs', 'basic_logout']
 auth_hdrs = {'WWW-Authenticate': 'Basic realm="login"'}
 
 
-def _unauthorized(realm: str) -> PlainTextResponse:
-    "The 401 that makes a browser show its login prompt."
-    return PlainTextResponse('Not authenticated', status_code=401,
-                             headers={'WWW-Authenticate': f'Basic realm="{realm}", charset="UTF-8"'})
+def _unauthorized(realm: str) -> Response:
+    "The 401 that makes a browser show its login prompt: FastHTML's body and headers exactly (no content type)."
+    return Response('not authenticated', status_code=401, headers={'WWW-Authenticate': f'Basic realm="{realm}"'})
 
 
 def _compile_skip(skip: Iterable[str] | str | None) -> tuple[frozenset[str], list[re.Pattern]]:

@@ -5,10 +5,10 @@
 in FastHTML (apps annotate `Set[str]` after the star import); the SVG `<set>` element is `fasthtml.svg.Set`.
 tests/test_typing.py lists every standard-library name this import rebinds.
 
-The features a typical app does not touch on every request (fastlite's database, accounts, API tokens, live
-components, health checks, composition, pub/sub) load on first use: `import fasthtml.common` imports none of them,
-and each name resolves, to the same object as in its own module, when it is first read (PEP 562). `__all__` lists
-every name, so `from fasthtml.common import *` still binds them all."""
+The features a typical app does not touch on every request (fastlite, accounts, API tokens, live components, health
+checks, composition, pub/sub) load on first use: `import fasthtml.common` imports none of them, and each name
+resolves, to the same object as in its own module, when it is first read (PEP 562). `__all__` lists every name, so
+`from fasthtml.common import *` still binds them all."""
 # ruff: noqa: I001  (the order of the star imports decides which of two same-named objects a name is)
 import typing as _typing
 
@@ -21,6 +21,7 @@ from .live_reload import *  # noqa: F401,F403
 from .authmw import *  # noqa: F401,F403
 from .csrf import csrf_exempt  # noqa: F401,E402
 from .limits import Limits  # noqa: F401,E402
+from .db import database  # noqa: F401,E402  (SQLite through fastlite, imported when a database is opened, or a URL)
 
 from pathlib import Path  # noqa: F401,E402,F811
 from typing import Any, Set  # noqa: F401,E402,F811,UP035
@@ -43,15 +44,14 @@ _LAZY = {
     'HealthChecks': 'fasthtml.health', 'add_ready_check': 'fasthtml.health',
     'combine': 'fasthtml.compose',
     'PUBSUB_URL_ENV': 'fasthtml.pubsub', 'PubSub': 'fasthtml.pubsub', 'Subscription': 'fasthtml.pubsub',
-    # fastlite (SQLite) until a database is opened; the to-do walkthrough catches NotFoundError
-    'database': 'fastlite', 'NotFoundError': 'fastlite',
+    # fastlite's, imported when SQLite is first used (the to-do walkthrough catches it)
+    'NotFoundError': 'fasthtml.db',
 }
 
 if _typing.TYPE_CHECKING:  # what editors and type checkers see (the same names, resolved eagerly)
-    from fastlite import NotFoundError, database  # noqa: F401
-
     from .accounts import Accounts, require_login  # noqa: F401
     from .compose import combine  # noqa: F401
+    from .db import NotFoundError  # noqa: F401
     from .health import HealthChecks, add_ready_check  # noqa: F401
     from .live import Live, LiveComponent  # noqa: F401
     from .pubsub import PUBSUB_URL_ENV, PubSub, Subscription  # noqa: F401

@@ -103,6 +103,11 @@ _ALIASES = {'cls': 'class', 'klass': 'class', '_class': 'class', 'class_': 'clas
             '_for': 'for', 'fr': 'for', 'for_': 'for', 'htmlFor': 'for', 'target_id': 'hx-target'}
 # Names holding one of these are taken literally (lower-cased): `@click`, `x-on:click.prevent`, `:class`.
 _SPECIALS = frozenset('@.-!~:[](){}$%^&*+=|/?<>,`')
+# The keywords that are the tag functions' own parameters: only these take their ranked place at the end and fill
+# `name` from `id`. Other spellings of the same attribute (`_id`, `klass`, `_title`...) stay in call order, as in
+# FastHTML, where they arrive through `**kwargs`; `_key_spec` gives them rank -1.
+_RANKED_KEYS = frozenset(('hx_vals', 'hx-vals', 'hx_target', 'hx-target', 'target_id', 'id', 'cls', 'class', 'title',
+                          'style'))
 _KEYS: dict[str, tuple[str, int]] = {}
 _KEYS_MAX = 4096  # keys come from source code, but `**{...}` could carry arbitrary ones: keep the cache bounded
 
@@ -114,7 +119,10 @@ def _key_spec(k: str) -> tuple[str, int]:
         if _SPECIALS.isdisjoint(a) and a != '_':
             a = a.strip('_').replace('_', '-') or a
             a = _ALIASES.get(a, a)
-    spec = (sys.intern(a), _RANK.get(a, 0))  # interned: the C tag functions compare names by identity first
+    r = _RANK.get(a, 0)
+    if r and k not in _RANKED_KEYS:
+        r = -1
+    spec = (sys.intern(a), r)  # interned: the C tag functions compare names by identity first
     if len(_KEYS) < _KEYS_MAX:
         _KEYS[k] = spec
     return spec
@@ -151,6 +159,8 @@ def _kw_attrs(kw: dict, is_named: bool) -> dict:
             a, r = _KEYS[k]
         except KeyError:
             a, r = _key_spec(k)
+        if r < 0:  # another spelling of a ranked attribute (`_id`, `klass`): the general way
+            return _kw_attrs_aliased(kw, is_named)
         if r:
             if r < top:
                 unsorted = True
@@ -176,6 +186,39 @@ def _kw_attrs(kw: dict, is_named: bool) -> dict:
                 attrs[a] = attrs.pop(a)
     if is_named and 'id' in attrs and 'name' not in attrs:
         attrs['name'] = attrs['id']
+    return attrs
+
+
+def _kw_attrs_aliased(kw: dict, is_named: bool) -> dict:
+    """`_kw_attrs` for calls with another spelling of a ranked attribute: those stay in call order (and do not fill
+    `name`), while the tag function's own parameters come last in rank order, as FastHTML does."""
+    attrs: dict = {}
+    ranked: dict[int, tuple[str, Any]] = {}
+    tid = False
+    for k, v in kw.items():
+        if v is None:
+            continue
+        a, r = _KEYS.get(k) or _key_spec(k)
+        if r == 2:
+            if k == 'target_id':
+                v = '#' + str(v)
+                tid = True
+            elif tid:
+                continue
+        t = type(v)
+        if t is not str and t is not bool and t is not int and t is not float:
+            v = valmap_x(v, a)
+            if v is None:
+                continue
+        if r > 0:
+            ranked[r] = (a, v)
+        else:
+            attrs[a] = v
+    for r in sorted(ranked):
+        a, v = ranked[r]
+        attrs[a] = v
+    if is_named and 3 in ranked and 'name' not in attrs:
+        attrs['name'] = ranked[3][1]
     return attrs
 
 
@@ -432,10 +475,18 @@ ft_hx.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
 # ---------------------------------------------------------------------------------------------------------------
 # Tag functions
 
+_CAMEL = re.compile(r'(?<=[a-z0-9])(?=[A-Z])')
+
+
+def _tag_name(name: str) -> str:
+    "The tag a function name stands for, as FastHTML names it: `Sl_button` -> sl-button, `BarBaz` -> bar-baz."
+    return _CAMEL.sub('-', name).lower().replace('_', '-')
+
+
 def _tag_fn(name: str, tag: str | None = None) -> Callable[..., FT]:
     """Make the function for one element: the C one from `fasthtml._cbuild` when it is available (it calls the
     Python one for anything it does not handle itself), else the Python one."""
-    tag = tag or name.lower().replace('_', '-')
+    tag = tag or _tag_name(name)
     f = _py_tag_fn(name, tag)
     return f if _cbuild is None else _accelerated(f, tag)
 

@@ -14,6 +14,8 @@ import os
 import re
 import secrets
 import sys
+import tempfile
+import time
 import uuid
 import warnings
 from base64 import b64encode, urlsafe_b64encode
@@ -32,8 +34,8 @@ from starlette.responses import FileResponse, Response
 from starlette._exception_handler import wrap_app_handling_exceptions
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
-from ._params import (Body, HtmxHeaders, ParamError, Plan, build_plan, form2dict, htmx_hdrs, parse_form, parsed_date,
-                      read_body, snake2hyphens, str2bool)
+from ._params import (Body, HtmxHeaders, ParamError, Plan, build_plan, check_query, form2dict, htmx_hdrs, parse_form,
+                      parsed_date, read_body, snake2hyphens, str2bool)
 from ._render import FT, to_xml
 from ._workers import run_sync
 from ._respond import (EventStream, FtResponse, HtmxResponseHeaders, HttpHeader, Page, Redirect, cookie, flat_tuple,
@@ -41,7 +43,7 @@ from ._respond import (EventStream, FtResponse, HtmxResponseHeaders, HttpHeader,
 from ._errors import ErrorPages, client_error, htmx_error_swap_scr, log_param_error, not_found
 from .csrf import CSRFMiddleware, trusted_origin_set
 from .limits import DEFAULT_LIMITS, BodyLimitMiddleware, Limits
-from . import _shutdown
+from . import _deploy, _shutdown
 from ._shutdown import shutdown_event, signal_shutdown  # set when the server starts shutting down
 from .components import Link, Meta, Script, Style, fh_cfg
 from ._handlers import ApiReturn, add_sig_param, cancel_on_disconnect, into, until_disconnect
@@ -121,13 +123,36 @@ def unqid(seeded: bool = False) -> str:
 
 
 def get_key(key: str | None = None, fname: str = '.sesskey') -> str:
-    "The session signing key: `key` if given, else read from `fname`, creating it (mode 0600) when missing."
+    """The session signing key: `key` if given, else read from `fname`, creating it (mode 0600) when missing.
+    The file appears complete or not at all (written aside, then linked into place), so worker processes starting
+    together all read the one key the first of them made."""
     if key:
         return key
     p = _PPath(fname)
-    if p.exists():
-        return p.read_text().strip()
+    for _ in range(100):  # a file still empty was made by a writer that creates it in place: give it a moment
+        if not p.exists():
+            break
+        found = p.read_text().strip()
+        if found:
+            return found
+        time.sleep(0.01)
     key = secrets.token_urlsafe(48)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=p.resolve().parent, prefix='.sesskey-')  # mode 0600
+    except OSError:
+        tmp = None
+    if tmp is not None:
+        try:
+            with os.fdopen(fd, 'w') as f:
+                f.write(key)
+            os.link(tmp, fname)
+            return key
+        except FileExistsError:
+            return p.read_text().strip()
+        except OSError:  # a file system without hard links: create the file in place below
+            pass
+        finally:
+            os.unlink(tmp)
     try:
         fd = os.open(fname, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -425,6 +450,7 @@ class _Endpoint:
         return to_response(req, r, self.body_wrap, self.name)
 
     async def __call__(self, req: Request) -> Response:
+        check_query(req)
         body = await read_body(req) if self.plan.needs_body else None
         hooks = self.hooks.current(self.app)
         if hooks.sync and not self.plan.is_async and not self.befores_async:
@@ -538,6 +564,7 @@ def _lifespan(on_startup: Any, on_shutdown: Any, lifespan: Any) -> Callable:
     @contextlib.asynccontextmanager
     async def combined(app: Any):
         _shutdown.install()  # a signal sets shutdown_event before the server waits for open streams
+        _deploy.startup(app)  # under several workers: refuse to start if they hold different session keys
         threshold = getattr(app, 'gc_threshold', None)
         gc_old = _tune_gc(threshold)
         for f in starts:
@@ -924,14 +951,16 @@ class FastHTML(_VerbRoutes, Starlette):
 
 
 def _safe_file(root: _PPath, rel: str) -> Response:
-    "A FileResponse for `rel` under `root`, or 404 when it escapes `root` or does not exist."
+    """A FileResponse for `rel` under `root`, or 404 when it escapes `root`, does not exist, or is a name the
+    operating system refuses to look up (too long, a NUL, a symlink loop, not encodable...)."""
     if '\x00' in rel or rel.startswith(('/', '\\')) or '\\' in rel:
         raise HTTPException(404)
-    p = (root / rel).resolve()
-    if p != root and root not in p.parents:
-        raise HTTPException(404)
-    if not p.is_file():
-        raise HTTPException(404)
+    try:
+        p = (root / rel).resolve()
+        if (p != root and root not in p.parents) or not p.is_file():
+            raise HTTPException(404)
+    except (OSError, ValueError, RuntimeError):  # (Path.resolve raises RuntimeError on a symlink loop before 3.13)
+        raise HTTPException(404) from None
     return FileResponse(p)
 
 
@@ -1035,13 +1064,11 @@ class APIRouter(_VerbRoutes):
 # Client, middleware base, serve
 
 class Client:
-    "A synchronous httpx client that calls an ASGI `app` in-process (no server), keeping cookies between calls."
+    """A synchronous HTTP client that calls an ASGI `app` in-process (no server), keeping cookies between calls.
+    Responses are httpx2's, as FastHTML's (Starlette's test client runs on httpx2, without deprecation warnings)."""
 
     def __init__(self, app: Any, url: str = 'http://testserver'):
-        with warnings.catch_warnings():
-            # Starlette suggests httpx2; httpx (a declared dependency) works the same for in-process calls.
-            warnings.simplefilter('ignore')
-            from starlette.testclient import TestClient
+        from starlette.testclient import TestClient
         self.app = app
         self.cli = TestClient(app, base_url=url)
 
@@ -1093,10 +1120,10 @@ class MiddlewareBase:
 
 def serve(appname: str | None = None, app: str = 'app', host: str | None = None, port: int | None = None,
           reload: bool = True, reload_includes: list[str] | str | None = None,
-          reload_excludes: list[str] | str | None = None, **kwargs: Any) -> None:
+          reload_excludes: list[str] | str | None = None, workers: int | None = None, **kwargs: Any) -> None:
     """Run the app with uvicorn, but only when the calling module is `__main__`, so importing an app never
     starts a server. Binds 127.0.0.1 unless `host` (or a `HOST` variable) is given, or a hosting platform sets `PORT`
-    (then all interfaces)."""
+    (then all interfaces). `workers=N` runs N processes on one port (without reload; see fasthtml._deploy)."""
     glb = inspect.currentframe().f_back.f_globals  # type: ignore[union-attr]
     if glb.get('__name__') != '__main__':
         return
@@ -1111,6 +1138,7 @@ def serve(appname: str | None = None, app: str = 'app', host: str | None = None,
         port = int(os.environ.get('PORT', 5001))
     if host is None:
         host = os.environ.get('HOST') or ('0.0.0.0' if 'PORT' in os.environ else '127.0.0.1')
+    reload = _deploy.serve_options(workers, reload, kwargs)
     if reload:
         kwargs.update(reload=True, reload_includes=reload_includes, reload_excludes=reload_excludes)
         fname = glb.get('__file__')

@@ -1,4 +1,4 @@
-"""`fast_app`: create an app (and optionally SQLite tables through fastlite) in one call."""
+"""`fast_app`: create an app (and optionally database tables: SQLite through fastlite, or PostgreSQL) in one call."""
 from __future__ import annotations
 
 import inspect
@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Union
 
 from .core import Beforeware, FastHTML, noop_body
+from .db import table_dataclass
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -27,10 +28,11 @@ def _get_tbl(db: Any, name: str, schema: dict) -> tuple[Any, Any]:
     pk = schema.pop('pk', None)
     tbl = db.t[name]
     if tbl not in db.t:
-        tbl.create(columns=schema, pk=pk)
+        # if_not_exists: several workers starting at once may all find the table missing; one creates it.
+        tbl.create(columns=schema, pk=pk, if_not_exists=True)
     else:
         tbl.create(columns=schema, pk=pk, transform=True)
-    dc = tbl.dataclass()
+    dc = table_dataclass(tbl)  # fastlite's tbl.dataclass(), a plain dataclass: cheaper per row
     if render is not None:
         dc.__ft__ = render
     return tbl, dc
@@ -50,19 +52,23 @@ def fast_app(db_file: Optional[str] = None, render: Optional[Callable] = None, h
              reload_interval: Optional[int] = 1000, static_path: str = '.', body_wrap: Callable = noop_body,
              nb_hdrs: bool = False, sync_inline: bool = False, csrf: bool = True,
              trusted_origins: Optional[list] = None, limits: Any = None, htmx4: bool = False,
-             canonical: bool = True, max_part_size: Optional[int] = None,
+             canonical: bool = True, max_part_size: Optional[int] = None, db: Any = None,
              **kwargs: Any) -> tuple[FastHTML, RouteDecorator, Unpack[tuple[Any, ...]]]:
     """Create a FastHTML app (a live-reloading one with `live=True`) with Pico CSS and static files by default.
 
     Returns `(app, rt)`; with `db_file` and table schemas given as keyword arguments (`todos={'id': int, 'title':
     str, 'pk': 'id'}`) or `tbls`, returns `(app, rt, table, Dataclass)` for one table, or `(app, rt, (table,
-    Dataclass), ...)` for several."""
+    Dataclass), ...)` for several. `db` takes the same as `db_file` and more: a SQLite path, a database URL
+    (`db='postgresql://user:pw@host/app'`, see fasthtml.db) or an opened database; `app.db` is the database."""
+    if db is not None and db_file is not None:
+        raise ValueError('fast_app: give the database as db_file or as db, not both')
+    target = db if db is not None else db_file
     h = list(hdrs or ())
     if pico or (pico is None and default_hdrs):
         from .pico import picolink
         h = [*(picolink if isinstance(picolink, (list, tuple)) else [picolink]), *h]
     tables = dict(tbls or {})
-    if db_file is not None:
+    if target is not None:
         named = {k: kwargs.pop(k) for k in list(kwargs) if isinstance(kwargs[k], dict)}
         if not named and kwargs and all(isinstance(v, type) or k == 'pk' for k, v in kwargs.items()):
             # `fast_app('data/app.db', id=int, name=str, pk='id')`: keyword columns define one table, `items`.
@@ -87,16 +93,15 @@ def fast_app(db_file: Optional[str] = None, render: Optional[Callable] = None, h
     else:
         app = FastHTML(**app_kw, **bkw)
     app.static_route_exts(static_path=static_path)
-    if db_file is None:
+    if target is None:
         if tables:
             raise ValueError('fast_app: table schemas were given but no db_file to store them in')
         return app, app.route
-    from fastlite import database
-    if db_file != ':memory:':
-        Path(db_file).parent.mkdir(parents=True, exist_ok=True)  # `fast_app('data/app.db')` on a fresh checkout
-    db = database(db_file)
-    app.db = db
-    made = [_get_tbl(db, name, schema) for name, schema in tables.items()]
+    if isinstance(target, (str, Path)):
+        from .db import database
+        target = database(target)  # creates the folder of `fast_app('data/app.db')` on a fresh checkout
+    app.db = target
+    made = [_get_tbl(target, name, schema) for name, schema in tables.items()]
     if render is not None and len(made) == 1:
         made[0][1].__ft__ = render
     if not made:

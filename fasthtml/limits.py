@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import anyio.lowlevel
 from starlette.exceptions import HTTPException
 
 from ._errors import refuse
@@ -96,15 +97,27 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         seen = 0
+        started = False
 
         async def counting_receive() -> dict:
             nonlocal seen
             msg = await receive()
             if msg['type'] == 'http.request':
                 seen += len(msg.get('body', b''))
-                if seen > limit:
-                    raise HTTPException(413, _too_large(f'more than {limit}', limit))
+                if seen > limit and not started:
+                    # A response may be on its way, its disconnect listener reading the body alongside (Starlette's
+                    # FileResponse and StreamingResponse do): let it start first. Once it has, whoever still reads
+                    # only drains the body; a 413 could no longer be sent, and raising would break the response.
+                    await anyio.lowlevel.checkpoint()
+                    if not started:
+                        raise HTTPException(413, _too_large(f'more than {limit}', limit))
             return msg
-        await self.app(scope, counting_receive, send)
+
+        async def watching_send(msg: dict) -> None:
+            nonlocal started
+            if msg['type'] == 'http.response.start':
+                started = True
+            await send(msg)
+        await self.app(scope, counting_receive, watching_send)
 
 

@@ -6,15 +6,19 @@ reconnect every `reload_interval` milliseconds and, as soon as the new server an
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from ._deploy import workers_configured
 from .components import Script
 from .core import FastHTML
 
 __all__ = ['FastHTMLWithLiveReload']
+
+log = logging.getLogger('fasthtml.live_reload')
 
 LIVE_RELOAD_PATH = '/live-reload'
 
@@ -65,12 +69,16 @@ class FastHTMLWithLiveReload(FastHTML):
     Adds a websocket route at `/live-reload` and a script to every page's head. `reload_attempts` and
     `reload_interval` (ms) control how the page waits for the restarted server. Run it with `serve()`, which
     restarts uvicorn when a watched file changes. The route bypasses Beforeware, so a login redirect cannot
-    turn the reconnection into a reload loop."""
+    turn the reconnection into a reload loop. Under several worker processes it is off (logged)."""
 
     def __init__(self, *args: Any, reload_attempts: int | None = 1, reload_interval: int | None = 1000,
                  **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.reload_attempts = reload_attempts or 1
         self.reload_interval = reload_interval or 1000
+        n = workers_configured()
+        if n > 1:  # a deployment, not a development server: no reload script, no route (a restart must not reload)
+            log.warning('live reload is off: the server runs %d worker processes (live=True is for development)', n)
+            return
         self.hdrs.append(live_reload_script(self.reload_attempts, self.reload_interval))
         self.router.routes.insert(0, WebSocketRoute(LIVE_RELOAD_PATH, _live_reload_ws, name='live_reload'))

@@ -5,13 +5,13 @@
         def get_auth(self, info, ident, session, state): return RedirectResponse('/', status_code=303)
     oauth = Auth(app, client)   # adds /redirect and /logout, and Beforeware that sends anonymous users to /login
 
-Safer than the original in five ways: every login link carries a fresh random `state` that the callback checks
+Safer than the original in four ways: every login link carries a fresh random `state` that the callback checks
 (so a forged callback cannot log a victim in as the attacker) and a PKCE challenge (RFC 7636, S256) whose secret
 verifier only the token exchange sends (so a stolen authorization code is useless; providers without PKCE ignore
-both parameters, as OAuth 2 requires); `X-Forwarded-Proto`/`-Host` are only believed with
-`trust_proxy=True`; the page a user is sent back to after login is always a path inside the app; and a failed token
-exchange (provider down, bad code) leads to the error page instead of a 500. Clients never keep one user's token
-where another user's login could read it: `retr_info` passes the token it fetched straight to `get_info`.
+both parameters, as OAuth 2 requires; a client whose `login_link` cannot take them, as clients written for
+FastHTML, gets FastHTML's call); the page a user is sent back to after login is always a path inside the app; and a
+failed token exchange (provider down, bad code) leads to the error page instead of a 500. Clients never keep one
+user's token where another user's login could read it: `retr_info` passes the token it fetched straight to `get_info`.
 
 Talking to a provider over plain `http://` (a local test provider) needs `OAUTHLIB_INSECURE_TRANSPORT=1`.
 """
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import inspect
 import json
 import logging
 import re
@@ -27,6 +28,7 @@ import time
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Iterable
+from urllib.parse import urlsplit
 
 from fastcore.basics import AttrDictDefault
 from oauthlib.oauth2 import WebApplicationClient
@@ -40,7 +42,7 @@ from ._respond import safe_next  # (defined there so fasthtml.accounts needs nei
 
 
 class _Lazy:
-    "A module imported on first attribute access (httpx costs ~40 ms at import; only OAuth's HTTP calls need it)."
+    "A module imported on first attribute access (httpx2 costs ~40 ms at import; only OAuth's HTTP calls need it)."
 
     def __init__(self, name: str) -> None:
         self._name = name
@@ -52,10 +54,11 @@ class _Lazy:
         return getattr(m, k)
 
 
-httpx: Any = _Lazy('httpx')
+httpx2: Any = _Lazy('httpx2')  # FastHTML's HTTP client (httpx's successor), as in the original
 
-__all__ = ['GoogleAppClient', 'GitHubAppClient', 'HuggingFaceClient', 'DiscordAppClient', 'Auth0AppClient', 'OAuth',
-           'OAuthError', 'redir_url', 'get_host', 'url_match', 'http_patterns', 'safe_next']
+__all__ = ['GoogleAppClient', 'GitHubAppClient', 'HuggingFaceClient', 'DiscordAppClient', 'Auth0AppClient',
+           'AppleAppClient', 'OAuth',
+           'OAuthError', 'redir_url', 'get_host', 'url_match', 'http_patterns', 'safe_next', 'load_creds', 'log']
 
 log = logging.getLogger('fasthtml.oauth')
 
@@ -96,9 +99,10 @@ class OAuthError(Exception):
 # ---------------------------------------------------------------------------------------------------------------
 # URLs
 
-def url_match(url: str, patterns: Iterable[str] = http_patterns) -> bool:
-    "Does `url` (a host, or host:port) match any of the regexes in `patterns`?"
-    return any(re.match(p, url) for p in patterns)
+def url_match(request: Any, patterns: Iterable[str] = http_patterns) -> bool:
+    "Does the host of `request` (see `get_host`; or a host string itself) match any of the regexes in `patterns`?"
+    host = request if isinstance(request, str) else get_host(request)
+    return any(re.match(p, host) for p in patterns)
 
 
 def _first(v: str) -> str:
@@ -106,17 +110,23 @@ def _first(v: str) -> str:
     return v.split(',')[0].strip()
 
 
-def get_host(req: HTTPConnection, trust_proxy: bool = False) -> str:
-    """The host (and port) the client used: the `Host` header, or `X-Forwarded-Host` when `trust_proxy` is set
-    (only do that behind a proxy that sets it: otherwise any client can choose the value)."""
+def get_host(request: Any, trust_proxy: bool = True) -> str:
+    """The host (and port) the client used: `X-Forwarded-Host` (what a hosting platform's proxy sets; its first
+    value), else the `Host` header, else the request URL's. `request` is a Starlette request or any object with
+    `url` and `headers`. `trust_proxy=False` ignores `X-Forwarded-Host` (an app that faces clients directly).
+    A value that is not a host name (or address) and port is a 400."""
+    hdrs = getattr(request, 'headers', None) or {}
     host = None
     if trust_proxy:
-        fwd = req.headers.get('x-forwarded-host')
+        fwd = hdrs.get('x-forwarded-host') or hdrs.get('X-Forwarded-Host')
         host = _first(fwd) if fwd else None
     if not host:
-        host = req.headers.get('host')
+        host = hdrs.get('host') or hdrs.get('Host')
     if not host:
-        server = req.scope.get('server')
+        url = getattr(request, 'url', None)
+        host = (urlsplit(url) if isinstance(url, str) else url).netloc if url is not None else None
+    if not host:
+        server = (getattr(request, 'scope', None) or {}).get('server')
         if not server:
             raise HTTPException(400, 'Missing Host header')
         h, port = server
@@ -127,16 +137,17 @@ def get_host(req: HTTPConnection, trust_proxy: bool = False) -> str:
     return host
 
 
-def redir_url(req: HTTPConnection, redir_path: str, scheme: str | None = None, trust_proxy: bool = False) -> str:
-    """The absolute URL of `redir_path` on the host in `req` (what the provider redirects back to).
-    The scheme is `scheme`, else `X-Forwarded-Proto` when `trust_proxy`, else the request's own."""
-    if scheme is None and trust_proxy:
-        fwd = req.headers.get('x-forwarded-proto')
-        if fwd and _first(fwd).lower() in ('http', 'https'):
-            scheme = _first(fwd).lower()
-    if scheme is None:
-        scheme = req.url.scheme
-    return f'{scheme}://{get_host(req, trust_proxy)}{redir_path}'
+def redir_url(request: Any, redir_path: str, scheme: str | None = None, trust_proxy: bool = True) -> str:
+    """The absolute URL of `redir_path` on the host of `request` (see `get_host`): what the provider sends users
+    back to. As in FastHTML it is https, so login works behind a hosting platform's TLS proxy, except for local
+    hosts (`http_patterns`: localhost, 127.0.0.1, [::1]), which are http; FastHTML's `scheme` argument is accepted
+    and, as there, does not change that (`OAuth(https=False)` gives http everywhere)."""
+    return _url(request, redir_path, True, http_patterns, trust_proxy)
+
+
+def _url(request: Any, path: str, https: bool, patterns: Iterable[str], trust_proxy: bool) -> str:
+    host = get_host(request, trust_proxy)
+    return f"{'https' if https and not url_match(host, patterns) else 'http'}://{host}{path}"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -149,7 +160,7 @@ def _verify() -> Any:
     "One TLS context for every provider call (building one per call costs tens of milliseconds)."
     global _tls
     if _tls is None:
-        _tls = httpx.create_ssl_context()
+        _tls = httpx2.create_ssl_context()
     return _tls
 
 
@@ -164,7 +175,7 @@ def _access_token(token: Any) -> str:
 
 
 class _AppClient(WebApplicationClient):
-    "A `WebApplicationClient` that knows its provider's URLs and talks to it with httpx (sync and async)."
+    "A `WebApplicationClient` that knows its provider's URLs and talks to it with httpx2 (sync and async)."
     base_url = ''
     token_url = ''
     info_url = ''
@@ -189,7 +200,7 @@ class _AppClient(WebApplicationClient):
         return dict(url=self.token_url, content=body,
                     headers={'Accept': 'application/json', 'Content-Type': 'application/x-www-form-urlencoded'})
 
-    def _token_from(self, r: httpx.Response) -> dict:
+    def _token_from(self, r: httpx2.Response) -> dict:
         "Parse the provider's token response; an error response raises (oauthlib's error, or OAuthError)."
         try:
             token = dict(parse_token_response(r.text))
@@ -204,12 +215,12 @@ class _AppClient(WebApplicationClient):
 
     def parse_response(self, code: str, redirect_uri: str | None = None) -> dict:
         "Exchange the authorization `code` for a token (a dict with `access_token`)."
-        with httpx.Client(timeout=self.timeout, verify=_verify()) as c:
+        with httpx2.Client(timeout=self.timeout, verify=_verify()) as c:
             return self._token_from(c.post(**self._token_request(code, redirect_uri)))
 
     async def parse_response_async(self, code: str, redirect_uri: str | None = None) -> dict:
         "`parse_response`, without blocking the event loop."
-        async with httpx.AsyncClient(timeout=self.timeout, verify=_verify()) as c:
+        async with httpx2.AsyncClient(timeout=self.timeout, verify=_verify()) as c:
             return self._token_from(await c.post(**self._token_request(code, redirect_uri)))
 
     # -- the user's info
@@ -218,7 +229,7 @@ class _AppClient(WebApplicationClient):
                                                 'Accept': 'application/json'})
 
     @staticmethod
-    def _info_from(r: httpx.Response) -> AttrDictDefault:
+    def _info_from(r: httpx2.Response) -> AttrDictDefault:
         if r.status_code >= 400:
             raise OAuthError('user_info_failed', f'HTTP {r.status_code}')
         try:
@@ -231,12 +242,12 @@ class _AppClient(WebApplicationClient):
 
     def get_info(self, token: Any = None) -> AttrDictDefault:
         "The authenticated user's info (attribute access; missing keys are None)."
-        with httpx.Client(timeout=self.timeout, verify=_verify()) as c:
+        with httpx2.Client(timeout=self.timeout, verify=_verify()) as c:
             return self._info_from(c.get(**self._info_request(self.token if token is None else token)))
 
     async def get_info_async(self, token: Any = None) -> AttrDictDefault:
         "`get_info`, without blocking the event loop."
-        async with httpx.AsyncClient(timeout=self.timeout, verify=_verify()) as c:
+        async with httpx2.AsyncClient(timeout=self.timeout, verify=_verify()) as c:
             return self._info_from(await c.get(**self._info_request(self.token if token is None else token)))
 
     def retr_info(self, code: str, redirect_uri: str | None = None) -> AttrDictDefault:
@@ -281,6 +292,134 @@ class GoogleAppClient(_AppClient):
     def consent_url(self, proj: str | None = None) -> str:
         "The Google Cloud console page for this project's OAuth consent screen."
         return f'https://console.cloud.google.com/apis/credentials/consent?project={proj or self.project_id}'
+
+    def creds(self) -> Any:
+        """Create `Credentials` from the client, refreshing if needed: Google API credentials for the user whose login
+        the client completed last (`parse_response`/`retr_info`), with its refresh token when Google sent one.
+        Needs the google-auth package."""
+        tok = self.token if isinstance(self.token, dict) else {}
+        c = _google_credentials()(token=tok.get('access_token'), refresh_token=tok.get('refresh_token'),
+                                  token_uri=self.token_url, client_id=self.client_id,
+                                  client_secret=self.client_secret, scopes=self.scope)
+        return c.update()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Google API credentials (google-auth, imported on first use)
+
+_CREDS: Any = None
+
+
+def _google_credentials() -> Any:
+    """`Credentials`: google-auth's user credentials plus FastHTML's `update()` (refresh when expired, over httpx2)
+    and `save(fname)`. Built on first use, so apps that never call Google APIs need not install google-auth."""
+    global _CREDS
+    if _CREDS is not None:
+        return _CREDS
+    try:
+        from google.auth import transport
+        from google.oauth2.credentials import Credentials as _UserCredentials
+    except ImportError as e:
+        raise ImportError('Google API credentials need the google-auth package: pip install google-auth') from e
+
+    class _Response(transport.Response):
+        def __init__(self, r: Any) -> None:
+            self._r = r
+
+        @property
+        def status(self) -> int:
+            return self._r.status_code
+
+        @property
+        def headers(self) -> Any:
+            return self._r.headers
+
+        @property
+        def data(self) -> bytes:
+            return self._r.content
+
+    class _Request(transport.Request):
+        "google-auth's HTTP transport interface, over httpx2."
+
+        def __call__(self, url: str, method: str = 'GET', body: Any = None, headers: Any = None,
+                     timeout: Any = None, **kwargs: Any) -> Any:
+            try:
+                r = httpx2.request(method, url, content=body, headers=headers, timeout=timeout or 30,
+                                   verify=_verify())
+            except httpx2.HTTPError as e:
+                from google.auth.exceptions import TransportError
+                raise TransportError(e) from e
+            return _Response(r)
+
+    class Credentials(_UserCredentials):
+        "Google API credentials (google-auth's) that can refresh themselves and be saved to a file."
+
+        def update(self) -> Credentials:
+            "Refresh the credentials if they are expired, and return them"
+            if (self.expired or not self.token) and self.refresh_token:
+                self.refresh(_Request())
+            return self
+
+        def save(self, fname: str | Path) -> None:
+            "Save credentials to `fname`"
+            Path(fname).write_text(self.to_json())
+
+    Credentials.__module__, Credentials.__qualname__ = __name__, 'Credentials'
+    _CREDS = Credentials
+    return Credentials
+
+
+def load_creds(fname: str | Path) -> Any:
+    "Load credentials from `fname`"
+    return _google_credentials().from_authorized_user_file(str(fname))
+
+
+def __getattr__(name: str) -> Any:
+    if name == 'Credentials':
+        return _google_credentials()
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+
+
+class AppleAppClient(_AppClient):
+    """A `WebApplicationClient` for Sign in with Apple: its client secret is a short-lived JWT signed (ES256) with the
+    app's private key, and the user's info comes from the ID token of the token exchange. Needs PyJWT with its
+    `crypto` extra (the `cryptography` package)."""
+    base_url = 'https://appleid.apple.com/auth/authorize'
+    token_url = 'https://appleid.apple.com/auth/token'
+    id_key = 'sub'
+    secret_ttl = 15552000  # 180 days, Apple's maximum
+
+    def __init__(self, client_id: str, key_id: str, team_id: str, private_key: str, code: str | None = None,
+                 scope: Any = None, **kwargs: Any) -> None:
+        WebApplicationClient.__init__(self, client_id, code=code, scope=scope or ['name', 'email'], **kwargs)
+        self.key_id, self.team_id, self.private_key = key_id, team_id, private_key
+
+    @property
+    def client_secret(self) -> str:  # type: ignore[override]
+        "A fresh client secret: a JWT from the team to Apple about this client, signed with the private key."
+        import jwt
+        now = int(time.time())
+        claims = {'iss': self.team_id, 'iat': now, 'exp': now + self.secret_ttl, 'aud': 'https://appleid.apple.com',
+                  'sub': self.client_id}
+        return jwt.encode(claims, self.private_key, algorithm='ES256', headers={'kid': self.key_id})
+
+    def get_info(self, token: Any = None) -> dict:  # type: ignore[override]
+        """Decode user info from the ID token (it came straight from Apple's token endpoint over TLS, which OpenID
+        Connect accepts without checking its signature again): a dict, as FastHTML's."""
+        import jwt
+        tok = self.token if token is None else token
+        idt = tok.get('id_token') if isinstance(tok, dict) else None
+        if not idt:
+            raise OAuthError('user_info_failed', 'no ID token: call parse_response first')
+        try:
+            info = jwt.decode(idt, options={'verify_signature': False})
+        except jwt.PyJWTError as e:
+            raise OAuthError('user_info_failed', f'the ID token is not a JWT: {e}') from None
+        return info
+
+    async def get_info_async(self, token: Any = None) -> dict:  # type: ignore[override]
+        "`get_info` (no request is made)."
+        return self.get_info(token)
 
 
 class GitHubAppClient(_AppClient):
@@ -367,7 +506,7 @@ class Auth0AppClient(_AppClient):
         "The tenant's endpoints, from its OpenID discovery document (fetched once, on first use)."
         if self._config is not None:
             return self._config
-        r = httpx.get(f'{self.domain}/.well-known/openid-configuration', timeout=self.timeout, verify=_verify())
+        r = httpx2.get(f'{self.domain}/.well-known/openid-configuration', timeout=self.timeout, verify=_verify())
         if r.status_code >= 400:
             raise OAuthError('discovery_failed', f'HTTP {r.status_code} from {self.domain}')
         try:
@@ -420,6 +559,22 @@ def _is_response(o: Any) -> bool:
     return isinstance(o, Response) or hasattr(o, '__response__')
 
 
+def _takes_pkce(cli: Any) -> bool:
+    "Can `cli.login_link` take the PKCE keywords (a `code_challenge` parameter or `**kwargs`)? Decided once."
+    link = getattr(cli, 'login_link', None)
+    if link is None:
+        return True  # prepare_request_uri takes them
+    try:
+        ps = inspect.signature(link).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.kind is p.VAR_KEYWORD or p.name == 'code_challenge' for p in ps)
+
+
+def _pkce_args(challenge: str | None) -> dict:
+    return {'code_challenge': challenge, 'code_challenge_method': 'S256'} if challenge else {}
+
+
 class OAuth:
     """Adds OAuth login to `app` with client `cli`: a callback route at `redir_path`, a logout route, and
     Beforeware that sends anonymous users to `login_path` (except on `skip` paths, the callback, login and error).
@@ -431,7 +586,7 @@ class OAuth:
     def __init__(self, app: Any, cli: _AppClient, skip: Iterable[str] | None = None, redir_path: str = '/redirect',
                  error_path: str = '/error', logout_path: str = '/logout', login_path: str = '/login',
                  https: bool = True, http_patterns: Iterable[str] = http_patterns, redir_method: str = 'get',
-                 trust_proxy: bool = False, home_path: str = '/', pkce: bool = True) -> None:
+                 trust_proxy: bool = True, home_path: str = '/', pkce: bool = True) -> None:
         from .core import Beforeware
         for name, p in (('redir_path', redir_path), ('error_path', error_path), ('logout_path', logout_path),
                         ('login_path', login_path), ('home_path', home_path)):
@@ -443,7 +598,9 @@ class OAuth:
         self.redir_path, self.error_path, self.logout_path = redir_path, error_path, logout_path
         self.login_path, self.home_path = login_path, home_path
         self.https, self.http_patterns, self.redir_method = https, tuple(http_patterns), redir_method.lower()
-        self.trust_proxy, self.pkce = trust_proxy, pkce
+        # PKCE rides the login link only when the client's login_link can take it: a client written for FastHTML
+        # (`login_link(redirect_uri, scope, state)`) gets the call FastHTML makes.
+        self.trust_proxy, self.pkce = trust_proxy, pkce and _takes_pkce(cli)
         self.skip = [re.escape(redir_path), re.escape(error_path), re.escape(login_path)] + list(skip or [])
         app.before.append(Beforeware(self._before, skip=self.skip))
 
@@ -463,9 +620,7 @@ class OAuth:
 
     def redir_url(self, req: HTTPConnection) -> str:
         "The callback URL the provider sends users back to: https unless the host is local (or `https=False`)."
-        host = get_host(req, self.trust_proxy)
-        scheme = 'http' if url_match(host, self.http_patterns) or not self.https else 'https'
-        return redir_url(req, self.redir_path, scheme, self.trust_proxy)
+        return _url(req, self.redir_path, self.https, self.http_patterns, self.trust_proxy)
 
     def login_link(self, req: HTTPConnection, scope: Any = None, state: str | None = None,
                    next: str | None = None) -> str:
@@ -485,10 +640,13 @@ class OAuth:
         verifier, challenge = pkce_pair() if self.pkce else (None, None)
         pending[nonce] = [state, target, now, verifier]
         session[_STATES] = pending
+        link = getattr(self.cli, 'login_link', None)
+        if link is None:  # a bare oauthlib client (FastHTML gives every WebApplicationClient a login_link)
+            return self.cli.prepare_request_uri(self.cli.base_url, self.redir_url(req), scope, nonce,
+                                                **_pkce_args(challenge))
         if verifier is None:
-            return self.cli.login_link(self.redir_url(req), scope=scope, state=nonce)
-        return self.cli.login_link(self.redir_url(req), scope=scope, state=nonce, code_challenge=challenge,
-                                   code_challenge_method='S256')
+            return link(self.redir_url(req), scope, nonce)
+        return link(self.redir_url(req), scope, nonce, **_pkce_args(challenge))
 
     def check_invalid(self, req: HTTPConnection, session: Any, auth: Any) -> Any:
         "Return a response (or True) to end this user's session early (a banned user, say); False to continue."

@@ -36,7 +36,6 @@ import asyncio
 import copy
 import logging
 import os
-import sys
 import threading
 import weakref
 from collections import deque
@@ -47,8 +46,9 @@ from fastcore.xml import FT as BaseFT
 from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.websockets import WebSocket, WebSocketState
 
+from ._deploy import workers_configured as _workers_configured
 from ._render import to_xml
-from ._respond import flat_xt
+from ._respond import flat_all
 
 __all__ = ['PUBSUB_URL_ENV', 'PubSub', 'Subscription']
 
@@ -59,19 +59,6 @@ _CLOSE = object()
 _OVERFLOW = object()
 CLOSE_TRY_AGAIN = 1013  # RFC 6455 "try again later": htmx's ws extension reconnects after a pause
 SUBSCRIBE_TIMEOUT = 10.0
-
-
-def _workers_configured() -> int:
-    "How many worker processes the server was asked for (uvicorn/gunicorn `--workers`, or WEB_CONCURRENCY)."
-    argv = list(sys.argv)
-    for i, a in enumerate(argv):
-        for flag in ('--workers', '-w'):
-            if a == flag and i + 1 < len(argv) and argv[i + 1].isdigit():
-                return int(argv[i + 1])
-            if a.startswith(flag + '=') and a[len(flag) + 1:].isdigit():
-                return int(a[len(flag) + 1:])
-    wc = os.environ.get('WEB_CONCURRENCY', '')
-    return int(wc) if wc.isdigit() else 1
 
 
 def _with_oob(o: Any) -> Any:
@@ -88,7 +75,7 @@ def render(*content: Any) -> str:
     if len(content) == 1 and isinstance(content[0], str):
         return content[0]
     items = [_with_oob(o.__ft__() if hasattr(o, '__ft__') and not isinstance(o, BaseFT) else o)
-             for o in flat_xt(content) if o is not None]
+             for o in flat_all(content) if o is not None]
     return str(to_xml(*items))
 
 

@@ -1,6 +1,4 @@
 """The Starlette names FastHTML apps commonly use, in one place."""
-import warnings
-
 from starlette.applications import Starlette
 from starlette._utils import is_async_callable
 from starlette.authentication import (AuthCredentials, AuthenticationBackend, AuthenticationError, SimpleUser,
@@ -43,14 +41,10 @@ __all__ = ['Starlette', 'AuthCredentials', 'AuthenticationBackend', 'Authenticat
 
 
 def __getattr__(name: str) -> object:
-    """`TestClient` is imported on first use: it pulls in httpx (~50 ms), which serving an app never needs, and, as
-    in FastHTML, it is not part of `from fasthtml.common import *` (tests import it by name)."""
+    """`TestClient` (Starlette's, on httpx2) is imported on first use: it pulls in httpx2 (~50 ms), which serving an
+    app never needs, and it is not part of `from fasthtml.common import *` (tests import it by name)."""
     if name == 'TestClient':
-        with warnings.catch_warnings():
-            # Starlette suggests httpx2 for its TestClient; httpx (a declared dependency) works, and a test helper
-            # should not print a warning on import.
-            warnings.simplefilter('ignore')
-            from starlette.testclient import TestClient
+        from starlette.testclient import TestClient
         globals()['TestClient'] = TestClient
         return TestClient
     raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -1,7 +1,8 @@
 """SVG elements as FT components: `Svg`, shapes, `Path` with a chainable path builder, and every other SVG tag.
 
-Tag and attribute names keep their SVG case (`linearGradient`, `viewBox`, `preserveAspectRatio`), so the markup is also
-valid standalone SVG/XML; the original lowercases them, which only works because the HTML parser fixes case.
+Tag and attribute names are lowercased as in FastHTML (`<lineargradient viewbox=...>`): inside an HTML page (and in
+HTMX swaps) the HTML parser restores SVG's case, so this renders as `linearGradient`/`viewBox` do. Namespaced
+attributes keep their colon (`xlink_href` -> `xlink:href`; the original's `xlink-href` means nothing to a browser).
 
 Note for the aggregator: `from fasthtml.common import *` in the original exports this module's `Path`, which shadows
 `pathlib.Path` in apps that star-import. This module only defines `Path`; whether `common` re-exports it is decided there.
@@ -32,7 +33,7 @@ SVG_NS = 'http://www.w3.org/2000/svg'
 svg_inb = {'hx_select': 'svg>*'}
 
 # ---------------------------------------------------------------------------------------------------------------
-# Attribute names: case is kept; this table is separate from the HTML one, whose cache lowercases.
+# Attribute names, lowercased as in FastHTML; this table is separate from the HTML one (namespace prefixes differ).
 
 _NAMES: dict[str, str] = {
     'cls': 'class', 'klass': 'class', '_class': 'class', 'class_': 'class', 'target_id': 'target_id',
@@ -52,7 +53,7 @@ def _svg_name(k: str) -> str:
             if a.startswith(p):
                 a = p[:-1] + ':' + a[len(p):]
                 break
-        a = a.replace('_', '-')
+        a = a.replace('_', '-').lower()
         if len(_NAMES) < 4096:  # keys come from source code, but `**{...}` could carry arbitrary ones
             _NAMES[k] = a
     return a
@@ -80,7 +81,7 @@ def _svg_build(tag: str, c: tuple, kw: dict[str, Any]) -> FT:
         attrs[a] = v
     if not _TAIL.keys().isdisjoint(attrs):
         attrs = dict(sorted(attrs.items(), key=lambda kv: _TAIL.get(kv[0], 0)))
-    e = _build(tag, c, {})
+    e = _build(tag.lower(), c, {})
     e.attrs.update(attrs)
     return e
 
@@ -139,11 +140,15 @@ def Ellipse(rx: Any, ry: Any, cx: Any = 0, cy: Any = 0, fill: Any = None, stroke
                   **kwargs)
 
 
-def _args(v: Any) -> str:
-    "The argument list of one transform function: a number, or a tuple/list of them."
+def _args(v: Any, sep: str) -> str:
+    "The argument list of one transform function: a number, or a tuple/list of them joined with `sep`."
     if isinstance(v, (tuple, list)):
-        return ','.join(str(o) for o in v)
+        return sep.join(str(o) for o in v)
     return str(v)
+
+
+# How FastHTML writes each function's arguments: `translate(1, 2)`, `rotate(45,10,10)`.
+_SEPS = {'translate': ', ', 'scale': ', ', 'rotate': ',', 'skewX': ',', 'skewY': ',', 'matrix': ', '}
 
 
 def transformd(translate: Any = None, scale: Any = None, rotate: Any = None, skewX: Any = None, skewY: Any = None,
@@ -151,7 +156,7 @@ def transformd(translate: Any = None, scale: Any = None, rotate: Any = None, ske
     "Create an SVG `transform` kwarg dict."
     funcs = {'translate': translate, 'scale': scale, 'rotate': rotate, 'skewX': skewX, 'skewY': skewY,
              'matrix': matrix}
-    parts = [f'{k}({_args(v)})' for k, v in funcs.items() if v is not None]
+    parts = [f'{k}({_args(v, _SEPS[k])})' for k, v in funcs.items() if v is not None]
     return {'transform': ' '.join(parts)} if parts else {}
 
 
@@ -206,8 +211,9 @@ class PathFT(FT):
 
     def _cmd(self, cmd: str, *args: Any) -> PathFT:
         step = ' '.join([cmd + _num(args[0]), *map(_num, args[1:])]) if args else cmd
-        d = self.attrs.get('d') or ''
-        self.attrs['d'] = d + ' ' + step if d else step
+        d = self.attrs.get('d')
+        # appended after a space, also to an empty `d` (`Path().M(0, 0)` gives d=" M0 0"), exactly as FastHTML
+        self.attrs['d'] = step if d is None else f'{d} {step}'
         return self
 
     def M(self, x: Any, y: Any) -> PathFT:
@@ -277,8 +283,8 @@ def SvgInb(*args: Any, **kwargs: Any) -> tuple[FT, Any]:
 # Every other SVG element
 
 def _svg_tag(name: str) -> Callable[..., FT]:
-    "A tag function: `LinearGradient` -> `<linearGradient>`, `Font_face` -> `<font-face>`."
-    tag = name[0].lower() + name[1:].replace('_', '-')
+    "A tag function: `LinearGradient` -> `<lineargradient>`, `Font_face` -> `<font-face>`."
+    tag = name.lower().replace('_', '-')
 
     def f(*c: Any, **kwargs: Any) -> FT:
         return _svg_build(tag, c, kwargs)

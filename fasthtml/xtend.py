@@ -176,10 +176,13 @@ def replace_css_vars(css: str, pre: str = 'tpl', **kwargs: Any) -> str:
 def ScriptX(fname: str | Path, src: str | None = None, nomodule: bool | None = None, type: str | None = None,
             _async: bool | None = None, defer: bool | None = None, charset: str | None = None,
             crossorigin: str | None = None, integrity: str | None = None, **kw: Any) -> FT:
-    "A `script` element with contents read from `fname`."
+    """A `script` element with contents read from `fname`; keywords fill `{name}` fields in the code (other braces
+    are left alone, see `loose_format`), as FastHTML's ScriptX does."""
     code = Path(fname).read_text()
+    if kw:
+        code = loose_format(code, **kw)
     return Script(code, src=src, nomodule=nomodule, type=type, _async=_async, defer=defer, charset=charset,
-                  crossorigin=crossorigin, integrity=integrity, **kw)
+                  crossorigin=crossorigin, integrity=integrity)
 
 
 # Keyword arguments of `StyleX` that are attributes of the `<style>` element rather than CSS variables.

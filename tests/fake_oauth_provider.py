@@ -25,6 +25,7 @@ STATE: dict = {'mode': 'ok', 'user': {'sub': 'u-1', 'id': 1, 'email': 'ann@examp
                                       'name': 'Ann', 'login': 'ann'}}
 CODES: dict = {}  # code -> (client_id, redirect_uri, user, PKCE challenge or None, challenge method)
 TOKENS: dict = {}  # access token -> user
+REFRESH: dict = {}  # refresh token -> user
 LOG: list = []
 
 
@@ -71,6 +72,13 @@ async def token(req: Request):
     cid = _client(req, form)
     if cid is None:
         return JSONResponse({'error': 'invalid_client'}, status_code=401)
+    if form.get('grant_type') == 'refresh_token':  # a refresh token (issued with each code) gives a new access token
+        user = REFRESH.get(form.get('refresh_token', ''))
+        if user is None:
+            return JSONResponse({'error': 'invalid_grant', 'error_description': 'bad refresh token'}, 400)
+        tok = secrets.token_urlsafe(16)
+        TOKENS[tok] = user
+        return JSONResponse({'access_token': tok, 'token_type': 'Bearer', 'expires_in': 3600})
     entry = CODES.pop(form.get('code', ''), None)
     if mode == 'token_error' or entry is None or entry[0] != cid or entry[1] != form.get('redirect_uri'):
         return JSONResponse({'error': 'invalid_grant', 'error_description': 'bad code'}, status_code=400)
@@ -78,9 +86,9 @@ async def token(req: Request):
         return JSONResponse({'error': 'unsupported_grant_type'}, status_code=400)
     if entry[3] is not None and not _pkce_ok(entry[3], entry[4], form.get('code_verifier')):
         return JSONResponse({'error': 'invalid_grant', 'error_description': 'PKCE verification failed'}, 400)
-    tok = secrets.token_urlsafe(16)
-    TOKENS[tok] = entry[2]
-    return JSONResponse({'access_token': tok, 'token_type': 'Bearer', 'expires_in': 3600})
+    tok, refresh = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+    TOKENS[tok] = REFRESH[refresh] = entry[2]
+    return JSONResponse({'access_token': tok, 'token_type': 'Bearer', 'expires_in': 3600, 'refresh_token': refresh})
 
 
 async def userinfo(req: Request):

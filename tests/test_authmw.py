@@ -38,8 +38,9 @@ def cli():
 def test_no_credentials_is_401_with_challenge(cli):
     r = cli.get('/')
     assert r.status_code == 401
-    assert r.headers['www-authenticate'].startswith('Basic realm="login"')
-    assert r.text == 'Not authenticated'
+    # the original's refusal exactly (compared black-box): its body, its challenge, no content type
+    assert r.headers['www-authenticate'] == 'Basic realm="login"'
+    assert r.text == 'not authenticated' and 'content-type' not in r.headers
 
 
 @pytest.mark.parametrize('user,pwd', [('jph', 'pw1'), ('ann', 'pw:2')])

@@ -423,7 +423,7 @@ def test_sync_handlers_run_in_a_worker_thread_unless_sync_inline():
 
 def test_a_blocking_sync_handler_does_not_block_an_async_one():
     import anyio
-    import httpx
+    import httpx2
     release = threading.Event()
     app = FastHTML(secret_key='x')
 
@@ -442,8 +442,8 @@ def test_a_blocking_sync_handler_does_not_block_an_async_one():
             return await both()
 
     async def both():
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url='http://t') as c:
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(transport=transport, base_url='http://t') as c:
             async with anyio.create_task_group() as tg:
                 out = {}
 
@@ -503,11 +503,11 @@ def test_serve_runs_uvicorn_when_main(in_tmp, monkeypatch):
     runpy.run_path(str(in_tmp / 'mainapp.py'), run_name='__main__')
     dirs = list(dict.fromkeys([str(in_tmp.resolve()), os.getcwd()]))
     assert calls == [(('mainapp:app',), dict(host='127.0.0.1', port=5001, reload=True, reload_includes=None,
-                                              reload_excludes=None, reload_dirs=dirs))]
+                                              reload_excludes=None, reload_dirs=dirs, timeout_graceful_shutdown=30))]
     calls.clear()
     (in_tmp / 'other.py').write_text(SERVE_APP.replace('serve()', "serve(port=8123, reload=False, host='0.0.0.0')"))
     runpy.run_path(str(in_tmp / 'other.py'), run_name='__main__')
-    assert calls == [(('other:app',), dict(host='0.0.0.0', port=8123))]
+    assert calls == [(('other:app',), dict(host='0.0.0.0', port=8123, timeout_graceful_shutdown=30))]
     calls.clear()
     # A hosting platform's PORT binds all interfaces, unless HOST says otherwise.
     monkeypatch.setenv('PORT', '7000')

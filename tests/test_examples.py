@@ -34,8 +34,13 @@ def load(name):
 # ---------------------------------------------------------------------------------------------------------------
 # The to-do app
 
-@pytest.fixture
-def todo(in_tmp):
+@pytest.fixture(params=['sqlite', 'postgres'])
+def todo(in_tmp, request, monkeypatch):
+    "The to-do app as it is, on SQLite and (DATABASE_URL) on a fresh PostgreSQL database."
+    if request.param == 'postgres':
+        monkeypatch.setenv('DATABASE_URL', request.getfixturevalue('pg_url'))
+    else:
+        monkeypatch.delenv('DATABASE_URL', raising=False)
     return load('todo_app')
 
 
@@ -133,12 +138,12 @@ def test_todo_bad_ids_and_logout(todo):
     assert cli.get('/', follow_redirects=False).status_code == 303
 
 
-def test_todo_data_persists_in_sqlite(todo, in_tmp):
+def test_todo_data_persists(todo, in_tmp):
     cli = Client(todo['app'])
     login(cli)
     cli.post('/add_todo', data={'title': 'kept'}, headers=HX)
-    assert (in_tmp / 'data' / 'todos.db').exists()
-    again = load('todo_app')  # a restart: same database file, same session key
+    assert (in_tmp / 'data' / 'todos.db').exists() != ('DATABASE_URL' in os.environ)
+    again = load('todo_app')  # a restart: same database, same session key
     cli2 = Client(again['app'])
     login(cli2)
     assert 'kept' in cli2.get('/').text
@@ -435,6 +440,49 @@ def test_spec_todo_walkthrough_runs_unchanged(in_tmp):
     r = cli.post('/login', data={'name': 'jeremy', 'pwd': 'wrong'}, follow_redirects=False)
     assert r.headers['location'] == '/login'
     assert cli.get('/', follow_redirects=False).status_code == 303
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Selling with Stripe (against the fake Stripe API on loopback)
+
+def test_stripe_shop_sells_through_checkout_and_the_webhook(in_tmp, monkeypatch):
+    stripe = pytest.importorskip('stripe')
+    import hashlib
+    import hmac
+    import json
+
+    import fake_stripe
+    import httpx2
+    old = stripe.api_base, stripe.api_key
+    with fake_stripe.running() as url:
+        try:
+            stripe.api_base = url
+            monkeypatch.setenv('STRIPE_SECRET_KEY', 'sk_test_example')
+            monkeypatch.setenv('STRIPE_WEBHOOK_SECRET', 'whsec_example')
+            monkeypatch.setenv('SALES_DB', str(in_tmp / 'sales.db'))
+            ex = load('stripe_app')
+            cli = Client(ex['app'])
+            page = cli.get('/').text
+            assert '$9.00, one payment' in page and 'name="email"' in page
+            r = cli.post('/buy', data={'email': 'ann@example.com'}, headers=HX)
+            sid = r.headers['hx-redirect'].rsplit('/', 1)[1]
+            assert r.headers['hx-redirect'].startswith('https://checkout.stripe.com/')
+            assert 'being confirmed' in cli.get(f'/thanks?sid={sid}').text  # paid, but no webhook yet
+            httpx2.post(f'{url}/_pay/{sid}', timeout=5)
+            obj = httpx2.get(f'{url}/v1/checkout/sessions/{sid}', headers={'authorization': 'Bearer sk_test_x'},
+                             timeout=5).json()
+            payload = json.dumps({'id': 'evt_1', 'object': 'event', 'type': 'checkout.session.completed',
+                                  'data': {'object': obj}})
+            t = int(time.time())
+            sig = hmac.new(b'whsec_example', f'{t}.{payload}'.encode(), hashlib.sha256).hexdigest()
+            bad = cli.post('/webhook', content=payload, headers={'stripe-signature': f't={t},v1={"0" * 64}'})
+            assert bad.status_code == 400 and 'being confirmed' in cli.get(f'/thanks?sid={sid}').text
+            r = cli.post('/webhook', content=payload, headers={'stripe-signature': f't={t},v1={sig}'})
+            assert r.status_code == 200
+            assert 'ann@example.com paid $9.00.' in cli.get(f'/thanks?sid={sid}').text
+            assert ex['price']().unit_amount == 900
+        finally:
+            stripe.api_base, stripe.api_key = old
 
 
 # ---------------------------------------------------------------------------------------------------------------

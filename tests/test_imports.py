@@ -21,8 +21,7 @@ LAZY_NAMES = {
     'Accounts': 'fasthtml.accounts', 'require_login': 'fasthtml.accounts', 'ApiTokens': 'fasthtml.tokens',
     'Live': 'fasthtml.live', 'LiveComponent': 'fasthtml.live', 'HealthChecks': 'fasthtml.health',
     'add_ready_check': 'fasthtml.health', 'combine': 'fasthtml.compose', 'PubSub': 'fasthtml.pubsub',
-    'Subscription': 'fasthtml.pubsub', 'PUBSUB_URL_ENV': 'fasthtml.pubsub', 'database': 'fastlite',
-    'NotFoundError': 'fastlite',
+    'Subscription': 'fasthtml.pubsub', 'PUBSUB_URL_ENV': 'fasthtml.pubsub', 'NotFoundError': 'fastlite',
 }
 
 
@@ -62,9 +61,9 @@ def test_from_import_of_a_deferred_name():
     assert run('''
         import json
         from fasthtml.common import Accounts, NotFoundError, database
-        import fasthtml.accounts, fastlite
-        print(json.dumps([Accounts is fasthtml.accounts.Accounts, database is fastlite.database,
-                          NotFoundError is fastlite.NotFoundError]))
+        import fasthtml.accounts, fasthtml.db, fastlite
+        print(json.dumps([Accounts is fasthtml.accounts.Accounts, database is fasthtml.db.database,
+                          NotFoundError is fastlite.NotFoundError is fasthtml.db.NotFoundError]))
     ''') == [True, True, True]
 
 

@@ -8,7 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-import httpx
+import httpx2
 import nbformat
 import pytest
 from nbclient import NotebookClient
@@ -72,25 +72,25 @@ def test_jupyuvi_serves_live_route_changes_and_frees_the_port():
     try:
         assert srv.running and srv.url == f'http://127.0.0.1:{port}'
         assert not is_port_free(port)
-        assert '<p>hello from the notebook app</p>' in httpx.get(srv.url + '/').text
+        assert '<p>hello from the notebook app</p>' in httpx2.get(srv.url + '/').text
 
         @app.get('/', name='home')  # same path, methods and name: replaces the route
         def index():
             return P('changed while running')
-        assert '<p>changed while running</p>' in httpx.get(srv.url + '/').text
-        assert httpx.get(srv.url + '/added').status_code == 404
+        assert '<p>changed while running</p>' in httpx2.get(srv.url + '/').text
+        assert httpx2.get(srv.url + '/added').status_code == 404
 
         @app.get('/added')
         def added():
             return P('new route')
-        assert httpx.get(srv.url + '/added').text.endswith('<p>new route</p></body></html>')
+        assert httpx2.get(srv.url + '/added').text.endswith('<p>new route</p></body></html>')
     finally:
         srv.stop()
     assert not srv.running and is_port_free(port)
     srv.stop()  # stopping twice is harmless
     # the next server on the same port starts straight away
     with JupyUvi(make_app(), port=port) as again:
-        assert httpx.get(again.url + '/').status_code == 200
+        assert httpx2.get(again.url + '/').status_code == 200
     assert is_port_free(port)
 
 
@@ -104,14 +104,14 @@ def test_jupyuvi_start_false_and_restart():
     assert 'running' in repr(srv)
     srv.stop()
     srv.start()
-    assert httpx.get(srv.url + '/').status_code == 200
+    assert httpx2.get(srv.url + '/').status_code == 200
     srv.stop()
 
 
 def test_stop_closes_keep_alive_connections():
     port = free_port()
     srv = JupyUvi(make_app(), port=port)
-    with httpx.Client() as c:  # holds a keep-alive connection open across stop()
+    with httpx2.Client() as c:  # holds a keep-alive connection open across stop()
         assert c.get(srv.url + '/').status_code == 200
         srv.stop(timeout=3)
         assert is_port_free(port)
@@ -133,7 +133,7 @@ def test_nb_serve_returns_a_started_server_in_a_daemon_thread():
     server = nb_serve(make_app(), port=port)
     try:
         assert server.started and server.thread.daemon
-        assert httpx.get(f'http://127.0.0.1:{port}/').status_code == 200
+        assert httpx2.get(f'http://127.0.0.1:{port}/').status_code == 200
     finally:
         server.should_exit = True
         server.thread.join(5)
@@ -145,7 +145,7 @@ async def test_async_server_on_the_running_loop():
     app = make_app()
     async with JupyUviAsync(app, port=port) as srv:
         assert srv.url == f'http://127.0.0.1:{port}'
-        async with httpx.AsyncClient() as c:
+        async with httpx2.AsyncClient() as c:
             r = await c.get(srv.url + '/')
         assert '<p>hello from the notebook app</p>' in r.text
     assert is_port_free(port)
@@ -179,7 +179,7 @@ def test_htmx_accepts_a_route_function_and_serves_app():
     out = HTMX(page, app=app, port=port, host='127.0.0.1')
     try:
         assert f'src="http://127.0.0.1:{port}/page"' in out
-        assert 'route by function' in httpx.get(f'http://127.0.0.1:{port}/page').text
+        assert 'route by function' in httpx2.get(f'http://127.0.0.1:{port}/page').text
         assert HTMX(app=app, port=port).server is None  # already served: not started twice
     finally:
         out.server.stop()
@@ -189,7 +189,7 @@ def test_show_is_the_components_show():
     import fasthtml.components as comps
     assert show is comps.show
     out = show(Div(P('a <b>'), id='x'), Button('go', hx_get='/go'))
-    assert out._repr_html_() == '<div id="x"><p>a &lt;b&gt;</p></div><button hx-get="/go">go</button>'
+    assert out._repr_html_() == '<div id="x"><p>a &lt;b&gt;</p></div>\n<button hx-get="/go">go</button>'
 
 
 def test_htmx_config_port_script():
@@ -206,7 +206,7 @@ def test_works_without_ipython_installed():
     code = textwrap.dedent(f'''
         import sys
         sys.modules['IPython'] = None
-        import httpx
+        import httpx2
         from fasthtml.core import FastHTML
         from fasthtml.components import P
         from fasthtml.jupyter import JupyUvi, HTMX, show, render_ft
@@ -214,7 +214,7 @@ def test_works_without_ipython_installed():
         @app.get('/')
         def index(): return P('plain python')
         with JupyUvi(app, port={free_port()}) as srv:
-            print(httpx.get(srv.url + '/').status_code)
+            print(httpx2.get(srv.url + '/').status_code)
         print(render_ft(), HTMX(port=1).startswith('<iframe'), str(show(P('x'))) == '<p>x</p>')
     ''')
     r = subprocess.run([sys.executable, '-c', code], check=False, capture_output=True, text=True, timeout=60,
@@ -229,7 +229,7 @@ def test_in_a_real_jupyter_kernel(tmp_path):
     cells = [
         f'import sys; sys.path.insert(0, {str(ROOT)!r})',
         textwrap.dedent(f'''
-            import httpx
+            import httpx2
             from fastcore.test import test_eq
             from fasthtml.core import FastHTML, iframe_scr
             from fasthtml.components import P
@@ -239,12 +239,12 @@ def test_in_a_real_jupyter_kernel(tmp_path):
             @app.get('/')
             def index(): return P('first version')
             server = JupyUvi(app, port={port})
-            test_eq(httpx.get(server.url + '/').text.count('<p>first version</p>'), 1)
+            test_eq(httpx2.get(server.url + '/').text.count('<p>first version</p>'), 1)
         '''),
         textwrap.dedent('''
             @app.get('/')
             def index(): return P('second version')
-            test_eq(httpx.get(server.url + '/').text.count('<p>second version</p>'), 1)
+            test_eq(httpx2.get(server.url + '/').text.count('<p>second version</p>'), 1)
         '''),
         'test_eq(render_ft(), True)\nP("shown as html")',
         f'HTMX(port={port})',

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
+import httpx2
 import pytest
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
@@ -31,7 +31,7 @@ from fasthtml.oauth import (
 )
 
 HERE = Path(__file__).parent
-HTTP = httpx.Client(timeout=5)  # the "browser" side of the flow, talking to the provider
+HTTP = httpx2.Client(timeout=5)  # the "browser" side of the flow, talking to the provider
 
 
 def _free_port() -> int:
@@ -50,9 +50,9 @@ def provider():
     deadline = time.monotonic() + 20
     while True:
         try:
-            httpx.post(f'{url}/_control', json={}, timeout=1)
+            httpx2.post(f'{url}/_control', json={}, timeout=1)
             break
-        except httpx.HTTPError:
+        except httpx2.HTTPError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
                 raise RuntimeError(f'fake provider did not start: {proc.stderr.read().decode()[-2000:]}')
@@ -388,13 +388,36 @@ def _req(headers, scheme='http', server=('10.0.0.1', 8000)):
                     'headers': [(k.encode(), v.encode()) for k, v in headers.items()]})
 
 
-def test_redir_url_ignores_forwarded_headers_unless_trusted():
-    req = _req({'host': 'app.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https'})
-    assert redir_url(req, '/redirect') == 'http://app.example/redirect'
-    assert redir_url(req, '/redirect', trust_proxy=True) == 'https://evil.example/redirect'
-    assert redir_url(req, '/r', scheme='https') == 'https://app.example/r'
-    req = _req({'host': 'app.example', 'x-forwarded-host': 'a.example, b.example', 'x-forwarded-proto': 'https, http'})
-    assert redir_url(req, '/r', trust_proxy=True) == 'https://a.example/r'
+def test_redir_url_and_get_host_as_the_original():
+    "Compared black-box: X-Forwarded-Host is the host; https except on local hosts; scheme and proto do not count."
+    req = _req({'host': 'internal:8080', 'x-forwarded-host': 'app.example', 'x-forwarded-proto': 'http'})
+    assert get_host(req) == 'app.example'
+    assert redir_url(req, '/redirect') == 'https://app.example/redirect'
+    assert redir_url(req, '/r', scheme='http') == 'https://app.example/r'
+    assert url_match(req) is False and url_match(_req({'host': 'localhost:5001'})) is True
+    assert redir_url(_req({'host': 'localhost:5001'}), '/redirect') == 'http://localhost:5001/redirect'
+    assert redir_url(_req({'host': '127.0.0.1:8000'}), '/redirect') == 'http://127.0.0.1:8000/redirect'
+    assert redir_url(_req({'host': 'example.com'}), '/redirect') == 'https://example.com/redirect'
+    # (departures: the first of several forwarded hosts, where the original writes them all into the URL; [::1] is
+    # local, where the original sends a local IPv6 login to https)
+    req = _req({'host': 'app.example', 'x-forwarded-host': 'a.example, b.example'})
+    assert redir_url(req, '/r') == 'https://a.example/r'
+    assert redir_url(_req({'host': '[::1]:5001'}), '/r') == 'http://[::1]:5001/r'
+    # an app facing clients directly can ignore the header
+    req = _req({'host': 'app.example', 'x-forwarded-host': 'evil.example'})
+    assert get_host(req, trust_proxy=False) == 'app.example'
+
+
+def test_any_request_like_object_with_url_and_headers():
+    from types import SimpleNamespace
+
+    from starlette.datastructures import URL
+    o = SimpleNamespace(url=URL('http://internal:9000/p'), headers={'x-forwarded-host': 'proxy.example.org'})
+    assert get_host(o) == 'proxy.example.org' and redir_url(o, '/r') == 'https://proxy.example.org/r'
+    assert url_match(o) is False
+    o = SimpleNamespace(url='http://localhost:9000/p', headers={})
+    assert get_host(o) == 'localhost:9000' and redir_url(o, '/r') == 'http://localhost:9000/r'
+    assert url_match('localhost:9000') and not url_match('example.com')
 
 
 def test_oauth_redir_url_https_and_local(gh):
@@ -403,12 +426,13 @@ def test_oauth_redir_url_https_and_local(gh):
     assert o.redir_url(_req({'host': 'app.example'})) == 'https://app.example/redirect'
     assert o.redir_url(_req({'host': 'localhost:5001'})) == 'http://localhost:5001/redirect'
     assert o.redir_url(_req({'host': '127.0.0.1:8000'})) == 'http://127.0.0.1:8000/redirect'
-    assert o.redir_url(_req({'host': 'app.example', 'x-forwarded-host': 'evil.example'})) == \
+    # behind a hosting platform's proxy, out of the box
+    assert o.redir_url(_req({'host': 'internal:8000', 'x-forwarded-host': 'app.example'})) == \
         'https://app.example/redirect'
     app2 = FastHTML(secret_key='k' * 40)
-    o2 = OAuth(app2, gh, https=False, trust_proxy=True, redir_path='/cb')
+    o2 = OAuth(app2, gh, https=False, trust_proxy=False, redir_path='/cb')
     assert o2.redir_url(_req({'host': 'internal:8000', 'x-forwarded-host': 'app.example'})) == \
-        'http://app.example/cb'
+        'http://internal:8000/cb'
 
 
 @pytest.mark.parametrize('host', ['evil.example/x?', 'a b', 'x"y', 'h\\o', 'a@b'])
@@ -652,3 +676,104 @@ def test_pending_logins_from_before_pkce_are_refused_cleanly(provider, gh):
     r = c.get(f"/redirect?code={q['code'][0]}&state={q['state'][0]}", follow_redirects=False)
     assert (r.status_code, r.headers['location']) == (303, '/error')
     assert 'invalid_state' in c.get('/error').text
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Clients written for the original: `login_link(redirect_uri, scope=None, state=None)` without **kwargs
+
+class OriginalStyleClient(GitHubAppClient):
+    "A custom client as apps write them for FastHTML: its own login_link, taking only what FastHTML passes."
+
+    def login_link(self, redirect_uri, scope=None, state=None):
+        return self.prepare_request_uri(self.base_url, redirect_uri, scope, state, allow_signup='false')
+
+
+def test_a_client_written_for_the_original_logs_in_without_pkce(provider):
+    cli = point(OriginalStyleClient('cid', 'csecret'), provider)
+    app, oauth = make_app(cli)
+    assert oauth.pkce is False  # its login_link cannot take the challenge
+    c = Client(app, url='http://localhost:5001')
+    href = login_href(c)
+    q = parse_qs(urlsplit(href).query)
+    assert 'code_challenge' not in q and q['allow_signup'] == ['false'] and len(q['state'][0]) >= 32
+    r = back_to_app(c, provider_redirect(href))
+    assert (r.status_code, r.headers['location']) == (303, '/')
+    assert 'code_verifier' not in control(provider)['log'][1][1]
+    assert c.get('/').text.count('home 1') == 1
+
+
+def test_a_bare_oauthlib_client_gets_a_login_link(provider):
+    "FastHTML gives every oauthlib WebApplicationClient a login_link; a client without one still works here."
+    from oauthlib.oauth2 import WebApplicationClient
+
+    class Bare(WebApplicationClient):
+        base_url = f'{provider}/authorize'
+    app = FastHTML(secret_key='oauth-test-key-' * 3)
+    oauth = OAuth(app, Bare('cid'))
+    assert oauth.pkce is True
+
+    @app.get('/login')
+    def login(req):
+        return A('go', href=oauth.login_link(req))
+    href = re.search(r'<a href="([^"]+)"', Client(app, url='http://localhost:5001').get('/login').text).group(1)
+    q = parse_qs(urlsplit(href.replace('&amp;', '&')).query)
+    assert q['redirect_uri'] == ['http://localhost:5001/redirect'] and q['code_challenge_method'] == ['S256']
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Google API credentials: GoogleAppClient.creds, Credentials.update/save, load_creds (google-auth, a dev requirement)
+
+def test_google_creds_refresh_save_and_load(provider, tmp_path):
+    pytest.importorskip('google.oauth2.credentials')
+    import datetime
+
+    import fasthtml.oauth as oauth
+    g = point(GoogleAppClient('cid', 'csecret'), provider)
+    app, _ = make_app(g)
+    c = Client(app, url='http://localhost:5001')
+    assert back_to_app(c, provider_redirect(login_href(c))).status_code == 303
+    # a client that completed a login: its token (with a refresh token) becomes Google API credentials
+    tok = g.token
+    assert isinstance(tok, dict) and tok['refresh_token']
+    creds = g.creds()
+    assert isinstance(creds, oauth.Credentials) and creds.token == tok['access_token']
+    assert creds.refresh_token == tok['refresh_token'] and creds.client_id == 'cid'
+    assert creds.update() is creds and creds.token == tok['access_token']  # valid: not refreshed
+    creds.expiry = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None) - datetime.timedelta(minutes=5)
+    old = creds.token
+    assert creds.update() is creds and creds.token != old and not creds.expired  # refreshed at the token URL
+    assert control(provider)['log'][-1][1]['grant_type'] == 'refresh_token'
+    f = tmp_path / 'creds.json'
+    creds.save(f)
+    again = oauth.load_creds(f)
+    assert isinstance(again, oauth.Credentials)
+    assert (again.token, again.refresh_token, again.client_id) == (creds.token, creds.refresh_token, 'cid')
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Sign in with Apple: the client secret is an ES256 JWT; the user's info is the ID token (as the original)
+
+def test_apple_client_secret_login_link_and_info():
+    jwt = pytest.importorskip('jwt')
+    ec = pytest.importorskip('cryptography.hazmat.primitives.asymmetric.ec')
+    from cryptography.hazmat.primitives import serialization
+
+    from fasthtml.oauth import AppleAppClient
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    a = AppleAppClient('com.example.app', 'KEY123', 'TEAM456', pem)
+    assert a.login_link('https://x.com/redirect', state='s') == (
+        'https://appleid.apple.com/auth/authorize?response_type=code&client_id=com.example.app'
+        '&redirect_uri=https%3A%2F%2Fx.com%2Fredirect&scope=name+email&state=s')
+    secret = a.client_secret
+    assert jwt.get_unverified_header(secret) == {'alg': 'ES256', 'kid': 'KEY123', 'typ': 'JWT'}
+    claims = jwt.decode(secret, key.public_key(), algorithms=['ES256'], audience='https://appleid.apple.com')
+    assert (claims['iss'], claims['sub'], claims['exp'] - claims['iat']) == ('TEAM456', 'com.example.app', 15552000)
+    assert 'client_secret=' + secret in a.prepare_request_body(code='c', redirect_uri='r', client_secret=secret)
+    idt = jwt.encode({'sub': 'u1', 'email': 'a@b.c'}, 'k' * 32, algorithm='HS256')
+    assert a.get_info({'id_token': idt, 'access_token': 'x'}) == {'sub': 'u1', 'email': 'a@b.c'}
+    a.token = {'id_token': idt}
+    assert a.get_info() == {'sub': 'u1', 'email': 'a@b.c'}
+    with pytest.raises(OAuthError):
+        a.get_info({'access_token': 'no id token'})

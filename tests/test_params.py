@@ -552,6 +552,10 @@ def test_upload_errors(app, cli):
     r = cli.post('/upload', data={'uf': 'not a file'})
     assert (r.status_code, r.text) == (404, '404 Not Found')
     assert cli.post('/upload?uf=x').text == 'Missing required field: uf'
+    # nor from a JSON body, whatever the value (a number or object there would reach the handler as a file: a 500)
+    for v in ('1', 'true', '{}', '"x"', '[1]'):
+        r = cli.post('/upload', content='{"uf": %s}' % v, headers={'content-type': 'application/json'})
+        assert r.status_code == 404, v
 
     assert cli.post('/maybe').text == 'none'
 
@@ -911,6 +915,17 @@ def _ours(body: bytes, **kw):
         return ('HTTPException', e.status_code, e.detail)
 
 
+def _agrees(body: bytes, **kw) -> bool:
+    """Our parse is Starlette's, except that where Starlette decodes %-escapes that are not UTF-8 into U+FFFD, ours
+    refuses the body with a 400 naming the field (which of that and a limit comes first may differ: both refuse)."""
+    ours, theirs = _ours(body, **kw), _starlette_form(body, **kw)
+    if ours[:2] == ('HTTPException', 400) and 'is not valid UTF-8 text' in ours[2]:
+        unlimited = _starlette_form(body)
+        return isinstance(unlimited, list) and any('\ufffd' in k + v for k, v in unlimited) and \
+            (theirs == unlimited or not isinstance(theirs, list))
+    return ours == theirs
+
+
 URLENCODED_CASES = [b'', b'&', b'=', b'a', b'a=1&b=2', b'a=1;b=2', b'a&b=', b'=x', b'&&a=1&&', b'a=1=2', b'a+b=c+d',
                     b'a%20b=%zz', b'%C3%A9=%E9', b'\xc3\xa9=\xff', b'a=%', b'a=%2', b'a==', b'a=1&a=2', b';;',
                     b' a = b ', b'a=\r\nb', b'%00=%00', b'%2B=%26', b'a=%F0%9F%98%80', b'x=' + b'%' * 50]
@@ -918,7 +933,7 @@ URLENCODED_CASES = [b'', b'&', b'=', b'a', b'a=1&b=2', b'a=1;b=2', b'a&b=', b'=x
 
 @pytest.mark.parametrize('body', URLENCODED_CASES)
 def test_urlencoded_parse_matches_starlette(body):
-    assert _ours(body) == _starlette_form(body)
+    assert _agrees(body)
 
 
 @pytest.mark.parametrize('kw', [dict(max_fields=3), dict(max_part_size=8), dict(max_fields=2, max_part_size=5)])
@@ -926,7 +941,7 @@ def test_urlencoded_limits_match_starlette(kw):
     bodies = [b'a=1&b=2&c=3', b'a=1&b=2&c=3&d=4', b'&&a=1&&b=2&&c=3&&', b'abcdefgh', b'abcdefghi', b'abcd=efgh',
               b'abcd=efghi', b'a=%41%41%41', b'x=12345678&y=1', b'a&b&c&d', b'==', b'a' * 9 + b'&b']
     for body in bodies:
-        assert _ours(body, **kw) == _starlette_form(body, **kw), body
+        assert _agrees(body, **kw), body
 
 
 def test_urlencoded_parse_matches_starlette_on_random_bodies():
@@ -937,7 +952,7 @@ def test_urlencoded_parse_matches_starlette_on_random_bodies():
     for _ in range(1500):
         body = b''.join(rnd.choice(alphabet) for _ in range(rnd.randrange(0, 30)))
         kw = rnd.choice([{}, dict(max_fields=rnd.randrange(0, 6)), dict(max_part_size=rnd.randrange(0, 12))])
-        assert _ours(body, **kw) == _starlette_form(body, **kw), (body, kw)
+        assert _agrees(body, **kw), (body, kw)
 
 
 @pytest.mark.parametrize('kind', ['def', 'async'])

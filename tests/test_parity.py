@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
 from starlette.websockets import WebSocket
+from variants import variant
 
 import fasthtml.components as components
 import fasthtml.core as core
@@ -218,9 +219,9 @@ def test_fragment_renders_only_its_children():
 def test_fragment_indented_puts_children_at_its_own_level():
     # The original emits stray indentation and newlines around a fragment's children.
     assert to_xml(Div(Fragment(P('x'), P('y'))), indent=True) == '<div>\n  <p>x</p>\n  <p>y</p>\n</div>\n'
-    assert to_xml(Fragment(P('a'), 'b'), indent=True) == '<p>a</p>\nb\n'
-    # a fragment of inline content keeps its parent on one line
-    assert to_xml(Div(Span(Fragment('x', Span('y')))), indent=True) == '<div><span>x<span>y</span></span></div>\n'
+    assert to_xml(Fragment(P('a'), 'b'), indent=True) == '<p>a</p>\nb'
+    # otherwise the original's layout: inline content stays on its line
+    assert to_xml(Div(Span(Fragment('x', Span('y')))), indent=True) == '<div>\n<span>x<span>y</span></span></div>\n'
 
 
 def test_empty_tag_from_any_ft_class_is_a_fragment():
@@ -271,17 +272,17 @@ def test_fh_cfg_auto_id(cfg):
     assert d.children[0].attrs['id'] != d.attrs['id']
     i = Input()
     assert i.attrs['name'] == i.attrs['id']  # form controls also get the name
-    assert to_xml(Input(id='z')) == '<input id="z" name="z">'  # an explicit id is kept
+    assert to_xml(Input(id='z')) == '<input id="z" name="z">\n'  # an explicit id is kept
     cfg['auto_id'] = False
     assert to_xml(Div()) == '<div></div>'
 
 
 def test_fh_cfg_auto_name(cfg):
     cfg.auto_name = False
-    assert to_xml(Input(id='q')) == '<input id="q">'
-    assert to_xml(ft_hx('input', id='w')) == '<input id="w">'
+    assert to_xml(Input(id='q')) == '<input id="q">\n'
+    assert to_xml(ft_hx('input', id='w')) == '<input id="w">\n'
     cfg.auto_name = True
-    assert to_xml(Input(id='q')) == '<input id="q" name="q">'
+    assert to_xml(Input(id='q')) == '<input id="q" name="q">\n'
 
 
 def test_fh_cfg_attrmap_valmap_and_ft_cls(cfg):
@@ -896,20 +897,26 @@ def test_constants():
     assert 'htmx.org@2' in to_xml(core.def_hdrs()) and 'htmx.org@4' not in to_xml(core.def_hdrs())  # htmx 2 default
 
 
-def test_cors_allow_lets_any_origin_in_without_credentials():
-    # The original also sets allow_credentials=True: with any origin allowed, every website could then make
-    # requests as the signed-in user and read the answers.
+def test_cors_allow_echoes_the_origin_with_credentials(kind):
+    "As the original (compared black-box): the request's Origin is echoed and credentials are allowed."
     app = FastHTML(middleware=[cors_allow])
 
-    @app.get('/api')
     def api():
         return {'ok': 1}
+    app.get('/api')(variant(kind, api))
+    assert repr(cors_allow) == ("Middleware(CORSMiddleware, allow_credentials=True, allow_origins=['*'], "
+                                "allow_methods=['*'], allow_headers=['*'])")
     cli = Client(app)
-    r = cli.options('/api', headers={'origin': 'https://other.example', 'access-control-request-method': 'GET'})
-    assert r.status_code == 200 and r.headers['access-control-allow-origin'] == '*'
-    assert 'access-control-allow-credentials' not in r.headers
+    r = cli.options('/api', headers={'origin': 'https://other.example', 'access-control-request-method': 'POST',
+                                     'access-control-request-headers': 'x-custom'})
+    assert r.status_code == 200 and r.headers['access-control-allow-origin'] == 'https://other.example'
+    assert r.headers['access-control-allow-credentials'] == 'true'
+    assert r.headers['access-control-allow-headers'] == 'x-custom'
     r = cli.get('/api', headers={'origin': 'https://other.example', 'cookie': 'session_=x'})
-    assert r.json() == {'ok': 1} and r.headers['access-control-allow-origin'] == '*'
+    assert r.json() == {'ok': 1} and r.headers['access-control-allow-origin'] == 'https://other.example'
+    assert r.headers['access-control-allow-credentials'] == 'true'
+    r = cli.get('/api')  # no Origin: no CORS headers
+    assert 'access-control-allow-origin' not in r.headers
 
 
 class Color(Enum):
@@ -1092,6 +1099,12 @@ def test_common_keeps_the_names_older_fasthtml_exported():
     import fasthtml.pico as pico
     ns = _common_namespace()
     assert [n for n in LEGACY_COMMON if n not in ns] == []
-    assert ns['database'] is fastlite.database and ns['NotFoundError'] is fastlite.NotFoundError
+    assert ns['NotFoundError'] is fastlite.NotFoundError
+    # `database` is fasthtml.db's: for a file path it gives fastlite's database, as fastlite's `database` does (a URL
+    # gives PostgreSQL); same parameters, so `database(path='x.db', wal=False)` still works.
+    import tempfile
+    assert list(inspect.signature(ns['database']).parameters)[:3] == ['path', 'wal', 'flags']
+    with tempfile.TemporaryDirectory() as d:
+        assert isinstance(ns['database'](path=str(Path(d) / 'x.db'), wal=False), fastlite.Database)
     assert all(ns[n] is getattr(pico, n) for n in LEGACY_COMMON[:-2])
     assert to_xml(ns['Card'](P('x'), header=P('h'))).startswith('<article><header><p>h</p></header><p>x</p>')

@@ -57,7 +57,7 @@ def test_render_marks_top_level_ids_out_of_band_without_touching_the_tree():
     assert d.attrs == {'id': 'log'}                                     # the caller's tree is unchanged
     assert render(Div(Li('x'), id='log', hx_swap_oob='beforeend')) == \
         '<div hx-swap-oob="beforeend" id="log"><li>x</li></div>'
-    assert render(P('a', id='a'), Span('no id')) == '<p id="a" hx-swap-oob="true">a</p><span>no id</span>'
+    assert render(P('a', id='a'), Span('no id')) == '<p id="a" hx-swap-oob="true">a</p>\n<span>no id</span>'
     assert render('<b>raw html</b>') == '<b>raw html</b>'
     assert render(P('<script>')) == '<p>&lt;script&gt;</p>'                  # text is escaped as usual
 

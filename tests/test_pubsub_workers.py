@@ -18,7 +18,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 import websockets
 from redis_server import free_port, kill_group, start_redis
@@ -105,7 +105,7 @@ def _wait_both_workers(port: int, timeout: float = 20.0) -> str:
     pids: dict[str, str] = {}
     deadline = time.monotonic() + timeout
     while len(pids) < 2 and time.monotonic() < deadline:
-        r = httpx.get(f'http://127.0.0.1:{port}/backend', headers={'connection': 'close'}, timeout=5)
+        r = httpx2.get(f'http://127.0.0.1:{port}/backend', headers={'connection': 'close'}, timeout=5)
         backend, pid = r.text.split()
         pids[pid] = backend
     assert len(pids) == 2, f'only worker(s) {sorted(pids)} answered within {timeout}s'
@@ -135,7 +135,7 @@ class _SSESubscriber:
         self.ready = asyncio.get_running_loop().create_future()
 
     async def run(self) -> None:
-        async with httpx.AsyncClient(timeout=httpx.Timeout(30.0)) as cli:
+        async with httpx2.AsyncClient(timeout=httpx2.Timeout(30.0)) as cli:
             async with cli.stream('GET', f'http://127.0.0.1:{self.port}/events') as r:
                 event = 'message'
                 async for line in r.aiter_lines():

@@ -123,7 +123,7 @@ def test_non_string_attrs_set_after_construction_render():
 def test_void_tags_have_no_closing_tag():
     assert to_xml(Br()) == '<br>'
     assert to_xml(Img(src='a.png', alt='')) == '<img src="a.png" alt="">'
-    assert to_xml(Input(type='text')) == '<input type="text">'
+    assert to_xml(Input(type='text')) == '<input type="text">\n'
     assert to_xml(fx.ft('br')) == '<br>'  # a void tag is void whoever built it
     assert to_xml(fx.ft('custom-void', void_=True)) == '<custom-void>'
 
@@ -167,12 +167,17 @@ def test_sequences_set_after_construction_flatten_at_render():
 
 
 def test_top_level_values():
-    assert to_xml('a<b') == 'a&lt;b'
+    # as the original: a string given to to_xml itself is markup, returned as it is (strings inside are text)
+    assert to_xml('a<b') == 'a<b' and to_xml('a<b', indent=True) == 'a<b'
+    assert to_xml(('a<', 'b>')) == 'a&lt;b&gt;'
     assert to_xml(None) == ''
-    assert to_xml(5) == '5'
+    assert to_xml(5) == '5'  # (the original raises TypeError)
     assert to_xml([P('a'), 'b']) == '<p>a</p>b'
     assert to_xml((P('a'), P('b'))) == '<p>a</p><p>b</p>'
-    assert to_xml(P('a'), P('b')) == '<p>a</p><p>b</p>'
+    # several items are separated by a newline, as the original
+    assert to_xml(P('a'), P('b')) == '<p>a</p>\n<p>b</p>'
+    assert to_xml('x<', Div('a')) == 'x<\n<div>a</div>'
+    assert to_xml(Div('a'), Div('b'), indent=True) == '<div>a</div>\n\n<div>b</div>\n'
     assert to_xml() == ''
 
 
@@ -242,13 +247,13 @@ def test_call_appends_children_and_attrs():
     e = Div(id='x')('child', P('p'), cls='c', hx_vals={'a': 1})
     assert to_xml(e) == '<div id="x" hx-vals=\'{"a": 1}\' class="c">child<p>p</p></div>'
     f = Input()(id='n')
-    assert to_xml(f) == '<input id="n" name="n">'
+    assert to_xml(f) == '<input id="n" name="n">\n'
 
 
 def test_set_replaces_children_and_attrs_but_keeps_id_and_name():
     e = Input(id='n', cls='a', value='1')
     e.set(cls='b')
-    assert to_xml(e) == '<input id="n" name="n" class="b">'
+    assert to_xml(e) == '<input id="n" name="n" class="b">\n'
     d = Div('a', 'b')
     d.set('c')
     assert d.children == ('c',)
@@ -326,24 +331,23 @@ def test_fastcore_constructor_still_works_on_our_class():
 
 def test_indent_form():
     t = Div(P('Hello ', B('world'), '!'), Ul(Li('a'), Li(A('b', href='/b'))), Pre('  x\n  y'), id='m')
+    # the original's layout exactly (whitespace inside inline runs is where the original puts it)
     assert to_xml(t, indent=True) == (
         '<div id="m">\n'
-        '  <p>Hello <b>world</b>!</p>\n'
+        '  <p>\nHello <b>world</b>!  </p>\n'
         '  <ul>\n'
         '    <li>a</li>\n'
-        '    <li><a href="/b">b</a></li>\n'
+        '    <li>\n<a href="/b">b</a>    </li>\n'
         '  </ul>\n'
-        '  <pre>  x\n  y</pre>\n'
-        '</div>\n')
+        '<pre>  x\n  y</pre></div>\n')
 
 
 def test_indent_form_page_and_levels():
     assert to_xml(Html(Head(Title('t')), Body(P('x'))), indent=True) == (
         '<!doctype html>\n<html>\n  <head>\n    <title>t</title>\n  </head>\n  <body>\n    <p>x</p>\n  </body>\n'
         '</html>\n')
-    assert to_xml(Div('a', P('b'), 'c'), indent=True) == '<div>\n  a\n  <p>b</p>\n  c\n</div>\n'
-    assert to_xml(Div(P('b')), indent=True, lvl=1) == '  <div>\n    <p>b</p>\n  </div>\n'
-    assert to_xml('a<b', indent=True) == 'a&lt;b\n'
+    assert to_xml(Div('a', P('b'), 'c'), indent=True) == '<div>\na  <p>b</p>\nc</div>\n'
+    assert to_xml(Div(P('b')), indent=True, lvl=1) == ' <div>\n   <p>b</p>\n </div>\n'
 
 
 def test_table_hot_path_shape():
@@ -367,12 +371,12 @@ def test_ft_triple_from_the_guide():
     assert to_xml(Div(p, 'more text', cls='container')) == \
         '<div class="container"><div>Jonathan is 28 years old.</div>more text</div>'
     assert to_xml(Div(p, 'more text', cls='container'), indent=True) == \
-        '<div class="container">\n  <div>Jonathan is 28 years old.</div>\n  more text\n</div>\n'
+        '<div class="container">\n  <div>Jonathan is 28 years old.</div>\nmore text</div>\n'
 
 
 def test_void_element_children_follow_it():
     # a void element cannot hold children; browsers put them after it, and so do we (nothing is dropped)
-    assert to_xml(Input('x')) == '<input>x'
+    assert to_xml(Input('x')) == '<input>x\n' and str(Input('x')) == '<input>x'
     assert to_xml(C_ft('foo', void_=True)) == '<foo>'
 
 

@@ -404,7 +404,10 @@ def test_static_head_is_rendered_once_not_per_request():
 def test_respond_and_helpers():
     page = respond(None, [Title('t')], [P('b')])
     assert to_xml(page) == '<!doctype html><html><head><title>t</title></head><body><p>b</p></body></html>'
-    assert flat_xt([1, (2, [3, (4,)]), P('x')])[:4] == (1, 2, 3, 4)
+    # one level, as the original (compared black-box); responses flatten at any depth (flat_all)
+    assert flat_xt([1, (2, [3, (4,)]), P('x')])[:3] == (1, 2, [3, (4,)])
+    assert flat_xt((Div('a'), [P('b'), (Span('c'),)], None, 'x'))[2] == (Span('c'),)
+    assert flat_xt('abc') == ('abc',) and flat_xt(P('x'))[0].tag == 'p' and flat_xt(iter([1, [2]])) == (1, 2)
     assert flat_tuple(5) == (5,) and flat_tuple([1, [2]]) == (1, 2)
     assert noop_body('c', None) == 'c'
 

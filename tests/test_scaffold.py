@@ -8,7 +8,7 @@ import time
 import warnings
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from fasthtml.core import Client
@@ -164,14 +164,14 @@ def test_runs_under_uvicorn(tmp_path):
         deadline = time.monotonic() + 30
         while True:
             try:
-                r = httpx.get(f'http://127.0.0.1:{port}/', timeout=2)
+                r = httpx2.get(f'http://127.0.0.1:{port}/', timeout=2)
                 break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 assert proc.poll() is None, proc.stdout.read().decode()
                 assert time.monotonic() < deadline, 'server did not start'
                 time.sleep(0.1)
         assert r.status_code == 200 and '<h1>served</h1>' in r.text
-        assert httpx.get(f'http://127.0.0.1:{port}/style.css').status_code == 200
+        assert httpx2.get(f'http://127.0.0.1:{port}/style.css').status_code == 200
     finally:
         proc.terminate()
         try:

@@ -12,11 +12,12 @@ from hypothesis import strategies as st
 from itsdangerous import TimestampSigner
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
+from variants import variant
 
 from fasthtml._render import to_xml
 from fasthtml._respond import HttpHeader, Redirect, cookie
 from fasthtml.components import A, Div, Input, Option, P, Span, Td, Textarea, Title
-from fasthtml.core import Client, FastHTML
+from fasthtml.core import Client, EventStream, FastHTML
 from fasthtml.limits import DEFAULT_LIMITS, BodyLimitMiddleware, Limits
 
 KEY = 'test-secret-key-' * 3
@@ -198,6 +199,25 @@ def test_bad_limits_fail_at_construction(kw):
 def test_limits_must_be_a_limits_object():
     with pytest.raises(TypeError, match='Limits'):
         mk(limits={'max_body': 10})
+
+
+@pytest.mark.parametrize('path', ['/static/ok.txt', '/stream'])
+async def test_over_limit_body_drained_by_a_started_response_is_not_an_error(tmp_path, path):
+    """A response already streaming (a file, an event stream) reads the body only to listen for the disconnect: going
+    over the limit there cannot be a 413 any more, and must not break the response (it was a 500 and a dropped
+    connection when the listener read the body before the response had started)."""
+    (tmp_path / 'ok.txt').write_text('fine')
+    app = mk(limits=Limits(max_body=100))
+    app.static_route_exts(prefix='/static', static_path=str(tmp_path))
+
+    @app.get('/stream')
+    async def stream():
+        async def gen():
+            yield 'data: 1\n\n'
+        return EventStream(gen())
+    for _ in range(20):
+        r = await call(app, 'GET', path, chunks=[b'x' * 80, b'y' * 80, b'z' * 80])
+        assert r.status == 200 and r.body.startswith((b'fine', b'data: 1'))
 
 
 async def test_body_limit_middleware_standalone():
@@ -447,17 +467,25 @@ def test_cookie_values_cannot_inject_headers(v):
     assert all('\n' not in x and '\r' not in x for x in r.headers.values())
 
 
-def test_handler_headers_from_user_input_are_refused():
-    "A handler echoing a header from user input hits the CR/LF check instead of splitting the response."
+@pytest.mark.parametrize('hx', [False, True])
+def test_handler_headers_from_user_input_are_refused(kind, hx):
+    """A handler echoing client text into a (non-URL) header hits the CR/LF check instead of splitting the response:
+    a ValueError at the call that, left unhandled, is a 400 naming the header (the client sent it), never a 500."""
     app = mk()
 
-    @app.get('/h')
     def h(v: str):
         return 'ok', HttpHeader('X-Echo', v)
+    app.get('/h')(variant(kind, h))
     c = Client(app)
-    assert c.get('/h', params={'v': 'fine'}).headers['x-echo'] == 'fine'
-    with pytest.raises(ValueError):
-        c.cli.get('/h', params={'v': 'a\r\nSet-Cookie: x=1'})
+    hdrs = {'HX-Request': '1'} if hx else {}
+    assert c.get('/h', params={'v': 'fine'}, headers=hdrs).headers['x-echo'] == 'fine'
+    for bad in ['a\r\nSet-Cookie: x=1', 'a\nb', 'nul\x00']:
+        r = c.get('/h', params={'v': bad}, headers=hdrs)
+        assert r.status_code == 400, (bad, r.status_code)
+        assert "Header 'X-Echo' must not contain CR, LF or NUL" in r.text
+        assert 'x-echo' not in r.headers and 'set-cookie' not in r.headers
+    with pytest.raises(ValueError, match='CR, LF or NUL'):
+        HttpHeader('X-Echo', 'a\nb')
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -514,7 +542,7 @@ TAMPERED = [
 
 @pytest.mark.parametrize('val', TAMPERED)
 async def test_tampered_cookie_gives_fresh_empty_session(val):
-    r = await call(sess_app(), 'GET', '/get', headers=[(b'cookie', f'session_={val}'.encode('utf-8'))])
+    r = await call(sess_app(), 'GET', '/get', headers=[(b'cookie', f'session_={val}'.encode())])
     assert r.status == 200 and json.loads(r.text) == {}
 
 

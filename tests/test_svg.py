@@ -45,18 +45,18 @@ def html(x: object) -> str:
 @pytest.mark.parametrize('ft, expected', [
     (lambda: Svg(), f'<svg {NS}></svg>'),
     (lambda: Svg(Rect(1, 2), w=10, h=20),
-     f'<svg {NS} viewBox="0 0 10 20" height="20" width="10"><rect width="1" height="2" x="0" y="0"></rect></svg>'),
-    (lambda: Svg(width=10, height=20), f'<svg {NS} viewBox="0 0 10 20" height="20" width="10"></svg>'),
-    (lambda: Svg(viewBox='0 0 5 5', w=1, h=2), f'<svg {NS} viewBox="0 0 5 5" height="2" width="1"></svg>'),
+     f'<svg {NS} viewbox="0 0 10 20" height="20" width="10"><rect width="1" height="2" x="0" y="0"></rect></svg>'),
+    (lambda: Svg(width=10, height=20), f'<svg {NS} viewbox="0 0 10 20" height="20" width="10"></svg>'),
+    (lambda: Svg(viewBox='0 0 5 5', w=1, h=2), f'<svg {NS} viewbox="0 0 5 5" height="2" width="1"></svg>'),
     (lambda: Svg(w=10), f'<svg {NS} width="10"></svg>'),
     (lambda: Svg(h=10), f'<svg {NS} height="10"></svg>'),
     # `w`/`h` win over `width`/`height`.
-    (lambda: Svg(w=10, h=20, width=30, height=40), f'<svg {NS} viewBox="0 0 10 20" height="20" width="10"></svg>'),
+    (lambda: Svg(w=10, h=20, width=30, height=40), f'<svg {NS} viewbox="0 0 10 20" height="20" width="10"></svg>'),
     (lambda: Svg(id='s', cls='c', preserveAspectRatio='none', hx_get='/x', stroke_width=2),
-     f'<svg {NS} preserveAspectRatio="none" hx-get="/x" stroke-width="2" id="s" class="c"></svg>'),
+     f'<svg {NS} preserveaspectratio="none" hx-get="/x" stroke-width="2" id="s" class="c"></svg>'),
     # Percentages do not make a viewBox (the original writes the invalid `0 0 100% 50%`).
     (lambda: Svg(w='100%', h='50%'), f'<svg {NS} height="50%" width="100%"></svg>'),
-    (lambda: Svg(w='10', h='20.5'), f'<svg {NS} viewBox="0 0 10 20.5" height="20.5" width="10"></svg>'),
+    (lambda: Svg(w='10', h='20.5'), f'<svg {NS} viewbox="0 0 10 20.5" height="20.5" width="10"></svg>'),
     (lambda: Svg(xmlns=None), '<svg></svg>'),
 ])
 def test_svg(ft, expected):
@@ -65,17 +65,17 @@ def test_svg(ft, expected):
 
 def test_children_flatten_and_dicts_become_attributes():
     assert html(G([Circle(1), None, (Circle(2),)], {'fillOpacity': 0.5}, id='g')) == \
-        '<g fillOpacity="0.5" id="g"><circle r="1" cx="0" cy="0"></circle><circle r="2" cx="0" cy="0"></circle></g>'
+        '<g fillopacity="0.5" id="g"><circle r="1" cx="0" cy="0"></circle><circle r="2" cx="0" cy="0"></circle></g>'
     assert html(G(x for x in ['a', 'b'])) == '<g>ab</g>'
     # target_id wins over hx_target; empty class lists are left out; hx-vals/hx-target/id/class go last.
     assert html(G(target_id='t', hx_target='#u', cls=[], id='i', hx_vals={'a': 1}, fill='red')) == \
         '<g fill="red" hx-vals=\'{"a": 1}\' hx-target="#t" id="i"></g>'
 
 
-def test_svg_keeps_attribute_case_even_after_html_tags_used_it():
-    # HTML tags lowercase `viewBox`; that must not leak into SVG names.
+def test_svg_lowercases_names_as_the_original():
+    # As in FastHTML, SVG names are lowercased like HTML ones (the HTML parser restores SVG's case in a page).
     assert html(Div(viewBox='x')) == '<div viewbox="x"></div>'
-    assert html(Svg(viewBox='0 0 1 1')) == f'<svg {NS} viewBox="0 0 1 1"></svg>'
+    assert html(Svg(viewBox='0 0 1 1')) == f'<svg {NS} viewbox="0 0 1 1"></svg>'
 
 
 def test_ft_svg():
@@ -84,7 +84,7 @@ def test_ft_svg():
         '<rect transform="t" opacity="0.5" clip="c" mask="m" filter="f" vector-effect="v" pointer-events="p" '
         'id="i" class="c" title="t" style="s"></rect>')
     assert html(ft_svg('g', 'x', fill_rule='evenodd', viewBox='v', hx_get='/x', target_id='t')) == \
-        '<g fill-rule="evenodd" viewBox="v" hx-get="/x" hx-target="#t">x</g>'
+        '<g fill-rule="evenodd" viewbox="v" hx-get="/x" hx-target="#t">x</g>'
     assert html(ft_svg('g', hx_vals={'a': 1}, cls=['a', 'b'])) == '<g hx-vals=\'{"a": 1}\' class="a b"></g>'
     assert html(ft_svg('text', '<&>')) == '<text>&lt;&amp;&gt;</text>'
 
@@ -129,14 +129,15 @@ def test_shapes(ft, expected):
     (lambda: Path('M0 0'), '<path d="M0 0"></path>'),
     (lambda: Path(fill='r', stroke='s', stroke_width=2), '<path d="" fill="r" stroke="s" stroke-width="2"></path>'),
     (lambda: Path(transform='t', id='p'), '<path transform="t" d="" id="p"></path>'),
-    # The original starts `d` with a space when it was empty; we do not.
-    (lambda: Path().M(1, 2).L(3, 4).H(5).V(6).Z(), '<path d="M1 2 L3 4 H5 V6 Z"></path>'),
+    # As the original: a command is appended after a space, also to an empty `d` (`d=None` has no `d` to extend)
+    (lambda: Path().M(1, 2).L(3, 4).H(5).V(6).Z(), '<path d=" M1 2 L3 4 H5 V6 Z"></path>'),
+    (lambda: Path(d=None).M(1, 2).Z(), '<path d="M1 2 Z"></path>'),
     (lambda: Path('M0 0').C(1, 2, 3, 4, 5, 6).S(1, 2, 3, 4).Q(1, 2, 3, 4).T(5, 6).A(1, 2, 3, 0, 1, 4, 5),
      '<path d="M0 0 C1 2 3 4 5 6 S1 2 3 4 Q1 2 3 4 T5 6 A1 2 3 0 1 4 5"></path>'),
     (lambda: Path(d='M 1 1').L(2, 2).Z(), '<path d="M 1 1 L2 2 Z"></path>'),
-    (lambda: Path().M(1.5, -2).L(0.1, 1e-7), '<path d="M1.5 -2 L0.1 1e-07"></path>'),
+    (lambda: Path().M(1.5, -2).L(0.1, 1e-7), '<path d=" M1.5 -2 L0.1 1e-07"></path>'),
     # Arc flags given as booleans become 1/0 (the original writes `True False`, which is not path data).
-    (lambda: Path().A(1, 2, 3, True, False, 4, 5), '<path d="A1 2 3 1 0 4 5"></path>'),
+    (lambda: Path().A(1, 2, 3, True, False, 4, 5), '<path d=" A1 2 3 1 0 4 5"></path>'),
 ])
 def test_path(ft, expected):
     assert html(ft()) == expected
@@ -147,8 +148,8 @@ def test_path_builder_returns_itself():
     assert isinstance(p, PathFT)
     assert p.M(0, 0) is p
     assert p.L(1, 1).Z() is p
-    assert p.attrs == {'d': 'M0 0 L1 1 Z', 'fill': 'none'}
-    assert p.d == 'M0 0 L1 1 Z'
+    assert p.attrs == {'d': ' M0 0 L1 1 Z', 'fill': 'none'}
+    assert p.d == ' M0 0 L1 1 Z'
     assert p.tag == 'path'
 
 
@@ -156,10 +157,14 @@ def test_path_builder_returns_itself():
     ({}, {}),
     ({'scale': 2}, {'transform': 'scale(2)'}),
     ({'rotate': 45}, {'transform': 'rotate(45)'}),
-    ({'translate': (1, 2)}, {'transform': 'translate(1,2)'}),
+    # the original's argument lists (compared black-box): ', ' for translate/scale/matrix, ',' for rotate
+    ({'translate': (1, 2)}, {'transform': 'translate(1, 2)'}),
     ({'scale': (2, 3), 'rotate': (45, 1, 2), 'skewX': 10, 'skewY': 20, 'matrix': (1, 2, 3, 4, 5, 6)},
-     {'transform': 'scale(2,3) rotate(45,1,2) skewX(10) skewY(20) matrix(1,2,3,4,5,6)'}),
-    ({'matrix': [1, 0, 0, 1, 5, 5], 'translate': 3}, {'transform': 'translate(3) matrix(1,0,0,1,5,5)'}),
+     {'transform': 'scale(2, 3) rotate(45,1,2) skewX(10) skewY(20) matrix(1, 2, 3, 4, 5, 6)'}),
+    ({'translate': (1, 2), 'rotate': (3, 4, 5), 'scale': (1, 2), 'matrix': (1, 2, 3, 4, 5, 6), 'skewX': 3, 'skewY': 4},
+     {'transform': 'translate(1, 2) scale(1, 2) rotate(3,4,5) skewX(3) skewY(4) matrix(1, 2, 3, 4, 5, 6)'}),
+    # a single number where the original writes `translate3` / `scale2` (not SVG): the function form
+    ({'matrix': [1, 0, 0, 1, 5, 5], 'translate': 3}, {'transform': 'translate(3) matrix(1, 0, 0, 1, 5, 5)'}),
 ])
 def test_transformd(kw, expected):
     assert transformd(**kw) == expected
@@ -169,7 +174,7 @@ def test_transformd_feeds_shapes():
     assert html(Rect(1, 2, **transformd(scale=2, rotate=(3, 4, 5)))) == \
         '<rect transform="scale(2) rotate(3,4,5)" width="1" height="2" x="0" y="0"></rect>'
     assert html(G(Circle(1), **transformd(translate=(10, 20)))) == \
-        '<g transform="translate(10,20)"><circle r="1" cx="0" cy="0"></circle></g>'
+        '<g transform="translate(10, 20)"><circle r="1" cx="0" cy="0"></circle></g>'
 
 
 def test_oob_and_inband():
@@ -193,18 +198,18 @@ def test_inband_sets_reselect_header():
     (lambda: G(Rect(1, 2), id='g', transform='x', fill_opacity=0.5),
      '<g transform="x" fill-opacity="0.5" id="g"><rect width="1" height="2" x="0" y="0"></rect></g>'),
     (lambda: LinearGradient(Stop(offset='0%', stop_color='red'), id='lg', gradientUnits='userSpaceOnUse', x1=0),
-     ('<linearGradient gradientUnits="userSpaceOnUse" x1="0" id="lg"><stop offset="0%" stop-color="red"></stop>'
-     '</linearGradient>')),
-    (lambda: ClipPath(id='c', clipPathUnits='u'), '<clipPath clipPathUnits="u" id="c"></clipPath>'),
+     ('<lineargradient gradientunits="userSpaceOnUse" x1="0" id="lg"><stop offset="0%" stop-color="red"></stop>'
+     '</lineargradient>')),
+    (lambda: ClipPath(id='c', clipPathUnits='u'), '<clippath clippathunits="u" id="c"></clippath>'),
     (lambda: FeGaussianBlur(stdDeviation=5, in_='SourceGraphic'),
-     '<feGaussianBlur stdDeviation="5" in="SourceGraphic"></feGaussianBlur>'),
+     '<fegaussianblur stddeviation="5" in="SourceGraphic"></fegaussianblur>'),
     (lambda: Use(href='#x', xlink_href='#y'), '<use href="#x" xlink:href="#y"></use>'),
     (lambda: Svg(xmlns_xlink='http://www.w3.org/1999/xlink', xml_space='preserve'),
      f'<svg {NS} xmlns:xlink="http://www.w3.org/1999/xlink" xml:space="preserve"></svg>'),
     (lambda: Font_face(font_family='x'), '<font-face font-family="x"></font-face>'),
     (lambda: Color_profile(), '<color-profile></color-profile>'),
-    (lambda: TextPath('t', href='#p', startOffset='10%'), '<textPath href="#p" startOffset="10%">t</textPath>'),
-    (lambda: ForeignObject(Div('x'), width=1), '<foreignObject width="1"><div>x</div></foreignObject>'),
+    (lambda: TextPath('t', href='#p', startOffset='10%'), '<textpath href="#p" startoffset="10%">t</textpath>'),
+    (lambda: ForeignObject(Div('x'), width=1), '<foreignobject width="1"><div>x</div></foreignobject>'),
     (lambda: Template('x'), '<template>x</template>'),
     (lambda: G(hx_post='/p', hx_on__after_request='f()', hx_trigger='click'),
      '<g hx-post="/p" hx-on--after-request="f()" hx-trigger="click"></g>'),
@@ -225,6 +230,6 @@ def test_every_export_exists_and_tag_functions_are_named():
         if callable(obj) and name[0].isupper() and name not in ('PathFT',):
             assert obj.__doc__
     assert svg.AnimateMotion.__name__ == 'AnimateMotion'
-    assert html(svg.AnimateMotion()) == '<animateMotion></animateMotion>'
+    assert html(svg.AnimateMotion()) == '<animatemotion></animatemotion>'
     assert html(svg.Missing_glyph()) == '<missing-glyph></missing-glyph>'
-    assert html(svg.FeDropShadow(dx=1)) == '<feDropShadow dx="1"></feDropShadow>'
+    assert html(svg.FeDropShadow(dx=1)) == '<fedropshadow dx="1"></fedropshadow>'

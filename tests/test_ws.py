@@ -176,7 +176,7 @@ def test_spec_example_send_then_return():
         assert w.receive_text() == '<div id="notifications">Hello, you have connected</div>'
         w.send_text(json.dumps({'msg': 'Jo', 'HEADERS': {'HX-Request': 'true'}}))
         assert w.receive_text() == '<div id="notifications">Hello Jo</div>'
-        assert w.receive_text() == '<div id="notifications">Goodbye Jo</div><input id="msg" name="msg">'
+        assert w.receive_text() == '<div id="notifications">Goodbye Jo</div>\n<input id="msg" name="msg">\n'
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -239,11 +239,11 @@ def test_send_stored_by_sync_conn_is_awaitable_later():
 
 @pytest.mark.parametrize('value,expected', [
     ((P('x'),), '<p>x</p>'),
-    ((P('x'), Span('y')), '<p>x</p><span>y</span>'),
+    ((P('x'), Span('y')), '<p>x</p>\n<span>y</span>'),  # one item a line, as the original
     (('<b>raw</b>',), '<b>raw</b>'),
     (({'a': 1},), '{"a": 1}'),
     (([1, 2],), '[1, 2]'),
-    (([P('a'), P('b')],), '<p>a</p><p>b</p>'),
+    (([P('a'), P('b')],), '<p>a</p>\n<p>b</p>'),
     ((b'\x00\x01',), b'\x00\x01'),
     ((None,), None),
     ((), None),
@@ -307,18 +307,24 @@ def test_binary_frame_arrives_as_data():
 # ---------------------------------------------------------------------------------------------------------------
 # Malformed frames and failures: the connection or at least the server survives
 
-def test_bad_messages_are_dropped_and_the_connection_survives(caplog):
+def test_bad_messages_are_answered_and_the_connection_survives(caplog, kind):
+    "Each message that cannot fill the handler gets FastHTML's answer: one text message saying what was wrong."
     app = mkapp()
 
-    @app.ws('/ws')
-    async def ws(n: int):
+    def ws(n: int):
         return P(n)
+    app.ws('/ws')(handler(kind, ws))
     with caplog.at_level(logging.WARNING, logger='fasthtml.ws'), client(app).websocket_connect('/ws') as w:
         w.send_text('{"m": 1}')              # missing field
+        assert w.receive_text() == 'Missing required field: n'
         w.send_text('{"n": "seven"}')        # not an int
+        assert w.receive_text() == "invalid literal for int() with base 10: 'seven'"
         w.send_text('{"n": {"x": 1}}')       # an object where a number belongs
-        w.send_text('not json at all')       # plain text has no `n`
+        assert w.receive_text() == "int() argument must be a string, a bytes-like object or a real number, not 'dict'"
+        w.send_text('not json at all')       # plain text has no `n` (the original fails on such a message)
+        assert w.receive_text() == 'Missing required field: n'
         w.send_bytes(b'\xff\xfe')             # binary has no fields
+        assert w.receive_text() == 'Missing required field: n'
         w.send_text('{"n": 7}')
         assert w.receive_text() == '<p>7</p>'
     msgs = [r.getMessage() for r in caplog.records if r.name == 'fasthtml.ws']
@@ -714,3 +720,52 @@ def test_malformed_frames_close_that_socket_and_the_server_carries_on(tmp_path, 
         proc.wait(10)
     out = proc.stdout.read().decode(errors='replace')
     assert 'Traceback' not in out, out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# HEADERS: parameters named like headers read the message's HEADERS (the htmx ws extension sends them), as FastHTML
+
+def test_header_named_parameters_read_the_message_headers(kind):
+    app = mkapp()
+
+    def h(msg: str, hx_trigger: str, hx_target: str = 'none', hx_request: bool = False, x_custom: str = 'none',
+          htmx: HtmxHeaders = None):
+        return P(f'{msg}|{hx_trigger}|{hx_target}|{hx_request!r}|{x_custom}|{htmx.trigger_name}|{htmx.current_url}')
+    app.ws('/ws')(handler(kind, h))
+    with client(app).websocket_connect('/ws') as w:
+        w.send_text(json.dumps({'msg': 'm', 'hx_target': 'from-body', 'HEADERS': {
+            'HX-Request': 'true', 'HX-Trigger': 'btn', 'HX-Target': 'tgt', 'HX-Trigger-Name': 'go',
+            'HX-Current-URL': 'http://x/', 'X-Custom': 'xc'}}))
+        # HEADERS win over a message field of the same name, as in the original
+        assert w.receive_text() == '<p>m|btn|tgt|True|xc|go|http://x/</p>'
+        w.send_text(json.dumps({'msg': 'm', 'HEADERS': {'hx-trigger': 'lower-case'}}))
+        assert w.receive_text() == '<p>m|lower-case|none|False|none|None|None</p>'
+        w.send_text(json.dumps({'msg': 'm'}))  # no HEADERS, no hx_trigger: answered, not dropped silently
+        assert w.receive_text() == 'Missing required field: hx_trigger'
+        w.send_text(json.dumps({'msg': 'm', 'hx_trigger': 'in-body'}))
+        assert w.receive_text() == '<p>m|in-body|none|False|none|None|None</p>'
+
+
+def test_headers_do_not_leak_into_data(kind):
+    app = mkapp()
+
+    def h(data, hx_trigger: str):
+        return P(f'{sorted(data)}|{hx_trigger}')
+    app.ws('/ws')(handler(kind, h))
+    with client(app).websocket_connect('/ws') as w:
+        w.send_text(json.dumps({'msg': 'm', 'HEADERS': {'HX-Trigger': 't'}}))
+        assert w.receive_text() == "<p>['msg']|t</p>"
+
+
+def test_a_bad_value_is_answered_and_the_next_message_works():
+    "The unfilled message is answered (a text message the extension ignores), and the next one works."
+    app = mkapp()
+
+    @app.ws('/ws')
+    async def ws(msg: str, n: int):
+        return Div(f'{msg}{n}', id='out')
+    with client(app).websocket_connect('/ws') as w:
+        w.send_text(json.dumps({'msg': 'a', 'n': 'x', 'HEADERS': {'HX-Request': 'true'}}))
+        assert w.receive_text() == "invalid literal for int() with base 10: 'x'"
+        w.send_text(json.dumps({'msg': 'a', 'n': '2', 'HEADERS': {'HX-Request': 'true'}}))
+        assert w.receive_text() == '<div id="out">a2</div>'

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from fasthtml.components import Input, P, to_xml
+from fasthtml._render import render_compact
+from fasthtml.components import Input, P
 from fasthtml.xtend import (
     AX,
     A,
@@ -36,7 +37,8 @@ from fasthtml.xtend import (
 
 
 def html(x: object) -> str:
-    return to_xml(x)
+    "The plain compact form (`to_xml` keeps a newline around inputs, tested in test_render)."
+    return render_compact((x,), True, False)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -222,8 +224,16 @@ def test_scriptx(tmp_path):
         ('<script src="x" nomodule type="module" async defer charset="utf8" crossorigin="anon" integrity="sha">'
          f'{JS}</script>')
     assert html(ScriptX(f, defer=False)) == f'<script>{JS}</script>'
-    # Other attributes pass through (the original silently drops them).
-    assert html(ScriptX(f, id='s', data_x='1')) == f'<script data-x="1" id="s">{JS}</script>'
+    # Other keywords fill `{name}` fields of the code, as the original (compared black-box); code braces stay.
+    t = tmp_path / 't.js'
+    t.write_text('var a = "{a}"; var id = "{id}"; if (x) { y(); } let t = `${a}`; {{lit}} {missing}')
+    assert html(ScriptX(t, id='x', a='A')) == \
+        '<script>var a = "A"; var id = "x"; if (x) { y(); } let t = `$A`; {lit} {missing}</script>'
+    assert html(ScriptX(t, type='module', a=2)) == \
+        '<script type="module">var a = "2"; var id = "{id}"; if (x) { y(); } let t = `$2`; {lit} {missing}</script>'
+    assert html(ScriptX(t)) == '<script>var a = "{a}"; var id = "{id}"; if (x) { y(); } let t = `${a}`; {{lit}} {missing}</script>'
+    # a substituted value can still never end the script early
+    assert html(ScriptX(t, a='</script>')).count('</script>') == 1
 
 
 def test_stylex(tmp_path):

@@ -107,3 +107,41 @@ def test_live_reload_reloads_the_page_after_an_edit(live_app_source, page):
     server.source.write_text(server.source.read_text().replace('version 1', 'version 2'))
     expect(page.locator('#v')).to_have_text('version 2', timeout=20_000)
     assert page.evaluate('window.notReloaded') is None      # a real reload, not a swap
+
+
+WS_TRIGGER_APP = '''
+from fasthtml.common import *
+
+app, rt = fast_app(exts='ws')
+
+@rt
+def index():
+    return Titled('ws', Div(Button('Save', id='save', ws_send=True), Button('Delete', id='delete', ws_send=True),
+                            Form(Input(name='n', id='n'), Button('Go', id='go'), id='nform', ws_send=True),
+                            Div(id='out'), Div(id='num'), hx_ext='ws', ws_connect='/ws'))
+
+@app.ws('/ws')
+async def ws(hx_trigger: str, htmx: HtmxHeaders, n: int = 0):
+    if hx_trigger == 'nform':
+        return Div(f'n={n}', id='num')
+    return Div(f'{hx_trigger} from {htmx.current_url.rsplit("/", 1)[-1] or "/"}', id='out')
+'''
+
+
+def test_htmx_ws_extension_headers_reach_the_handler(live_server, new_page, tmp_path):
+    "The browser's ws extension sends HEADERS: `hx_trigger`/`htmx` are read from them, so the page gets its answer."
+    (tmp_path / 'ws_trigger_app.py').write_text(WS_TRIGGER_APP)
+    server = live_server('ws_trigger_app:app', cwd=tmp_path, args=('--app-dir', str(tmp_path)))
+    p = ws_page(new_page)
+    p.goto(server.url + '/')
+    p.wait_for_function('() => window.wsOpen >= 1')
+    p.click('#save')
+    expect(p.locator('#out')).to_have_text('save from /')
+    p.click('#delete')
+    expect(p.locator('#out')).to_have_text('delete from /')
+    p.fill('#n', 'x')        # not a number: answered with the conversion's message (ignored by the page), no hang
+    p.press('#n', 'Enter')
+    p.fill('#n', '7')
+    p.press('#n', 'Enter')
+    expect(p.locator('#num')).to_have_text('n=7')
+    assert new_page.log(p).errors == []
