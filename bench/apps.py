@@ -82,18 +82,20 @@ WS_MESSAGE = json.dumps({'msg': 'hello <ws>', 'HEADERS': {'HX-Request': 'true', 
 
 
 def ft_api() -> Any:
-    "The fasthtml names the scenarios use: from `fasthtml.common` when it imports, else from core and components."
+    """The fasthtml names the scenarios use, as an app gets them: `from fasthtml.common import *` (so the worker's
+    memory and start-up include whatever that import loads), else from core and components."""
+    import types
     try:
-        import fasthtml.common as m
-        return m
+        ns: dict = {}
+        exec('from fasthtml.common import *', ns)
+        ns.pop('__builtins__', None)
+        return types.SimpleNamespace(**ns)
     except ImportError:
-        import types
-
         import fasthtml.components as c
         import fasthtml.core as k
-        ns = types.SimpleNamespace(**{n: getattr(c, n) for n in c.__all__})
-        ns.FastHTML, ns.to_xml = k.FastHTML, c.to_xml
-        return ns
+        ns2 = types.SimpleNamespace(**{n: getattr(c, n) for n in c.__all__})
+        ns2.FastHTML, ns2.to_xml = k.FastHTML, c.to_xml
+        return ns2
 
 
 def build_table(rows: list, ft: Any) -> Any:

@@ -1,6 +1,7 @@
 """What importing fasthtml loads: `import fasthtml.common` leaves the features a typical app does not use on every
 request unloaded (each is imported when one of its names is first read), and the star import still binds every name
-to the same object as the module that defines it. Each check runs in a fresh interpreter."""
+(but fastlite's NotFoundError) to the same object as the module that defines it. Each check runs in a fresh
+interpreter."""
 import json
 import subprocess
 import sys
@@ -82,8 +83,23 @@ def test_star_import_binds_every_name_to_the_same_object():
     ''')
     assert out['same'] and out['sorted']
     assert out['names'] == sorted(out['all']) == out['public']
-    assert set(LAZY_NAMES) <= set(out['all'])
+    assert set(LAZY_NAMES) - {'NotFoundError'} <= set(out['all'])
     assert {'Div', 'FastHTML', 'fast_app', 'serve', 'Titled', 'Path', 'dataclass', 'base64', 'L'} <= set(out['all'])
+
+
+def test_the_star_import_loads_no_database_layer():
+    """The star import binds every name but fastlite's NotFoundError (as FastHTML 0.14.14's does): binding it would
+    import fastlite and apsw in every app. `database` is bound; fastlite loads when a database is opened."""
+    out = run('''
+        import json, sys
+        ns = {}
+        exec('from fasthtml.common import *', ns)
+        before = sorted(m for m in sys.modules if m.split('.')[0] in ('fastlite', 'apswutils', 'apsw', 'numpy'))
+        ns['database'](':memory:').t
+        after = 'fastlite' in sys.modules
+        print(json.dumps([before, 'NotFoundError' in ns, 'database' in ns, after]))
+    ''')
+    assert out == [[], False, True, True]
 
 
 def test_unknown_names_are_attribute_errors():
