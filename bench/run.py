@@ -45,6 +45,10 @@ from apps import SCENARIOS, Scenario, scenario_checker
 # which on a process pinned to one CPU equals wall time on an idle machine but leaves out time taken by other
 # processes when the machine is shared.
 clock = time.perf_counter
+# The cyclic GC's young-generation threshold each app runs with: the interpreter's default, except where the app sets
+# its own when its server starts (ours: FastHTML(gc_threshold=20_000) at lifespan start-up). Every app would run in a
+# worker process of its own; here they share one, so each batch runs with its app's threshold (see `gc_threshold`).
+GC_DEFAULT = gc.get_threshold()
 VARIANT_NAMES = {'def': 'ours def', 'async': 'ours async', 'raw': 'raw', 'jinja': 'Jinja2', 'fastapi': 'FastAPI',
                  'render': 'ours'}
 OURS = ('def', 'async', 'render')
@@ -264,6 +268,12 @@ def make_runners(sc: Scenario, appmap: dict, ws_ok: bool) -> dict[str, Any] | st
     return runners
 
 
+def gc_threshold(r: Any) -> tuple:
+    "The GC thresholds the server process of runner `r`'s app would run with (what its lifespan start-up sets)."
+    t = getattr(getattr(r, 'app', None), 'gc_threshold', None)
+    return (t, *GC_DEFAULT[1:]) if t and t > GC_DEFAULT[0] else GC_DEFAULT
+
+
 async def calibrate(r: Any, budget: float) -> int:
     "How many calls make a batch of about `budget` seconds."
     n = 1
@@ -283,16 +293,21 @@ async def run_scenario(sc: Scenario, appmap: dict, ws_ok: bool, rounds: int, bud
             err = await r.check()
             if err:
                 raise SystemExit(f'{sc.key} ({VARIANT_NAMES[v]}): incorrect response: {err}')
-        sizes = {v: await calibrate(r, budget) for v, r in runners.items()}
+        sizes = {}
+        for v, r in runners.items():
+            gc.set_threshold(*gc_threshold(r))
+            sizes[v] = await calibrate(r, budget)
         times: dict[str, list[float]] = {v: [] for v in runners}
         order = list(runners)
         for i in range(rounds):
             k = i % len(order)
             for v in order[k:] + order[:k]:
                 gc.collect()
+                gc.set_threshold(*gc_threshold(runners[v]))
                 t = await runners[v].batch(sizes[v])
                 times[v].append(t / sizes[v])
     finally:
+        gc.set_threshold(*GC_DEFAULT)
         for r in (runners.values() if isinstance(runners, dict) else ()):
             await r.close()
     med = {v: statistics.median(ts) for v, ts in times.items()}
