@@ -63,6 +63,8 @@ static struct {
 
 static PyObject *s_tag, *s_children, *s_attrs, *s_void, *s_ft, *s_html, *s_decode, *s_utf8, *s_replace, *zero;
 
+#define OK_SEEN 8
+
 typedef struct {
     _PyUnicodeWriter w;
     PyObject *esc_obj;          /* Py_True or Py_False, for the Python fallbacks */
@@ -75,6 +77,13 @@ typedef struct {
     /* An attribute named in ROUTE_KEYS was written, or part of the tree was left to the Python code (which may have
      * written one): the caller must look for route-naming attributes. */
     int routes;
+    /* Attribute names this render found in ok_attrs (strong references, released at the end): a page repeats a few
+     * names many times, and a pointer comparison is cheaper than the set lookup. */
+    PyObject *ok_seen[OK_SEEN];
+    int n_ok_seen;
+    /* Likewise the first few tags' entries in close_cache and open_cache (open NULL when not read yet). */
+    PyObject *tag_seen[OK_SEEN], *close_seen[OK_SEEN], *open_seen[OK_SEEN];
+    int n_tag_seen;
 } Ctx;
 
 #define SLOT(o, off) (*(PyObject **)((char *)(o) + (off)))
@@ -102,7 +111,15 @@ static inline int w_str(Ctx *c, PyObject *s)
     if (PyUnicode_IS_COMPACT_ASCII(s)) return w_ascii(c, (const char *)PyUnicode_1BYTE_DATA(s), PyUnicode_GET_LENGTH(s));
     return _PyUnicodeWriter_WriteStr(&c->w, s);
 }
-static inline int w_char(Ctx *c, Py_UCS4 ch) { return _PyUnicodeWriter_WriteChar(&c->w, ch); }
+/* One character; an ASCII one into a one-byte buffer with room left is stored here directly. */
+static inline int w_char(Ctx *c, Py_UCS4 ch)
+{
+    if (ch < 128 && c->w.kind == PyUnicode_1BYTE_KIND && c->w.pos < c->w.size) {
+        ((Py_UCS1 *)c->w.data)[c->w.pos++] = (Py_UCS1)ch;
+        return 0;
+    }
+    return _PyUnicodeWriter_WriteChar(&c->w, ch);
+}
 
 #define FIND_LOOP(T, IN_TABLE)                                        \
     {                                                                 \
@@ -216,6 +233,21 @@ static int write_attr_str(Ctx *c, PyObject *k, PyObject *v)
     const void *data = PyUnicode_DATA(v);
     Py_ssize_t n = PyUnicode_GET_LENGTH(v);
     Py_ssize_t i = find_special(kind, data, 0, n, M_TEXT | M_DQ);
+    if (i < 0 && c->w.kind == PyUnicode_1BYTE_KIND && PyUnicode_IS_COMPACT_ASCII(k) && PyUnicode_IS_COMPACT_ASCII(v)) {
+        /* the common case, ` k="v"` all ASCII: one copy per part into room made once */
+        Py_ssize_t nk = PyUnicode_GET_LENGTH(k);
+        if (_PyUnicodeWriter_Prepare(&c->w, nk + n + 4, 127) < 0) return -1;
+        Py_UCS1 *o = (Py_UCS1 *)c->w.data + c->w.pos;
+        *o++ = ' ';
+        memcpy(o, PyUnicode_1BYTE_DATA(k), (size_t)nk);
+        o += nk;
+        *o++ = '=';
+        *o++ = '"';
+        memcpy(o, data, (size_t)n);
+        o[n] = '"';
+        c->w.pos += nk + n + 4;
+        return 0;
+    }
     if (w_char(c, ' ') < 0 || w_str(c, k) < 0) return -1;
     if (i < 0) {
         if (w_ascii(c, "=\"", 2) < 0 || w_str(c, v) < 0) return -1;
@@ -446,6 +478,16 @@ static int in_names(PyObject *k, PyObject *set, unsigned long long lens, const u
     return PySet_Contains(set, k);
 }
 
+/* `k in ok_attrs`, remembering the first few names found for the rest of the render. */
+static int known_ok(Ctx *c, PyObject *k)
+{
+    for (int i = 0; i < c->n_ok_seen; i++)
+        if (c->ok_seen[i] == k) return 1;
+    int r = PySet_Contains(S.ok_attrs, k);
+    if (r > 0 && c->n_ok_seen < OK_SEEN) c->ok_seen[c->n_ok_seen++] = Py_NewRef(k);
+    return r;
+}
+
 /* The attributes of an element, in dict order, validating unknown names with check_attr_name. */
 static int write_attrs(Ctx *c, PyObject *attrs)
 {
@@ -458,7 +500,7 @@ static int write_attrs(Ctx *c, PyObject *attrs)
         int r = c->routes || !PyUnicode_CheckExact(k) ? 0
                 : ready(k) < 0 ? -1 : in_names(k, S.route_keys, S.route_lens, S.route_first, S.route_any);
         if (r > 0) c->routes = 1;
-        if (r >= 0) r = PySet_Contains(S.ok_attrs, k);
+        if (r >= 0) r = known_ok(c, k);
         if (r == 0) {
             PyObject *x = call1(S.py_check_attr, k);
             r = x == NULL ? -1 : 0;
@@ -503,6 +545,28 @@ static int input_has_children(PyObject *e, int exact)
     return !(cs != NULL && (PyTuple_CheckExact(cs) || PyList_CheckExact(cs)) && Py_SIZE(cs) == 0);
 }
 
+/* The index of `tag` among the tags this render has seen, or -1. */
+static inline int tag_index(Ctx *c, PyObject *tag)
+{
+    for (int i = 0; i < c->n_tag_seen; i++)
+        if (c->tag_seen[i] == tag) return i;
+    return -1;
+}
+
+/* Remember cache entries read for `tag` (exact str values; `open` may be NULL). */
+static void remember_tag(Ctx *c, PyObject *tag, PyObject *close, PyObject *open)
+{
+    int i = tag_index(c, tag);
+    if (i < 0) {
+        if (c->n_tag_seen == OK_SEEN) return;
+        i = c->n_tag_seen++;
+        c->tag_seen[i] = Py_NewRef(tag);
+        c->close_seen[i] = Py_NewRef(close);
+        c->open_seen[i] = NULL;
+    }
+    if (open != NULL && c->open_seen[i] == NULL) c->open_seen[i] = Py_NewRef(open);
+}
+
 /* `_emit_ft(e)`: the element's tags and children; anything unusual about the node leaves it to the Python code. */
 static int emit_ft_body(Ctx *c, PyObject *e)
 {
@@ -536,10 +600,12 @@ static int emit_ft_body(Ctx *c, PyObject *e)
             goto leave_to_python;
     }
 
+    int seen = tag_index(c, tag);
     if (PyDict_GET_SIZE(attrs)) {
-        close = PyDict_GetItemWithError(S.close_cache, tag);
+        close = seen >= 0 ? c->close_seen[seen] : PyDict_GetItemWithError(S.close_cache, tag);
         if (close != NULL) {
             Py_INCREF(close);
+            if (seen < 0 && PyUnicode_CheckExact(close)) remember_tag(c, tag, close, NULL);
         } else {
             if (PyErr_Occurred()) goto done;
             if (PyUnicode_GET_LENGTH(tag) == 0) {
@@ -556,7 +622,9 @@ static int emit_ft_body(Ctx *c, PyObject *e)
         }
         if (w_char(c, '<') < 0 || w_str(c, tag) < 0 || write_attrs(c, attrs) < 0 || w_char(c, '>') < 0) goto done;
     } else {
-        PyObject *s = PyDict_GetItemWithError(S.open_cache, tag);
+        int cached = seen >= 0 && c->open_seen[seen] != NULL;
+        PyObject *s = cached ? c->open_seen[seen] : PyDict_GetItemWithError(S.open_cache, tag);
+        int from_cache = s != NULL;
         if (s != NULL) {
             Py_INCREF(s);
         } else {
@@ -568,11 +636,12 @@ static int emit_ft_body(Ctx *c, PyObject *e)
             s = call1(S.py_open, tag);
             if (s == NULL) goto done;
         }
-        close = PyDict_GetItemWithError(S.close_cache, tag);
+        close = cached ? c->close_seen[seen] : PyDict_GetItemWithError(S.close_cache, tag);
         Py_XINCREF(close);
         int r = (close == NULL && PyErr_Occurred()) ? -1
                 : (close == NULL || !PyUnicode_CheckExact(s) || !PyUnicode_CheckExact(close)) ? -2  /* caches changed */
                 : 0;
+        if (r == 0 && !cached && from_cache) remember_tag(c, tag, close, s);
         if (r == 0 && sp && (input = is_input(tag, close))) {
             if (input_has_children(e, exact)) r = -2;
             else if (sp == 1) r = w_char(c, ' ');
@@ -717,15 +786,24 @@ static PyObject *do_render(PyObject *const *args, Py_ssize_t nargs, int *routes)
     c.sp = 0;
     c.bad = 0;
     c.routes = 0;
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(elms); i++) {
+    c.n_ok_seen = 0;
+    c.n_tag_seen = 0;
+    int r = 0;
+    for (Py_ssize_t i = 0; r == 0 && i < PyTuple_GET_SIZE(elms); i++) {
         PyObject *e = PyTuple_GET_ITEM(elms, i);
         c.sp = spaced ? 2 : 0;
         /* items are separated by a newline; a str given to render itself is markup, written as it is */
-        int r = (i > 0 && w_char(&c, '\n') < 0) ? -1 : Py_TYPE(e) == &PyUnicode_Type ? w_str(&c, e) : emit(&c, e);
-        if (r < 0) {
-            _PyUnicodeWriter_Dealloc(&c.w);
-            return NULL;
-        }
+        r = (i > 0 && w_char(&c, '\n') < 0) ? -1 : Py_TYPE(e) == &PyUnicode_Type ? w_str(&c, e) : emit(&c, e);
+    }
+    for (int i = 0; i < c.n_ok_seen; i++) Py_DECREF(c.ok_seen[i]);
+    for (int i = 0; i < c.n_tag_seen; i++) {
+        Py_DECREF(c.tag_seen[i]);
+        Py_DECREF(c.close_seen[i]);
+        Py_XDECREF(c.open_seen[i]);
+    }
+    if (r < 0) {
+        _PyUnicodeWriter_Dealloc(&c.w);
+        return NULL;
     }
     if (c.bad) {
         _PyUnicodeWriter_Dealloc(&c.w);

@@ -251,6 +251,11 @@ CORPUS = {
     'numbers': lambda: (0, -1, 7, 2 ** 70, -(2 ** 80), 1.5, float('inf'), float('nan'), -0.0, True, False),
     'none': lambda: (None, Div(None, 'a', None)),
     'element': lambda: (Div(P('para', cls='x'), Span('s'), id='main'),),
+    # more distinct tags and attribute names than the per-render caches hold, each repeated, with and without attrs
+    'many tags and names': lambda: tuple(
+        ft(t, ft(t), P(t, **{f'data-{t}-{j}': str(j) for j in range(3)}), **{f'aria-{t}': t, 'id': t})
+        for _ in range(3) for t in ('section', 'article', 'aside', 'nav', 'header', 'footer', 'figure', 'dl', 'dt',
+                                    'dd', 'mark', 'small')),
     'nested lists': lambda: (Div(['a', ['b', ('c', [Span('d')])]]),),
     'attr values': lambda: (Div(a='x', b='a&b<c>', c='say "hi"', d="it's", e='"\'', f='', g=True, h=False, i=None,
                                 j=0, k=-5, l=2 ** 70, m=1.25, n=float('inf'), o="'s' \"q\"", p="&'<\""),),
