@@ -95,3 +95,23 @@ def test_jinja_render_of_the_table_is_the_fstring_one():
                                                 rows=apps.ROWS)
     assert out == apps.fstring_table(apps.ROWS)
     assert apps.ft_api().to_xml(apps.build_table(apps.ROWS, apps.ft_api())) == out
+
+
+def test_process_measurements_run_small():
+    """bench/procs.py's measurements on a small scale (nothing is timed here): a uvicorn worker's memory after
+    serving every scenario (each answer checked), an import in fresh interpreters, and the to-do example started
+    with `python app.py` until its login page answers."""
+    sys.path[:0] = [str(REPO / 'bench')]
+    try:
+        import procs
+    finally:
+        del sys.path[0]
+    m = procs.worker_rss(sys.executable, 'ours_app', requests=2)
+    assert 'error' not in m, m
+    assert 10 * 1024 < m['started_kb'] <= m['served_kb'] + 1024
+    t = procs.import_times({'ours': (sys.executable, 'import fasthtml.common')}, n=1)
+    assert 'error' not in t['ours'] and 0 < t['ours']['cpu'] and 0 < t['ours']['wall']
+    s = procs.startup_times(sys.executable, None, rounds=1)
+    assert 'error' not in s['ours'], s
+    assert 0 < s['ours']['wall'] and 0 < s['ours']['cpu']
+    assert s['original'] == {'error': 'the original is not installed (make bench builds it)'}
