@@ -71,10 +71,12 @@ test: $(VENV_STAMP) ext vendor chromium redis postgresql
 
 # BENCH_ARGS: e.g. `make bench BENCH_ARGS='--only S3,S6 --rounds 9'` (see `bench/run.py --help`).
 # The bench compares with the original (python-fasthtml 0.14.14, in a throwaway venv outside the repo, shared with the
-# vs-original tool) and times start-up in a clean install of this checkout (no dev requirements).
+# vs-original tool) and times start-up in a clean install of this checkout: a regular (not editable) install without
+# the dev requirements, as users get it, rebuilt when the package changes.
 ORIGINAL_VENV ?= /tmp/fasthtml-original
 CLEAN_VENV := .bench-venv
 CLEAN_STAMP := $(CLEAN_VENV)/.stamp-installed
+PKG_FILES := $(wildcard fasthtml/*.py fasthtml/*.pyi fasthtml/*.c fasthtml/*.js)
 
 bench: $(VENV_STAMP) ext bench-envs
 	FASTHTML_ORIGINAL_VENV=$(ORIGINAL_VENV) $(PY) bench/run.py $(BENCH_ARGS)
@@ -86,9 +88,10 @@ original:
 	  python3 -m venv $(ORIGINAL_VENV) && \
 	  $(ORIGINAL_VENV)/bin/pip install -q --disable-pip-version-check python-fasthtml==0.14.14 fastlite; }
 
-$(CLEAN_STAMP): settings.ini setup.py
+$(CLEAN_STAMP): settings.ini setup.py $(PKG_FILES)
 	@[ -x $(CLEAN_VENV)/bin/python ] || { rm -rf $(CLEAN_VENV) && python3 -m venv $(CLEAN_VENV); }
-	$(CLEAN_VENV)/bin/pip install -q --disable-pip-version-check -e .
+	$(CLEAN_VENV)/bin/pip install -q --disable-pip-version-check --force-reinstall --no-deps . && \
+	  $(CLEAN_VENV)/bin/pip install -q --disable-pip-version-check .
 	touch $@
 
 bench-http: $(VENV_STAMP) ext

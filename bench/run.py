@@ -363,7 +363,7 @@ def pure_python_run(args: argparse.Namespace) -> list[dict] | str:
 
 
 def clean_python(path: str | None) -> str | None:
-    "The clean install's Python (`make bench` builds .bench-venv: this package without its dev requirements)."
+    "The clean install's Python (`make bench` builds .bench-venv: a regular install of this checkout, no dev packages)."
     py = path or str(REPO / '.bench-venv' / 'bin' / 'python')
     return py if os.access(py, os.X_OK) else None
 
@@ -456,12 +456,16 @@ def targets(results: list[dict], mem: dict | None, imports: dict | None) -> list
         else:
             out.append(('worker RSS after the bench run ≤ 1.2x raw Starlette', 'n/a', None))
     if imports:
-        o, orig = imports.get('ours', {}), imports.get('original', {})
+        # judged on the clean install (a regular install, as the original's) where there is one: in the dev venv,
+        # the editable install's finder imports pathlib, fnmatch and others at start-up, before the timing starts
+        which = 'ours clean' if 'cpu' in imports.get('ours clean', {}) else 'ours'
+        o, orig = imports.get(which, {}), imports.get('original', {})
+        label = "`import fasthtml.common` ≤ 0.8x the original's" + (' (clean install)' if which == 'ours clean' else '')
         if 'cpu' in o and 'cpu' in orig:
             x = o['cpu'] / orig['cpu']
-            out.append(("`import fasthtml.common` ≤ 0.8x the original's", f'{x:.2f}x', x <= 0.8))
+            out.append((label, f'{x:.2f}x', x <= 0.8))
         else:
-            out.append(("`import fasthtml.common` ≤ 0.8x the original's", 'n/a', None))
+            out.append((label, 'n/a', None))
     return out
 
 
@@ -485,8 +489,9 @@ def memory_table(mem: dict) -> list[str]:
 
 
 def import_table(imports: dict) -> list[str]:
-    labels = {'ours': 'ours: `import fasthtml.common`', 'ours *': 'ours: `from fasthtml.common import *`',
-              'ours clean': 'ours, clean install: `import fasthtml.common`',
+    labels = {'ours': 'ours, dev venv (editable): `import fasthtml.common`',
+              'ours *': 'ours, dev venv: `from fasthtml.common import *`',
+              'ours clean': 'ours, clean install (regular, no dev packages): `import fasthtml.common`',
               'ours clean *': 'ours, clean install: `from fasthtml.common import *`',
               'original': 'the original: `import fasthtml.common`',
               'original *': 'the original: `from fasthtml.common import *`',
