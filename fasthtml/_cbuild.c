@@ -17,7 +17,7 @@
  *   - ranked attributes (hx-vals 1, hx-target 2, id 3, class 4, title 5, style 6): while ranks never go down and no
  *     plain keyword follows a ranked one, call order is kept; otherwise the ranked ones move to the end in rank order
  *     (both come to the same: plain ones in call order, then the ranked ones in rank order);
- *   - a named tag with an `id` and no `name` gets `name` = `id`.
+ *   - a named tag with a true `id` (not empty, not 0) and no `name` gets `name` = `id`.
  *
  * "Leading defaults" (for `xtend.A`): keyword/default pairs that come first, in their own order, each taking the
  * caller's value when given: `A(*c, href='#', hx_get=None, target_id=None, hx_swap=None, **kw)` builds as
@@ -384,8 +384,9 @@ make_attrs(TagFn *self, PyObject *const *kwvals, PyObject *kwnames, int named, i
     for (int i = 1; i <= N_TAIL; i++)
         if (rk.val[i] != NULL && PyDict_SetItem(attrs, s_tail[i - 1], rk.val[i]) < 0)
             goto done;
-    if (named && rk.val[RANK_ID] != NULL && !rk.has_name) {  /* an `id` also fills `name` unless one is given */
-        if (PyDict_SetItem(attrs, s_name, rk.val[RANK_ID]) < 0)
+    if (named && rk.val[RANK_ID] != NULL && !rk.has_name) {  /* a true `id` also fills `name` unless one is given */
+        int t = PyObject_IsTrue(rk.val[RANK_ID]);
+        if (t < 0 || (t > 0 && PyDict_SetItem(attrs, s_name, rk.val[RANK_ID]) < 0))
             goto done;
     }
     r = 0;

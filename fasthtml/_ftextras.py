@@ -25,8 +25,9 @@ def File(fname: str | Path) -> NotStr:
 
 
 def show(ft: Any, *rest: Any, iframe: bool = False, height: str = 'auto', style: str | None = None) -> Any:
-    """Renders FT Components into HTML within a Jupyter notebook. Returns an `IPython.display.HTML` when IPython is
-    installed, else the HTML as `Safe` text. `iframe=True` isolates the HTML (its scripts and styles) in an iframe."""
+    """Renders FT Components into HTML within a Jupyter notebook: displays it (each call, wherever it is in a cell)
+    and returns None, as FastHTML does. Without IPython it returns the HTML as `Safe` text (FastHTML fails there).
+    `iframe=True` isolates the HTML (its scripts and styles) in an iframe."""
     html = to_xml(ft, *rest)
     if iframe:
         css = 'width: 100%; border: none;' + ('' if height == 'auto' else f' height: {height};')
@@ -34,10 +35,11 @@ def show(ft: Any, *rest: Any, iframe: bool = False, height: str = 'auto', style:
         html = to_xml(_el('iframe', srcdoc=str(html), style=css + (' ' + style if style else ''),
                           onload=resize if height == 'auto' else None))
     try:
-        from IPython.display import HTML
+        from IPython.display import HTML, display
     except ImportError:
         return html
-    return HTML(html)
+    display(HTML(html))
+    return None
 
 
 def _el(tag: str, *c: Any, **kw: Any) -> FT:

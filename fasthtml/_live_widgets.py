@@ -184,7 +184,9 @@ class WidgetView:
         esm, css = _asset_urls(hub, w)
         attrs = {'cls': 'live-widget', **self.attrs}
         node = Div(**attrs)
-        node.attrs.update({'data-lw': hub.signer.dumps(['w', key]), 'data-lwk': key, 'data-esm': esm})
+        # Signed in an isolated session's process, the token says so: the page's messages for it are routed there.
+        tok = hub.signer.dumps(['w', key, 1] if hub.in_session else ['w', key])
+        node.attrs.update({'data-lw': tok, 'data-lwk': key, 'data-esm': esm})
         if css:
             node.attrs['data-css'] = css
         return node
@@ -248,7 +250,7 @@ def _resolve(conn: Connection, key: str) -> Any:
 async def join(conn: Connection, token: str) -> None:
     "A widget view on the page: subscribe the page to the widget and send its state."
     try:
-        kind, key = conn.hub.signer.loads(token)
+        kind, key, *_ = conn.hub.signer.loads(token)
     except Exception:
         log.warning('live: refused a widget token')
         return

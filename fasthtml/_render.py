@@ -74,6 +74,10 @@ class FT(BaseFT):
     def __radd__(self, b: Any) -> str:
         return str(b) + str(self)
 
+    # `e.hx_get = '/x'`, `e.get('hx_get')` and `e.cls` are fastcore's own (the original's node class): the name loses
+    # leading underscores and turns `_` into `-`, with no aliases (`e.cls = 'x'` sets an attribute named `cls`), and the
+    # value is stored as given.
+
     def __call__(self, *c: Any, **kw: Any) -> FT:
         "Append children `c` and set attributes `kw` (with the tag functions' rules); returns the node."
         return _components().extend_ft(self, c, kw, replace=False)
@@ -81,20 +85,6 @@ class FT(BaseFT):
     def set(self, *c: Any, **kw: Any) -> FT:
         "Replace the children with `c` (if any) and the attributes, except `id` and `name`, with `kw` (if any)."
         return _components().extend_ft(self, c, kw, replace=True)
-
-    def __setattr__(self, k: str, v: Any) -> None:
-        "`e.hx_get = '/x'` sets an attribute (named as a tag function keyword would be); node fields set normally."
-        if k in ('tag', 'children', 'attrs', 'void_') or k[-1] == '_' or k.startswith('__'):
-            object.__setattr__(self, k, v)
-            return
-        m = _components()
-        a = m.attrmap_x(k)
-        self.attrs[a] = m.valmap_x(v, a)
-        self.changed()
-
-    def get(self, k: str, default: Any = None) -> Any:
-        "The value of attribute `k` (a Python-style name such as `hx_get` or `cls` is mapped first)."
-        return self.attrs.get(_components().attrmap_x(k), default)
 
     def on(self, f: Callable[[Any], Any]) -> None:
         "Register `f(node)` to be called when the node changes through `__call__`, `set` or attribute assignment."

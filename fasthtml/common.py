@@ -72,8 +72,12 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-# Every public name, the deferred ones included: the star import binds exactly these. Not NotFoundError: binding it
-# means importing fastlite and apsw (~35 ms and 4 MiB, 16 MiB where numpy is installed) for every app, with or
-# without a database; FastHTML 0.14.14's star import does not bind it either. Import it by name (as the to-do
-# walkthrough does) or from fastlite.
-__all__ = sorted({n for n in globals() if not n.startswith('_')} | set(_LAZY) - {'NotFoundError'})  # pyright: ignore[reportUnsupportedDunderAll]
+# Every public name, the deferred ones included, but NotFoundError: binding it means importing fastlite and apsw
+# (~35 ms and 4 MiB, 16 MiB where numpy is installed) for every app, with or without a database, and FastHTML
+# 0.14.14's star import does not bind it either (import it by name, as the to-do walkthrough does, or from fastlite).
+# A star import binds each of these, except that one FastHTML's common lacks (a Pico helper, an SVG element, our own
+# features) never replaces a name the importing module already has (see _starnames); a deferred name is only then
+# imported. Keep this last: a name bound after it is not star-imported.
+from ._starnames import StarNames as _StarNames  # noqa: E402
+
+__all__ = _StarNames(sorted({n for n in dict(globals()) if not n.startswith('_')} | set(_LAZY) - {'NotFoundError'}))

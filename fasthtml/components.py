@@ -108,15 +108,15 @@ hx_attrs_annotations.update({o: _Str for o in hx_attrs if o.startswith('hx_') an
 # keywords in call order, then hx-vals, hx-target, id, class, title, style (and an automatic `name` last).
 
 _RANK = {'hx-vals': 1, 'hx-target': 2, 'id': 3, 'class': 4, 'title': 5, 'style': 6}
-_ALIASES = {'cls': 'class', 'klass': 'class', '_class': 'class', 'class_': 'class', 'htmlClass': 'class',
-            '_for': 'for', 'fr': 'for', 'for_': 'for', 'htmlFor': 'for', 'target_id': 'hx-target'}
+_ALIASES = {'cls': 'class', 'klass': 'class', '_class': 'class', 'htmlClass': 'class', '_for': 'for', 'fr': 'for',
+            'htmlFor': 'for', 'target_id': 'hx-target'}
 # Names holding one of these are taken literally (lower-cased): `@click`, `x-on:click.prevent`, `:class`.
 _SPECIALS = frozenset('@.-!~:[](){}$%^&*+=|/?<>,`')
 # The keywords that are the tag functions' own parameters: only these take their ranked place at the end and fill
 # `name` from `id`. Other spellings of the same attribute (`_id`, `klass`, `_title`...) stay in call order, as in
-# FastHTML, where they arrive through `**kwargs`; `_key_spec` gives them rank -1.
-_RANKED_KEYS = frozenset(('hx_vals', 'hx-vals', 'hx_target', 'hx-target', 'target_id', 'id', 'cls', 'class', 'title',
-                          'style'))
+# FastHTML, where they arrive through `**kwargs`; `_key_spec` gives them rank -1. So do the attribute names themselves
+# when they are not parameter names (`**{'class': 'k'}`, `**{'hx-target': 't'}`).
+_RANKED_KEYS = frozenset(('hx_vals', 'hx_target', 'target_id', 'id', 'cls', 'title', 'style'))
 _KEYS: dict[str, tuple[str, int]] = {}
 _KEYS_MAX = 4096  # keys come from source code, but `**{...}` could carry arbitrary ones: keep the cache bounded
 
@@ -126,7 +126,9 @@ def _key_spec(k: str) -> tuple[str, int]:
     if a is None:
         a = k.lower()
         if _SPECIALS.isdisjoint(a) and a != '_':
-            a = a.strip('_').replace('_', '-') or a
+            # Leading underscores go, a trailing one stays as `-` (`for_` is `for-`, as in FastHTML: add-ons read
+            # `attrs['for-']`)
+            a = a.lstrip('_').replace('_', '-') or a
             a = _ALIASES.get(a, a)
     r = _RANK.get(a, 0)
     if r and k not in _RANKED_KEYS:
@@ -139,6 +141,8 @@ def _key_spec(k: str) -> tuple[str, int]:
 
 def attrmap_x(k: str) -> str:
     "Map a Python keyword to an HTML attribute name: `cls`->`class`, `_for`->`for`, `hx_get`->`hx-get`."
+    if k == 'target_id':  # (hx-target="#id" only as the tag functions' own parameter; plain here, as in FastHTML)
+        return 'target-id'
     spec = _KEYS.get(k)
     return (spec or _key_spec(k))[0]
 
@@ -193,7 +197,7 @@ def _kw_attrs(kw: dict, is_named: bool) -> dict:
         for a in _TAIL:
             if a in attrs:
                 attrs[a] = attrs.pop(a)
-    if is_named and 'id' in attrs and 'name' not in attrs:
+    if is_named and attrs.get('id') and 'name' not in attrs:
         attrs['name'] = attrs['id']
     return attrs
 
@@ -226,7 +230,7 @@ def _kw_attrs_aliased(kw: dict, is_named: bool) -> dict:
     for r in sorted(ranked):
         a, v = ranked[r]
         attrs[a] = v
-    if is_named and 3 in ranked and 'name' not in attrs:
+    if is_named and 3 in ranked and ranked[3][1] and 'name' not in attrs:
         attrs['name'] = ranked[3][1]
     return attrs
 
@@ -309,9 +313,8 @@ def extend_ft(e: FT, c: tuple, kw: dict, replace: bool = False) -> FT:
         old = e.attrs
         if replace:
             old = {k: v for k, v in old.items() if k in ('id', 'name')}
-        attrs = {**old, **_kw_attrs(kw, False)}
-        if e.tag in named and 'id' in attrs and 'name' not in attrs:
-            attrs['name'] = attrs['id']
+        # in call order, as in FastHTML (no ranked place for `id`, `cls`...; an `id` given here does not fill `name`)
+        attrs = {**old, **_custom_attrs(kw, attrmap_x, None)}
         object.__setattr__(e, 'attrs', attrs)
     e.changed()
     return e
@@ -351,7 +354,7 @@ def ft_html(tag: str, *c: Any, id: Any = None, cls: Any = None, title: Any = Non
         attrs = _kw_attrs(kwargs, tag in named)
     else:
         attrs = _custom_attrs(kwargs, attrmap or attrmap_x, valmap)
-        if tag in named and 'id' in attrs and 'name' not in attrs:
+        if tag in named and attrs.get('id') and 'name' not in attrs:
             attrs['name'] = attrs['id']
     if ft_cls is None or ft_cls is FT:
         return _node(tag, c, attrs, tag in VOIDS)
@@ -455,7 +458,7 @@ def _configured(tag: str, c: tuple, kw: dict, void: bool = False, attrmap: Any =
         attrs = _kw_attrs(kw, is_named)
     else:
         attrs = _custom_attrs(kw, attrmap, None if valmap is valmap_x else valmap)
-        if is_named and 'id' in attrs and 'name' not in attrs:
+        if is_named and attrs.get('id') and 'name' not in attrs:
             attrs['name'] = attrs['id']
     void = void or tag in VOIDS
     if ft_cls is FT:

@@ -163,8 +163,9 @@ def get_key(key: str | None = None, fname: str = '.sesskey') -> str:
 
 
 def nested_name(f: Callable) -> str:
-    "The name of `f`, with the names of enclosing functions joined by '_' (`outer.<locals>.inner` -> `outer_inner`)."
-    return f.__qualname__.replace('.<locals>', '').replace('.', '_')
+    """The name of `f`, with the names of enclosing functions joined by '_' (`outer.<locals>.inner` -> `outer_inner`);
+    a class's dot stays (`K.make.<locals>.index` -> `K.make_index`), as in FastHTML."""
+    return f.__qualname__.replace('.<locals>.', '_')
 
 
 class _ReConvertor(StringConvertor):
@@ -308,9 +309,9 @@ def _class_verbs(cls: type) -> list[tuple[str, Callable]]:
 def _route_path_and_methods(f: Callable, path: str | None, methods: Any) -> tuple[str, list[str] | None]:
     if isinstance(f, type):
         return (path if path is not None else '/' + _class_route_name(f)), None
-    name = f.__name__
+    name = nested_name(f)  # (a nested `index` or `get` is not the root or a verb: `make_index`, `make_get`)
     if path is None:
-        path = '/' if name == 'index' else '/' + nested_name(f)
+        path = '/' if name == 'index' else '/' + name
     if methods is None:
         methods = [name] if name.lower() in all_meths else ['get', 'post']
     elif isinstance(methods, str):
@@ -695,13 +696,15 @@ class FastHTML(_VerbRoutes, Starlette):
         unknown = [e for e in (exts or []) if e not in htmx_exts]
         if unknown:
             raise ValueError(f'Unknown htmx extension(s) {unknown}; known: {sorted(htmx_exts)}')
-        ext_scripts = [Script(src=htmx_exts[e]) for e in (exts or [])]
+        # once each, after the app's own headers; with htmx 4, an extension's htmx 4 build (`ws4` for `ws`) if any
+        ext_scripts = [Script(src=htmx_exts[e + '4' if htmx4 and e + '4' in htmx_exts else e])
+                       for e in dict.fromkeys(exts or [])]
         defaults = def_hdrs(htmx=htmx, surreal=surreal, htmx4=htmx4) if default_hdrs else []
         if nb_hdrs and _in_notebook():
             defaults.append(iframe_scr)
         if debug and htmx and default_hdrs:
             defaults.append(htmx_error_swap_scr)  # so htmx swaps the debug error page into the page
-        self.hdrs: list = defaults + ext_scripts + hdrs
+        self.hdrs: list = defaults + hdrs + ext_scripts
         self.ftrs: list = list(flat_xt(ftrs or ()))
         self.before = list(before) if isinstance(before, (list, tuple)) else [before] if before else []
         self.after = list(after) if isinstance(after, (list, tuple)) else [after] if after else []

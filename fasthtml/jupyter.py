@@ -275,3 +275,15 @@ def render_ft() -> bool:
     from fastcore.xml import FT as BaseFT
     ip.display_formatter.formatters['text/html'].for_type(BaseFT, lambda o: str(to_xml(o)))
     return True
+
+
+def __getattr__(name: str) -> Any:
+    """FastHTML's `jupyter` module also holds everything `fasthtml.common` does (it star-imports it), and add-ons import
+    those names from here (`from fasthtml.jupyter import FastHTML, fast_app`): looked up there on first use."""
+    if not name.startswith('_'):
+        from . import common
+        try:
+            return getattr(common, name)
+        except AttributeError:
+            pass
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

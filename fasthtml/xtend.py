@@ -57,7 +57,7 @@ def A(*c: Any, hx_get: Any = None, target_id: str | None = None, hx_swap: str | 
                     v = kwargs.get(k)
                     if v is not None and (type(v) is str or (v := valmap_x(v, a)) is not None):
                         attrs[a] = v
-                if 'id' in attrs:
+                if attrs.get('id'):  # a non-empty `id` also fills `name`
                     attrs['name'] = attrs['id']
             e = _new(FT)
             _set_tag(e, 'a')

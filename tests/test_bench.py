@@ -115,3 +115,13 @@ def test_process_measurements_run_small():
     assert 'error' not in s['ours'], s
     assert 0 < s['ours']['wall'] and 0 < s['ours']['cpu']
     assert s['original'] == {'error': 'the original is not installed (make bench builds it)'}
+
+
+def test_isolated_bench_runs_small():
+    "bench/isolated.py's three parts on a small scale (it asserts every reply and process count; nothing is timed)."
+    p = subprocess.run([sys.executable, str(REPO / 'bench' / 'isolated.py'), '--rounds', '1', '--batch', '3',
+                        '--start-rounds', '1', '--per-round', '2', '--sessions', '4'], capture_output=True, text=True,
+                       timeout=300, cwd=REPO, check=False)
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert '| isolated def |' in p.stdout and '| fork on demand (prefork=0) |' in p.stdout
+    assert '4 isolated sessions on one server process' in p.stdout and 'p99' in p.stdout

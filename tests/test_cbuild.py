@@ -142,6 +142,8 @@ CORPUS = [
     ((), {'@click': 'go()', ':class': '{a: b}', 'x-on:click.prevent': 'z', 'x.y': 1}),
     ((), {'name': 'n', 'id': 'i'}),
     ((), {'id': 'i', 'name': None}),
+    ((), {'id': ''}),  # an empty or zero id fills no name
+    ((), {'id': 0.0, 'cls': 'c'}),
     ((), {'id': None, 'cls': None}),
     ((), {'id': [], 'cls': {}, 'title': set()}),
     ((), {'value': 0, 'checked': True, 'disabled': False, 'step': 0.5, 'max': -3}),

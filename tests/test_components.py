@@ -42,13 +42,13 @@ from fasthtml.components import (
 
 
 @pytest.mark.parametrize('k, a', [
-    ('cls', 'class'), ('klass', 'class'), ('_class', 'class'), ('class_', 'class'), ('htmlClass', 'class'),
-    ('__class', 'class'), ('_for', 'for'), ('fr', 'for'), ('for_', 'for'), ('htmlFor', 'for'),
-    ('hx_get', 'hx-get'), ('data_foo_bar', 'data-foo-bar'), ('_x_', 'x'), ('__x', 'x'), ('ARIA_LABEL', 'aria-label'),
+    ('cls', 'class'), ('klass', 'class'), ('_class', 'class'), ('class_', 'class-'), ('htmlClass', 'class'),
+    ('__class', 'class'), ('_for', 'for'), ('fr', 'for'), ('for_', 'for-'), ('htmlFor', 'for'),
+    ('hx_get', 'hx-get'), ('data_foo_bar', 'data-foo-bar'), ('_x_', 'x-'), ('__x', 'x'), ('ARIA_LABEL', 'aria-label'),
     ('ariaLabel', 'arialabel'), ('_', '_'), ('__', '__'), ('hx_on__after_request', 'hx-on--after-request'),
     ('hx_on_click', 'hx-on-click'), ('@click', '@click'), (':class', ':class'),
     ('x-on:click.prevent', 'x-on:click.prevent'),
-    ('data-A_b', 'data-a_b'), ('x.y', 'x.y'), ('Foo', 'foo'), ('1a', '1a'), ('target_id', 'hx-target'),
+    ('data-A_b', 'data-a_b'), ('x.y', 'x.y'), ('Foo', 'foo'), ('1a', '1a'), ('target_id', 'target-id'),
 ])
 def test_attrmap_x(k, a):
     assert attrmap_x(k) == a
@@ -58,8 +58,8 @@ def test_attrmap_x(k, a):
     (dict(cls='a'), '<div class="a"></div>'),
     (dict(klass='a'), '<div class="a"></div>'),
     (dict(_class='a'), '<div class="a"></div>'),
-    (dict(class_='a'), '<div class="a"></div>'),  # the original renders class-="a"
-    (dict(_x_='a'), '<div x="a"></div>'),  # the original renders x-="a"
+    (dict(class_='a'), '<div class-="a"></div>'),  # a trailing _ is a -, as in FastHTML
+    (dict(_x_='a'), '<div x-="a"></div>'),
     (dict(data_foo_bar='a'), '<div data-foo-bar="a"></div>'),
     (dict(hidden=True), '<div hidden></div>'),
     (dict(hidden=False), '<div></div>'),
@@ -93,8 +93,9 @@ def test_attribute_rules(kw, out):
 
 
 def test_for_aliases():
-    for k in ('_for', 'fr', 'for_', 'htmlFor'):
+    for k in ('_for', 'fr', 'htmlFor'):
         assert to_xml(Label('L', **{k: 'x'})) == '<label for="x">L</label>'
+    assert to_xml(Label('L', for_='x')) == '<label for-="x">L</label>'  # as in FastHTML
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -572,3 +572,46 @@ def test_widgets_example_in_process():
     page = Client(ex['app']).get('/').text
     assert page.count('class="live-widget"') == 4 and '0 point(s) drawn, 0 click(s), brush 40' in page
     assert 'data-esm="/_live/a/' in page and 'data-css="/_live/a/' in page
+
+
+def test_isolated_example_in_process(monkeypatch):
+    "Imported by name (its session processes import it too); a TestClient block runs its lifespan."
+    import importlib
+    import json
+    import re
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        from starlette.testclient import TestClient
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    monkeypatch.setenv('ISOLATED_TIMEOUT', '2')
+    monkeypatch.delitem(sys.modules, 'isolated', raising=False)
+    ex = importlib.import_module('isolated')
+    try:
+        with TestClient(ex.app) as cli:
+            page = cli.get('/').text
+            assert f'The server runs in process {os.getpid()}.' in page
+            pid = int(re.search(r'Running in process (\d+)', page)[1])
+            assert pid != os.getpid() and 'Session clock:' in page
+            cl = [list(c) for c in re.findall(r'data-lid="([^"]+)" data-live="([^"]+)" data-lv="(\d+)"', page)]
+            counter = cl[1][0]
+            with cli.websocket_connect('/_live/ws') as ws:
+                def send(**m):
+                    ws.send_text(json.dumps(m))
+
+                def replies():
+                    send(t='p')
+                    out = []
+                    while (m := json.loads(ws.receive_text()))['t'] != 'p':
+                        out.append(m)
+                    return [m for m in out if m['l'] == counter]
+                send(t='j', c=cl, w=[])
+                send(t='e', l=counter, h='inc', f={})
+                assert 'Count: 1' in replies()[0]['h']
+                send(t='e', l=counter, h='nap', f={})
+                assert 'This took longer than 2 seconds' in replies()[0]['h']
+                send(t='e', l=counter, h='__restart', f={})
+                (h,) = [m['h'] for m in replies() if m['t'] == 'h']
+                assert 'Count: 0' in h and int(re.search(r'Running in process (\d+)', h)[1]) != pid
+    finally:
+        sys.modules.pop('isolated', None)

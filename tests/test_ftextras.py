@@ -53,11 +53,12 @@ def test_file_is_unescaped(tmp_path):
     assert to_xml(Div(File(str(p)))) == '<div>a <b>&amp; "x"</b>\nline2 é\n</div>'
 
 
-def test_show_returns_ipython_html():
+def test_show_displays_each_call_and_returns_none(capsys):
+    "As in FastHTML: IPython's display() (so two calls in one cell show both); outside a notebook it prints the repr."
     pytest.importorskip('IPython')
-    from IPython.display import HTML
-    r = show(P('a'), Div('b'))
-    assert isinstance(r, HTML) and r.data == '<p>a</p>\n<div>b</div>'
+    assert show(P('a'), Div('b')) is None
+    assert show(P('c'), iframe=True) is None
+    assert capsys.readouterr().out == '<IPython.core.display.HTML object>\n' * 2
 
 
 def test_show_without_ipython(monkeypatch):

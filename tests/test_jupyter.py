@@ -185,11 +185,14 @@ def test_htmx_accepts_a_route_function_and_serves_app():
         out.server.stop()
 
 
-def test_show_is_the_components_show():
+def test_show_is_the_components_show(monkeypatch):
     import fasthtml.components as comps
     assert show is comps.show
-    out = show(Div(P('a <b>'), id='x'), Button('go', hx_get='/go'))
-    assert out._repr_html_() == '<div id="x"><p>a &lt;b&gt;</p></div>\n<button hx-get="/go">go</button>'
+    shown = []
+    import IPython.display
+    monkeypatch.setattr(IPython.display, 'display', shown.append)
+    assert show(Div(P('a <b>'), id='x'), Button('go', hx_get='/go')) is None
+    assert [o._repr_html_() for o in shown] == ['<div id="x"><p>a &lt;b&gt;</p></div>\n<button hx-get="/go">go</button>']
 
 
 def test_htmx_config_port_script():

@@ -237,17 +237,19 @@ def test_edits_after_construction_render():
     e.attrs['hx-get'] = '/x'
     e.children += (P('b'),)
     e.hx_post = '/p'
-    e.cls = 'k'
+    e.klass = 'k'  # (as in FastHTML, names after construction have no aliases: this is an attribute `klass`)
     e.id = 'i'
-    assert to_xml(e) == '<div hx-get="/x" hx-post="/p" class="k" id="i">a<p>b</p></div>'
-    assert e.get('hx_get') == '/x' and e.get('cls') == 'k' and e.id == 'i' and e.hx_post == '/p'
+    e._class = 'c'
+    assert to_xml(e) == '<div hx-get="/x" hx-post="/p" klass="k" id="i" class="c">a<p>b</p></div>'
+    assert e.get('hx_get') == '/x' and e.get('klass') == 'k' and e.id == 'i' and e.hx_post == '/p'
+    assert e.get('cls') is None and e.cls is None and e.get('_class') == 'c'
 
 
 def test_call_appends_children_and_attrs():
-    e = Div(id='x')('child', P('p'), cls='c', hx_vals={'a': 1})
-    assert to_xml(e) == '<div id="x" hx-vals=\'{"a": 1}\' class="c">child<p>p</p></div>'
-    f = Input()(id='n')
-    assert to_xml(f) == '<input id="n" name="n">\n'
+    e = Div(id='x')('child', P('p'), cls='c', hx_vals={'a': 1})  # (attributes in call order, as in FastHTML)
+    assert to_xml(e) == '<div id="x" class="c" hx-vals=\'{"a": 1}\'>child<p>p</p></div>'
+    f = Input()(id='n')  # (a later id fills no name)
+    assert to_xml(f) == '<input id="n">\n'
 
 
 def test_set_replaces_children_and_attrs_but_keeps_id_and_name():

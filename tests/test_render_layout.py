@@ -182,7 +182,7 @@ def test_compact_keeps_the_visible_whitespace_around_inputs(tree, compact, plain
 def test_pages_keep_the_whitespace_around_inputs():
     app, rt = fast_app()  # noqa: F405
 
-    @rt
+    @rt('/')
     def index():
         return Form(Label('Name', Input(name='n')), Button('Save'))  # noqa: F405
     html = Client(app).get('/').text  # noqa: F405
