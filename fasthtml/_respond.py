@@ -28,10 +28,10 @@ import inspect
 import json
 import os
 import re
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, time, timedelta
-from decimal import Decimal
 from enum import Enum
 from http.cookies import CookieError, Morsel, SimpleCookie
 from http.cookies import _unquote as _cookie_unquote  # the reading Starlette gives every cookie
@@ -47,7 +47,7 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.responses import JSONResponse as _StarletteJSONResponse
 from starlette.routing import NoMatchFound
 
-from ._render import FT, escape, escape_attr, render_attrs, to_xml
+from ._render import FT, ROUTE_KEYS, escape, escape_attr, render_attrs, render_marked, to_xml
 
 __all__ = ['HttpHeader', 'HtmxResponseHeaders', 'htmx_resps', 'cookie', 'Redirect', 'FtResponse', 'EventStream',
            'respond', 'to_response', 'is_full_page', 'flat_xt', 'flat_tuple', 'noop_body', 'Page', 'HEAD_TAGS',
@@ -531,18 +531,20 @@ def _canonical_link(scope: dict) -> str:
 # and the attribute each becomes once the route's URL is known.
 _ROUTE_ATTRS = {'get': 'hx-get', 'post': 'hx-post', 'put': 'hx-put', 'delete': 'hx-delete', 'patch': 'hx-patch',
                 'link': 'href'}
-_ROUTE_KEYS = frozenset(_ROUTE_ATTRS)
-# One regex pass over the rendered HTML (~1% of rendering) finds them; six substring searches cost 4x that.
+_ROUTE_KEYS = ROUTE_KEYS
+assert frozenset(_ROUTE_ATTRS) == ROUTE_KEYS
+# One regex pass over rendered HTML finds their names, where the renderer could not rule them out.
 _ROUTE_MARK = re.compile(' (?:' + '|'.join(_ROUTE_ATTRS) + ')=')
 
 
 def render_html(req: Request, items: Any) -> str:
     """Render `items`, resolving route-naming attributes (`link=`, `get=`, ...) against the request's app.
 
-    Such attributes are rare, so the tree is rendered first and walked only when the HTML shows one: the common
-    case costs a few substring searches, not a second pass over the tree."""
-    html = to_xml(items)
-    if _ROUTE_MARK.search(html) is None:
+    Such attributes are rare, so the tree is rendered first and walked again only when one may be there: the C
+    renderer notes their names as it writes attributes; where it cannot (parts left to the Python code, or no C
+    renderer), a regex pass over the HTML decides."""
+    html, maybe_routes = render_marked((items,), True, True)
+    if not maybe_routes or _ROUTE_MARK.search(html) is None:
         return html
     resolved = _resolve_routes(req, items)
     return html if resolved is items else to_xml(resolved)
@@ -661,7 +663,13 @@ def _json(content: Any) -> JSONResponse:
     return r
 
 
-_PLAIN_VALUES = (os.PathLike, date, time, timedelta, UUID, Decimal, Enum)
+_PLAIN_VALUES = (os.PathLike, date, time, timedelta, UUID, Enum)
+
+
+def _is_decimal(o: Any) -> bool:
+    "Is `o` a Decimal? Asked without importing `decimal` (~1 ms): a Decimal exists only once its module is loaded."
+    dec = sys.modules.get('decimal')
+    return dec is not None and isinstance(o, dec.Decimal)
 
 
 def to_response(req: Request, resp: Any, body_wrap: Callable = noop_body, handler: str = 'handler') -> Response:
@@ -709,7 +717,7 @@ def to_response(req: Request, resp: Any, body_wrap: Callable = noop_body, handle
         return HTMLResponse(resp.__html__())
     if isinstance(resp, (int, float)):
         return _html(str(resp))
-    if isinstance(resp, _PLAIN_VALUES):
+    if isinstance(resp, _PLAIN_VALUES) or _is_decimal(resp):
         # Values the spec's handlers return as text (a `Path`, a parsed date): shown as escaped text, not markup.
         return HTMLResponse(escape(str(resp)), headers={'vary': _VARY})
     if inspect.isawaitable(resp) or inspect.isgenerator(resp):
