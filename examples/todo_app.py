@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 from fasthtml.common import *
+from fasthtml.common import NotFoundError  # fastlite's (not part of the star import)
 
 DATA = Path(os.environ.get('TODO_DATA') or Path(__file__).parent / 'data')
 DATA.mkdir(parents=True, exist_ok=True)

@@ -33,7 +33,10 @@ def _with_param(sig: inspect.Signature, p: inspect.Parameter) -> inspect.Signatu
     return sig.replace(parameters=ps[:i] + [p] + ps[i:])
 
 
-def add_sig_param(f: Callable, name: str, typ: Any = _P.empty, kind: Any = _P.KEYWORD_ONLY,
+_NoneType = type(None)
+
+
+def add_sig_param(f: Callable, name: str, typ: Any = _NoneType, kind: Any = _P.KEYWORD_ONLY,
                   default: Any = _P.empty) -> Callable:
     """Add parameter `name` (annotated `typ`) to the signature `f` publishes, in place, and return `f`; a parameter
     of that name already there is left as it is. The function itself must accept it (e.g. through `**kwargs`)."""

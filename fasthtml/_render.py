@@ -473,8 +473,19 @@ def _pieces(o: Any, esc: bool, sp: int = 0) -> list:
     return out
 
 
-def _load_accelerator() -> Callable[[tuple, bool, bool], str] | None:
-    "The C renderer's `render(elms, esc, spaced)`, set up with this module's classes, caches and fallbacks; or None."
+# Attribute names that name a route (`get='name'`, `post=route_func`, `link=uri(...)`): a response resolves them once
+# the tree is rendered (fasthtml._respond.render_html); `render_marked` tells it when there can be none.
+ROUTE_KEYS = frozenset(('get', 'post', 'put', 'delete', 'patch', 'link'))
+
+
+def _render_marked_py(elms: tuple, esc: bool, spaced: bool = False) -> tuple[str, bool]:
+    """The compact render, and False only when no element has an attribute named in ROUTE_KEYS. The Python code does
+    not track attribute names (True: the caller looks); the C renderer notes them as it writes attributes."""
+    return _render_compact_py(elms, esc, spaced), True
+
+
+def _load_accelerator() -> Any:
+    "The C renderer module, set up with this module's classes, caches and fallbacks; or None."
     if os.environ.get('FASTHTML_PURE_PYTHON') == '1':
         return None
     try:
@@ -483,15 +494,20 @@ def _load_accelerator() -> Callable[[tuple, bool, bool], str] | None:
         return None
     _crender.init(ft=FT, base_ft=BaseFT, close_cache=_CLOSE, open_cache=_OPEN, ok_attrs=_OK_ATTRS, raw_tags=RAW_TAGS,
                   close=_close, open=_open, check_attr_name=check_attr_name, attr_value=attr_value, escape=escape,
-                  from_ft=_from_ft, pieces=_pieces, render_py=_render_compact_py, notstr=NotStr, seqs=_SEQS)
-    return _crender.render
+                  from_ft=_from_ft, pieces=_pieces, render_py=_render_compact_py, notstr=NotStr, seqs=_SEQS,
+                  route_keys=ROUTE_KEYS)
+    return _crender
 
 
 # The compact renderer: the C one when built and not disabled by FASTHTML_PURE_PYTHON=1, else the Python code.
 # `render_compact(elms, esc, spaced)`: `spaced` keeps the whitespace around `<input>` that shows in a browser (what
 # pages and `to_xml` use); without it nothing is added between tags (`str(ft)`, as the original's `str`).
-_render_compact_c = _load_accelerator()
+# `render_marked(elms, esc, spaced)` also returns whether route-naming attributes may need resolving.
+_crender_mod = _load_accelerator()
+_render_compact_c = _crender_mod.render if _crender_mod is not None else None
 render_compact: Callable[[tuple, bool, bool], str] = _render_compact_c or _render_compact_py
+render_marked: Callable[[tuple, bool, bool], tuple[str, bool]] = (
+    _crender_mod.render_marked if _crender_mod is not None else _render_marked_py)
 
 
 def to_xml(*elms: Any, lvl: int = 0, indent: bool = False, do_escape: bool = True) -> Safe:

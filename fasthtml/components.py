@@ -42,7 +42,7 @@ __all__ = [
     'Video', 'Wbr',
 ]
 
-voids = VOIDS
+voids = set(VOIDS)  # FastHTML's is a set: tags added to it are void for tag functions made afterwards
 # Elements that take a `name` attribute: giving one an `id` fills `name` too, so forms post what they show.
 named = {'a', 'button', 'form', 'frame', 'iframe', 'img', 'input', 'map', 'meta', 'object', 'param', 'select',
          'textarea'}
@@ -68,9 +68,18 @@ hx_evts_4only = ('after:init before:cleanup before:history:update before:init be
 
 
 def _snake(s: str) -> str:
-    "`afterOnLoad` -> `after_on_load`, `xhr:abort` -> `xhr_abort`, `noSSESourceError` -> `no_sse_source_error`."
-    s = re.sub(r'([A-Z]+)([A-Z][a-z])', r'\1_\2', s.replace(':', '_'))
-    return re.sub(r'([a-z0-9])([A-Z])', r'\1_\2', s).lower()
+    """`afterOnLoad` -> `after_on_load`, `xhr:abort` -> `xhr_abort`, `noSSESourceError` -> `no_sse_source_error`: an
+    underscore before a capital that follows a lower-case letter or digit, or that ends a run of capitals. (String
+    tests, not regexes: run once per event name at import, where compiling two patterns cost more.)"""
+    s = s.replace(':', '_')
+    out = []
+    for i, ch in enumerate(s):
+        if ch.isupper() and i:
+            prev, nxt = s[i - 1], s[i + 1:i + 2]
+            if prev.islower() or prev.isdigit() or (prev.isupper() and nxt.islower()):
+                out.append('_')
+        out.append(ch)
+    return ''.join(out).lower()
 
 
 js_evt_attrs = ['hx_on_' + o for o in js_evts.split()]
@@ -116,7 +125,9 @@ def _key_spec(k: str) -> tuple[str, int]:
     a = _ALIASES.get(k)
     if a is None:
         a = k.lower()
-        if _SPECIALS.isdisjoint(a) and a != '_':
+        if a.startswith('_at_'):  # Alpine.js shorthand: `_at_click` is `@click` (the rest kept as written, lower-cased)
+            a = '@' + a[4:]
+        elif _SPECIALS.isdisjoint(a) and a != '_':
             # Leading underscores go, a trailing one stays as `-` (`for_` is `for-`, as in FastHTML: add-ons read
             # `attrs['for-']`)
             a = a.lstrip('_').replace('_', '-') or a
@@ -130,12 +141,21 @@ def _key_spec(k: str) -> tuple[str, int]:
     return spec
 
 
-def attrmap_x(k: str) -> str:
-    "Map a Python keyword to an HTML attribute name: `cls`->`class`, `_for`->`for`, `hx_get`->`hx-get`."
-    if k == 'target_id':  # (hx-target="#id" only as the tag functions' own parameter; plain here, as in FastHTML)
+def attrmap_x(o: str) -> str:
+    """Map a Python keyword to an HTML attribute name: `cls`->`class`, `_for`->`for`, `hx_get`->`hx-get`,
+    `_at_click`->`@click`."""
+    if o == 'target_id':  # (hx-target="#id" only as the tag functions' own parameter; plain here, as in FastHTML)
         return 'target-id'
-    spec = _KEYS.get(k)
-    return (spec or _key_spec(k))[0]
+    spec = _KEYS.get(o)
+    return (spec or _key_spec(o))[0]
+
+
+def _ft_attrmap(k: str) -> str:
+    """`ft`'s default attribute names (and those of `e(...)`/`e.set(...)`): `attrmap_x`'s, except that `_at_click`
+    is `at-click` (fastcore's `attrmap`)."""
+    if k[:4].lower() == '_at_':
+        return attrmap_x(k[1:]) if _SPECIALS.isdisjoint(k) else k.lower()
+    return attrmap_x(k)
 
 
 def valmap_x(v: Any, k: str = '') -> Any:
@@ -166,6 +186,10 @@ def _kw_attrs(kw: dict, is_named: bool) -> dict:
         if r < 0:  # another spelling of a ranked attribute (`_id`, `klass`): the general way
             return _kw_attrs_aliased(kw, is_named)
         if r:
+            if r <= 2 and not v:  # a falsy hx_vals, hx_target or target_id is left out, as FastHTML does
+                continue
+            if r == 3 and v is True:  # id=True: a generated unique id, as FastHTML gives
+                v = _auto_id()
             if r < top:
                 unsorted = True
             else:
@@ -203,6 +227,10 @@ def _kw_attrs_aliased(kw: dict, is_named: bool) -> dict:
         if v is None:
             continue
         a, r = _KEYS.get(k) or _key_spec(k)
+        if 0 < r <= 2 and not v:  # a falsy hx_vals, hx_target or target_id is left out, as FastHTML does
+            continue
+        if r == 3 and v is True:  # id=True: a generated unique id
+            v = _auto_id()
         if r == 2:
             if k == 'target_id':
                 v = '#' + str(v)
@@ -291,7 +319,7 @@ def _build(tag: str, c: tuple, kw: dict, void: bool = False) -> FT:
     if _CFG:
         return _configured(tag, c, kw, void)
     c, kw = _prepped(c, kw)
-    return _node(tag, c, _kw_attrs(kw, tag in named) if kw else {}, void or tag in VOIDS)
+    return _node(tag, c, _kw_attrs(kw, tag in named) if kw else {}, void or tag in voids)
 
 
 def extend_ft(e: FT, c: tuple, kw: dict, replace: bool = False) -> FT:
@@ -301,17 +329,18 @@ def extend_ft(e: FT, c: tuple, kw: dict, replace: bool = False) -> FT:
     if c:
         object.__setattr__(e, 'children', c if replace else tuple(e.children) + c)
     if kw:
+        # As fastcore's: the new attributes in call order after the ones kept, named as `ft` names them (no
+        # reordering, no `name` from `id`, no `target_id`/`hx_vals` rules of the tag functions)
         old = e.attrs
         if replace:
             old = {k: v for k, v in old.items() if k in ('id', 'name')}
         # in call order, as in FastHTML (no ranked place for `id`, `cls`...; an `id` given here does not fill `name`)
-        attrs = {**old, **_custom_attrs(kw, attrmap_x, None)}
-        object.__setattr__(e, 'attrs', attrs)
+        object.__setattr__(e, 'attrs', {**old, **_custom_attrs(kw, _ft_attrmap, None)})
     e.changed()
     return e
 
 
-def ft(tag: str, *c: Any, void_: bool = False, attrmap: Callable[[str], str] = attrmap_x,
+def ft(tag: str, *c: Any, void_: bool = False, attrmap: Callable[[str], str] = _ft_attrmap,
        valmap: Callable[[Any], Any] | None = None, ft_cls: type = FT, **kw: Any) -> FT:
     """Create an element for any `tag`, as fastcore's `ft` does: attributes in call order, no automatic `name`;
     void elements are recognised by tag."""
@@ -348,8 +377,8 @@ def ft_html(tag: str, *c: Any, id: Any = None, cls: Any = None, title: Any = Non
         if tag in named and attrs.get('id') and 'name' not in attrs:
             attrs['name'] = attrs['id']
     if ft_cls is None or ft_cls is FT:
-        return _node(tag, c, attrs, tag in VOIDS)
-    return ft_cls(tag, c, attrs, void_=tag in VOIDS)
+        return _node(tag, c, attrs, tag in voids)
+    return ft_cls(tag, c, attrs, void_=tag in voids)
 
 
 def ft_hx(tag: str, *c: Any, target_id: Any = None, hx_vals: Any = None, hx_target: Any = None, id: Any = None,
@@ -417,7 +446,7 @@ class _FtConfig(AttrDict):
         _cfg_changed()
 
 
-fh_cfg = _FtConfig(attrmap=attrmap_x, valmap=valmap_x, ft_cls=FT, auto_id=False, auto_name=True)
+fh_cfg = _FtConfig(indent=True, attrmap=attrmap_x, valmap=valmap_x, ft_cls=FT, auto_id=False, auto_name=True)
 
 
 def _cfg_changed() -> None:
@@ -451,7 +480,7 @@ def _configured(tag: str, c: tuple, kw: dict, void: bool = False, attrmap: Any =
         attrs = _custom_attrs(kw, attrmap, None if valmap is valmap_x else valmap)
         if is_named and attrs.get('id') and 'name' not in attrs:
             attrs['name'] = attrs['id']
-    void = void or tag in VOIDS
+    void = void or tag in voids
     if ft_cls is FT:
         return _node(tag, c, attrs, void)
     if isinstance(ft_cls, type) and issubclass(ft_cls, FT):
@@ -502,16 +531,16 @@ def _accelerated(f: Callable[..., FT], tag: str | None, defaults: tuple = (), tr
     (`ft_hx` appends its explicit keywords to `**kwargs`); `reserved` names send the call to `f` whenever given."""
     assert _cbuild is not None  # (called only when the extension is built)
     if tag is None:  # looked up at each call, as `_build` does
-        t = _cbuild.TagFn(None, named, VOIDS, f, defaults, trailing, reserved)
+        t = _cbuild.TagFn(None, named, voids, f, defaults, trailing, reserved)
     else:
-        t = _cbuild.TagFn(tag, tag in named, tag in VOIDS, f, defaults, trailing, reserved)
+        t = _cbuild.TagFn(tag, tag in named, tag in voids, f, defaults, trailing, reserved)
     t.__dict__.update(f.__dict__)  # __signature__
     return t
 
 
 def _py_tag_fn(name: str, tag: str) -> Callable[..., FT]:
     "The Python function for one element: the reference for the C one, and what it calls for unusual calls."
-    void = tag in VOIDS
+    void = tag in voids
 
     def f(*c: Any, **kw: Any) -> FT:
         return _build(tag, c, kw, void)

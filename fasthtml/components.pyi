@@ -155,7 +155,7 @@ class _Tag(Protocol):
 
 
 named: set[str]
-voids: frozenset[str]
+voids: set[str]
 fh_cfg: Any
 html_attrs: list[str]
 hx_attrs: list[str]
@@ -305,7 +305,7 @@ def ft_hx(tag: str,
           hx_on__after_history_replace: Any = None,
           hx_on__error: Any = None,
           **kwargs: Any) -> FT: ...
-def attrmap_x(k: str) -> str:
+def attrmap_x(o: str) -> str:
     ...
 def valmap_x(v: Any, k: str=...) -> Any:
     ...

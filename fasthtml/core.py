@@ -24,6 +24,7 @@ from pathlib import Path as _PPath
 from typing import Any, Callable, Iterable, Sequence  # noqa: F401, UP035 (typing's, see below)
 from urllib.parse import quote, urlencode
 
+from fastcore.basics import str2bool  # noqa: F401 (FastHTML's core carries fastcore's, outside __all__)
 from starlette._exception_handler import wrap_app_handling_exceptions
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -50,7 +51,6 @@ from ._params import (
     parsed_date,
     read_body,
     snake2hyphens,
-    str2bool,
 )
 from ._render import FT, to_xml  # noqa: F401 (see below)
 from ._respond import (
@@ -86,14 +86,14 @@ from .limits import DEFAULT_LIMITS, BodyLimitMiddleware, Limits
 __all__ = ['FastHTML', 'Beforeware', 'APIRouter', 'RouteFuncs', 'RouteFunc', 'Client', 'MiddlewareBase', 'serve',
            'def_hdrs', 'htmx_exts', 'htmxsrc', 'fhjsscr', 'surrsrc', 'scopesrc', 'viewport', 'charset', 'iframe_scr',
            'all_meths', 'reg_re_param', 'nested_name', 'qp', 'uri', 'decode_uri', 'unqid', 'get_key',
-           'signal_shutdown', 'parsed_date', 'snake2hyphens', 'str2bool', 'HtmxHeaders', 'HttpHeader',
+           'signal_shutdown', 'parsed_date', 'snake2hyphens', 'HtmxHeaders', 'HttpHeader',
            'HtmxResponseHeaders', 'htmx_resps', 'htmx_hdrs', 'form2dict', 'parse_form', 'flat_xt', 'flat_tuple',
            'noop_body', 'respond', 'is_full_page', 'Redirect', 'FtResponse', 'EventStream', 'cookie', 'ParamError',
            'empty', 'shutdown_event',
            # FastHTML's other core names (fasthtml/_handlers.py, _setup.py, _static.py; JSONResponse in _respond.py)
            'ApiReturn', 'add_sig_param', 'into', 'until_disconnect', 'cancel_on_disconnect', 'HostRoute', 'Lifespan',
            'cors_allow', 'devtools_loc', 'htmx4src', 'DEF_MAXPART', 'StaticNoCache', 'StaticImmutable', 'vurl',
-           'JSONResponse', 'fh_cfg']
+           'JSONResponse', 'fh_cfg', 'htmx_ws']
 
 empty = inspect.Parameter.empty
 all_meths = ['get', 'post', 'put', 'delete', 'patch', 'head', 'trace', 'options']
@@ -104,6 +104,8 @@ surrsrc = Script(src='https://cdn.jsdelivr.net/gh/answerdotai/surreal@main/surre
 scopesrc = Script(src='https://cdn.jsdelivr.net/gh/gnat/css-scope-inline@main/script.js')
 viewport = Meta(name='viewport', content='width=device-width, initial-scale=1, viewport-fit=cover')
 charset = Meta(charset='utf-8')
+# htmx 4 reads `hx-on--x` attributes only with this meta character, which FastHTML's hx_on__x keywords produce
+_htmx4_cfg = Meta(name='htmx-config', content='{"metaCharacter": "-"}')
 iframe_scr = Script('''
     function sendmsg() {
         window.parent.postMessage({height: document.documentElement.offsetHeight}, '*');
@@ -135,14 +137,17 @@ htmx_exts = {
     'live': 'https://cdn.jsdelivr.net/npm/htmx.org@4.0.0/dist/ext/hx-live.min.js',
     'multipart': 'https://cdn.jsdelivr.net/npm/htmx.org@4.0.0/dist/ext/hx-multipart.min.js',
 }
+# An earlier FastHTML name the docs' websocket example still loads in its headers (`hdrs=(..., htmx_ws)`)
+htmx_ws = Script(src=htmx_exts['ws'])
 
 
-def def_hdrs(htmx: bool = True, surreal: bool = True, htmx4: bool = False) -> list:
-    """Default headers for a FastHTML app: charset, viewport, htmx (2, or 4 with `htmx4=True`), fasthtml.js, and
-    surreal with css-scope-inline."""
-    hdrs: list = [charset, viewport]
-    if htmx:
-        hdrs += [htmx4src if htmx4 else htmxsrc, fhjsscr]
+def def_hdrs(htmx: bool = True, htmx4: bool = False, surreal: bool = True) -> list:
+    """Default headers for a FastHTML app: charset, viewport, htmx (2, or 4 with its config whenever `htmx4=True`,
+    as FastHTML does), fasthtml.js, and surreal with css-scope-inline."""
+    if htmx4:
+        hdrs: list = [charset, viewport, _htmx4_cfg, htmx4src, fhjsscr]
+    else:
+        hdrs = [charset, viewport, htmxsrc, fhjsscr] if htmx else [charset, viewport]
     if surreal:
         hdrs += [surrsrc, scopesrc]
     return hdrs
@@ -700,14 +705,16 @@ class FastHTML(_VerbRoutes, Starlette):
                  on_shutdown: Sequence[Callable] | None = None, lifespan: Callable | None = None,
                  hdrs: Sequence | None = None, ftrs: Sequence | None = None, exts: Any = None,
                  before: Any = None, after: Any = None, surreal: bool = True, htmx: bool = True,
-                 default_hdrs: bool = True, sess_cls: type = SessionMiddleware, secret_key: str | None = None,
-                 session_cookie: str = 'session_', max_age: int = 365 * 24 * 3600, sess_path: str = '/',
-                 same_site: str = 'lax', sess_https_only: bool = False, sess_domain: str | None = None,
-                 key_fname: str = '.sesskey', body_wrap: Callable = noop_body, htmlkw: dict | None = None,
-                 nb_hdrs: bool = False, sync_inline: bool = False, csrf: bool = True,
-                 trusted_origins: Sequence[str] | None = None, limits: Limits | None = None, htmx4: bool = False,
-                 canonical: bool = True, max_part_size: int | None = None, gc_threshold: int | None = 20_000,
-                 **bodykw: Any):
+                 htmx4: bool = False, default_hdrs: bool = True, sess_cls: type = SessionMiddleware,
+                 secret_key: str | None = None, session_cookie: str = 'session_', max_age: int = 365 * 24 * 3600,
+                 sess_path: str = '/', same_site: str = 'lax', sess_https_only: bool = False,
+                 sess_domain: str | None = None, key_fname: str = '.sesskey', body_wrap: Callable = noop_body,
+                 htmlkw: dict | None = None, nb_hdrs: bool = False, canonical: bool = True,
+                 max_part_size: int | None = None, sync_inline: bool = False, csrf: bool = True,
+                 trusted_origins: Sequence[str] | None = None, limits: Limits | None = None,
+                 gc_threshold: int | None = 20_000, **bodykw: Any):
+        # The parameters up to max_part_size are the original's, in its order (apps may pass them by position).
+
         self.title = title
         if gc_threshold is not None and (type(gc_threshold) is not int or gc_threshold < 1):
             raise ValueError(f'FastHTML(gc_threshold=...) takes a positive int or None, got {gc_threshold!r}')
@@ -1105,9 +1112,13 @@ class Client:
     Responses are httpx2's, as FastHTML's (Starlette's test client runs on httpx2, without deprecation warnings)."""
 
     def __init__(self, app: Any, url: str = 'http://testserver'):
+        import httpx2
         from starlette.testclient import TestClient
         self.app = app
-        self.cli = TestClient(app, base_url=url)
+        # As FastHTML's client (httpx2's ASGI transport): redirects are answers, not followed; httpx2's user agent;
+        # the client address httpx2 gives an ASGI app.
+        self.cli = TestClient(app, base_url=url, follow_redirects=False, client=('127.0.0.1', 123),
+                              headers={'user-agent': f'python-httpx2/{httpx2.__version__}'})
 
     def request(self, method: str, url: str, **kw: Any) -> Any:
         "Send a `method` request to `url` through the app (httpx keywords as in Starlette's TestClient)."
@@ -1160,11 +1171,12 @@ class MiddlewareBase:
 
 
 def serve(appname: str | None = None, app: str = 'app', host: str | None = None, port: int | None = None,
-          reload: bool = True, reload_includes: list[str] | str | None = None,
+          reload: bool = True, procs: int | None = None, reload_includes: list[str] | str | None = None,
           reload_excludes: list[str] | str | None = None, workers: int | None = None, **kwargs: Any) -> None:
     """Run the app with uvicorn, but only when the calling module is `__main__`, so importing an app never
     starts a server. Binds 127.0.0.1 unless `host` (or a `HOST` variable) is given, or a hosting platform sets `PORT`
-    (then all interfaces). `workers=N` runs N processes on one port (without reload; see fasthtml._deploy)."""
+    (then all interfaces). `workers=N` runs N processes on one port (without reload; see fasthtml._deploy).
+    `procs` is accepted and unused, as in FastHTML."""
     glb = inspect.currentframe().f_back.f_globals  # type: ignore[union-attr]
     if glb.get('__name__') != '__main__':
         return
@@ -1177,8 +1189,12 @@ def serve(appname: str | None = None, app: str = 'app', host: str | None = None,
         appname = _PPath(glb['__file__']).stem
     if port is None:
         port = int(os.environ.get('PORT', 5001))
+    shown = host
     if host is None:
         host = os.environ.get('HOST') or ('0.0.0.0' if 'PORT' in os.environ else '127.0.0.1')
+        shown = None if host in ('0.0.0.0', '127.0.0.1') else host
+    shown = shown if shown and shown != '0.0.0.0' else 'localhost'
+    print(f'Link: \033[91m\033[1mhttp://{shown}:{port}\033[22m\033[39m')  # FastHTML prints the app's link
     reload = _deploy.serve_options(workers, reload, kwargs)
     if reload:
         kwargs.update(reload=True, reload_includes=reload_includes, reload_excludes=reload_excludes)

@@ -1,15 +1,13 @@
 """`fast_app`: create an app (and optionally database tables: SQLite through fastlite, or PostgreSQL) in one call."""
 from __future__ import annotations
 
-import inspect  # noqa: F401 (see below)
+import inspect
+import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Union  # noqa: F401, UP035 (see below)
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Union  # noqa: UP035 (the module's Callable stays typing's)
 
 from .core import Beforeware, FastHTML, noop_body
 from .db import table_dataclass
-
-# inspect, and typing's Callable, Optional and Union, are names of this module in FastHTML 0.14.14 (and were here
-# before the lint pass): kept although unused.
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -20,8 +18,8 @@ __all__ = ['fast_app']
 class RouteDecorator(Protocol):
     "The type of `rt` (the app's `route` method), for editors: `@rt`, `@rt('/path')`, `@rt('/path', methods=[...])`."
 
-    def __call__(self, path: Any = None, methods: Any = None, name: str | None = None,
-                 include_in_schema: bool = True, body_wrap: Callable | None = None) -> Any: ...
+    def __call__(self, path: Any = None, methods: Any = None, name: Optional[str] = None,
+                 include_in_schema: bool = True, body_wrap: Optional[Callable] = None) -> Any: ...
 
 
 def _get_tbl(db: Any, name: str, schema: dict) -> tuple[Any, Any]:
@@ -41,21 +39,25 @@ def _get_tbl(db: Any, name: str, schema: dict) -> tuple[Any, Any]:
     return tbl, dc
 
 
-def fast_app(db_file: str | None = None, render: Callable | None = None, hdrs: tuple | None = None,
-             ftrs: tuple | None = None, tbls: dict | None = None,
-             before: tuple | None | Beforeware = None, middleware: tuple | None = None,
-             live: bool = False, debug: bool = False, title: str = 'FastHTML page', routes: tuple | None = None,
-             exception_handlers: dict | None = None, on_startup: Callable | None = None,
-             on_shutdown: Callable | None = None, lifespan: Callable | None = None, default_hdrs: bool = True,
-             pico: bool | None = None, surreal: bool | None = True, htmx: bool | None = True,
-             exts: list | str | None = None, secret_key: str | None = None, key_fname: str = '.sesskey',
+_APP_PARAMS = frozenset(inspect.signature(FastHTML).parameters) - {'bodykw'}
+
+
+def fast_app(db_file: Optional[str] = None, render: Optional[Callable] = None, hdrs: Optional[tuple] = None,
+             ftrs: Optional[tuple] = None, tbls: Optional[dict] = None,
+             before: Union[tuple, None, Beforeware] = None, middleware: Optional[tuple] = None,
+             live: bool = False, debug: bool = False, title: str = 'FastHTML page', routes: Optional[tuple] = None,
+             exception_handlers: Optional[dict] = None, on_startup: Optional[Callable] = None,
+             on_shutdown: Optional[Callable] = None, lifespan: Optional[Callable] = None, default_hdrs: bool = True,
+             pico: Optional[bool] = None, surreal: Optional[bool] = True, htmx: Optional[bool] = True,
+             htmx4: bool = False, exts: Union[list, str, None] = None, canonical: bool = True,
+             secret_key: Optional[str] = None, key_fname: str = '.sesskey',
              session_cookie: str = 'session_', max_age: int = 365 * 24 * 3600, sess_path: str = '/',
-             same_site: str = 'lax', sess_https_only: bool = False, sess_domain: str | None = None,
-             htmlkw: dict | None = None, bodykw: dict | None = None, reload_attempts: int | None = 1,
-             reload_interval: int | None = 1000, static_path: str = '.', body_wrap: Callable = noop_body,
+             same_site: str = 'lax', sess_https_only: bool = False, sess_domain: Optional[str] = None,
+             htmlkw: Optional[dict] = None, bodykw: Optional[dict] = None, reload_attempts: Optional[int] = 1,
+             reload_interval: Optional[int] = 1000, static_path: str = '.', body_wrap: Callable = noop_body,
              nb_hdrs: bool = False, sync_inline: bool = False, csrf: bool = True,
-             trusted_origins: list | None = None, limits: Any = None, htmx4: bool = False,
-             canonical: bool = True, max_part_size: int | None = None, db: Any = None,
+             trusted_origins: Optional[list] = None, limits: Any = None, max_part_size: Optional[int] = None,
+             db: Any = None,
              **kwargs: Any) -> tuple[FastHTML, RouteDecorator, Unpack[tuple[Any, ...]]]:
     """Create a FastHTML app (a live-reloading one with `live=True`) with Pico CSS and static files by default.
 
@@ -77,7 +79,13 @@ def fast_app(db_file: str | None = None, render: Callable | None = None, hdrs: t
             # `fast_app('data/app.db', id=int, name=str, pk='id')`: keyword columns define one table, `items`.
             named, kwargs = {'items': dict(kwargs)}, {}
         tables.update(named)
-    bkw = {**(bodykw or {}), **kwargs}
+    # FastHTML(...)'s own keywords that fast_app does not list (gc_threshold, after, ...) go to it; FastHTML ignores
+    # any other keyword (they are not body attributes): say so, where only developers look.
+    bkw = {k: kwargs.pop(k) for k in list(kwargs) if k in _APP_PARAMS}
+    if kwargs:
+        warnings.warn(f'fast_app() ignores {", ".join(map(repr, kwargs))}: pass body attributes as '
+                      f'bodykw={{...}}, table schemas (dicts) with db_file', stacklevel=2)
+    bkw.update(bodykw or {})
     app_kw: dict = dict(debug=debug, routes=routes, middleware=middleware, title=title,
                         exception_handlers=exception_handlers,
                         on_startup=[on_startup] if callable(on_startup) else on_startup,

@@ -28,7 +28,7 @@ import time
 from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, TypeGuard  # noqa: UP035 (oauth.Iterable: typing's, as FastHTML's)
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from fastcore.basics import AttrDictDefault
 from oauthlib.oauth2 import WebApplicationClient
@@ -474,11 +474,20 @@ class DiscordAppClient(_AppClient):
 
     def login_link(self, redirect_uri: str | None = None, scope: Any = None, state: str | None = None,
                    **kwargs: Any) -> str:
-        "The login URL, with Discord's `integration_type` (guild or user install) and `permissions`."
-        extra: dict = dict(integration_type=str(self.integration_type))  # a str: oauthlib drops falsy values
+        """The login URL, with Discord's `integration_type` (guild or user install) and `permissions`; its
+        parameters in FastHTML's order (integration_type, scope, state, redirect_uri), any others after."""
+        q = [('response_type', 'code'), ('client_id', self.client_id),
+             ('integration_type', str(self.integration_type))]
         if self.perms:
-            extra['permissions'] = str(self.perms)
-        return super().login_link(redirect_uri, scope, state, **extra, **kwargs)
+            q.append(('permissions', str(self.perms)))
+        sc = scope if scope is not None else self.scope
+        q.append(('scope', ' '.join(map(str, sc)) if isinstance(sc, (list, tuple)) else str(sc)))
+        if state:
+            q.append(('state', state))
+        if redirect_uri:
+            q.append(('redirect_uri', redirect_uri))
+        q += [(k, str(v)) for k, v in kwargs.items() if v is not None]
+        return self.base_url + '?' + urlencode(q)
 
     def _token_request(self, code: str, redirect_uri: str | None) -> dict:
         "Discord authenticates the app with HTTP Basic credentials rather than form fields."

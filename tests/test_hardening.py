@@ -99,7 +99,7 @@ def test_redirect_round_trips_to_the_handler(kind):
     app.get('/go')(variant(kind, go))
     app.get('/land/{word}')(variant(kind, land))
     for word, q in [('日本', 'é ü'), ('ü b', '🙂'), ('x', '\ufffe'), ('%C3%A9', 'already%20encoded')]:
-        r = Client(app).get('/go', params={'to': f'/land/{word}?q={q}'})
+        r = Client(app).get('/go', params={'to': f'/land/{word}?q={q}'}, follow_redirects=True)
         assert r.status_code == 200 and f'<p>{unquote(word)}|{unquote(q)}</p>' in r.text, (word, q, r.text)
 
 

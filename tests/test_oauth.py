@@ -491,6 +491,12 @@ def test_client_links_match_the_original():
     assert q['scope'] == ['applications.commands applications.commands.permissions.update identify']
     q = parse_qs(urlsplit(DiscordAppClient('id', 'sec', is_user=True, perms=8).login_link('http://x/r')).query)
     assert q['integration_type'] == ['1'] and q['permissions'] == ['8']
+    # the original's parameter order
+    assert d.login_link('http://x/r', state='s') == (
+        'https://discord.com/oauth2/authorize?response_type=code&client_id=id&integration_type=0&scope='
+        'applications.commands+applications.commands.permissions.update+identify&state=s&redirect_uri=http%3A%2F%2Fx%2Fr')
+    assert d.login_link(scope='a b') == ('https://discord.com/oauth2/authorize?response_type=code&client_id=id'
+                                         '&integration_type=0&scope=a+b')
 
 
 def test_client_id_keys():

@@ -246,10 +246,13 @@ def test_edits_after_construction_render():
 
 
 def test_call_appends_children_and_attrs():
-    e = Div(id='x')('child', P('p'), cls='c', hx_vals={'a': 1})  # (attributes in call order, as in FastHTML)
+    # As fastcore's `e(...)`: new attributes in call order, no `name` from `id` (dicts are JSON here)
+    e = Div(id='x')('child', P('p'), cls='c', hx_vals={'a': 1})
     assert to_xml(e) == '<div id="x" class="c" hx-vals=\'{"a": 1}\'>child<p>p</p></div>'
-    f = Input()(id='n')  # (a later id fills no name)
+    f = Input()(id='n')
     assert to_xml(f) == '<input id="n">\n'
+    assert to_xml(Div(id='y')(title='t', hx_swap='none', target_id='q', hx_get='')) == \
+        '<div id="y" title="t" hx-swap="none" target-id="q" hx-get=""></div>'
 
 
 def test_set_replaces_children_and_attrs_but_keeps_id_and_name():
@@ -259,6 +262,9 @@ def test_set_replaces_children_and_attrs_but_keeps_id_and_name():
     d = Div('a', 'b')
     d.set('c')
     assert d.children == ('c',)
+    # as FastHTML: call order, and a new id keeps the old name
+    e = Input(id='y', cls='k', title='q').set(title='t', hx_swap='none', cls='c', id='n')
+    assert to_xml(e) == '<input id="n" name="y" title="t" hx-swap="none" class="c">\n'
 
 
 def test_listeners_are_called_on_change():
