@@ -796,7 +796,7 @@ async def _asgi(app, path, method='GET', body=b'', disconnect_after=None):
     if disconnect_after is not None:
         await asyncio.sleep(disconnect_after)
         await q.put({'type': 'http.disconnect'})
-    await asyncio.wait_for(task, 5)
+    await asyncio.wait_for(task, 30)  # a handler that was not cancelled sleeps for an hour: a TimeoutError here
     status = next(m['status'] for m in sent if m['type'] == 'http.response.start')
     return status, b''.join(m.get('body', b'') for m in sent if m['type'] == 'http.response.body').decode()
 
@@ -808,7 +808,7 @@ def _disconnect_app(log):
     @cancel_on_disconnect
     async def slow(n: int = 0):
         try:
-            await asyncio.sleep(5 if n == 0 else 0)
+            await asyncio.sleep(3600 if n == 0 else 0)
             return P(f'c{n}')
         except asyncio.CancelledError:
             log.append('c-cancelled')
@@ -819,7 +819,7 @@ def _disconnect_app(log):
     async def slow_post(x: str, req: Request):
         form = await req.form()  # the body is still there for the handler
         try:
-            await asyncio.sleep(5 if x == 'wait' else 0)
+            await asyncio.sleep(3600 if x == 'wait' else 0)
             return P(f'posted {x} {form["x"]}')
         except asyncio.CancelledError:
             log.append(f'p-cancelled {x}')
@@ -829,7 +829,7 @@ def _disconnect_app(log):
     async def u(req, n: int = 0):
         async def work():
             try:
-                await asyncio.sleep(5 if n == 0 else 0)
+                await asyncio.sleep(3600 if n == 0 else 0)
                 return P('done')
             except asyncio.CancelledError:
                 log.append('u-cancelled')
@@ -839,7 +839,7 @@ def _disconnect_app(log):
     @app.get('/t')
     @cancel_on_disconnect(timeout=0.05)
     async def timed(n: int = 0):
-        await asyncio.sleep(5 if n == 0 else 0)
+        await asyncio.sleep(3600 if n == 0 else 0)
         return P('in time')
     return app
 
@@ -864,9 +864,7 @@ def test_disconnect_cancels_the_work():
         return [await _asgi(app, '/c', disconnect_after=0.1),
                 await _asgi(app, '/p', 'POST', b'x=wait', disconnect_after=0.1),
                 await _asgi(app, '/u', disconnect_after=0.1)]
-    t0 = time.monotonic()
-    assert asyncio.run(main()) == [(204, ''), (204, ''), (204, '')]
-    assert time.monotonic() - t0 < 3  # not the handlers' 5 seconds each
+    assert asyncio.run(main()) == [(204, ''), (204, ''), (204, '')]  # not the handlers' hour each
     assert log == ['c-cancelled', 'p-cancelled wait', 'u-cancelled']
 
 

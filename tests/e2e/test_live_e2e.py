@@ -76,7 +76,7 @@ def test_server_push_without_user_action(live_server, new_page, tmp_path):
     b = open_live(new_page, server.url + '/')
     first = a.locator('.clock').inner_text()
     assert re.fullmatch(r'\d\d:\d\d:\d\d', first)
-    a.wait_for_function('t => document.querySelector(".clock").textContent !== t', arg=first, timeout=5000)
+    a.wait_for_function('t => document.querySelector(".clock").textContent !== t', arg=first, timeout=20_000)
     a.click('.start')
     expect(a.locator('progress')).to_be_visible()                    # frames pushed from the handler's thread
     expect(a.locator('.done')).to_have_text('Done!')
@@ -169,7 +169,7 @@ def test_a_component_error_is_shown_in_place_with_details_in_debug(live_app_sour
     assert p.locator('.live-error').evaluate('e => e.parentElement.querySelector(".fail") !== null')
     p.click('.ok')
     expect(p.locator('.ok')).to_have_text('ok 1')
-    assert "KeyError: 'missing thing'" in server.output()
+    assert "KeyError: 'missing thing'" in server.output_with("KeyError: 'missing thing'")
 
 
 # ---------------------------------------------------------------------------------------------------------------
