@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import gc
 import importlib
 import importlib.util
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -37,7 +37,16 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-CLAIM = re.compile(r'data-lid="([^"]+)" data-live="([^"]+)" data-lv="(-?\d+)"')
+
+def _bench_live():
+    "bench/live.py: its app's component, in-process ASGI helpers (loaded by path: its name would shadow fasthtml.live)."
+    spec = importlib.util.spec_from_file_location('bench_live_helpers', HERE / 'live.py')
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+bench_live = _bench_live()
 
 APP_SRC = '''
 import os
@@ -47,26 +56,7 @@ from fasthtml.live import Live, LiveComponent
 app = FastHTML(secret_key='bench-isolated')
 live = Live(app, grace=600, isolate=True, prefork=int(os.environ.get('BENCH_PREFORK', '1')),
             max_processes=10_000, run_dir=os.environ['BENCH_RUN_DIR'])
-
-
-def fragment(n, link):
-    return Div(H3(f'Count: {n}'), P('Some text about the counter, as a real component would have.'),
-               Button('+1', **link), Ul(*[Li(f'item {i}') for i in range(5)]), id='counter')
-
-
-class Counter(LiveComponent):
-    def __init__(self, n: int = 0):
-        self.n = n
-
-    def render(self):
-        return fragment(self.n, {'live_click': self.inc})
-
-    def inc(self, by: int = 1):
-        self.n += by
-
-    async def ainc(self, by: int = 1):
-        self.n += by
-
+''' + bench_live.COUNTER_SRC + '''
 
 class Local(Counter, isolate=False):
     "The same component, kept in the server process."
@@ -83,14 +73,6 @@ def local():
 '''
 
 
-def _bench_live():
-    "bench/live.py's in-process ASGI helpers (loaded by path: its module name would shadow fasthtml.live)."
-    spec = importlib.util.spec_from_file_location('bench_live_helpers', HERE / 'live.py')
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def load_app(tmp: Path, prefork: int = 1):
     "The benchmark app, importable by name (its session processes import it too)."
     (tmp / 'bench_isolated_app.py').write_text(textwrap.dedent(APP_SRC))
@@ -102,7 +84,7 @@ def load_app(tmp: Path, prefork: int = 1):
     return importlib.import_module('bench_isolated_app')
 
 
-async def _lifespan(app, bl) -> tuple:
+async def _lifespan(app) -> tuple:
     "Run the app's lifespan startup (the zygote and its pool start); returns what shuts it down."
     q: asyncio.Queue = asyncio.Queue()
     out: asyncio.Queue = asyncio.Queue()
@@ -118,81 +100,44 @@ async def _lifespan(app, bl) -> tuple:
     return stop
 
 
-async def _page(bl, app, path: str, cookie: bytes | None = None) -> tuple[bytes, str]:
-    headers = [(b'cookie', cookie)] if cookie else []
-    msgs = await bl._http(app, bl._scope(path, headers=headers))
-    assert msgs[0]['status'] == 200, msgs
-    set_cookie = next((v for k, v in msgs[0]['headers'] if k == b'set-cookie'), None)
-    if set_cookie is not None:
-        cookie = set_cookie.split(b';')[0]
-    return cookie or b'', b''.join(m.get('body', b'') for m in msgs[1:]).decode()
-
-
-async def _joined(bl, app, path: str) -> tuple:
-    "A session with a page at `path` and its socket joined: (socket, component id, session cookie)."
-    cookie, page = await _page(bl, app, path)
-    lid, tok, ver = CLAIM.findall(page)[0]
-    s = bl.LiveSocket(app, cookie)
-    await s.start()
-    await s.inq.put({'type': 'websocket.receive', 'text': json.dumps({'t': 'j', 'c': [[lid, tok, ver]]})})
-    r = await s.roundtrip(json.dumps({'t': 'p'}))
-    assert r == {'t': 'p'}, r
-    return s, lid, cookie
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Part 1: one event, isolated or not
 
 async def event_bench(tmp: Path, rounds: int, batch: int) -> dict:
-    bl = _bench_live()
-    mod = load_app(tmp)
-    app = mod.app
-    stop = await _lifespan(app, bl)
+    app = load_app(tmp).app
+    stop = await _lifespan(app)
     socks = {}
     for variant, path, handler in (('in-process def', '/local', 'inc'), ('isolated def', '/', 'inc'),
                                    ('in-process async', '/local', 'ainc'), ('isolated async', '/', 'ainc')):
-        s, lid, _ = await _joined(bl, app, path)
-        ev = json.dumps({'t': 'e', 'l': lid, 'h': handler, 'f': {'by': '1'}})
-        r = await s.roundtrip(ev)
-        assert r['t'] == 'h' and 'Count: 1<' in r['h'], r
-        socks[variant] = (s, ev)
-    names = list(socks)
-    times: dict = {n: [] for n in names}
-    gc.collect()
-    for r in range(rounds):
-        for n in names[r % len(names):] + names[:r % len(names)]:
-            s, ev = socks[n]
-            t0 = time.perf_counter()
-            for _ in range(batch):
-                await s.roundtrip(ev)
-            times[n].append((time.perf_counter() - t0) / batch)
+        socks[variant] = await bench_live._event_socket(app, path, handler)
+    results = await bench_live._interleaved({n: functools.partial(s.roundtrip, ev) for n, (s, ev) in socks.items()},
+                                    rounds, batch)
     for s, _ in socks.values():
         await s.close()
     await stop()
-    return {n: statistics.median(v) * 1e6 for n, v in times.items()}
+    return results
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Part 2: starting a session's process (run in a server process of its own per mode)
 
 async def start_worker(tmp: Path, prefork: int, n: int, pause: float) -> dict:
-    bl = _bench_live()
     app = load_app(tmp, prefork).app
-    stop = await _lifespan(app, bl)
+    stop = await _lifespan(app)
     from fasthtml._live_spawn import manager as _manager
     t0 = time.perf_counter()
     while not _manager.ready.is_set():
         await asyncio.sleep(0.005)
     zygote_s = time.perf_counter() - t0
-    cookie, _ = await _page(bl, app, '/')                # warm: one session whose process runs
+    cookie, _ = await bench_live._page(app, '/')                # warm: one session whose process runs
     new, again = [], []
     for _ in range(n):
         await asyncio.sleep(pause)                       # sessions arrive at a human pace: the pool refills
         t0 = time.perf_counter()
-        await _page(bl, app, '/')
+        await bench_live._page(app, '/')
         new.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        await _page(bl, app, '/', cookie)
+        await bench_live._page(app, '/', cookie)
         again.append(time.perf_counter() - t0)
     await stop()
     return {'new': new, 'again': again, 'zygote_s': zygote_s}
@@ -231,16 +176,15 @@ def _mem(pid: int) -> tuple[float, float, float]:
 
 async def sessions_bench(tmp: Path, n: int) -> dict:
     import psutil
-    bl = _bench_live()
     mod = load_app(tmp)
     app = mod.app
-    stop = await _lifespan(app, bl)
+    stop = await _lifespan(app)
     me = psutil.Process()
     rss0 = me.memory_info().rss
     socks = []
     t0 = time.perf_counter()
     for _ in range(n):
-        s, lid, _ = await _joined(bl, app, '/')
+        s, lid, _ = await bench_live._joined(app, '/')
         socks.append((s, lid))
     open_s = time.perf_counter() - t0
     for s, lid in socks:                                 # every session has handled an event
@@ -274,9 +218,7 @@ async def sessions_bench(tmp: Path, n: int) -> dict:
 # ---------------------------------------------------------------------------------------------------------------
 
 def report(ev: dict | None, st: dict | None, ss: dict | None) -> str:
-    lines = ['<!-- isolated:begin (generated by bench/isolated.py --write) -->', '']
-    lines.append(f'Generated {time.strftime("%Y-%m-%d %H:%M")} on {os.cpu_count()} CPUs, Python '
-                 f'{sys.version.split()[0]}, a machine shared with other work (variants interleaved).')
+    lines: list[str] = []
     if ev:
         lines += ['', '| one event, server time | µs | added by isolation |', '| --- | ---: | ---: |']
         for kind in ('def', 'async'):
@@ -301,19 +243,7 @@ def report(ev: dict | None, st: dict | None, ss: dict | None) -> str:
                       f'{ss["uss"]:.1f} MiB each, a GiB of memory holds about {per_gb:.0f} sessions: a 2-core '
                       f'machine with 4 GiB free for them holds about {per_gb * 4:.0f} (idle sessions use no CPU; '
                       f'the CPU bounds how many are busy at once, not how many exist).']
-    lines += ['', '<!-- isolated:end -->']
-    return '\n'.join(lines)
-
-
-def write_results(text: str) -> None:
-    p = HERE / 'RESULTS.md'
-    cur = p.read_text()
-    pat = re.compile(r'<!-- isolated:begin.*?<!-- isolated:end -->', re.S)
-    if pat.search(cur):
-        cur = pat.sub(lambda m: text, cur)
-    else:
-        cur = cur.rstrip() + '\n\n## Isolated live components (bench/isolated.py)\n\n' + text + '\n'
-    p.write_text(cur)
+    return bench_live.section('isolated', lines, ', a machine shared with other work (variants interleaved)')
 
 
 def main() -> None:
@@ -347,7 +277,7 @@ def main() -> None:
     text = report(ev, st, ss)
     print(text)
     if a.write:
-        write_results(text)
+        bench_live.write_results(text, 'isolated', 'Isolated live components (bench/isolated.py)')
 
 
 if __name__ == '__main__':

@@ -13,6 +13,7 @@ import re
 import sys
 import time
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import anywidget
@@ -27,66 +28,13 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from live_helpers import claims, html_of, joined, wait_for
 from redis_server import start_redis
 
 pytestmark = [pytest.mark.timeout(120),
               pytest.mark.skipif(not os.path.exists('/proc/self/stat'), reason='process isolation needs Linux')]
 
-CLAIM = re.compile(r'data-lid="([^"]+)" data-live="([^"]+)" data-lv="(-?\d+)"')
 PID = re.compile(r'pid (\d+)')
-
-
-def claims(html: str) -> list:
-    return [list(c) for c in CLAIM.findall(html)]
-
-
-def wait_for(cond, timeout=30.0):
-    "Poll `cond` until true (bounded)."
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.02)
-    return cond()
-
-
-class Sock:
-    "A live socket: send protocol messages, read the replies up to a ping barrier."
-
-    def __init__(self, ws):
-        self.ws = ws
-
-    def send(self, **m):
-        self.ws.send_text(json.dumps(m))
-
-    def join(self, cl, widgets=()):
-        self.send(t='j', c=cl, w=list(widgets))
-
-    def event(self, lid, h, **f):
-        self.send(t='e', l=lid, h=h, f=f)
-
-    def sync(self) -> list:
-        "Every message the server sent before answering a ping sent now."
-        self.send(t='p')
-        out = []
-        while True:
-            m = json.loads(self.ws.receive_text())
-            if m['t'] == 'p':
-                return out
-            out.append(m)
-
-    def until(self, pred) -> list:
-        "Messages up to (and with) the first one `pred` accepts (the server pushes it on its own)."
-        out = []
-        while True:
-            m = json.loads(self.ws.receive_text())
-            out.append(m)
-            if pred(m):
-                return out
-
-
-def html_of(msgs, lid):
-    return [m['h'] for m in msgs if m['t'] == 'h' and m['l'] == lid]
 
 
 def boxes(msgs):
@@ -298,9 +246,7 @@ def test_events_rerender_and_state_lives_in_the_process(tmp_path):
     with TestClient(app) as cli:
         text, cl = page(cli)
         (a, _, _), (b, _, _) = cl
-        with cli.websocket_connect('/_live/ws') as ws:
-            s = Sock(ws)
-            s.join(cl)
+        with joined(cli, cl) as s:
             assert s.sync() == []                              # adopted as made: nothing to re-render
             s.event(a, 'inc', by='3')
             s.event(b, 'ainc')
@@ -333,9 +279,7 @@ def test_children_live_with_their_parent(tmp_path):
         text, cl = page(cli)
         assert len(cl) == 3 and len(pids(text)) == 1            # the board and its two counters, one process
         board, k1, _ = (c[0] for c in cl)
-        with cli.websocket_connect('/_live/ws') as ws:
-            s = Sock(ws)
-            s.join(cl)
+        with joined(cli, cl) as s:
             s.event(k1, 'inc')
             assert 'Count: 2' in html_of(s.sync(), k1)[0]
             s.event(board, 'add')
@@ -359,9 +303,7 @@ def test_per_class_isolation(tmp_path):
         found = [int(p) for p in PID.findall(text)]
         assert found[0] != os.getpid() and found[1:] == [os.getpid(), os.getpid()]
         cl = claims(text)
-        with cli.websocket_connect('/_live/ws') as ws:
-            s = Sock(ws)
-            s.join(cl)
+        with joined(cli, cl) as s:
             s.event(cl[1][0], 'inc')                           # the local counter, in this process
             assert 'Count: 1' in html_of(s.sync(), cl[1][0])[0]
             assert live.runner.counts()['live'] == 2
@@ -376,9 +318,7 @@ def test_session_write_back_and_request_parameters(tmp_path):
         cli.cookies.set('flavour', 'mint')
         text, cl = page(cli)
         lid = cl[0][0]
-        with cli.websocket_connect('/_live/ws') as ws:
-            s = Sock(ws)
-            s.join(cl)
+        with joined(cli, cl) as s:
             s.event(lid, 'remember', word='hello')
             msgs = s.sync()
             assert 'Count: 5' in html_of(msgs, lid)[0]
@@ -388,9 +328,7 @@ def test_session_write_back_and_request_parameters(tmp_path):
             assert 'Count: None|NoneType|/_live/ws|mint' in html_of(s.sync(), lid)[0]
     with TestClient(MODULE_APP) as cli:
         text, cl = page(cli)
-        with cli.websocket_connect('/_live/ws') as ws:
-            s = Sock(ws)
-            s.join(cl)
+        with joined(cli, cl) as s:
             s.event(cl[0][0], 'who')                           # the process imported this module: its app
             assert 'Count: None|FastHTML|/_live/ws|None' in html_of(s.sync(), cl[0][0])[0]
 
@@ -399,9 +337,7 @@ def test_update_pushes_come_from_the_process(tmp_path):
     app, live = make_app(tmp_path, comps=lambda: (Ticker(),))
     with TestClient(app) as cli:
         text, cl = page(cli)
-        with cli.websocket_connect('/_live/ws') as ws:
-            s = Sock(ws)
-            s.join(cl)
+        with joined(cli, cl) as s:
             got = s.until(lambda m: m['t'] == 'h' and 'ticks 3' in m['h'])
             assert all(m['l'] == cl[0][0] for m in got if m['t'] == 'h')
 
@@ -414,9 +350,7 @@ def test_widget_traits_sync_through_the_sessions_process(tmp_path):
         assert key == f'c:{cl[0][0]}:gauge' and len(live.signer.loads(tok)) == 3   # marked: routed to the process
         r = cli.get(esm)                                      # served here, read from the widget's class
         assert r.status_code == 200 and r.text == Gauge._esm
-        with cli.websocket_connect('/_live/ws') as ws:
-            s = Sock(ws)
-            s.join(cl, [tok])
+        with joined(cli, cl, [tok]) as s:
             (st,) = [m for m in s.sync() if m['t'] == 'w']
             assert st['k'] == key and st['m']['method'] == 'state' and st['m']['state']['level'] == 3
             s.send(t='w', k=key, m={'method': 'update', 'state': {'level': 7}, 'buffer_paths': []}, b=[])
@@ -443,11 +377,12 @@ def two_sessions(cli):
     return (a_text, a_cl, a_cookies), (b_text, b_cl, b_cookies)
 
 
-def socket_for(cli, cookies):
+def joined_as(cli, cookies, cl):
+    "A live socket of the session `cookies` (put in the client's jar) that has joined the components `cl`."
     cli.cookies.clear()
     for k, v in cookies.items():
         cli.cookies.set(k, v)
-    return cli.websocket_connect('/_live/ws')
+    return joined(cli, cl)
 
 
 def test_a_handler_past_timeout_interaction_is_stopped_and_can_start_again(tmp_path, caplog):
@@ -455,10 +390,7 @@ def test_a_handler_past_timeout_interaction_is_stopped_and_can_start_again(tmp_p
     with TestClient(app) as cli:
         (at, acl, ac), (bt, bcl, bc) = two_sessions(cli)
         (apid,), (bpid,) = pids(at), pids(bt)
-        with socket_for(cli, ac) as wa, socket_for(cli, bc) as wb:
-            sa, sb = Sock(wa), Sock(wb)
-            sa.join(acl)
-            sb.join(bcl)
+        with joined_as(cli, ac, acl) as sa, joined_as(cli, bc, bcl) as sb:
             sb.event(bcl[0][0], 'inc')
             assert 'Count: 1' in html_of(sb.sync(), bcl[0][0])[0]
             with caplog.at_level(logging.ERROR, logger='fasthtml.live'):
@@ -495,10 +427,7 @@ def test_a_crash_is_contained_to_its_session(tmp_path, caplog, how):
     with TestClient(app) as cli:
         (at, acl, ac), (bt, bcl, bc) = two_sessions(cli)
         (apid,), (bpid,) = pids(at), pids(bt)
-        with socket_for(cli, ac) as wa, socket_for(cli, bc) as wb:
-            sa, sb = Sock(wa), Sock(wb)
-            sa.join(acl)
-            sb.join(bcl)
+        with joined_as(cli, ac, acl) as sa, joined_as(cli, bc, bcl) as sb:
             sb.event(bcl[1][0], 'inc', by='10')
             assert 'Count: 15' in html_of(sb.sync(), bcl[1][0])[0]
             with caplog.at_level(logging.ERROR, logger='fasthtml.live'):
@@ -518,9 +447,7 @@ def test_memory_over_the_limit_stops_the_process(tmp_path):
     with TestClient(app) as cli:
         text, cl = page(cli)
         (pid,) = pids(text)
-        with cli.websocket_connect('/_live/ws') as ws:
-            s = Sock(ws)
-            s.join(cl)
+        with joined(cli, cl) as s:
             s.event(cl[0][0], 'hog', mb='8')                   # within the limit
             assert 'Count: 0' in html_of(s.sync(), cl[0][0])[0]
             s.event(cl[0][0], 'hog', mb='512')
@@ -536,9 +463,7 @@ def test_inactivity_stops_the_process_and_pushes_do_not_count(tmp_path):
     with TestClient(app) as cli:
         text, cl = page(cli)
         (pid,) = pids(text)
-        with cli.websocket_connect('/_live/ws') as ws:
-            s = Sock(ws)
-            s.join(cl)
+        with joined(cli, cl) as s:
             got = s.until(lambda m: m['t'] == 'x')             # the ticker kept pushing; the process stopped anyway
             assert any(m['t'] == 'h' for m in got)
             got += s.sync()
@@ -556,9 +481,7 @@ def test_the_cap_gives_server_busy_at_once_and_try_again_works(tmp_path):
         assert len(pids(at)) == 1 and 'data-reason="busy"' in bt and 'Try again' in bt
         assert 'server is busy' in bt
         (apid,) = pids(at)
-        with socket_for(cli, bc) as wb:
-            sb = Sock(wb)
-            sb.join(bcl)
+        with joined_as(cli, bc, bcl) as sb:
             assert set(boxes(sb.sync()).values()) == {'busy'}   # still busy, never a hang
             # Session A's page is gone: after grace its components are freed and its process ends, freeing the slot.
             assert wait_for(lambda: not alive(apid))
@@ -597,21 +520,27 @@ def test_an_empty_process_ends_after_grace_and_a_new_page_starts_another(tmp_pat
 # ---------------------------------------------------------------------------------------------------------------
 # Several workers: the session's process is reached from whichever one holds the socket
 
+@contextmanager
+def joined_on_b(ca, cb):
+    "Worker A's page, joined by a socket on worker B (A's session cookies): `(cl, session pid, socket)`."
+    text, cl = page(ca)
+    (pid,) = pids(text)
+    for k, v in ca.cookies.items():
+        cb.cookies.set(k, v)
+    with joined(cb, cl) as s:
+        assert s.sync() == []                                  # the very instances made for the page, by worker A
+        s.event(cl[1][0], 'inc')
+        msgs = s.sync()
+        assert 'Count: 6' in html_of(msgs, cl[1][0])[0] and pids(html_of(msgs, cl[1][0])[0]) == {pid}
+        yield cl, pid, s
+
+
 def test_another_worker_reaches_the_same_process(tmp_path):
     app_a, live_a = make_app(tmp_path, secret='two-workers')
     app_b, live_b = make_app(tmp_path, secret='two-workers')    # the same app in another worker: same key, same dir
     with TestClient(app_a) as ca, TestClient(app_b) as cb:
-        text, cl = page(ca)
-        (pid,) = pids(text)
-        for k, v in ca.cookies.items():
-            cb.cookies.set(k, v)
-        with cb.websocket_connect('/_live/ws') as ws:
-            s = Sock(ws)
-            s.join(cl)
-            assert s.sync() == []                              # the very instances made for the page
-            s.event(cl[1][0], 'inc')
-            msgs = s.sync()
-            assert 'Count: 6' in html_of(msgs, cl[1][0])[0] and pids(html_of(msgs, cl[1][0])[0]) == {pid}
+        with joined_on_b(ca, cb):
+            pass
         assert live_b.runner.processes() == {} and len(live_a.runner.processes()) == 1
 
 
@@ -622,17 +551,7 @@ def test_a_worker_on_another_host_reaches_the_process_through_redis(tmp_path):
         app_a, live_a = make_app(tmp_path / 'a', secret='hosts', redis_url=redis.url)
         app_b, live_b = make_app(tmp_path / 'b', secret='hosts', redis_url=redis.url)
         with TestClient(app_a) as ca, TestClient(app_b) as cb:
-            text, cl = page(ca)
-            (pid,) = pids(text)
-            for k, v in ca.cookies.items():
-                cb.cookies.set(k, v)
-            with cb.websocket_connect('/_live/ws') as ws:
-                s = Sock(ws)
-                s.join(cl)
-                assert s.sync() == []                          # the instances made for the page, on host A
-                s.event(cl[1][0], 'inc')
-                msgs = s.sync()
-                assert 'Count: 6' in html_of(msgs, cl[1][0])[0] and pids(html_of(msgs, cl[1][0])[0]) == {pid}
+            with joined_on_b(ca, cb) as (cl, pid, s):          # the instances made for the page, on host A
                 assert live_b.runner.processes() == {}
                 s.event(cl[0][0], 'quit')                      # it ends on host A: B's page is told why
                 assert set(boxes(s.sync()).values()) == {'exit'}
@@ -654,9 +573,7 @@ def test_tokens_of_another_session_are_refused(tmp_path):
     app, live = make_app(tmp_path)
     with TestClient(app) as cli:
         (at, acl, ac), (bt, bcl, bc) = two_sessions(cli)
-        with socket_for(cli, bc) as wb:
-            sb = Sock(wb)
-            sb.join(acl)                                       # session A's tokens on session B's socket
+        with joined_as(cli, bc, acl) as sb:                   # session A's tokens on session B's socket
             assert [m['t'] for m in sb.sync()] == ['g', 'g']
             sb.event(acl[0][0], 'inc')
             assert sb.sync() == []
@@ -690,9 +607,7 @@ def test_placeholders_stay_when_the_body_cannot_be_rewritten_and_the_socket_make
         assert 'aria-busy="true"' in text and 'Count' not in text
         cl = claims(text)
         assert cl[0][2] == '-1'
-        with cli.websocket_connect('/_live/ws') as ws:
-            s = Sock(ws)
-            s.join(cl)
+        with joined(cli, cl) as s:
             assert 'Count: 7' in html_of(s.sync(), cl[0][0])[0]
 
 
@@ -714,9 +629,7 @@ def test_without_linux_isolated_components_run_in_the_server_with_a_warning(tmp_
     with caplog.at_level(logging.WARNING, logger='fasthtml.live'), TestClient(app) as cli:
         text, cl = page(cli)
         assert pids(text) == {os.getpid()} and 'process isolation needs Linux' in caplog.text
-        with cli.websocket_connect('/_live/ws') as ws:
-            s = Sock(ws)
-            s.join(cl)
+        with joined(cli, cl) as s:
             s.event(cl[0][0], 'inc')
             assert 'Count: 1' in html_of(s.sync(), cl[0][0])[0]
     assert live.runner._sessions is None
@@ -728,9 +641,7 @@ def test_a_bytes_secret_key_works(tmp_path):
         text, cl = page(cli)
         (pid,) = pids(text)
         assert pid != os.getpid()
-        with cli.websocket_connect('/_live/ws') as ws:
-            s = Sock(ws)
-            s.join(cl)
+        with joined(cli, cl) as s:
             s.event(cl[0][0], 'remember', word='abc')
             msgs = s.sync()
             (v,) = [m['v'] for m in msgs if m['t'] == 's']
@@ -764,8 +675,6 @@ def test_with_redis_down_each_host_serves_its_own_sessions(tmp_path, caplog):
         text, cl = page(cli)
         (pid,) = pids(text)
         assert pid != os.getpid() and 'cannot be reached for isolated sessions' in caplog.text
-        with cli.websocket_connect('/_live/ws') as ws:
-            s = Sock(ws)
-            s.join(cl)
+        with joined(cli, cl) as s:
             s.event(cl[0][0], 'inc')
             assert 'Count: 1' in html_of(s.sync(), cl[0][0])[0]

@@ -13,29 +13,17 @@ from pathlib import Path
 
 import psutil
 import pytest
+from live_pages import open_live, our_errors, serve_example, wait_open
 from playwright.sync_api import expect
 
-EXAMPLES = Path(__file__).resolve().parents[2] / 'examples'
 WAIT = 30_000   # ms: generous, the machine is shared
 
 pytestmark = pytest.mark.skipif(not os.path.exists('/proc/self/stat'), reason='process isolation needs Linux')
 
 
-def serve_example(live_server, tmp_path: Path, **env: str):
-    return live_server('isolated:app', cwd=tmp_path, env=env, args=('--app-dir', str(EXAMPLES)), timeout=60)
-
-
-def open_live(new_page, url: str):
-    "A page (in a browser context of its own: a session of its own) whose live socket is open."
-    p = new_page()
-    p.goto(url)
-    p.wait_for_function('() => window.fhLive && fhLive.opens >= 1 && document.documentElement.dataset.liveState '
-                        '=== "open"', timeout=WAIT)
-    return p
-
-
-def our_errors(new_page, p) -> list[str]:
-    return [e for e in new_page.log(p).errors if e.startswith('pageerror') or 'fasthtml live' in e]
+def serve_isolated(live_server, tmp_path: Path, **env: str):
+    "examples/isolated.py served with `env` added to its environment (a longer bound for its start)."
+    return serve_example(live_server, 'isolated', tmp_path, env, timeout=60)
 
 
 def session_pid(p) -> int:
@@ -67,7 +55,7 @@ def gone(procs: list[psutil.Process], timeout: float = 60) -> bool:
 
 
 def test_isolated_counter_works_like_the_in_process_one(live_server, new_page, tmp_path):
-    server = serve_example(live_server, tmp_path)
+    server = serve_isolated(live_server, tmp_path)
     p = open_live(new_page, server.url + '/')
     counter = p.locator('article')
     counter.locator('.plus').click()
@@ -85,14 +73,14 @@ def test_isolated_counter_works_like_the_in_process_one(live_server, new_page, t
     expect(q.locator('.count')).to_have_text('Count: 1')
     expect(counter.locator('.count')).to_have_text('Count: 2')
     p.reload()                                                          # a reload: the same process, a fresh counter
-    p.wait_for_function('() => fhLive.opens >= 1 && document.documentElement.dataset.liveState === "open"')
+    wait_open(p)
     expect(p.locator('.count')).to_have_text('Count: 0')
     assert session_pid(p) == pid
     assert our_errors(new_page, p) == [] and our_errors(new_page, q) == []
 
 
 def test_a_slow_handler_is_stopped_and_says_so_while_another_session_works(live_server, new_page, tmp_path):
-    server = serve_example(live_server, tmp_path, ISOLATED_TIMEOUT='3')
+    server = serve_isolated(live_server, tmp_path, ISOLATED_TIMEOUT='3')
     a = open_live(new_page, server.url + '/')
     b = open_live(new_page, server.url + '/')
     a_pid = session_pid(a)
@@ -117,7 +105,7 @@ def test_a_slow_handler_is_stopped_and_says_so_while_another_session_works(live_
 
 
 def test_inactivity_stops_the_session_process(live_server, new_page, tmp_path):
-    server = serve_example(live_server, tmp_path, ISOLATED_IDLE='2')
+    server = serve_isolated(live_server, tmp_path, ISOLATED_IDLE='2')
     p = open_live(new_page, server.url + '/')
     pid = session_pid(p)
     p.locator('.plus').click()
@@ -132,7 +120,7 @@ def test_inactivity_stops_the_session_process(live_server, new_page, tmp_path):
 
 
 def test_exit_and_segfault_in_one_session_leave_another_intact(live_server, new_page, tmp_path):
-    server = serve_example(live_server, tmp_path)
+    server = serve_isolated(live_server, tmp_path)
     a = open_live(new_page, server.url + '/')
     b = open_live(new_page, server.url + '/')
     for _ in range(3):
@@ -241,14 +229,14 @@ def test_two_workers_reach_the_same_session_process(live_app_source, new_page):
     # The instance made for the page by one worker, in the one process of this session, driven from the other.
     assert crossed.locator('.nonce').inner_text() == nonce and crossed.locator('.pid').inner_text() == pid
     crossed.reload()
-    crossed.wait_for_function('() => fhLive.opens >= 1 && document.documentElement.dataset.liveState === "open"')
+    wait_open(crossed)
     expect(crossed.locator('.count')).to_have_text('Count: 5')
     assert crossed.locator('.pid').inner_text() == pid
 
 
 @pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGKILL], ids=['SIGTERM', 'SIGKILL'])
 def test_no_process_outlives_the_server(live_server, new_page, tmp_path, sig):
-    server = serve_example(live_server, tmp_path)
+    server = serve_isolated(live_server, tmp_path)
     pages = [open_live(new_page, server.url + '/') for _ in range(2)]
     sessions = {session_pid(p) for p in pages}
     assert len(sessions) == 2
