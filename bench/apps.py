@@ -1,16 +1,23 @@
-"""The benchmark scenarios, each written twice: with fasthtml's API and as hand-written raw Starlette.
+"""The benchmark scenarios, written with fasthtml's API, as hand-written raw Starlette, and as Jinja2 templates.
 
-`ours_app()` and `raw_app()` build the two ASGI apps; `SCENARIOS` describes the requests that drive them and what a
-correct response must contain. `bench/run.py` drives them in-process, `bench/http.py` through uvicorn and wrk.
+`ours_app()`, `raw_app()`, `jinja_app()` and `fastapi_app()` build the ASGI apps; `SCENARIOS` describes the requests
+that drive them and what a correct response must contain. `bench/run.py` drives them in-process,
+`bench/over_http.py` through uvicorn and wrk. Every app answers every scenario with the same bytes, apart from
+whitespace between tags (tests/test_bench.py checks it).
 
 Ours comes in two flavours, two apps with the same routes: `def` handlers (how FastHTML apps are usually written: each
-runs in a worker thread) and `async def` handlers (no thread hop: the framework's own overhead). The raw Starlette app is
-written as a careful developer would write it by hand: async handlers, f-strings with `html.escape`, the same page head
-and the same signed-cookie SessionMiddleware.
+runs in a worker thread) and `async def` handlers (no thread hop: the framework's own overhead). The raw Starlette app
+is written as a careful developer would write it by hand: async handlers, f-strings with `html.escape`, the same page
+head and the same signed-cookie SessionMiddleware.
+
+The template-engine peers are what most Python sites (and numerous-apps) use: Jinja2 templates (autoescaping on,
+compiled once at start-up, never reloaded), a page layout that the HTMX-partial layout replaces, rendered by async
+handlers on raw Starlette (`jinja_app`) and on FastAPI (`fastapi_app`, typed parameters, form fields and a dict
+returned as JSON, as FastAPI apps are written).
 """
-from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
@@ -23,8 +30,11 @@ __all__ = [
     'SECRET',
     'Scenario',
     'build_table',
+    'fastapi_app',
     'fstring_table',
     'ft_api',
+    'jinja_app',
+    'jinja_env',
     'ours_app',
     'raw_app',
     'ws_available',
@@ -46,6 +56,14 @@ RAW_HEAD = ('<meta charset="utf-8">'
             '<script src="https://cdn.jsdelivr.net/gh/gnat/css-scope-inline@main/script.js"></script>')
 
 
+def canonical_link(scope: dict) -> str:
+    "The page's canonical link, as FastHTML writes it: https, the Host header, the path and the query."
+    host = next((v.decode('latin-1') for k, v in scope['headers'] if k == b'host'), '')
+    qs = scope.get('query_string')
+    url = 'https://' + host + scope['path'] + ('?' + qs.decode('latin-1') if qs else '')
+    return f'<link rel="canonical" href="{escape(url)}">'
+
+
 @dataclass
 class Profile:
     "S6: the form posted to `/profile`, bound to a dataclass parameter."
@@ -64,18 +82,20 @@ WS_MESSAGE = json.dumps({'msg': 'hello <ws>', 'HEADERS': {'HX-Request': 'true', 
 
 
 def ft_api() -> Any:
-    "The fasthtml names the scenarios use: from `fasthtml.common` when it imports, else from core and components."
+    """The fasthtml names the scenarios use, as an app gets them: `from fasthtml.common import *` (so the worker's
+    memory and start-up include whatever that import loads), else from core and components."""
+    import types
     try:
-        import fasthtml.common as m
-        return m
+        ns: dict = {}
+        exec('from fasthtml.common import *', ns)
+        ns.pop('__builtins__', None)
+        return types.SimpleNamespace(**ns)
     except ImportError:
-        import types
-
         import fasthtml.components as c
         import fasthtml.core as k
-        ns = types.SimpleNamespace(**{n: getattr(c, n) for n in c.__all__})
-        ns.FastHTML, ns.to_xml = k.FastHTML, c.to_xml
-        return ns
+        ns2 = types.SimpleNamespace(**{n: getattr(c, n) for n in c.__all__})
+        ns2.FastHTML, ns2.to_xml = k.FastHTML, c.to_xml
+        return ns2
 
 
 def build_table(rows: list, ft: Any) -> Any:
@@ -207,9 +227,9 @@ def raw_app() -> Any:
 
     vary = {'vary': 'HX-Request, HX-History-Restore-Request'}
 
-    def page(body: str, title: str = 'FastHTML page') -> str:
-        return (f'<!doctype html><html><head><title>{escape(title)}</title>{RAW_HEAD}</head>'
-                f'<body>{body}</body></html>')
+    def page(req: Any, body: str, title: str = 'FastHTML page') -> str:
+        return (f'<!doctype html><html><head><title>{escape(title)}</title>{canonical_link(req.scope)}{RAW_HEAD}'
+                f'</head><body>{body}</body></html>')
 
     def is_htmx(req: Any) -> bool:
         h = req.headers
@@ -217,7 +237,7 @@ def raw_app() -> Any:
 
     async def hello(req: Any) -> Any:
         body = f'<p>{escape("Hello World", False)}</p>'
-        return HTMLResponse(body if is_htmx(req) else page(body), headers=vary)
+        return HTMLResponse(body if is_htmx(req) else page(req, body), headers=vary)
 
     async def item(req: Any) -> Any:
         idx: int = req.path_params['idx']
@@ -227,17 +247,17 @@ def raw_app() -> Any:
             return HTMLResponse('Missing q', status_code=400)
         body = (f'<div id="item-{idx}" class="item"><p>Item {idx}</p><span class="q">{escape(q, False)}</span>'
                 f'<span class="flag">{"on" if flag else "off"}</span></div>')
-        return HTMLResponse(body if is_htmx(req) else page(body), headers=vary)
+        return HTMLResponse(body if is_htmx(req) else page(req, body), headers=vary)
 
     async def items(req: Any) -> Any:
-        lis = ''.join(f'<li><a hx-get="/item/{i}" id="item-{i}">{escape(f"Item {i}", False)}</a></li>'
-                      for i in range(100))
+        lis = ''.join(f'<li><a href="#" hx-get="/item/{i}" id="item-{i}" name="item-{i}">'
+                      f'{escape(f"Item {i}", False)}</a></li>' for i in range(100))
         body = f'<main><h1>Items</h1><ul>{lis}</ul></main>'
-        return HTMLResponse(body if is_htmx(req) else page(body), headers=vary)
+        return HTMLResponse(body if is_htmx(req) else page(req, body), headers=vary)
 
     async def table(req: Any) -> Any:
         body = fstring_table(ROWS)
-        return HTMLResponse(body if is_htmx(req) else page(body), headers=vary)
+        return HTMLResponse(body if is_htmx(req) else page(req, body), headers=vary)
 
     async def profile(req: Any) -> Any:
         form = await req.form()
@@ -247,14 +267,15 @@ def raw_app() -> Any:
                         score=float(form['score']))
         except (KeyError, ValueError) as e:
             return HTMLResponse(f'Bad form: {escape(str(e))}', status_code=400)
-        body = f'<p id="saved">{escape(f"Saved {p.name} <{p.email}>, {p.age}, {p.city}, {p.newsletter}, {p.score}", False)}</p>'
-        return HTMLResponse(body if is_htmx(req) else page(body), headers=vary)
+        saved = f'Saved {p.name} <{p.email}>, {p.age}, {p.city}, {p.newsletter}, {p.score}'
+        body = f'<p id="saved">{escape(saved, False)}</p>'
+        return HTMLResponse(body if is_htmx(req) else page(req, body), headers=vary)
 
     async def count(req: Any) -> Any:
         s = req.session
         s['n'] = s.get('n', 0) + 1
         body = f'<p>Count: {s["n"]}</p>'
-        return HTMLResponse(body if is_htmx(req) else page(body), headers=vary)
+        return HTMLResponse(body if is_htmx(req) else page(req, body), headers=vary)
 
     async def data(req: Any) -> Any:
         return JSONResponse({'id': 1, 'name': 'Widget', 'tags': ['a', 'b', 'c'], 'price': 9.99, 'stock': 42,
@@ -276,6 +297,138 @@ def raw_app() -> Any:
                                                            session_cookie='session_', max_age=365 * 24 * 3600)])
 
 
+
+# ---------------------------------------------------------------------------------------------------------------
+# Jinja2 templates, on raw Starlette and on FastAPI
+
+JINJA_TEMPLATES = {
+    'page.html': ('<!doctype html><html><head><title>{{ title }}</title>'
+                  '<link rel="canonical" href="{{ canonical }}">' + RAW_HEAD +
+                  '</head><body>{% block body %}{% endblock %}</body></html>'),
+    'partial.html': '{% block body %}{% endblock %}',
+    'hello.html': '{% extends layout %}{% block body %}<p>{{ msg }}</p>{% endblock %}',
+    'item.html': ('{% extends layout %}{% block body %}<div id="item-{{ idx }}" class="item"><p>Item {{ idx }}</p>'
+                  '<span class="q">{{ q }}</span><span class="flag">{{ "on" if flag else "off" }}</span></div>'
+                  '{% endblock %}'),
+    'items.html': ('{% extends layout %}{% block body %}<main><h1>Items</h1><ul>{% for i in items %}'
+                   '<li><a href="#" hx-get="/item/{{ i }}" id="item-{{ i }}" name="item-{{ i }}">Item {{ i }}</a></li>'
+                   '{% endfor %}</ul></main>{% endblock %}'),
+    'table.html': ('{% extends layout %}{% block body %}<table id="data"><thead><tr>{% for h in headers %}'
+                   '<th>{{ h }}</th>{% endfor %}</tr></thead><tbody>{% for r in rows %}<tr>{% for c in r %}'
+                   '<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}</tbody></table>{% endblock %}'),
+    'profile.html': ('{% extends layout %}{% block body %}<p id="saved">Saved {{ p.name }} &lt;{{ p.email }}&gt;, '
+                     '{{ p.age }}, {{ p.city }}, {{ p.newsletter }}, {{ p.score }}</p>{% endblock %}'),
+    'count.html': '{% extends layout %}{% block body %}<p>Count: {{ n }}</p>{% endblock %}',
+    'echo.html': '<p id="echo">Echo {{ msg }}</p>',
+}
+
+
+def jinja_env() -> Any:
+    "The Jinja2 environment: autoescaping, every template compiled once here (no reload checks per render)."
+    import jinja2
+    env = jinja2.Environment(loader=jinja2.DictLoader(JINJA_TEMPLATES), autoescape=True, auto_reload=False)
+    for name in JINJA_TEMPLATES:
+        env.get_template(name)
+    return env
+
+
+class _Jinja:
+    "The templates and the one rendering helper both peers share (HTMX requests get the partial layout)."
+
+    def __init__(self):
+        env = jinja_env()
+        self.t = {name.removesuffix('.html'): env.get_template(name) for name in JINJA_TEMPLATES}
+        self.page, self.partial = self.t['page'], self.t['partial']
+
+    def render(self, req: Any, name: str, **ctx: Any) -> Any:
+        from starlette.responses import HTMLResponse
+        h = req.headers
+        if 'hx-request' in h and 'hx-history-restore-request' not in h:
+            ctx['layout'] = self.partial
+        else:
+            ctx.update(layout=self.page, title='FastHTML page', canonical=_canonical_url(req.scope))
+        return HTMLResponse(self.t[name].render(ctx), headers={'vary': 'HX-Request, HX-History-Restore-Request'})
+
+
+def _canonical_url(scope: dict) -> str:
+    host = next((v.decode('latin-1') for k, v in scope['headers'] if k == b'host'), '')
+    qs = scope.get('query_string')
+    return 'https://' + host + scope['path'] + ('?' + qs.decode('latin-1') if qs else '')
+
+
+def _truthy(v: str) -> bool:
+    return v.lower() in ('1', 'true', 'on', 'yes')
+
+
+def jinja_app() -> Any:
+    "The scenarios as Jinja2 templates on raw Starlette (async handlers, the same SessionMiddleware and secret)."
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.middleware.sessions import SessionMiddleware
+    from starlette.responses import HTMLResponse, JSONResponse
+    from starlette.routing import Route, WebSocketRoute
+    from starlette.websockets import WebSocketDisconnect
+
+    j = _Jinja()
+
+    async def hello(req: Any) -> Any:
+        return j.render(req, 'hello', msg='Hello World')
+
+    async def item(req: Any) -> Any:
+        q = req.query_params.get('q')
+        if q is None:
+            return HTMLResponse('Missing q', status_code=400)
+        return j.render(req, 'item', idx=req.path_params['idx'], q=q, flag=_truthy(req.query_params.get('flag', '')))
+
+    async def items(req: Any) -> Any:
+        return j.render(req, 'items', items=range(100))
+
+    async def table(req: Any) -> Any:
+        return j.render(req, 'table', headers=HEADERS, rows=ROWS)
+
+    async def profile(req: Any) -> Any:
+        form = await req.form()
+        try:
+            p = Profile(name=form['name'], email=form['email'], age=int(form['age']), city=form['city'],
+                        newsletter=_truthy(form.get('newsletter', '')), score=float(form['score']))
+        except (KeyError, ValueError) as e:
+            return HTMLResponse(f'Bad form: {escape(str(e))}', status_code=400)
+        return j.render(req, 'profile', p=p)
+
+    async def count(req: Any) -> Any:
+        s = req.session
+        s['n'] = s.get('n', 0) + 1
+        return j.render(req, 'count', n=s['n'])
+
+    async def data(req: Any) -> Any:
+        return JSONResponse({'id': 1, 'name': 'Widget', 'tags': ['a', 'b', 'c'], 'price': 9.99, 'stock': 42,
+                             'active': True})
+
+    echo = j.t['echo']
+
+    async def ws(sock: Any) -> None:
+        await sock.accept()
+        try:
+            while True:
+                d = json.loads(await sock.receive_text())
+                await sock.send_text(echo.render(msg=d['msg']))
+        except WebSocketDisconnect:
+            pass
+
+    routes = [Route('/hello', hello), Route('/item/{idx:int}', item), Route('/items', items), Route('/table', table),
+              Route('/profile', profile, methods=['POST']), Route('/count', count), Route('/data', data),
+              WebSocketRoute('/ws', ws)]
+    return Starlette(routes=routes, middleware=[Middleware(SessionMiddleware, secret_key=SECRET,
+                                                           session_cookie='session_', max_age=365 * 24 * 3600)])
+
+
+def fastapi_app() -> Any:
+    """The scenarios as Jinja2 templates on FastAPI (bench/peer_fastapi.py: FastAPI reads the handlers' annotations,
+    which this module's `from __future__ import annotations` would turn into strings it cannot resolve)."""
+    import peer_fastapi
+    return peer_fastapi.app(_Jinja())
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Scenarios
 
@@ -284,7 +437,9 @@ HX = (('hx-request', 'true'),)
 
 @dataclass
 class Scenario:
-    "One benchmark scenario: the request, sent alike to ours (`def` and `async def` flavours) and to raw Starlette."
+    """One benchmark scenario: the request, sent alike to ours (`def` and `async def` flavours), raw Starlette and
+    the Jinja2 peers. `target` is the ratio to raw Starlette each flavour of ours must reach; `targets` adds or
+    overrides targets by '<flavour>/<peer>' ('def/raw', 'async/jinja', ...)."""
     key: str
     title: str
     target: float
@@ -299,7 +454,13 @@ class Scenario:
     session: bool = False                   # send back the session cookie each request
     variants: tuple = ('def', 'async')      # which flavours of ours to run
     extra: dict = field(default_factory=dict)
+    targets: dict = field(default_factory=dict)
 
+    def all_targets(self) -> dict[tuple[str, str], float]:
+        "Every target of this scenario: {(flavour of ours, peer): minimum ratio}."
+        out = {(v, 'raw'): self.target for v in self.variants}
+        out.update({tuple(k.split('/')): t for k, t in self.targets.items()})
+        return out
 
 
 SCENARIOS: list[Scenario] = [
@@ -307,13 +468,16 @@ SCENARIOS: list[Scenario] = [
              variants=('def',)),
     Scenario('S1a', 'HTMX partial, async def', 0.6, path='/hello', headers=HX, expect=('<p>Hello World</p>',),
              variants=('async',)),
-    Scenario('S2', 'full page, default head', 0.4, path='/hello',
+    Scenario('S2', 'full page, default head', 0.4, path='/hello', targets={'async/jinja': 1.6},
              expect=('<!doctype html>', '<title>FastHTML page</title>', 'htmx.js"', '<p>Hello World</p></body>')),
     Scenario('S3', 'typed path+query params', 0.4, path='/item/42', query='q=hello+%3Cworld%3E&flag=true',
              headers=HX, expect=('id="item-42"', 'Item 42', 'hello &lt;world&gt;', '>on<')),
-    Scenario('S4', 'full page, 100 Li(A(hx_get))', 0.3, path='/items',
-             expect=('<!doctype html>', 'htmx.js"', 'hx-get="/item/99"', 'id="item-99"', 'Item 99</a></li></ul>')),
+    Scenario('S4', 'full page, 100 Li(A(hx_get))', 0.35, path='/items',
+             targets={'async/raw': 0.6, 'def/jinja': 1.5, 'async/jinja': 2.0},
+             expect=('<!doctype html>', '<link rel="canonical" href="https://', 'htmx.js"',
+                     'hx-get="/item/99"', 'id="item-99"', 'name="item-99">Item 99</a></li></ul>')),
     Scenario('S5', 'HTMX partial, 1000x5 table', 0.25, path='/table', headers=HX,
+             targets={'def/jinja': 1.5, 'async/jinja': 2.0},
              expect=('<table id="data">', '<td>user999@example.com</td>', '<td>a&lt;b</td>', '</tbody></table>')),
     Scenario('S6', 'form POST -> dataclass', 0.5, method='POST', path='/profile', headers=HX, body=PROFILE_FORM,
              extra={'content-type': 'application/x-www-form-urlencoded'},
@@ -335,7 +499,7 @@ def scenario_checker(sc: Scenario) -> Callable[[int, dict, bytes], str | None]:
         ctype = headers.get('content-type', '')
         if sc.kind == 'http' and not ctype.startswith(sc.content_type):
             return f'content-type {ctype!r}, expected {sc.content_type}'
-        text = body.decode('utf-8', 'replace')
+        text = re.sub(r'>\s+<', '><', body.decode('utf-8', 'replace'))  # the original indents its HTML
         for e in sc.expect:
             if e not in text:
                 return f'missing {e!r} in {text[:300]!r}'

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import gc
 import json
 import os
@@ -27,21 +28,18 @@ import sys
 import textwrap
 import time
 import tracemalloc
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-CLAIM = re.compile(r'data-lid="([^"]+)" data-live="([^"]+)" data-lv="(\d+)"')
+CLAIM = re.compile(r'data-lid="([^"]+)" data-live="([^"]+)" data-lv="(-?\d+)"')
 
-APP_SRC = '''
-from fasthtml.common import *
-from fasthtml.live import Live, LiveComponent
-
-app = FastHTML(secret_key='bench-live')
-live = Live(app, grace=60)
-
-
+# The component both live benchmarks measure (bench/isolated.py's app has it too), and the fragment an equivalent
+# hx_post handler returns.
+COUNTER_SRC = '''
 def fragment(n, link):
     return Div(H3(f'Count: {n}'), P('Some text about the counter, as a real component would have.'),
                Button('+1', **link), Ul(*[Li(f'item {i}') for i in range(5)]), id='counter')
@@ -57,11 +55,17 @@ class Counter(LiveComponent):
     def inc(self, by: int = 1):
         self.n += by
 
-
-class ACounter(Counter):
     async def ainc(self, by: int = 1):
         self.n += by
+'''
 
+APP_SRC = '''
+from fasthtml.common import *
+from fasthtml.live import Live, LiveComponent
+
+app = FastHTML(secret_key='bench-live')
+live = Live(app, grace=60)
+''' + COUNTER_SRC + '''
 
 class State:
     n = 0
@@ -74,7 +78,7 @@ def index():
 
 @app.route('/a')
 def index_async():
-    return ACounter()
+    return Counter()
 
 
 @app.post('/inc')
@@ -117,6 +121,7 @@ def _scope(path: str, method: str = 'GET', headers: list | None = None, typ: str
 
 
 async def _http(app, scope: dict, body: bytes = b'') -> list:
+    "The messages the app sends for one request (on a copy of `scope`: an app may change the one it gets)."
     msgs: list = []
     pending = [{'type': 'http.request', 'body': body, 'more_body': False}]
 
@@ -125,7 +130,7 @@ async def _http(app, scope: dict, body: bytes = b'') -> list:
 
     async def send(m):
         msgs.append(m)
-    await app(scope, receive, send)
+    await app(dict(scope), receive, send)
     return msgs
 
 
@@ -155,54 +160,68 @@ class LiveSocket:
         await self.task
 
 
+async def _page(app, path: str, cookie: bytes | None = None) -> tuple[bytes, str]:
+    "The page at `path` for the session `cookie` (a new session without one): (the session cookie, the page)."
+    headers = [(b'cookie', cookie)] if cookie else []
+    msgs = await _http(app, _scope(path, headers=headers))
+    assert msgs[0]['status'] == 200, msgs
+    set_cookie = next((v for k, v in msgs[0]['headers'] if k == b'set-cookie'), None)
+    if set_cookie is not None:
+        cookie = set_cookie.split(b';')[0]
+    return cookie or b'', b''.join(m.get('body', b'') for m in msgs[1:]).decode()
+
+
+async def _joined(app, path: str) -> tuple:
+    "A session with a page at `path` and its socket joined: (socket, component id, session cookie)."
+    cookie, page = await _page(app, path)
+    lid, tok, ver = CLAIM.findall(page)[0]
+    s = LiveSocket(app, cookie)
+    await s.start()
+    await s.inq.put({'type': 'websocket.receive', 'text': json.dumps({'t': 'j', 'c': [[lid, tok, ver]]})})
+    r = await s.roundtrip(json.dumps({'t': 'p'}))
+    assert r == {'t': 'p'}, r
+    return s, lid, cookie
+
+
+async def _event_socket(app, path: str, handler: str) -> tuple:
+    "A joined socket for the counter at `path`, and the event message running `handler` (sent once, checked)."
+    s, lid, _ = await _joined(app, path)
+    ev = json.dumps({'t': 'e', 'l': lid, 'h': handler, 'f': {'by': '1'}})
+    r = await s.roundtrip(ev)
+    assert r['t'] == 'h' and 'Count: 1<' in r['h'], r
+    return s, ev
+
+
+async def _interleaved(calls: dict[str, Callable[[], Awaitable]], rounds: int, batch: int) -> dict[str, float]:
+    "Median µs per call of each variant: `batch` calls in a row, the variants in turn, the order rotating each round."
+    names = list(calls)
+    times: dict = {n: [] for n in names}
+    gc.collect()
+    for r in range(rounds):
+        for n in names[r % len(names):] + names[:r % len(names)]:
+            call = calls[n]
+            t0 = time.perf_counter()
+            for _ in range(batch):
+                await call()
+            times[n].append((time.perf_counter() - t0) / batch)
+    return {n: statistics.median(v) * 1e6 for n, v in times.items()}
+
+
 async def event_bench(rounds: int, batch: int) -> dict:
-    ns = load_app()
-    app = ns['app']
-    results: dict = {}
+    app = load_app()['app']
     # Live: a page per variant (its session cookie and token), a socket joining it.
-    socks = {}
-    for variant, path, handler in (('live def', '/', 'inc'), ('live async', '/a', 'ainc')):
-        msgs = await _http(app, _scope(path))
-        cookie = next(v for k, v in msgs[0]['headers'] if k == b'set-cookie').split(b';')[0]
-        page = b''.join(m.get('body', b'') for m in msgs[1:]).decode()
-        lid, tok, ver = CLAIM.findall(page)[0]
-        s = LiveSocket(app, cookie)
-        await s.start()
-        await s.inq.put({'type': 'websocket.receive', 'text': json.dumps({'t': 'j', 'c': [[lid, tok, ver]]})})
-        r = await s.roundtrip(json.dumps({'t': 'p'}))
-        assert r == {'t': 'p'}, r
-        ev = json.dumps({'t': 'e', 'l': lid, 'h': handler, 'f': {'by': '1'}})
-        r = await s.roundtrip(ev)
-        assert r['t'] == 'h' and 'Count: 1<' in r['h'], r
-        socks[variant] = (s, ev)
+    socks = {'live def': await _event_socket(app, '/', 'inc'), 'live async': await _event_socket(app, '/a', 'ainc')}
     hx = [(b'hx-request', b'true'), (b'content-type', b'application/x-www-form-urlencoded'),
           (b'content-length', b'4')]
     posts = {'hx_post def': _scope('/inc', 'POST', hx), 'hx_post async': _scope('/ainc', 'POST', hx)}
     for scope in posts.values():
-        msgs = await _http(app, dict(scope), b'by=1')
+        msgs = await _http(app, scope, b'by=1')
         assert msgs[0]['status'] == 200 and b'Count: ' in msgs[1]['body'], msgs
-    names = [*socks, *posts]
-    times: dict = {n: [] for n in names}
-    gc.collect()
-    for r in range(rounds):
-        order = names[r % len(names):] + names[:r % len(names)]
-        for n in order:
-            if n in socks:
-                s, ev = socks[n]
-                t0 = time.perf_counter()
-                for _ in range(batch):
-                    await s.roundtrip(ev)
-                times[n].append((time.perf_counter() - t0) / batch)
-            else:
-                scope = posts[n]
-                t0 = time.perf_counter()
-                for _ in range(batch):
-                    await _http(app, dict(scope), b'by=1')
-                times[n].append((time.perf_counter() - t0) / batch)
+    calls = {n: functools.partial(s.roundtrip, ev) for n, (s, ev) in socks.items()}
+    calls |= {n: functools.partial(_http, app, scope, b'by=1') for n, scope in posts.items()}
+    results = await _interleaved(calls, rounds, batch)
     for s, _ in socks.values():
         await s.close()
-    for n in names:
-        results[n] = statistics.median(times[n]) * 1e6
     return results
 
 
@@ -276,17 +295,31 @@ async def _wait_up(port: int) -> None:
                 await asyncio.sleep(0.1)
 
 
+@asynccontextmanager
+async def _server(tmp: Path, log_name: str):
+    """The app served by uvicorn on a free port (its output in `tmp / log_name`): `(port, pid, socks)`; on the way
+    out the websockets put in `socks` are closed and the server stopped."""
+    (tmp / 'bench_live_app.py').write_text(textwrap.dedent(APP_SRC))
+    port = _free_port()
+    socks: list = []
+    with open(tmp / log_name, 'wb') as log:  # noqa: ASYNC230 (a local log file, opened once before the server starts)
+        proc = _serve(tmp, port, log)
+        try:
+            await _wait_up(port)
+            yield port, proc.pid, socks
+        finally:
+            for ws in socks:
+                try:
+                    await ws.close()
+                except Exception:  # noqa: BLE001, S110 (closing what is left: a socket the server dropped is fine)
+                    pass
+            _stop(proc)
+
+
 async def plain_socket_memory(clients: int, tmp: Path) -> float:
     "KiB of server RSS per plain websocket (an `app.ws` echo route, same server and client): the socket's own cost."
     import websockets
-    (tmp / 'bench_live_app.py').write_text(textwrap.dedent(APP_SRC))
-    port = _free_port()
-    log = open(tmp / 'uvicorn-plain.log', 'wb')
-    proc = _serve(tmp, port, log)
-    socks: list = []
-    try:
-        await _wait_up(port)
-
+    async with _server(tmp, 'uvicorn-plain.log') as (port, pid, socks):
         async def connect():
             ws = await websockets.connect(f'ws://127.0.0.1:{port}/plain', open_timeout=30, max_queue=None)
             await ws.send('x')
@@ -295,31 +328,17 @@ async def plain_socket_memory(clients: int, tmp: Path) -> float:
         for ws in [await connect() for _ in range(20)]:
             await ws.close()
         await asyncio.sleep(0.5)
-        rss0 = _rss(proc.pid)
+        rss0 = _rss(pid)
         for i in range(0, clients, 50):
             socks += await asyncio.gather(*[connect() for _ in range(min(50, clients - i))])
         await asyncio.sleep(1.0)
-        return (_rss(proc.pid) - rss0) / len(socks) / 1024
-    finally:
-        for ws in socks:
-            try:
-                await ws.close()
-            except Exception:
-                pass
-        _stop(proc)
-        log.close()
+        return (_rss(pid) - rss0) / len(socks) / 1024
 
 
 async def scale_bench(clients: int, tmp: Path) -> dict:
     import httpx
     import websockets
-    (tmp / 'bench_live_app.py').write_text(textwrap.dedent(APP_SRC))
-    port = _free_port()
-    log = open(tmp / 'uvicorn.log', 'wb')
-    proc = _serve(tmp, port, log)
-    socks: list = []
-    try:
-        await _wait_up(port)
+    async with _server(tmp, 'uvicorn.log') as (port, pid, socks):
         async with httpx.AsyncClient(base_url=f'http://127.0.0.1:{port}') as cli:
             await cli.get('/')
             cookie = '; '.join(f'{k}={v}' for k, v in cli.cookies.items())
@@ -339,13 +358,13 @@ async def scale_bench(clients: int, tmp: Path) -> dict:
         for ws in warm:
             await ws.close()
         await asyncio.sleep(0.5)
-        gc_rss0 = _rss(proc.pid)
+        gc_rss0 = _rss(pid)
         t0 = time.perf_counter()
         for i in range(0, clients, 50):
             socks += await asyncio.gather(*[connect(c) for c in claims[20 + i:20 + min(i + 50, clients)]])
         open_s = time.perf_counter() - t0
         await asyncio.sleep(1.0)
-        rss1 = _rss(proc.pid)
+        rss1 = _rss(pid)
         # One event per socket, one at a time: every other socket idles meanwhile.
         lat = []
         for ws, c in zip(socks, claims[20:], strict=False):
@@ -359,22 +378,19 @@ async def scale_bench(clients: int, tmp: Path) -> dict:
         return {'clients': len(socks), 'open_s': open_s, 'rss_before_mb': gc_rss0 / 2**20, 'rss_after_mb': rss1 / 2**20,
                 'per_live_kb': (rss1 - gc_rss0) / len(socks) / 1024, 'p50_ms': lat[len(lat) // 2] * 1e3,
                 'p99_ms': lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1e3, 'max_ms': lat[-1] * 1e3}
-    finally:
-        for ws in socks:
-            try:
-                await ws.close()
-            except Exception:
-                pass
-        _stop(proc)
-        log.close()
 
 
 # ---------------------------------------------------------------------------------------------------------------
 
+def section(key: str, lines: list[str], note: str = '') -> str:
+    "bench/RESULTS.md's `key` section (made by bench/<key>.py): when and where it ran, `note`, then `lines`."
+    return '\n'.join([f'<!-- {key}:begin (generated by bench/{key}.py --write) -->', '',
+                      f'Generated {time.strftime("%Y-%m-%d %H:%M")} on {os.cpu_count()} CPUs, Python '
+                      f'{sys.version.split()[0]}{note}.', *lines, '', f'<!-- {key}:end -->'])
+
+
 def report(ev: dict | None, mem: float | None, sc: dict | None) -> str:
-    lines = ['<!-- live:begin (generated by bench/live.py --write) -->', '']
-    lines.append(f'Generated {time.strftime("%Y-%m-%d %H:%M")} on {os.cpu_count()} CPUs, Python '
-                 f'{sys.version.split()[0]}.')
+    lines: list[str] = []
     if ev:
         lines += ['', '| one event, server time | µs | vs hx_post (same kind) |', '| --- | ---: | ---: |']
         for n in ('live def', 'hx_post def', 'live async', 'hx_post async'):
@@ -391,18 +407,18 @@ def report(ev: dict | None, mem: float | None, sc: dict | None) -> str:
                       f'{sc["plain_kb"]:.1f} KiB, so the live part is about {live_kb:.1f} KiB); opened in '
                       f'{sc["open_s"]:.1f} s. One event on each socket in turn while the others idle, round trip: '
                       f'p50 {sc["p50_ms"]:.1f} ms, **p99 {sc["p99_ms"]:.1f} ms**, max {sc["max_ms"]:.1f} ms.']
-    lines += ['', '<!-- live:end -->']
-    return '\n'.join(lines)
+    return section('live', lines)
 
 
-def write_results(text: str) -> None:
+def write_results(text: str, key: str = 'live', heading: str = 'Live components (bench/live.py)') -> None:
+    "Put `text` in place of bench/RESULTS.md's `key` section (a new section titled `heading` the first time)."
     p = HERE / 'RESULTS.md'
     cur = p.read_text()
-    pat = re.compile(r'<!-- live:begin.*?<!-- live:end -->', re.S)
+    pat = re.compile(rf'<!-- {key}:begin.*?<!-- {key}:end -->', re.S)
     if pat.search(cur):
         cur = pat.sub(lambda m: text, cur)
     else:
-        cur = cur.rstrip() + '\n\n## Live components (bench/live.py)\n\n' + text + '\n'
+        cur = cur.rstrip() + f'\n\n## {heading}\n\n' + text + '\n'
     p.write_text(cur)
 
 

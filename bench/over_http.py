@@ -2,9 +2,10 @@
 
 Over real HTTP: the same scenarios served by uvicorn on 127.0.0.1 and loaded with `wrk`, requests/s side by side.
 
-The three apps (ours with `def` handlers, ours with `async def` handlers, raw) run at once, each in its own uvicorn
-process (one worker, uvloop and httptools when installed); only one is loaded at a time, in interleaved order. Every response is checked with a plain request before wrk runs. Servers are
-stopped by PID, and every step has a time limit.
+The apps (ours with `def` handlers, ours with `async def` handlers, raw, Jinja2 on Starlette and on FastAPI) run at
+once, each in its own uvicorn process (one worker, uvloop and httptools when installed); only one is loaded at a time,
+in interleaved order. Every response is checked with a plain request before wrk runs. Servers are stopped by PID, and
+every step has a time limit.
 
     python bench/over_http.py                # 2 s per run, 1 round
     python bench/over_http.py -d 5 -r 3      # longer, median of 3 rounds
@@ -28,7 +29,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from apps import SCENARIOS, Scenario, scenario_checker
+from apps import SCENARIOS, Scenario, scenario_checker  # noqa: E402 (found through the sys.path entry above)
 
 
 def free_port() -> int:
@@ -129,10 +130,13 @@ def main() -> None:
         servers['def'] = Server('ours_app')
         servers['async'] = Server('ours_async_app')
         servers['raw'] = Server('raw_app')
+        servers['jinja'] = Server('jinja_app')
+        servers['fastapi'] = Server('fastapi_app')
         rows = []
         for sc in scenarios:
             targets = {v: servers[v].url + sc.path for v in sc.variants}
-            targets['raw'] = servers['raw'].url + sc.path
+            for peer in ('raw', 'jinja', 'fastapi'):
+                targets[peer] = servers[peer].url + sc.path
             cookies: dict = {}
             chk = scenario_checker(sc)
             for v, url in targets.items():
@@ -158,13 +162,15 @@ def main() -> None:
     print(f'wrk -t1 -c{args.connections} -d{args.duration:g}s, {args.rounds} round(s); one uvicorn worker per app; '
           f'{os.cpu_count()} CPUs shared by wrk and the server.')
     print()
-    print('| scenario | raw req/s | ours def req/s | ours async req/s | ratio def | ratio async |')
-    print('|---|---:|---:|---:|---:|---:|')
+    print('| scenario | raw req/s | Jinja2 req/s | FastAPI req/s | ours def req/s | ours async req/s | def ÷ raw '
+          '| async ÷ raw | def ÷ Jinja2 | async ÷ Jinja2 |')
+    print('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
     for sc, med in rows:
-        raw = med['raw']
-        cells = [f'{sc.key} {sc.title}', f'{raw:,.0f}',
-                 f"{med['def']:,.0f}" if 'def' in med else '', f"{med['async']:,.0f}" if 'async' in med else '',
-                 f"{med['def'] / raw:.2f}" if 'def' in med else '', f"{med['async'] / raw:.2f}" if 'async' in med else '']
+        raw, jinja = med['raw'], med['jinja']
+        d, a = med.get('def'), med.get('async')
+        cells = [f'{sc.key} {sc.title}', f'{raw:,.0f}', f'{jinja:,.0f}', f"{med['fastapi']:,.0f}",
+                 f'{d:,.0f}' if d else '', f'{a:,.0f}' if a else '', f'{d / raw:.2f}' if d else '',
+                 f'{a / raw:.2f}' if a else '', f'{d / jinja:.2f}' if d else '', f'{a / jinja:.2f}' if a else '']
         print('| ' + ' | '.join(cells) + ' |')
 
 

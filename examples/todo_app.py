@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 from fasthtml.common import *
+from fasthtml.common import NotFoundError  # fastlite's (not part of the star import)
 
 DATA = Path(os.environ.get('TODO_DATA') or Path(__file__).parent / 'data')
 DATA.mkdir(parents=True, exist_ok=True)
@@ -41,7 +42,8 @@ def render_todo(todo):
 
 
 app, rt, todos, Todo = fast_app(
-    os.environ.get('DATABASE_URL') or str(DATA / 'todos.db'), render=render_todo, title='To-do list', key_fname=str(DATA / '.sesskey'),
+    os.environ.get('DATABASE_URL') or str(DATA / 'todos.db'), render=render_todo, title='To-do list',
+    key_fname=str(DATA / '.sesskey'),
     before=Beforeware(before, skip=[r'/favicon\.ico', r'/static/.*', r'.*\.css', r'.*\.js', '/login']),
     hdrs=(Style('.todo { display: flex; gap: .75rem; align-items: center; list-style: none; }'
                 '.todo .title { flex: 1; } .todo .done { text-decoration: line-through; opacity: .6; }'

@@ -17,7 +17,7 @@
  *   - ranked attributes (hx-vals 1, hx-target 2, id 3, class 4, title 5, style 6): while ranks never go down and no
  *     plain keyword follows a ranked one, call order is kept; otherwise the ranked ones move to the end in rank order
  *     (both come to the same: plain ones in call order, then the ranked ones in rank order);
- *   - a named tag with an `id` and no `name` gets `name` = `id`.
+ *   - a named tag with a true `id` (not empty, not 0) and no `name` gets `name` = `id`.
  *
  * "Leading defaults" (for `xtend.A`): keyword/default pairs that come first, in their own order, each taking the
  * caller's value when given: `A(*c, href='#', hx_get=None, target_id=None, hx_swap=None, **kw)` builds as
@@ -255,6 +255,7 @@ typedef struct {
     PyObject *val[N_TAIL + 1];
     PyObject *own[N_TAIL + 1];
     int owned;
+    int has_name;  /* a plain `name` attribute was added (so an `id` does not fill it) */
 } Ranked;
 
 static void
@@ -302,6 +303,17 @@ add_kw(PyObject *attrs, Ranked *rk, PyObject *k, PyObject *v)
         goto done;
     if (r == 2 && str_eq(k, s_target_id))  /* target_id='x' -> hx-target='#x': the Python code does it */
         goto done;
+    if (r == RANK_ID && v == Py_True)  /* id=True asks for a generated id: the Python code does it */
+        goto done;
+    if (r == 1 || r == 2) {  /* a falsy hx-vals or hx-target is left out (as FastHTML does): the Python code does it */
+        int truth = PyObject_IsTrue(v);
+        if (truth < 0) {
+            res = -1;
+            goto done;
+        }
+        if (!truth)
+            goto done;
+    }
     PyTypeObject *t = Py_TYPE(v);
     PyObject *val = NULL;  /* a new value made here (a joined collection), else `v` is stored as it is */
     if (t != &PyUnicode_Type && t != &PyBool_Type && t != &PyLong_Type && t != &PyFloat_Type) {
@@ -324,6 +336,8 @@ add_kw(PyObject *attrs, Ranked *rk, PyObject *k, PyObject *v)
     }
     else {
         res = PyDict_SetItem(attrs, a, v);
+        if (res == 0 && is_name(a, s_name))
+            rk->has_name = 1;
         Py_XDECREF(val);
     }
 done:
@@ -353,6 +367,7 @@ make_attrs(TagFn *self, PyObject *const *kwvals, PyObject *kwnames, int named, i
     Ranked rk;  /* (`own` is set up at its first use) */
     memset(rk.val, 0, sizeof(rk.val));
     rk.owned = 0;
+    rk.has_name = 0;
     int r = 0, placed = (nd | nt) != 0;
     for (Py_ssize_t j = 0; j < nd; j++) {
         PyObject *k = PyTuple_GET_ITEM(self->dnames, j);
@@ -380,9 +395,9 @@ make_attrs(TagFn *self, PyObject *const *kwvals, PyObject *kwnames, int named, i
     for (int i = 1; i <= N_TAIL; i++)
         if (rk.val[i] != NULL && PyDict_SetItem(attrs, s_tail[i - 1], rk.val[i]) < 0)
             goto done;
-    if (named && rk.val[RANK_ID] != NULL) {  /* an `id` also fills `name` unless one is given */
-        int has = PyDict_Contains(attrs, s_name);
-        if (has < 0 || (!has && PyDict_SetItem(attrs, s_name, rk.val[RANK_ID]) < 0))
+    if (named && rk.val[RANK_ID] != NULL && !rk.has_name) {  /* a true `id` also fills `name` unless one is given */
+        int t = PyObject_IsTrue(rk.val[RANK_ID]);
+        if (t < 0 || (t > 0 && PyDict_SetItem(attrs, s_name, rk.val[RANK_ID]) < 0))
             goto done;
     }
     r = 0;

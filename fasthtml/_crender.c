@@ -47,6 +47,12 @@ static struct {
     unsigned long long raw_lens;
     unsigned char raw_first[128];
     int raw_any;
+    /* ROUTE_KEYS (get, post, put, delete, patch, link): attribute names that name a route, which a response resolves
+     * after rendering. `render_marked` reports whether any was written; the same tables rule most names out. */
+    PyObject *route_keys;
+    unsigned long long route_lens;
+    unsigned char route_first[128];
+    int route_any;
     PyObject *py_close, *py_open, *py_check_attr, *py_attr_value, *py_escape, *py_from_ft;
     PyObject *py_pieces;        /* _pieces(o, esc, sp) -> list of the pieces the Python code appends for o */
     PyObject *py_render;        /* _render_compact_py(elms, esc, spaced) -> str */
@@ -57,6 +63,8 @@ static struct {
 
 static PyObject *s_tag, *s_children, *s_attrs, *s_void, *s_ft, *s_html, *s_decode, *s_utf8, *s_replace, *zero;
 
+#define OK_SEEN 8
+
 typedef struct {
     _PyUnicodeWriter w;
     PyObject *esc_obj;          /* Py_True or Py_False, for the Python fallbacks */
@@ -66,6 +74,16 @@ typedef struct {
     /* A piece that is not a str was produced (an `__html__` returning something else): the Python code's
      * `''.join` fails on it, naming its index, so the whole render is rerun in Python for that exact error. */
     int bad;
+    /* An attribute named in ROUTE_KEYS was written, or part of the tree was left to the Python code (which may have
+     * written one): the caller must look for route-naming attributes. */
+    int routes;
+    /* Attribute names this render found in ok_attrs (strong references, released at the end): a page repeats a few
+     * names many times, and a pointer comparison is cheaper than the set lookup. */
+    PyObject *ok_seen[OK_SEEN];
+    int n_ok_seen;
+    /* Likewise the first few tags' entries in close_cache and open_cache (open NULL when not read yet). */
+    PyObject *tag_seen[OK_SEEN], *close_seen[OK_SEEN], *open_seen[OK_SEEN];
+    int n_tag_seen;
 } Ctx;
 
 #define SLOT(o, off) (*(PyObject **)((char *)(o) + (off)))
@@ -93,7 +111,15 @@ static inline int w_str(Ctx *c, PyObject *s)
     if (PyUnicode_IS_COMPACT_ASCII(s)) return w_ascii(c, (const char *)PyUnicode_1BYTE_DATA(s), PyUnicode_GET_LENGTH(s));
     return _PyUnicodeWriter_WriteStr(&c->w, s);
 }
-static inline int w_char(Ctx *c, Py_UCS4 ch) { return _PyUnicodeWriter_WriteChar(&c->w, ch); }
+/* One character; an ASCII one into a one-byte buffer with room left is stored here directly. */
+static inline int w_char(Ctx *c, Py_UCS4 ch)
+{
+    if (ch < 128 && c->w.kind == PyUnicode_1BYTE_KIND && c->w.pos < c->w.size) {
+        ((Py_UCS1 *)c->w.data)[c->w.pos++] = (Py_UCS1)ch;
+        return 0;
+    }
+    return _PyUnicodeWriter_WriteChar(&c->w, ch);
+}
 
 #define FIND_LOOP(T, IN_TABLE)                                        \
     {                                                                 \
@@ -207,6 +233,21 @@ static int write_attr_str(Ctx *c, PyObject *k, PyObject *v)
     const void *data = PyUnicode_DATA(v);
     Py_ssize_t n = PyUnicode_GET_LENGTH(v);
     Py_ssize_t i = find_special(kind, data, 0, n, M_TEXT | M_DQ);
+    if (i < 0 && c->w.kind == PyUnicode_1BYTE_KIND && PyUnicode_IS_COMPACT_ASCII(k) && PyUnicode_IS_COMPACT_ASCII(v)) {
+        /* the common case, ` k="v"` all ASCII: one copy per part into room made once */
+        Py_ssize_t nk = PyUnicode_GET_LENGTH(k);
+        if (_PyUnicodeWriter_Prepare(&c->w, nk + n + 4, 127) < 0) return -1;
+        Py_UCS1 *o = (Py_UCS1 *)c->w.data + c->w.pos;
+        *o++ = ' ';
+        memcpy(o, PyUnicode_1BYTE_DATA(k), (size_t)nk);
+        o += nk;
+        *o++ = '=';
+        *o++ = '"';
+        memcpy(o, data, (size_t)n);
+        o[n] = '"';
+        c->w.pos += nk + n + 4;
+        return 0;
+    }
     if (w_char(c, ' ') < 0 || w_str(c, k) < 0) return -1;
     if (i < 0) {
         if (w_ascii(c, "=\"", 2) < 0 || w_str(c, v) < 0) return -1;
@@ -240,6 +281,7 @@ static PyObject *call3(PyObject *f, PyObject *a, PyObject *b, PyObject *d)
 /* Leave `o` to the Python code: `_emit(o, ...)` into a list, whose pieces are written here. */
 static int delegate(Ctx *c, PyObject *o)
 {
+    c->routes = 1;  /* what it writes is not seen here */
     PyObject *sp = PyLong_FromLong(c->sp);
     if (sp == NULL) return -1;
     PyObject *pieces = call3(S.py_pieces, o, c->esc_obj, sp);
@@ -424,6 +466,28 @@ static int write_attr(Ctx *c, PyObject *k, PyObject *v)
     return r;
 }
 
+/* Is exact str `k` one of the names in `set` (described by `lens`/`first`/`any`, see `name_tables`)? */
+static int in_names(PyObject *k, PyObject *set, unsigned long long lens, const unsigned char *first, int any)
+{
+    if (!any) {
+        Py_ssize_t n = PyUnicode_GET_LENGTH(k);
+        if (n == 0 || n >= 64 || !((lens >> n) & 1)) return 0;
+        Py_UCS4 ch = PyUnicode_READ_CHAR(k, 0);
+        if (ch >= 128 || !first[ch]) return 0;
+    }
+    return PySet_Contains(set, k);
+}
+
+/* `k in ok_attrs`, remembering the first few names found for the rest of the render. */
+static int known_ok(Ctx *c, PyObject *k)
+{
+    for (int i = 0; i < c->n_ok_seen; i++)
+        if (c->ok_seen[i] == k) return 1;
+    int r = PySet_Contains(S.ok_attrs, k);
+    if (r > 0 && c->n_ok_seen < OK_SEEN) c->ok_seen[c->n_ok_seen++] = Py_NewRef(k);
+    return r;
+}
+
 /* The attributes of an element, in dict order, validating unknown names with check_attr_name. */
 static int write_attrs(Ctx *c, PyObject *attrs)
 {
@@ -432,7 +496,11 @@ static int write_attrs(Ctx *c, PyObject *attrs)
     while (PyDict_Next(attrs, &pos, &k, &v)) {
         Py_INCREF(k);
         Py_INCREF(v);
-        int r = PySet_Contains(S.ok_attrs, k);
+        /* (a name that is not an exact str, only if the dict changed during a name check, fails in write_attr) */
+        int r = c->routes || !PyUnicode_CheckExact(k) ? 0
+                : ready(k) < 0 ? -1 : in_names(k, S.route_keys, S.route_lens, S.route_first, S.route_any);
+        if (r > 0) c->routes = 1;
+        if (r >= 0) r = known_ok(c, k);
         if (r == 0) {
             PyObject *x = call1(S.py_check_attr, k);
             r = x == NULL ? -1 : 0;
@@ -451,16 +519,7 @@ static int write_attrs(Ctx *c, PyObject *attrs)
 }
 
 /* `tag in RAW_TAGS` for an exact str. */
-static int is_raw(PyObject *tag)
-{
-    if (!S.raw_any) {
-        Py_ssize_t n = PyUnicode_GET_LENGTH(tag);
-        if (n == 0 || n >= 64 || !((S.raw_lens >> n) & 1)) return 0;
-        Py_UCS4 ch = PyUnicode_READ_CHAR(tag, 0);
-        if (ch >= 128 || !S.raw_first[ch]) return 0;
-    }
-    return PySet_Contains(S.raw_tags, tag);
-}
+static int is_raw(PyObject *tag) { return in_names(tag, S.raw_tags, S.raw_lens, S.raw_first, S.raw_any); }
 
 /* `tag in _FLAT` (pre, code, textarea) for an exact str: no whitespace is added inside them. */
 static inline int is_flat(PyObject *tag)
@@ -484,6 +543,28 @@ static int input_has_children(PyObject *e, int exact)
 {
     PyObject *cs = exact ? SLOT(e, S.off_children) : NULL;
     return !(cs != NULL && (PyTuple_CheckExact(cs) || PyList_CheckExact(cs)) && Py_SIZE(cs) == 0);
+}
+
+/* The index of `tag` among the tags this render has seen, or -1. */
+static inline int tag_index(Ctx *c, PyObject *tag)
+{
+    for (int i = 0; i < c->n_tag_seen; i++)
+        if (c->tag_seen[i] == tag) return i;
+    return -1;
+}
+
+/* Remember cache entries read for `tag` (exact str values; `open` may be NULL). */
+static void remember_tag(Ctx *c, PyObject *tag, PyObject *close, PyObject *open)
+{
+    int i = tag_index(c, tag);
+    if (i < 0) {
+        if (c->n_tag_seen == OK_SEEN) return;
+        i = c->n_tag_seen++;
+        c->tag_seen[i] = Py_NewRef(tag);
+        c->close_seen[i] = Py_NewRef(close);
+        c->open_seen[i] = NULL;
+    }
+    if (open != NULL && c->open_seen[i] == NULL) c->open_seen[i] = Py_NewRef(open);
 }
 
 /* `_emit_ft(e)`: the element's tags and children; anything unusual about the node leaves it to the Python code. */
@@ -519,10 +600,12 @@ static int emit_ft_body(Ctx *c, PyObject *e)
             goto leave_to_python;
     }
 
+    int seen = tag_index(c, tag);
     if (PyDict_GET_SIZE(attrs)) {
-        close = PyDict_GetItemWithError(S.close_cache, tag);
+        close = seen >= 0 ? c->close_seen[seen] : PyDict_GetItemWithError(S.close_cache, tag);
         if (close != NULL) {
             Py_INCREF(close);
+            if (seen < 0 && PyUnicode_CheckExact(close)) remember_tag(c, tag, close, NULL);
         } else {
             if (PyErr_Occurred()) goto done;
             if (PyUnicode_GET_LENGTH(tag) == 0) {
@@ -539,7 +622,9 @@ static int emit_ft_body(Ctx *c, PyObject *e)
         }
         if (w_char(c, '<') < 0 || w_str(c, tag) < 0 || write_attrs(c, attrs) < 0 || w_char(c, '>') < 0) goto done;
     } else {
-        PyObject *s = PyDict_GetItemWithError(S.open_cache, tag);
+        int cached = seen >= 0 && c->open_seen[seen] != NULL;
+        PyObject *s = cached ? c->open_seen[seen] : PyDict_GetItemWithError(S.open_cache, tag);
+        int from_cache = s != NULL;
         if (s != NULL) {
             Py_INCREF(s);
         } else {
@@ -551,11 +636,12 @@ static int emit_ft_body(Ctx *c, PyObject *e)
             s = call1(S.py_open, tag);
             if (s == NULL) goto done;
         }
-        close = PyDict_GetItemWithError(S.close_cache, tag);
+        close = cached ? c->close_seen[seen] : PyDict_GetItemWithError(S.close_cache, tag);
         Py_XINCREF(close);
         int r = (close == NULL && PyErr_Occurred()) ? -1
                 : (close == NULL || !PyUnicode_CheckExact(s) || !PyUnicode_CheckExact(close)) ? -2  /* caches changed */
                 : 0;
+        if (r == 0 && !cached && from_cache) remember_tag(c, tag, close, s);
         if (r == 0 && sp && (input = is_input(tag, close))) {
             if (input_has_children(e, exact)) r = -2;
             else if (sp == 1) r = w_char(c, ' ');
@@ -671,7 +757,8 @@ static int emit(Ctx *c, PyObject *o)
 /* ------------------------------------------------------------------------------------------------------------ */
 /* Module functions */
 
-static PyObject *render(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
+/* The render; `*routes` is set when the tree may hold a route-naming attribute (see Ctx.routes). */
+static PyObject *do_render(PyObject *const *args, Py_ssize_t nargs, int *routes)
 {
     if (nargs != 2 && nargs != 3) {
         PyErr_SetString(PyExc_TypeError, "render(elms, esc, spaced=False) takes 2 or 3 arguments");
@@ -698,21 +785,47 @@ static PyObject *render(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssi
     c.depth = 0;
     c.sp = 0;
     c.bad = 0;
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(elms); i++) {
+    c.routes = 0;
+    c.n_ok_seen = 0;
+    c.n_tag_seen = 0;
+    int r = 0;
+    for (Py_ssize_t i = 0; r == 0 && i < PyTuple_GET_SIZE(elms); i++) {
         PyObject *e = PyTuple_GET_ITEM(elms, i);
         c.sp = spaced ? 2 : 0;
         /* items are separated by a newline; a str given to render itself is markup, written as it is */
-        int r = (i > 0 && w_char(&c, '\n') < 0) ? -1 : Py_TYPE(e) == &PyUnicode_Type ? w_str(&c, e) : emit(&c, e);
-        if (r < 0) {
-            _PyUnicodeWriter_Dealloc(&c.w);
-            return NULL;
-        }
+        r = (i > 0 && w_char(&c, '\n') < 0) ? -1 : Py_TYPE(e) == &PyUnicode_Type ? w_str(&c, e) : emit(&c, e);
+    }
+    for (int i = 0; i < c.n_ok_seen; i++) Py_DECREF(c.ok_seen[i]);
+    for (int i = 0; i < c.n_tag_seen; i++) {
+        Py_DECREF(c.tag_seen[i]);
+        Py_DECREF(c.close_seen[i]);
+        Py_XDECREF(c.open_seen[i]);
+    }
+    if (r < 0) {
+        _PyUnicodeWriter_Dealloc(&c.w);
+        return NULL;
     }
     if (c.bad) {
         _PyUnicodeWriter_Dealloc(&c.w);
+        *routes = 1;
         return call3(S.py_render, elms, c.esc_obj, spaced ? Py_True : Py_False);
     }
+    *routes = c.routes;
     return _PyUnicodeWriter_Finish(&c.w);
+}
+
+static PyObject *render(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
+{
+    int routes;
+    return do_render(args, nargs, &routes);
+}
+
+static PyObject *render_marked(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
+{
+    int routes = 1;
+    PyObject *html = do_render(args, nargs, &routes);
+    if (html == NULL) return NULL;
+    return Py_BuildValue("(NO)", html, routes ? Py_True : Py_False);
 }
 
 /* Offset of slot `name` of `type`, which must be an object member descriptor. */
@@ -732,17 +845,39 @@ static int slot_offset(PyTypeObject *type, const char *name, Py_ssize_t *off)
     return 0;
 }
 
+/* The lengths and first characters of the (str) names in frozenset `set`, for `in_names`; `*any` is set when a name
+ * does not fit these tables (then every name is looked up). */
+static int name_tables(PyObject *set, unsigned long long *lens, unsigned char first[128], int *any)
+{
+    PyObject *it = PyObject_GetIter(set), *name;
+    if (it == NULL) return -1;
+    while ((name = PyIter_Next(it)) != NULL) {
+        Py_ssize_t n = PyUnicode_CheckExact(name) && ready(name) == 0 ? PyUnicode_GET_LENGTH(name) : 0;
+        Py_UCS4 ch = n ? PyUnicode_READ_CHAR(name, 0) : 0;
+        Py_DECREF(name);
+        if (n == 0 || n >= 64 || ch >= 128) {
+            *any = 1;
+            continue;
+        }
+        *lens |= 1ULL << n;
+        first[ch] = 1;
+    }
+    Py_DECREF(it);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
 static PyObject *init(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw)
 {
     static char *names[] = {"ft", "base_ft", "close_cache", "open_cache", "ok_attrs", "raw_tags", "close", "open",
                             "check_attr_name", "attr_value", "escape", "from_ft", "pieces", "render_py", "notstr",
-                            "seqs", NULL};
+                            "seqs", "route_keys", NULL};
     PyObject *ft, *base_ft, *cc, *oc, *ok, *raw, *f_close, *f_open, *f_check, *f_attr, *f_esc, *f_from, *f_pieces,
-        *f_render, *notstr, *seqs;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O!O!O!O!O!OOOOOOOOO!O!:init", names, &PyType_Type, &ft,
+        *f_render, *notstr, *seqs, *rk;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O!O!O!O!O!OOOOOOOOO!O!O!:init", names, &PyType_Type, &ft,
                                      &PyType_Type, &base_ft, &PyDict_Type, &cc, &PyDict_Type, &oc, &PySet_Type, &ok,
                                      &PyFrozenSet_Type, &raw, &f_close, &f_open, &f_check, &f_attr, &f_esc, &f_from,
-                                     &f_pieces, &f_render, &PyType_Type, &notstr, &PyTuple_Type, &seqs))
+                                     &f_pieces, &f_render, &PyType_Type, &notstr, &PyTuple_Type, &seqs,
+                                     &PyFrozenSet_Type, &rk))
         return NULL;
     PyTypeObject *t = (PyTypeObject *)ft;
     Py_ssize_t off_tag, off_children, off_attrs;
@@ -753,28 +888,16 @@ static PyObject *init(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw)
     if (slot_offset(t, "tag", &off_tag) < 0 || slot_offset(t, "children", &off_children) < 0 ||
         slot_offset(t, "attrs", &off_attrs) < 0)
         return NULL;
-    unsigned long long raw_lens = 0;
-    unsigned char raw_first[128] = {0};
-    int raw_any = 0;
-    PyObject *it = PyObject_GetIter(raw), *name;
-    if (it == NULL) return NULL;
-    while ((name = PyIter_Next(it)) != NULL) {
-        Py_ssize_t n = PyUnicode_CheckExact(name) && ready(name) == 0 ? PyUnicode_GET_LENGTH(name) : 0;
-        Py_UCS4 ch = n ? PyUnicode_READ_CHAR(name, 0) : 0;
-        Py_DECREF(name);
-        if (n == 0 || n >= 64 || ch >= 128) {
-            raw_any = 1;
-            continue;
-        }
-        raw_lens |= 1ULL << n;
-        raw_first[ch] = 1;
-    }
-    Py_DECREF(it);
-    if (PyErr_Occurred()) return NULL;
+    unsigned long long raw_lens = 0, route_lens = 0;
+    unsigned char raw_first[128] = {0}, route_first[128] = {0};
+    int raw_any = 0, route_any = 0;
+    if (name_tables(raw, &raw_lens, raw_first, &raw_any) < 0 ||
+        name_tables(rk, &route_lens, route_first, &route_any) < 0)
+        return NULL;
     PyObject *bytes_types = PyTuple_Pack(2, (PyObject *)&PyBytes_Type, (PyObject *)&PyByteArray_Type);
     if (bytes_types == NULL) return NULL;
     PyObject *keep[] = {ft, base_ft, cc, oc, ok, raw, f_close, f_open, f_check, f_attr, f_esc, f_from, f_pieces,
-                        f_render, notstr, seqs};
+                        f_render, notstr, seqs, rk};
     for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) Py_INCREF(keep[i]);
     S.ft = t;
     S.off_tag = off_tag;
@@ -788,6 +911,10 @@ static PyObject *init(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw)
     S.raw_lens = raw_lens;
     memcpy(S.raw_first, raw_first, sizeof raw_first);
     S.raw_any = raw_any;
+    S.route_keys = rk;
+    S.route_lens = route_lens;
+    memcpy(S.route_first, route_first, sizeof route_first);
+    S.route_any = route_any;
     S.py_close = f_close;
     S.py_open = f_open;
     S.py_check_attr = f_check;
@@ -809,6 +936,9 @@ static PyMethodDef methods[] = {
     {"render", (PyCFunction)(void (*)(void))render, METH_FASTCALL,
      "render(elms: tuple, esc: bool, spaced: bool = False) -> str: the compact HTML of `elms`, as "
      "_render._render_compact_py."},
+    {"render_marked", (PyCFunction)(void (*)(void))render_marked, METH_FASTCALL,
+     "render_marked(elms, esc, spaced=False) -> (str, bool): the render, and False only when no element in `elms` "
+     "has an attribute named in ROUTE_KEYS (nothing for the response to resolve), as _render._render_marked_py."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,9 +1,9 @@
-"""Error pages for unhandled exceptions: a traceback page in debug mode, a clean 500 page in production.
+"""Error pages for unhandled exceptions: a traceback page in debug mode; in production FastHTML's plain 500.
 
 htmx ignores error responses by default, so a failing `hx-get` would otherwise change nothing on screen. In debug
 mode the traceback comes back as a 500 fragment with `HX-Retarget: body` / `HX-Reswap: innerHTML` and an
 `X-FastHTML-Debug` header, and `htmx_error_swap_scr` (added to the default head of debug apps) tells htmx to swap
-exactly those responses. In production the page says only that something went wrong: no exception text, no paths.
+exactly those responses. In production the answer is `Internal Server Error` as plain text: nothing about the exception.
 """
 from __future__ import annotations
 
@@ -111,15 +111,9 @@ def debug_response(req: Request, exc: BaseException) -> Response:
                         headers={DEBUG_HEADER: 'traceback'})
 
 
-_CLEAN = ('<div id="fh-error" class="fh-error"><style>' + _STYLE + '</style><h1>500 Internal Server Error</h1>'
-          '<p>Something went wrong on our side. Please try again later.</p></div>')
-
-
 def error_response(req: Request, exc: BaseException) -> Response:
-    "The production page: status 500, a short message, nothing about the exception."
-    if _is_htmx(req):
-        return HTMLResponse(_CLEAN, status_code=500)
-    return HTMLResponse(_document('500 Internal Server Error', _CLEAN), status_code=500)
+    "The production answer, as FastHTML's (Starlette's): status 500, `Internal Server Error` as plain text."
+    return PlainTextResponse('Internal Server Error', status_code=500)
 
 
 def _explained(req: Request, status: int, detail: str, reason: str) -> Response | None:
@@ -191,12 +185,12 @@ class ErrorPages:
         except Exception as exc:
             if started:
                 raise
-            debug = bool(getattr(self.fh_app, 'debug', False))
-            handlers = getattr(self.fh_app, 'exception_handlers', {}) or {}
-            if not debug and (500 in handlers or Exception in handlers):
-                raise  # Starlette's ServerErrorMiddleware calls the app's own handler
+            if not getattr(self.fh_app, 'debug', False):
+                # Starlette's ServerErrorMiddleware answers: the app's own 500 handler, else FastHTML's plain-text
+                # "Internal Server Error"
+                raise
             req = Request(scope)
-            resp = debug_response(req, exc) if debug else error_response(req, exc)
+            resp = debug_response(req, exc)
             await resp(scope, receive, send)
             raise
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import anyio
 from starlette.exceptions import HTTPException
@@ -32,7 +33,10 @@ def _with_param(sig: inspect.Signature, p: inspect.Parameter) -> inspect.Signatu
     return sig.replace(parameters=ps[:i] + [p] + ps[i:])
 
 
-def add_sig_param(f: Callable, name: str, typ: Any = _P.empty, kind: Any = _P.KEYWORD_ONLY,
+_NoneType = type(None)
+
+
+def add_sig_param(f: Callable, name: str, typ: Any = _NoneType, kind: Any = _P.KEYWORD_ONLY,
                   default: Any = _P.empty) -> Callable:
     """Add parameter `name` (annotated `typ`) to the signature `f` publishes, in place, and return `f`; a parameter
     of that name already there is left as it is. The function itself must accept it (e.g. through `**kwargs`)."""
@@ -122,7 +126,7 @@ def wants_json(accept: str) -> bool:
     `text/html`; a tie goes to JSON only when HTML was matched by a wildcard alone (`application/json, */*`)."""
     json_q = html_q = 0.0
     html_exact = False
-    best = {'text/html': -1, 'text/*': -1, '*/*': -1}
+    best: dict[str, float] = {'text/html': -1, 'text/*': -1, '*/*': -1}
     for item in accept.split(','):
         mt, _, params = item.partition(';')
         mt = mt.strip().lower()
@@ -201,7 +205,7 @@ async def until_disconnect(req: Request, coro: Awaitable) -> Any:
             nonlocal result, error
             try:
                 result = await coro
-            except Exception as e:  # re-raised below, outside the task group, unwrapped
+            except Exception as e:  # noqa: BLE001 (re-raised below, outside the task group, unwrapped)
                 error = e
             tg.cancel_scope.cancel()
 

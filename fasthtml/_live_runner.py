@@ -13,8 +13,8 @@ runner with plain data and a `Connection` (whose `post(msg)` queues a message fo
 
 LocalRunner keeps instances in this process: those rendered into a page (waiting for its socket) and those whose page
 is gone (waiting for a reconnect) sit in `waiting` with a deadline `grace` seconds ahead; a sweeper frees the expired
-ones (`unmount`, `mount` task cancelled, widgets they created closed). A runner that runs each session's components
-in a separate process implements the same methods.
+ones (`unmount`, `mount` task cancelled, widgets they created closed). `fasthtml._live_isolated.IsolatingRunner`
+extends it to run isolated components in their session's process, where another LocalRunner holds them.
 """
 from __future__ import annotations
 
@@ -75,6 +75,11 @@ class LocalRunner:
     # -- the page's socket
     async def join(self, conn: Connection, claims: list[tuple[Any, Any, Any]]) -> None:
         "Attach the components a page shows (adopting, taking over or recreating them); render the stale ones."
+        await self.join_verified(conn, self.verified(conn, claims))
+
+    def verified(self, conn: Connection, claims: list[tuple[Any, Any, Any]]) -> list[tuple[str, str, Any, tuple]]:
+        "The claims whose token is valid for this page's session, with what the token says; the others are refused."
+        out = []
         for lid, token, ver in claims:
             v = self.hub.verify(token, conn.scope)
             if v is None or v[0] != lid:
@@ -82,13 +87,19 @@ class LocalRunner:
                             else 'id mismatch')
                 conn.post({'t': 'g', 'l': str(lid)[:64]})
                 continue
+            out.append((lid, token, ver, v))
+        return out
+
+    async def join_verified(self, conn: Connection, claims: list[tuple[str, str, Any, tuple]]) -> None:
+        "Join claims already checked by `verified`: (lid, token, version, (lid, class path, args, isolated))."
+        for lid, token, ver, v in claims:
             comp = conn.comps.get(lid)
             if comp is None:
                 comp = self._take(lid)
             if comp is None:
                 try:
                     comp = await self._recreate(conn, lid, token, v[1], v[2])
-                except Exception as e:
+                except Exception as e:  # noqa: BLE001 (the user's __init__: its error shown in the component's place)
                     conn.send_error(lid, e, 'recreating the component')
                     continue
             self._attach(conn, comp)
@@ -208,7 +219,7 @@ class LocalRunner:
                     r = await run_sync(functools.partial(plan.fn, **kw))
                     if inspect.isawaitable(r):
                         await r
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 (the user's handler: its error shown in the component's place)
                 conn.send_error(comp, e, f'{type(comp).__name__}.{name}')
                 return
             finally:
@@ -290,6 +301,20 @@ class LocalRunner:
         for c in gone:
             self._free(c)
         return len(gone)
+
+    def free_all(self) -> int:
+        "Free every instance, live or waiting (an isolated session's process stopping); returns how many."
+        with self.lock:
+            comps = [*self.live.values(), *(c for c, _ in self.waiting.values())]
+            self.live.clear()
+            self.waiting.clear()
+        for c in comps:
+            conn = c._live.conn
+            if conn is not None:
+                conn.comps.pop(c._live.lid, None)
+            c._live.conn = None
+            self._free(c)
+        return len(comps)
 
     def _free(self, comp: LiveComponent) -> None:
         st = comp._live

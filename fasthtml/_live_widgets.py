@@ -131,7 +131,7 @@ class HostComm(BaseComm):
         if self.previous is not None and not deleting:
             try:
                 self.previous.close()
-            except Exception:
+            except Exception:  # noqa: BLE001, S110 (the notebook comm it shadows: closing it is best effort)
                 pass
 
 
@@ -184,7 +184,9 @@ class WidgetView:
         esm, css = _asset_urls(hub, w)
         attrs = {'cls': 'live-widget', **self.attrs}
         node = Div(**attrs)
-        node.attrs.update({'data-lw': hub.signer.dumps(['w', key]), 'data-lwk': key, 'data-esm': esm})
+        # Signed in an isolated session's process, the token says so: the page's messages for it are routed there.
+        tok = hub.signer.dumps(['w', key, 1] if hub.in_session else ['w', key])
+        node.attrs.update({'data-lw': tok, 'data-lwk': key, 'data-esm': esm})
         if css:
             node.attrs['data-css'] = css
         return node
@@ -248,8 +250,8 @@ def _resolve(conn: Connection, key: str) -> Any:
 async def join(conn: Connection, token: str) -> None:
     "A widget view on the page: subscribe the page to the widget and send its state."
     try:
-        kind, key = conn.hub.signer.loads(token)
-    except Exception:
+        kind, key, *_ = conn.hub.signer.loads(token)
+    except Exception:  # noqa: BLE001 (a forged or malformed token from the page: refused, logged)
         log.warning('live: refused a widget token')
         return
     if kind != 'w' or not isinstance(key, str):
@@ -419,7 +421,7 @@ def asset(hub: Any, name: str, c: str) -> tuple[bytes, str] | None:
         return _assets[sha]
     try:
         kind, cpath = hub.signer.loads(c)
-    except Exception:
+    except Exception:  # noqa: BLE001 (a forged or malformed asset token: not found)
         return None
     if kind != 'a' or not isinstance(cpath, str):
         return None
@@ -427,7 +429,7 @@ def asset(hub: Any, name: str, c: str) -> tuple[bytes, str] | None:
         mod, _, name_ = cpath.partition(':')
         cls = getattr(importlib.import_module(mod), name_)
         text = str(getattr(cls, '_esm' if ext == 'js' else '_css', '') or '')
-    except Exception:
+    except Exception:  # noqa: BLE001 (the class no longer imports: not found)
         return None
     if _sha(text, 'text/javascript' if ext == 'js' else 'text/css') != sha:
         return None

@@ -4,8 +4,9 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from types import GeneratorType
-from typing import Any, Callable
+from typing import Any, TypeVar, overload
 
 from fastcore.basics import NotStr
 from fastcore.foundation import L
@@ -74,6 +75,10 @@ class FT(BaseFT):
     def __radd__(self, b: Any) -> str:
         return str(b) + str(self)
 
+    # `e.hx_get = '/x'`, `e.get('hx_get')` and `e.cls` are fastcore's own (the original's node class): the name loses
+    # leading underscores and turns `_` into `-`, with no aliases (`e.cls = 'x'` sets an attribute named `cls`), and the
+    # value is stored as given.
+
     def __call__(self, *c: Any, **kw: Any) -> FT:
         "Append children `c` and set attributes `kw` (with the tag functions' rules); returns the node."
         return _components().extend_ft(self, c, kw, replace=False)
@@ -81,20 +86,6 @@ class FT(BaseFT):
     def set(self, *c: Any, **kw: Any) -> FT:
         "Replace the children with `c` (if any) and the attributes, except `id` and `name`, with `kw` (if any)."
         return _components().extend_ft(self, c, kw, replace=True)
-
-    def __setattr__(self, k: str, v: Any) -> None:
-        "`e.hx_get = '/x'` sets an attribute (named as a tag function keyword would be); node fields set normally."
-        if k in ('tag', 'children', 'attrs', 'void_') or k[-1] == '_' or k.startswith('__'):
-            object.__setattr__(self, k, v)
-            return
-        m = _components()
-        a = m.attrmap_x(k)
-        self.attrs[a] = m.valmap_x(v, a)
-        self.changed()
-
-    def get(self, k: str, default: Any = None) -> Any:
-        "The value of attribute `k` (a Python-style name such as `hx_get` or `cls` is mapped first)."
-        return self.attrs.get(_components().attrmap_x(k), default)
 
     def on(self, f: Callable[[Any], Any]) -> None:
         "Register `f(node)` to be called when the node changes through `__call__`, `set` or attribute assignment."
@@ -121,7 +112,14 @@ def new_ft(tag: str, children: tuple, attrs: dict, cls: type = FT) -> FT:
     return o
 
 
-def copy_ft(e: BaseFT, cls: type | None = None) -> FT:
+_F = TypeVar('_F', bound=BaseFT)
+
+
+@overload
+def copy_ft(e: _F, cls: None = None) -> _F: ...
+@overload
+def copy_ft(e: BaseFT, cls: type[_F]) -> _F: ...
+def copy_ft(e: BaseFT, cls: type | None = None) -> Any:
     "A shallow copy of node `e` (its fields and anything in its `__dict__`), as class `cls` (default: e's class)."
     o = _new(cls or type(e))
     if isinstance(o, FT):
@@ -475,25 +473,41 @@ def _pieces(o: Any, esc: bool, sp: int = 0) -> list:
     return out
 
 
-def _load_accelerator() -> Callable[[tuple, bool, bool], str] | None:
-    "The C renderer's `render(elms, esc, spaced)`, set up with this module's classes, caches and fallbacks; or None."
+# Attribute names that name a route (`get='name'`, `post=route_func`, `link=uri(...)`): a response resolves them once
+# the tree is rendered (fasthtml._respond.render_html); `render_marked` tells it when there can be none.
+ROUTE_KEYS = frozenset(('get', 'post', 'put', 'delete', 'patch', 'link'))
+
+
+def _render_marked_py(elms: tuple, esc: bool, spaced: bool = False) -> tuple[str, bool]:
+    """The compact render, and False only when no element has an attribute named in ROUTE_KEYS. The Python code does
+    not track attribute names (True: the caller looks); the C renderer notes them as it writes attributes."""
+    return _render_compact_py(elms, esc, spaced), True
+
+
+def _load_accelerator() -> Any:
+    "The C renderer module, set up with this module's classes, caches and fallbacks; or None."
     if os.environ.get('FASTHTML_PURE_PYTHON') == '1':
         return None
     try:
-        from . import _crender  # type: ignore[attr-defined]
+        from . import _crender
     except ImportError:  # not built (no compiler): the Python code renders
         return None
     _crender.init(ft=FT, base_ft=BaseFT, close_cache=_CLOSE, open_cache=_OPEN, ok_attrs=_OK_ATTRS, raw_tags=RAW_TAGS,
                   close=_close, open=_open, check_attr_name=check_attr_name, attr_value=attr_value, escape=escape,
-                  from_ft=_from_ft, pieces=_pieces, render_py=_render_compact_py, notstr=NotStr, seqs=_SEQS)
-    return _crender.render
+                  from_ft=_from_ft, pieces=_pieces, render_py=_render_compact_py, notstr=NotStr, seqs=_SEQS,
+                  route_keys=ROUTE_KEYS)
+    return _crender
 
 
 # The compact renderer: the C one when built and not disabled by FASTHTML_PURE_PYTHON=1, else the Python code.
 # `render_compact(elms, esc, spaced)`: `spaced` keeps the whitespace around `<input>` that shows in a browser (what
 # pages and `to_xml` use); without it nothing is added between tags (`str(ft)`, as the original's `str`).
-_render_compact_c = _load_accelerator()
+# `render_marked(elms, esc, spaced)` also returns whether route-naming attributes may need resolving.
+_crender_mod = _load_accelerator()
+_render_compact_c = _crender_mod.render if _crender_mod is not None else None
 render_compact: Callable[[tuple, bool, bool], str] = _render_compact_c or _render_compact_py
+render_marked: Callable[[tuple, bool, bool], tuple[str, bool]] = (
+    _crender_mod.render_marked if _crender_mod is not None else _render_marked_py)
 
 
 def to_xml(*elms: Any, lvl: int = 0, indent: bool = False, do_escape: bool = True) -> Safe:

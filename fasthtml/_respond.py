@@ -28,10 +28,10 @@ import inspect
 import json
 import os
 import re
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, time, timedelta
-from decimal import Decimal
 from enum import Enum
 from http.cookies import CookieError, Morsel, SimpleCookie
 from http.cookies import _unquote as _cookie_unquote  # the reading Starlette gives every cookie
@@ -46,8 +46,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.responses import JSONResponse as _StarletteJSONResponse
 from starlette.routing import NoMatchFound
+from starlette.types import Scope
 
-from ._render import FT, escape, escape_attr, render_attrs, to_xml
+from ._render import FT, ROUTE_KEYS, escape, escape_attr, render_attrs, render_marked, to_xml
 
 __all__ = ['HttpHeader', 'HtmxResponseHeaders', 'htmx_resps', 'cookie', 'Redirect', 'FtResponse', 'EventStream',
            'respond', 'to_response', 'is_full_page', 'flat_xt', 'flat_tuple', 'noop_body', 'Page', 'HEAD_TAGS',
@@ -216,19 +217,26 @@ htmx_resps = dict(location=None, push_url=None, redirect=None, refresh=None, rep
                   retarget=None, reselect=None, trigger=None, trigger_after_settle=None, trigger_after_swap=None)
 
 
-def HtmxResponseHeaders(*, location: Any = None, push_url: Any = None, redirect: Any = None, refresh: Any = None,
-                        replace_url: Any = None, reswap: Any = None, retarget: Any = None, reselect: Any = None,
-                        trigger: Any = None, trigger_after_settle: Any = None,
-                        trigger_after_swap: Any = None) -> HttpHeader | tuple[HttpHeader, ...]:
-    "HTMX response headers (`HX-Location`, `HX-Trigger`, ...); dict values are sent as JSON."
-    kw = dict(location=location, push_url=push_url, redirect=redirect, refresh=refresh, replace_url=replace_url,
-              reswap=reswap, retarget=retarget, reselect=reselect, trigger=trigger,
-              trigger_after_settle=trigger_after_settle, trigger_after_swap=trigger_after_swap)
+_HX_RESP_KEYS = ('location', 'push_url', 'redirect', 'refresh', 'replace_url', 'reswap', 'retarget', 'reselect',
+                 'trigger', 'trigger_after_settle', 'trigger_after_swap')
+
+
+def HtmxResponseHeaders(**kw: Any) -> HttpHeader | tuple[HttpHeader, ...]:
+    """HTMX response headers (`HX-Location`, `HX-Trigger`, ...) in the order the keywords are given, as FastHTML
+    sends them; dict values are sent as JSON."""
+    for k in kw:
+        if k not in _HX_RESP_KEYS:
+            raise TypeError(f'HtmxResponseHeaders() got an unexpected keyword argument {k!r}')
     res = tuple(HttpHeader('HX-' + '-'.join(w.capitalize() for w in k.split('_')),
                            json.dumps(v) if isinstance(v, (dict, list)) else str(v).lower() if isinstance(v, bool)
                            else str(v))
                 for k, v in kw.items() if v is not None)
     return res[0] if len(res) == 1 else res
+
+
+HtmxResponseHeaders.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Any) for k in _HX_RESP_KEYS],
+    return_annotation='HttpHeader | tuple[HttpHeader, ...]')
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -333,7 +341,7 @@ class Redirect:
     def __response__(self, req: Request) -> Response:
         loc = url_for_header(self.loc, 'A Redirect location')
         if req.headers.get('hx-request'):
-            return HTMLResponse('', headers={'HX-Redirect': loc})
+            return HTMLResponse('', headers={'vary': _VARY, 'HX-Redirect': loc})  # FastHTML's headers, in its order
         return RedirectResponse(loc, status_code=303)
 
 
@@ -356,13 +364,17 @@ class FtResponse:
         if hdrs:  # headers among the content set headers, as in a returned tuple
             items = tuple(o for o in items if not isinstance(o, HttpHeader))
         body = page.render(req, items, body_wrap) if page is not None else render_html(req, items)
-        headers = self.headers and {k: header_value(k, str(v)) for k, v in self.headers.items()}
-        kw: dict = dict(status_code=self.status_code, headers=headers, background=self.background)
+        headers = {k: header_value(k, str(v)) for k, v in (self.headers or {}).items()}
+        # FastHTML's vary after the caller's headers (joined to a vary of theirs), before content-type
+        vk = next((k for k in headers if k.lower() == 'vary'), None)
+        if vk is None:
+            headers['vary'] = _VARY
+        else:
+            headers[vk] = headers[vk] + ', ' + _VARY
+        kw: dict = dict(status_code=self.status_code, headers=headers or None, background=self.background)
         if self.media_type is not None:
             kw['media_type'] = self.media_type
         r = self.cls(body, **kw)
-        if self.cls is HTMLResponse:
-            r.headers.setdefault('vary', _VARY)
         for h in hdrs:
             r.headers.append(h.k, h.v)
         return r
@@ -407,8 +419,16 @@ def _flat(o: Any, out: list) -> None:
 
 
 def flat_tuple(o: Any) -> tuple:
-    "Flatten lists and tuples; anything else becomes a 1-tuple."
-    return flat_all(o) if isinstance(o, (list, tuple)) else (o,)
+    "A list or tuple with the lists and tuples directly inside it spliced in (one level, as FastHTML); else `(o,)`."
+    if not isinstance(o, (list, tuple)):
+        return (o,)
+    res: list = []
+    for x in o:
+        if isinstance(x, (list, tuple)):
+            res.extend(x)
+        else:
+            res.append(x)
+    return tuple(res)
 
 
 def noop_body(c: Any, req: Request) -> Any:
@@ -480,12 +500,9 @@ class Page:
                 heads.append(o)
             else:
                 body.append(o)
-        if len(body) == 1 and isinstance(body[0], BaseFT) and body[0].tag == 'body':
-            b = body[0]
-            body = list(b.children)
-            body_open = '<body' + render_attrs({**_attrs(self.app.bodykw), **b.attrs}) + '>'
-        else:
-            body_open = self._body
+        # A returned Body goes inside the page's body like any content, as FastHTML renders it (a browser merges its
+        # attributes into the page's body, the page's own winning).
+        body_open = self._body
         wrapped = body_wrap(tuple(body), req) if body_wrap is not noop_body else body
         title_html = to_xml(title) if title is not None else '<title>' + escape(str(self.app.title)) + '</title>'
         canon = _canonical_link(req.scope) if self.app.canonical else ''
@@ -493,7 +510,7 @@ class Page:
                         body_open, render_html(req, wrapped), close))
 
 
-def _canonical_link(scope: dict) -> str:
+def _canonical_link(scope: Scope) -> str:
     """FastHTML's canonical link: `https://` + the request's host, path and query, read straight from the scope (it
     is on every page). Escaped, since the Host header and the query come from the client."""
     host = None
@@ -515,18 +532,20 @@ def _canonical_link(scope: dict) -> str:
 # and the attribute each becomes once the route's URL is known.
 _ROUTE_ATTRS = {'get': 'hx-get', 'post': 'hx-post', 'put': 'hx-put', 'delete': 'hx-delete', 'patch': 'hx-patch',
                 'link': 'href'}
-_ROUTE_KEYS = frozenset(_ROUTE_ATTRS)
-# One regex pass over the rendered HTML (~1% of rendering) finds them; six substring searches cost 4x that.
+_ROUTE_KEYS = ROUTE_KEYS
+assert frozenset(_ROUTE_ATTRS) == ROUTE_KEYS
+# One regex pass over rendered HTML finds their names, where the renderer could not rule them out.
 _ROUTE_MARK = re.compile(' (?:' + '|'.join(_ROUTE_ATTRS) + ')=')
 
 
 def render_html(req: Request, items: Any) -> str:
     """Render `items`, resolving route-naming attributes (`link=`, `get=`, ...) against the request's app.
 
-    Such attributes are rare, so the tree is rendered first and walked only when the HTML shows one: the common
-    case costs a few substring searches, not a second pass over the tree."""
-    html = to_xml(items)
-    if _ROUTE_MARK.search(html) is None:
+    Such attributes are rare, so the tree is rendered first and walked again only when one may be there: the C
+    renderer notes their names as it writes attributes; where it cannot (parts left to the Python code, or no C
+    renderer), a regex pass over the HTML decides."""
+    html, maybe_routes = render_marked((items,), True, True)
+    if not maybe_routes or _ROUTE_MARK.search(html) is None:
         return html
     resolved = _resolve_routes(req, items)
     return html if resolved is items else to_xml(resolved)
@@ -540,7 +559,7 @@ def _route_url(req: Request, k: str, v: Any) -> str:
     ref, sep, query = s.partition('?')
     name, _, kws = ref.partition('/')
     kw = {a: b[0] for a, b in parse_qs(unquote(kws)).items()} if kws else {}
-    app = req.scope.get('app')
+    app: Any = req.scope.get('app')
     try:
         path = app.url_path_for(unquote(name), **kw)
     except NoMatchFound:
@@ -630,7 +649,28 @@ def _html(body: str) -> HTMLResponse:
     b = r.body = body.encode('utf-8')
     r.raw_headers = [_VARY_RAW, (b'content-length', str(len(b)).encode('latin-1')), _HTML_TYPE_RAW]
     return r
-_PLAIN_VALUES = (os.PathLike, date, time, timedelta, UUID, Decimal, Enum)
+
+
+_JSON_TYPE_RAW = (b'content-type', b'application/json')
+
+
+def _json(content: Any) -> JSONResponse:
+    "`JSONResponse(content, headers={'vary': _VARY})` as FastHTML sends a returned dict, built as `_html` is."
+    r = object.__new__(JSONResponse)
+    r.status_code = 200
+    r.background = None
+    b = r.body = r.render(content)
+    r.raw_headers = [_VARY_RAW, (b'content-length', str(len(b)).encode('latin-1')), _JSON_TYPE_RAW]
+    return r
+
+
+_PLAIN_VALUES = (os.PathLike, date, time, timedelta, UUID, Enum)
+
+
+def _is_decimal(o: Any) -> bool:
+    "Is `o` a Decimal? Asked without importing `decimal` (~1 ms): a Decimal exists only once its module is loaded."
+    dec = sys.modules.get('decimal')
+    return dec is not None and isinstance(o, dec.Decimal)
 
 
 def to_response(req: Request, resp: Any, body_wrap: Callable = noop_body, handler: str = 'handler') -> Response:
@@ -671,14 +711,14 @@ def to_response(req: Request, resp: Any, body_wrap: Callable = noop_body, handle
     if _is_ft_like(resp):
         return _ft_response(req, (resp,), body_wrap)
     if isinstance(resp, dict):
-        return JSONResponse(resp)
+        return _json(resp)
     if isinstance(resp, (bytes, bytearray)):
         return Response(bytes(resp), media_type='application/octet-stream')
     if hasattr(resp, '__html__'):
-        return HTMLResponse(resp.__html__())
+        return HTMLResponse(resp.__html__())  # pyright: ignore[reportOptionalCall] (FT's __html__ is @patch-ed in)
     if isinstance(resp, (int, float)):
-        return HTMLResponse(str(resp))
-    if isinstance(resp, _PLAIN_VALUES):
+        return _html(str(resp))
+    if isinstance(resp, _PLAIN_VALUES) or _is_decimal(resp):
         # Values the spec's handlers return as text (a `Path`, a parsed date): shown as escaped text, not markup.
         return HTMLResponse(escape(str(resp)), headers={'vary': _VARY})
     if inspect.isawaitable(resp) or inspect.isgenerator(resp):
@@ -696,8 +736,13 @@ def _ft_response(req: Request, items: tuple, body_wrap: Callable) -> Response:
 
 
 def _decorate(r: Response, headers: list[HttpHeader], tasks: list) -> Response:
-    for h in headers:
-        r.headers.append(h.k, h.v)
+    if headers:
+        n = len(r.raw_headers)
+        for h in headers:
+            r.headers.append(h.k, h.v)
+        raw = r.raw_headers
+        if raw and raw[0] is _VARY_RAW:  # a page or fragment: FastHTML sends the handler's headers right after vary
+            raw[1:] = raw[n:] + raw[1:n]
     if tasks:
         if r.background is None and len(tasks) == 1:
             r.background = tasks[0]

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 from base64 import b64decode, b64encode
-from typing import Any, Callable
+from typing import Any
 
 from itsdangerous.exc import BadSignature
 from starlette.datastructures import MutableHeaders
 from starlette.middleware import sessions as _starlette_sessions
 from starlette.requests import cookie_parser
+from starlette.types import Message, Receive, Scope, Send
 
 __all__ = ['SessionMiddleware']
 
@@ -26,7 +27,7 @@ _Session = getattr(_starlette_sessions, 'Session', None)
 class SessionMiddleware(_starlette_sessions.SessionMiddleware):
     "Starlette's SessionMiddleware (same arguments, same cookies), doing less work per request."
 
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if _Session is None or scope['type'] not in ('http', 'websocket'):
             # A Starlette without session access tracking: its own implementation, unchanged.
             await super().__call__(scope, receive, send)
@@ -48,7 +49,7 @@ class SessionMiddleware(_starlette_sessions.SessionMiddleware):
         else:
             scope['session'] = _Session()
 
-        async def send_wrapper(message: dict) -> None:
+        async def send_wrapper(message: Message) -> None:
             if message['type'] == 'http.response.start':
                 session = scope['session']
                 if session.accessed or session.modified:
@@ -57,7 +58,7 @@ class SessionMiddleware(_starlette_sessions.SessionMiddleware):
 
         await self.app(scope, receive, send_wrapper)
 
-    def _set_cookie(self, message: dict, session: Any, initial_session_was_empty: bool) -> None:
+    def _set_cookie(self, message: Message, session: Any, initial_session_was_empty: bool) -> None:
         "Starlette's response-side rules: Vary on a read session, Set-Cookie for a changed one."
         message.setdefault('headers', [])
         headers = MutableHeaders(scope=message)

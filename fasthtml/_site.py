@@ -3,8 +3,9 @@ session ids (`sid_scr`/`with_sid`) and the upload progress attributes."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from starlette.responses import PlainTextResponse, Response
 

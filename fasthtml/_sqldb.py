@@ -267,7 +267,7 @@ class SQLDatabase(_FsDatabase):
         "True if the server answers `SELECT 1` within `timeout` seconds (for readiness checks); never raises."
         try:
             rc = self.engine.raw_connection()
-        except Exception:
+        except Exception:  # noqa: BLE001 (ping never raises: no connection is "not ready")
             return False
         try:
             cur = rc.cursor()
@@ -278,7 +278,7 @@ class SQLDatabase(_FsDatabase):
             if self.is_postgres:
                 cur.execute('SET statement_timeout = 0')
             return True
-        except Exception:
+        except Exception:  # noqa: BLE001 (ping never raises: any error is "not ready")
             if _broken(rc):
                 rc.invalidate()
             return False
@@ -332,7 +332,7 @@ class SQLDatabase(_FsDatabase):
             name = camel2snake(cls.__name__)
         try:
             hints = typing.get_type_hints(cls)
-        except Exception:  # an annotation that does not resolve: its text, which becomes a TEXT column
+        except Exception:  # noqa: BLE001 (an annotation that does not resolve: its text, a TEXT column)
             hints = {}
         cols = {f: hints.get(f, fd.type) for f, fd in cls.__dataclass_fields__.items()}
         t = self.table(name)

@@ -16,8 +16,9 @@ import asyncio
 import contextvars
 import os
 import threading
+from collections.abc import Callable
 from queue import SimpleQueue
-from typing import Any, Callable
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
@@ -29,6 +30,9 @@ max_workers = 40
 class _Job:
     "One call's result future, and a waiter for a cancelled caller that must still see the call finish."
     __slots__ = ('fut', 'finished', 'waiter')
+    fut: asyncio.Future
+    finished: bool
+    waiter: asyncio.Future | None
 
     def __init__(self, fut: asyncio.Future) -> None:
         self.fut, self.finished, self.waiter = fut, False, None

@@ -206,13 +206,16 @@ def _header_params(plan: Plan) -> dict[str, str]:
 
 
 def _with_headers(fields: dict, headers: dict, by_header: dict[str, str]) -> dict:
-    "`fields` plus the parameters named like headers in the message's `HEADERS` (which win), as a new dict."
-    x = dict(fields)
+    """`fields` plus the parameters named like headers in the message's `HEADERS` (which win), as a new dict; `fields`
+    itself when no header names a parameter (the usual case: a copy only when something is added)."""
+    x = None
     for k, v in headers.items():
-        name = by_header.get(str(k).lower())
+        name = by_header.get(k.lower() if type(k) is str else str(k).lower())
         if name is not None:
+            if x is None:
+                x = dict(fields)
             x[name] = v
-    return x
+    return fields if x is None else x
 
 
 def refusal_text(e: ParamError) -> str:

@@ -13,7 +13,8 @@
 What it does for you: passwords are hashed with scrypt (memory-hard, salted, compared in constant time) and never
 logged, echoed or returned; a login replaces the whole session with a fresh random session id, stored server side, so
 logging out (or changing the password) really ends it; failed logins are rate-limited per account and per client
-address, and sign-ups per client address (each costs a scrypt hash and a row); unknown users take as long to refuse as wrong passwords. Pages are plain forms you can replace.
+address, and sign-ups per client address (each costs a scrypt hash and a row); unknown users take as long to refuse as
+wrong passwords. Pages are plain forms you can replace.
 """
 from __future__ import annotations
 
@@ -26,9 +27,10 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from starlette.datastructures import FormData
 from starlette.requests import HTTPConnection, Request
@@ -107,7 +109,7 @@ class User:
         return self.username
 
     @classmethod
-    def __from_request__(cls, req: HTTPConnection) -> 'User | None':
+    def __from_request__(cls, req: HTTPConnection) -> User | None:
         "Handlers annotated `user: User` get the logged-in user (None on a public page with nobody logged in)."
         return req.scope.get('user')
 
@@ -163,7 +165,7 @@ def _page(title: str, *body: Any) -> Any:
     return Title(title), Main(H1(title), *body, cls='container')
 
 
-def default_login_page(req: Request, error: str | None, username: str, next: str, accounts: 'Accounts') -> Any:
+def default_login_page(req: Request, error: str | None, username: str, next: str, accounts: Accounts) -> Any:
     "The login form: username, password, and where to go afterwards."
     from .components import A, Button, Form, Input, Label, P
     return _page('Log in',
@@ -178,7 +180,7 @@ def default_login_page(req: Request, error: str | None, username: str, next: str
                  if accounts.allow_register else '')
 
 
-def default_register_page(req: Request, error: str | None, username: str, next: str, accounts: 'Accounts') -> Any:
+def default_register_page(req: Request, error: str | None, username: str, next: str, accounts: Accounts) -> Any:
     "The registration form: username, password twice."
     from .components import A, Button, Form, Input, Label, P
     return _page('Create an account',
@@ -195,7 +197,7 @@ def default_register_page(req: Request, error: str | None, username: str, next: 
                  P(A('I have an account', href=accounts.login_path)))
 
 
-def default_forbidden_page(req: Request, user: User, accounts: 'Accounts') -> Any:
+def default_forbidden_page(req: Request, user: User, accounts: Accounts) -> Any:
     "Shown (with status 403) to a logged-in user who lacks the role a page needs."
     from .components import A, P
     return _page('Forbidden', P(f'{user.username}, your account cannot open this page.'),
@@ -591,14 +593,14 @@ class Accounts:
 
     # -- routes
     def _login(self, req: Request, session: Any, form: FormData) -> Any:
-        form = form2dict(form)  # the body only: credentials never come from the query string
-        next_url = safe_next(_str_field(form, 'next') or req.query_params.get('next', ''), '')
+        body = form2dict(form)  # the body only: credentials never come from the query string
+        next_url = safe_next(_str_field(body, 'next') or req.query_params.get('next', ''), '')
         if req.method != 'POST':
             if self.current_user(session) is not None:
                 return RedirectResponse(next_url or self.home_path, status_code=303)
             return self.login_page(req, None, '', next_url)
-        username = _str_field(form, 'username', 256).strip()
-        password = _str_field(form, 'password', MAX_PASSWORD)
+        username = _str_field(body, 'username', 256).strip()
+        password = _str_field(body, 'password', MAX_PASSWORD)
         addr = req.client.host if req.client else 'unknown'
         keys = self._throttle_keys(username, addr)
         wait = self._attempt(keys)
@@ -619,11 +621,11 @@ class Accounts:
         return self._after_login(req, session, user, next_url)
 
     def _register(self, req: Request, session: Any, form: FormData) -> Any:
-        form = form2dict(form)  # the body only: credentials never come from the query string
-        next_url = safe_next(_str_field(form, 'next') or req.query_params.get('next', ''), '')
+        body = form2dict(form)  # the body only: credentials never come from the query string
+        next_url = safe_next(_str_field(body, 'next') or req.query_params.get('next', ''), '')
         if req.method != 'POST':
             return self.register_page(req, None, '', next_url)
-        username = _str_field(form, 'username', 256).strip()
+        username = _str_field(body, 'username', 256).strip()
         # Sign-up attempts count per client address within `failure_window` (successful or not: each costs a
         # scrypt hash, and refusals reveal taken usernames), so one client cannot mass-create accounts.
         addr = req.client.host if req.client else 'unknown'
@@ -637,8 +639,8 @@ class Accounts:
                                                           f'minute{"s" if mins > 1 else ""}.', shown, next_url), 429)
             r.headers['Retry-After'] = str(wait)
             return r
-        password = _str_field(form, 'password', MAX_PASSWORD + 1)
-        password2 = form.get('password2', password)
+        password = _str_field(body, 'password', MAX_PASSWORD + 1)
+        password2 = body.get('password2', password)
         error = self.check_username(username) or self.check_password(password)
         if error is None and password2 != password:
             error = 'The two passwords differ.'

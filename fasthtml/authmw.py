@@ -5,7 +5,7 @@ import base64
 import binascii
 import hmac
 import re
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping  # noqa: UP035 (module names: typing's, as FastHTML's Mapping)
 
 from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection
@@ -54,6 +54,7 @@ class BasicAuthMiddleware:
         self.skip_exact, self.skip_pats = _compile_skip(skip)
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        "The ASGI entry: checks the credentials of HTTP and websocket requests outside `skip`."
         if scope['type'] not in ('http', 'websocket') or self._skipped(scope.get('path', '')):
             await self.app(scope, receive, send)
             return

@@ -8,7 +8,7 @@ import sys
 import uuid
 from base64 import urlsafe_b64encode
 from types import GeneratorType
-from typing import Any, Callable, Literal, Optional, Union
+from typing import Any, Callable, Literal, Optional, Union  # noqa: UP035 (components.Callable stays typing's)
 
 from fastcore.basics import AttrDict, NotStr
 from fastcore.xml import Safe
@@ -42,7 +42,7 @@ __all__ = [
     'Video', 'Wbr',
 ]
 
-voids = VOIDS
+voids = set(VOIDS)  # FastHTML's is a set: tags added to it are void for tag functions made afterwards
 # Elements that take a `name` attribute: giving one an `id` fills `name` too, so forms post what they show.
 named = {'a', 'button', 'form', 'frame', 'iframe', 'img', 'input', 'map', 'meta', 'object', 'param', 'select',
          'textarea'}
@@ -68,9 +68,18 @@ hx_evts_4only = ('after:init before:cleanup before:history:update before:init be
 
 
 def _snake(s: str) -> str:
-    "`afterOnLoad` -> `after_on_load`, `xhr:abort` -> `xhr_abort`, `noSSESourceError` -> `no_sse_source_error`."
-    s = re.sub(r'([A-Z]+)([A-Z][a-z])', r'\1_\2', s.replace(':', '_'))
-    return re.sub(r'([a-z0-9])([A-Z])', r'\1_\2', s).lower()
+    """`afterOnLoad` -> `after_on_load`, `xhr:abort` -> `xhr_abort`, `noSSESourceError` -> `no_sse_source_error`: an
+    underscore before a capital that follows a lower-case letter or digit, or that ends a run of capitals. (String
+    tests, not regexes: run once per event name at import, where compiling two patterns cost more.)"""
+    s = s.replace(':', '_')
+    out = []
+    for i, ch in enumerate(s):
+        if ch.isupper() and i:
+            prev, nxt = s[i - 1], s[i + 1:i + 2]
+            if prev.islower() or prev.isdigit() or (prev.isupper() and nxt.islower()):
+                out.append('_')
+        out.append(ch)
+    return ''.join(out).lower()
 
 
 js_evt_attrs = ['hx_on_' + o for o in js_evts.split()]
@@ -99,15 +108,15 @@ hx_attrs_annotations.update({o: _Str for o in hx_attrs if o.startswith('hx_') an
 # keywords in call order, then hx-vals, hx-target, id, class, title, style (and an automatic `name` last).
 
 _RANK = {'hx-vals': 1, 'hx-target': 2, 'id': 3, 'class': 4, 'title': 5, 'style': 6}
-_ALIASES = {'cls': 'class', 'klass': 'class', '_class': 'class', 'class_': 'class', 'htmlClass': 'class',
-            '_for': 'for', 'fr': 'for', 'for_': 'for', 'htmlFor': 'for', 'target_id': 'hx-target'}
+_ALIASES = {'cls': 'class', 'klass': 'class', '_class': 'class', 'htmlClass': 'class', '_for': 'for', 'fr': 'for',
+            'htmlFor': 'for', 'target_id': 'hx-target'}
 # Names holding one of these are taken literally (lower-cased): `@click`, `x-on:click.prevent`, `:class`.
 _SPECIALS = frozenset('@.-!~:[](){}$%^&*+=|/?<>,`')
 # The keywords that are the tag functions' own parameters: only these take their ranked place at the end and fill
 # `name` from `id`. Other spellings of the same attribute (`_id`, `klass`, `_title`...) stay in call order, as in
-# FastHTML, where they arrive through `**kwargs`; `_key_spec` gives them rank -1.
-_RANKED_KEYS = frozenset(('hx_vals', 'hx-vals', 'hx_target', 'hx-target', 'target_id', 'id', 'cls', 'class', 'title',
-                          'style'))
+# FastHTML, where they arrive through `**kwargs`; `_key_spec` gives them rank -1. So do the attribute names themselves
+# when they are not parameter names (`**{'class': 'k'}`, `**{'hx-target': 't'}`).
+_RANKED_KEYS = frozenset(('hx_vals', 'hx_target', 'target_id', 'id', 'cls', 'title', 'style'))
 _KEYS: dict[str, tuple[str, int]] = {}
 _KEYS_MAX = 4096  # keys come from source code, but `**{...}` could carry arbitrary ones: keep the cache bounded
 
@@ -116,8 +125,12 @@ def _key_spec(k: str) -> tuple[str, int]:
     a = _ALIASES.get(k)
     if a is None:
         a = k.lower()
-        if _SPECIALS.isdisjoint(a) and a != '_':
-            a = a.strip('_').replace('_', '-') or a
+        if a.startswith('_at_'):  # Alpine.js shorthand: `_at_click` is `@click` (the rest kept as written, lower-cased)
+            a = '@' + a[4:]
+        elif _SPECIALS.isdisjoint(a) and a != '_':
+            # Leading underscores go, a trailing one stays as `-` (`for_` is `for-`, as in FastHTML: add-ons read
+            # `attrs['for-']`)
+            a = a.lstrip('_').replace('_', '-') or a
             a = _ALIASES.get(a, a)
     r = _RANK.get(a, 0)
     if r and k not in _RANKED_KEYS:
@@ -128,10 +141,21 @@ def _key_spec(k: str) -> tuple[str, int]:
     return spec
 
 
-def attrmap_x(k: str) -> str:
-    "Map a Python keyword to an HTML attribute name: `cls`->`class`, `_for`->`for`, `hx_get`->`hx-get`."
-    spec = _KEYS.get(k)
-    return (spec or _key_spec(k))[0]
+def attrmap_x(o: str) -> str:
+    """Map a Python keyword to an HTML attribute name: `cls`->`class`, `_for`->`for`, `hx_get`->`hx-get`,
+    `_at_click`->`@click`."""
+    if o == 'target_id':  # (hx-target="#id" only as the tag functions' own parameter; plain here, as in FastHTML)
+        return 'target-id'
+    spec = _KEYS.get(o)
+    return (spec or _key_spec(o))[0]
+
+
+def _ft_attrmap(k: str) -> str:
+    """`ft`'s default attribute names (and those of `e(...)`/`e.set(...)`): `attrmap_x`'s, except that `_at_click`
+    is `at-click` (fastcore's `attrmap`)."""
+    if k[:4].lower() == '_at_':
+        return attrmap_x(k[1:]) if _SPECIALS.isdisjoint(k) else k.lower()
+    return attrmap_x(k)
 
 
 def valmap_x(v: Any, k: str = '') -> Any:
@@ -162,6 +186,10 @@ def _kw_attrs(kw: dict, is_named: bool) -> dict:
         if r < 0:  # another spelling of a ranked attribute (`_id`, `klass`): the general way
             return _kw_attrs_aliased(kw, is_named)
         if r:
+            if r <= 2 and not v:  # a falsy hx_vals, hx_target or target_id is left out, as FastHTML does
+                continue
+            if r == 3 and v is True:  # id=True: a generated unique id, as FastHTML gives
+                v = _auto_id()
             if r < top:
                 unsorted = True
             else:
@@ -184,7 +212,7 @@ def _kw_attrs(kw: dict, is_named: bool) -> dict:
         for a in _TAIL:
             if a in attrs:
                 attrs[a] = attrs.pop(a)
-    if is_named and 'id' in attrs and 'name' not in attrs:
+    if is_named and attrs.get('id') and 'name' not in attrs:
         attrs['name'] = attrs['id']
     return attrs
 
@@ -199,6 +227,10 @@ def _kw_attrs_aliased(kw: dict, is_named: bool) -> dict:
         if v is None:
             continue
         a, r = _KEYS.get(k) or _key_spec(k)
+        if 0 < r <= 2 and not v:  # a falsy hx_vals, hx_target or target_id is left out, as FastHTML does
+            continue
+        if r == 3 and v is True:  # id=True: a generated unique id
+            v = _auto_id()
         if r == 2:
             if k == 'target_id':
                 v = '#' + str(v)
@@ -217,7 +249,7 @@ def _kw_attrs_aliased(kw: dict, is_named: bool) -> dict:
     for r in sorted(ranked):
         a, v = ranked[r]
         attrs[a] = v
-    if is_named and 3 in ranked and 'name' not in attrs:
+    if is_named and 3 in ranked and ranked[3][1] and 'name' not in attrs:
         attrs['name'] = ranked[3][1]
     return attrs
 
@@ -287,7 +319,7 @@ def _build(tag: str, c: tuple, kw: dict, void: bool = False) -> FT:
     if _CFG:
         return _configured(tag, c, kw, void)
     c, kw = _prepped(c, kw)
-    return _node(tag, c, _kw_attrs(kw, tag in named) if kw else {}, void or tag in VOIDS)
+    return _node(tag, c, _kw_attrs(kw, tag in named) if kw else {}, void or tag in voids)
 
 
 def extend_ft(e: FT, c: tuple, kw: dict, replace: bool = False) -> FT:
@@ -297,18 +329,18 @@ def extend_ft(e: FT, c: tuple, kw: dict, replace: bool = False) -> FT:
     if c:
         object.__setattr__(e, 'children', c if replace else tuple(e.children) + c)
     if kw:
+        # As fastcore's: the new attributes in call order after the ones kept, named as `ft` names them (no
+        # reordering, no `name` from `id`, no `target_id`/`hx_vals` rules of the tag functions)
         old = e.attrs
         if replace:
             old = {k: v for k, v in old.items() if k in ('id', 'name')}
-        attrs = {**old, **_kw_attrs(kw, False)}
-        if e.tag in named and 'id' in attrs and 'name' not in attrs:
-            attrs['name'] = attrs['id']
-        object.__setattr__(e, 'attrs', attrs)
+        # in call order, as in FastHTML (no ranked place for `id`, `cls`...; an `id` given here does not fill `name`)
+        object.__setattr__(e, 'attrs', {**old, **_custom_attrs(kw, _ft_attrmap, None)})
     e.changed()
     return e
 
 
-def ft(tag: str, *c: Any, void_: bool = False, attrmap: Callable[[str], str] = attrmap_x,
+def ft(tag: str, *c: Any, void_: bool = False, attrmap: Callable[[str], str] = _ft_attrmap,
        valmap: Callable[[Any], Any] | None = None, ft_cls: type = FT, **kw: Any) -> FT:
     """Create an element for any `tag`, as fastcore's `ft` does: attributes in call order, no automatic `name`;
     void elements are recognised by tag."""
@@ -342,11 +374,11 @@ def ft_html(tag: str, *c: Any, id: Any = None, cls: Any = None, title: Any = Non
         attrs = _kw_attrs(kwargs, tag in named)
     else:
         attrs = _custom_attrs(kwargs, attrmap or attrmap_x, valmap)
-        if tag in named and 'id' in attrs and 'name' not in attrs:
+        if tag in named and attrs.get('id') and 'name' not in attrs:
             attrs['name'] = attrs['id']
     if ft_cls is None or ft_cls is FT:
-        return _node(tag, c, attrs, tag in VOIDS)
-    return ft_cls(tag, c, attrs, void_=tag in VOIDS)
+        return _node(tag, c, attrs, tag in voids)
+    return ft_cls(tag, c, attrs, void_=tag in voids)
 
 
 def ft_hx(tag: str, *c: Any, target_id: Any = None, hx_vals: Any = None, hx_target: Any = None, id: Any = None,
@@ -414,7 +446,7 @@ class _FtConfig(AttrDict):
         _cfg_changed()
 
 
-fh_cfg = _FtConfig(attrmap=attrmap_x, valmap=valmap_x, ft_cls=FT, auto_id=False, auto_name=True)
+fh_cfg = _FtConfig(indent=True, attrmap=attrmap_x, valmap=valmap_x, ft_cls=FT, auto_id=False, auto_name=True)
 
 
 def _cfg_changed() -> None:
@@ -446,9 +478,9 @@ def _configured(tag: str, c: tuple, kw: dict, void: bool = False, attrmap: Any =
         attrs = _kw_attrs(kw, is_named)
     else:
         attrs = _custom_attrs(kw, attrmap, None if valmap is valmap_x else valmap)
-        if is_named and 'id' in attrs and 'name' not in attrs:
+        if is_named and attrs.get('id') and 'name' not in attrs:
             attrs['name'] = attrs['id']
-    void = void or tag in VOIDS
+    void = void or tag in voids
     if ft_cls is FT:
         return _node(tag, c, attrs, void)
     if isinstance(ft_cls, type) and issubclass(ft_cls, FT):
@@ -497,17 +529,18 @@ def _accelerated(f: Callable[..., FT], tag: str | None, defaults: tuple = (), tr
     its first argument). `defaults` are leading keyword defaults: ((name, value), ...) placed before the caller's
     other keywords, as `f(*c, name=value, ..., **kw)` would; `trailing` names are placed after them, in that order
     (`ft_hx` appends its explicit keywords to `**kwargs`); `reserved` names send the call to `f` whenever given."""
+    assert _cbuild is not None  # (called only when the extension is built)
     if tag is None:  # looked up at each call, as `_build` does
-        t = _cbuild.TagFn(None, named, VOIDS, f, defaults, trailing, reserved)
+        t = _cbuild.TagFn(None, named, voids, f, defaults, trailing, reserved)
     else:
-        t = _cbuild.TagFn(tag, tag in named, tag in VOIDS, f, defaults, trailing, reserved)
+        t = _cbuild.TagFn(tag, tag in named, tag in voids, f, defaults, trailing, reserved)
     t.__dict__.update(f.__dict__)  # __signature__
     return t
 
 
 def _py_tag_fn(name: str, tag: str) -> Callable[..., FT]:
     "The Python function for one element: the reference for the C one, and what it calls for unusual calls."
-    void = tag in VOIDS
+    void = tag in voids
 
     def f(*c: Any, **kw: Any) -> FT:
         return _build(tag, c, kw, void)
@@ -523,36 +556,36 @@ if _cbuild is not None:  # ft_html and ft_hx in C too; the Python functions abov
     ft_hx = _accelerated(ft_hx, None, (), ('hx_vals', 'hx_target', 'target_id', 'id', 'cls', 'title', 'style'),
                          ('tag',))
 
-A = _tag_fn('A'); Abbr = _tag_fn('Abbr'); Address = _tag_fn('Address'); Area = _tag_fn('Area')  # noqa: E702
-Article = _tag_fn('Article'); Aside = _tag_fn('Aside'); Audio = _tag_fn('Audio'); B = _tag_fn('B')  # noqa: E702
-Base = _tag_fn('Base'); Bdi = _tag_fn('Bdi'); Bdo = _tag_fn('Bdo'); Blockquote = _tag_fn('Blockquote')  # noqa: E702
-Body = _tag_fn('Body'); Br = _tag_fn('Br'); Button = _tag_fn('Button'); Canvas = _tag_fn('Canvas')  # noqa: E702
-Caption = _tag_fn('Caption'); Cite = _tag_fn('Cite'); Code = _tag_fn('Code'); Col = _tag_fn('Col')  # noqa: E702
-Colgroup = _tag_fn('Colgroup'); Data = _tag_fn('Data'); Datalist = _tag_fn('Datalist'); Dd = _tag_fn('Dd')  # noqa: E702
-Del = _tag_fn('Del'); Details = _tag_fn('Details'); Dfn = _tag_fn('Dfn'); Dialog = _tag_fn('Dialog')  # noqa: E702
-Div = _tag_fn('Div'); Dl = _tag_fn('Dl'); Dt = _tag_fn('Dt'); Em = _tag_fn('Em'); Embed = _tag_fn('Embed')  # noqa: E702
-Fencedframe = _tag_fn('Fencedframe'); Fieldset = _tag_fn('Fieldset'); Figcaption = _tag_fn('Figcaption')  # noqa: E702
-Figure = _tag_fn('Figure'); Footer = _tag_fn('Footer'); Form = _tag_fn('Form'); H1 = _tag_fn('H1')  # noqa: E702
-H2 = _tag_fn('H2'); H3 = _tag_fn('H3'); H4 = _tag_fn('H4'); H5 = _tag_fn('H5'); H6 = _tag_fn('H6')  # noqa: E702
-Head = _tag_fn('Head'); Header = _tag_fn('Header'); Hgroup = _tag_fn('Hgroup'); Hr = _tag_fn('Hr')  # noqa: E702
+A = _tag_fn('A'); Abbr = _tag_fn('Abbr'); Address = _tag_fn('Address'); Area = _tag_fn('Area')
+Article = _tag_fn('Article'); Aside = _tag_fn('Aside'); Audio = _tag_fn('Audio'); B = _tag_fn('B')
+Base = _tag_fn('Base'); Bdi = _tag_fn('Bdi'); Bdo = _tag_fn('Bdo'); Blockquote = _tag_fn('Blockquote')
+Body = _tag_fn('Body'); Br = _tag_fn('Br'); Button = _tag_fn('Button'); Canvas = _tag_fn('Canvas')
+Caption = _tag_fn('Caption'); Cite = _tag_fn('Cite'); Code = _tag_fn('Code'); Col = _tag_fn('Col')
+Colgroup = _tag_fn('Colgroup'); Data = _tag_fn('Data'); Datalist = _tag_fn('Datalist'); Dd = _tag_fn('Dd')
+Del = _tag_fn('Del'); Details = _tag_fn('Details'); Dfn = _tag_fn('Dfn'); Dialog = _tag_fn('Dialog')
+Div = _tag_fn('Div'); Dl = _tag_fn('Dl'); Dt = _tag_fn('Dt'); Em = _tag_fn('Em'); Embed = _tag_fn('Embed')
+Fencedframe = _tag_fn('Fencedframe'); Fieldset = _tag_fn('Fieldset'); Figcaption = _tag_fn('Figcaption')
+Figure = _tag_fn('Figure'); Footer = _tag_fn('Footer'); Form = _tag_fn('Form'); H1 = _tag_fn('H1')
+H2 = _tag_fn('H2'); H3 = _tag_fn('H3'); H4 = _tag_fn('H4'); H5 = _tag_fn('H5'); H6 = _tag_fn('H6')
+Head = _tag_fn('Head'); Header = _tag_fn('Header'); Hgroup = _tag_fn('Hgroup'); Hr = _tag_fn('Hr')
 HxPartial = _tag_fn('HxPartial', 'hx-partial')
-I = _tag_fn('I'); Iframe = _tag_fn('Iframe'); Img = _tag_fn('Img'); Input = _tag_fn('Input')  # noqa: E702,E741
-Ins = _tag_fn('Ins'); Kbd = _tag_fn('Kbd'); Label = _tag_fn('Label'); Legend = _tag_fn('Legend')  # noqa: E702
-Li = _tag_fn('Li'); Link = _tag_fn('Link'); Main = _tag_fn('Main'); Map = _tag_fn('Map'); Mark = _tag_fn('Mark')  # noqa: E702
-Math = _tag_fn('Math'); Menu = _tag_fn('Menu'); Meta = _tag_fn('Meta'); Meter = _tag_fn('Meter')  # noqa: E702
-Nav = _tag_fn('Nav'); Noscript = _tag_fn('Noscript'); Object = _tag_fn('Object'); Ol = _tag_fn('Ol')  # noqa: E702
-Optgroup = _tag_fn('Optgroup'); Option = _tag_fn('Option'); Output = _tag_fn('Output'); P = _tag_fn('P')  # noqa: E702
-Param = _tag_fn('Param'); Picture = _tag_fn('Picture'); Pre = _tag_fn('Pre'); Progress = _tag_fn('Progress')  # noqa: E702
+I = _tag_fn('I'); Iframe = _tag_fn('Iframe'); Img = _tag_fn('Img'); Input = _tag_fn('Input')  # noqa: E741
+Ins = _tag_fn('Ins'); Kbd = _tag_fn('Kbd'); Label = _tag_fn('Label'); Legend = _tag_fn('Legend')
+Li = _tag_fn('Li'); Link = _tag_fn('Link'); Main = _tag_fn('Main'); Map = _tag_fn('Map'); Mark = _tag_fn('Mark')
+Math = _tag_fn('Math'); Menu = _tag_fn('Menu'); Meta = _tag_fn('Meta'); Meter = _tag_fn('Meter')
+Nav = _tag_fn('Nav'); Noscript = _tag_fn('Noscript'); Object = _tag_fn('Object'); Ol = _tag_fn('Ol')
+Optgroup = _tag_fn('Optgroup'); Option = _tag_fn('Option'); Output = _tag_fn('Output'); P = _tag_fn('P')
+Param = _tag_fn('Param'); Picture = _tag_fn('Picture'); Pre = _tag_fn('Pre'); Progress = _tag_fn('Progress')
 PortalExperimental = _tag_fn('PortalExperimental', 'portalexperimental')
-Q = _tag_fn('Q'); Rp = _tag_fn('Rp'); Rt = _tag_fn('Rt'); Ruby = _tag_fn('Ruby'); S = _tag_fn('S')  # noqa: E702
-Samp = _tag_fn('Samp'); Script = _tag_fn('Script'); Search = _tag_fn('Search'); Section = _tag_fn('Section')  # noqa: E702
-Select = _tag_fn('Select'); Slot = _tag_fn('Slot'); Small = _tag_fn('Small'); Source = _tag_fn('Source')  # noqa: E702
-Span = _tag_fn('Span'); Strike = _tag_fn('Strike'); Strong = _tag_fn('Strong'); Style = _tag_fn('Style')  # noqa: E702
-Sub = _tag_fn('Sub'); Summary = _tag_fn('Summary'); Sup = _tag_fn('Sup'); Table = _tag_fn('Table')  # noqa: E702
-Tbody = _tag_fn('Tbody'); Td = _tag_fn('Td'); Template = _tag_fn('Template'); Textarea = _tag_fn('Textarea')  # noqa: E702
-Tfoot = _tag_fn('Tfoot'); Th = _tag_fn('Th'); Thead = _tag_fn('Thead'); Time = _tag_fn('Time')  # noqa: E702
-Title = _tag_fn('Title'); Tr = _tag_fn('Tr'); Track = _tag_fn('Track'); U = _tag_fn('U'); Ul = _tag_fn('Ul')  # noqa: E702
-Var = _tag_fn('Var'); Video = _tag_fn('Video'); Wbr = _tag_fn('Wbr')  # noqa: E702
+Q = _tag_fn('Q'); Rp = _tag_fn('Rp'); Rt = _tag_fn('Rt'); Ruby = _tag_fn('Ruby'); S = _tag_fn('S')
+Samp = _tag_fn('Samp'); Script = _tag_fn('Script'); Search = _tag_fn('Search'); Section = _tag_fn('Section')
+Select = _tag_fn('Select'); Slot = _tag_fn('Slot'); Small = _tag_fn('Small'); Source = _tag_fn('Source')
+Span = _tag_fn('Span'); Strike = _tag_fn('Strike'); Strong = _tag_fn('Strong'); Style = _tag_fn('Style')
+Sub = _tag_fn('Sub'); Summary = _tag_fn('Summary'); Sup = _tag_fn('Sup'); Table = _tag_fn('Table')
+Tbody = _tag_fn('Tbody'); Td = _tag_fn('Td'); Template = _tag_fn('Template'); Textarea = _tag_fn('Textarea')
+Tfoot = _tag_fn('Tfoot'); Th = _tag_fn('Th'); Thead = _tag_fn('Thead'); Time = _tag_fn('Time')
+Title = _tag_fn('Title'); Tr = _tag_fn('Tr'); Track = _tag_fn('Track'); U = _tag_fn('U'); Ul = _tag_fn('Ul')
+Var = _tag_fn('Var'); Video = _tag_fn('Video'); Wbr = _tag_fn('Wbr')
 
 tag_names = [n for n in __all__ if n[0].isupper() and n not in ('FT', 'Safe', 'NotStr', 'Html', 'File')]
 

@@ -1,12 +1,21 @@
 # Generated from fasthtml/components.py by `python tests/test_typing.py --write-stub`: do not edit.
 """Types for fasthtml.components: the tag functions are made by a factory at runtime, so their
 signature (every documented HTML/htmx keyword; any other keyword works too) is declared here."""
-from typing import Any, Callable, Literal, Optional, Protocol, Union
+from collections.abc import Callable
+from typing import Any, Literal, Protocol
 
 from fastcore.basics import NotStr as NotStr
 from fastcore.xml import Safe as Safe
-from ._ftextras import File as File, fill_dataclass as fill_dataclass, fill_form as fill_form, find_inputs as find_inputs, html2ft as html2ft, show as show, sse_message as sse_message
-from ._render import FT as FT, to_xml as to_xml
+
+from ._ftextras import File as File
+from ._ftextras import fill_dataclass as fill_dataclass
+from ._ftextras import fill_form as fill_form
+from ._ftextras import find_inputs as find_inputs
+from ._ftextras import html2ft as html2ft
+from ._ftextras import show as show
+from ._ftextras import sse_message as sse_message
+from ._render import FT as FT
+from ._render import to_xml as to_xml
 
 __all__ = ['FT', 'Safe', 'NotStr', 'to_xml', 'ft', 'ft_html', 'ft_hx', 'attrmap_x', 'valmap_x', 'extend_ft', 'named', 'voids', 'fh_cfg', 'html_attrs', 'hx_attrs', 'hx_attrs_4only', 'hx_attrs_annotations', 'hx_evts', 'hx_evts_4only', 'js_evts', 'hx_evt_attrs', 'js_evt_attrs', 'evt_attrs', 'tag_names', 'Html', 'File', 'show', 'fill_form', 'fill_dataclass', 'find_inputs', 'html2ft', 'sse_message', 'A', 'Abbr', 'Address', 'Area', 'Article', 'Aside', 'Audio', 'B', 'Base', 'Bdi', 'Bdo', 'Blockquote', 'Body', 'Br', 'Button', 'Canvas', 'Caption', 'Cite', 'Code', 'Col', 'Colgroup', 'Data', 'Datalist', 'Dd', 'Del', 'Details', 'Dfn', 'Dialog', 'Div', 'Dl', 'Dt', 'Em', 'Embed', 'Fencedframe', 'Fieldset', 'Figcaption', 'Figure', 'Footer', 'Form', 'H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'Head', 'Header', 'Hgroup', 'Hr', 'HxPartial', 'I', 'Iframe', 'Img', 'Input', 'Ins', 'Kbd', 'Label', 'Legend', 'Li', 'Link', 'Main', 'Map', 'Mark', 'Math', 'Menu', 'Meta', 'Meter', 'Nav', 'Noscript', 'Object', 'Ol', 'Optgroup', 'Option', 'Output', 'P', 'Param', 'Picture', 'PortalExperimental', 'Pre', 'Progress', 'Q', 'Rp', 'Rt', 'Ruby', 'S', 'Samp', 'Script', 'Search', 'Section', 'Select', 'Slot', 'Small', 'Source', 'Span', 'Strike', 'Strong', 'Style', 'Sub', 'Summary', 'Sup', 'Table', 'Tbody', 'Td', 'Template', 'Textarea', 'Tfoot', 'Th', 'Thead', 'Time', 'Title', 'Tr', 'Track', 'U', 'Ul', 'Var', 'Video', 'Wbr']
 
@@ -146,7 +155,7 @@ class _Tag(Protocol):
 
 
 named: set[str]
-voids: frozenset[str]
+voids: set[str]
 fh_cfg: Any
 html_attrs: list[str]
 hx_attrs: list[str]
@@ -296,7 +305,7 @@ def ft_hx(tag: str,
           hx_on__after_history_replace: Any = None,
           hx_on__error: Any = None,
           **kwargs: Any) -> FT: ...
-def attrmap_x(k: str) -> str:
+def attrmap_x(o: str) -> str:
     ...
 def valmap_x(v: Any, k: str=...) -> Any:
     ...

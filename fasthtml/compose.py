@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from starlette.middleware.sessions import SessionMiddleware as _StarletteSessions
@@ -154,7 +154,7 @@ def _run_lifespans_with(site: FastHTML, route: AppMount) -> None:
     mounts = [route]
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Any):
+    async def lifespan(app: Any) -> AsyncIterator[Any]:
         async with contextlib.AsyncExitStack() as stack:
             state = await stack.enter_async_context(current(app))
             for r in mounts:

@@ -19,49 +19,81 @@ import time
 import uuid
 import warnings
 from base64 import b64encode, urlsafe_b64encode
+from collections.abc import AsyncIterator
 from pathlib import Path as _PPath
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence  # noqa: F401, UP035 (typing's, see below)
 from urllib.parse import quote, urlencode
 
+from fastcore.basics import str2bool  # noqa: F401 (FastHTML's core carries fastcore's, outside __all__)
+from starlette._exception_handler import wrap_app_handling_exceptions
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import StringConvertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from ._session import SessionMiddleware  # Starlette's, subclassed for a cheaper request path
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import FileResponse, Response
-from starlette._exception_handler import wrap_app_handling_exceptions
-from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute  # noqa: F401 (Mount, see below)
 
-from ._params import (Body, HtmxHeaders, ParamError, Plan, build_plan, check_query, form2dict, htmx_hdrs, parse_form,
-                      parsed_date, read_body, snake2hyphens, str2bool)
-from ._render import FT, to_xml
-from ._workers import run_sync
-from ._respond import (EventStream, FtResponse, HtmxResponseHeaders, HttpHeader, Page, Redirect, cookie, flat_tuple,
-                       flat_xt, htmx_resps, is_full_page, noop_body, respond, to_response)
+from . import _deploy, _shutdown
 from ._errors import ErrorPages, client_error, htmx_error_swap_scr, log_param_error, not_found
+from ._handlers import ApiReturn, add_sig_param, cancel_on_disconnect, into, until_disconnect
+from ._params import (
+    Body,
+    HtmxHeaders,
+    ParamError,
+    Plan,
+    build_plan,
+    check_query,
+    form2dict,
+    htmx_hdrs,
+    parse_form,
+    parsed_date,
+    read_body,
+    snake2hyphens,
+)
+from ._render import FT, to_xml  # noqa: F401 (see below)
+from ._respond import (
+    EventStream,
+    FtResponse,
+    HtmxResponseHeaders,
+    HttpHeader,
+    JSONResponse,
+    Page,
+    Redirect,
+    cookie,
+    flat_tuple,
+    flat_xt,
+    htmx_resps,
+    is_full_page,
+    noop_body,
+    respond,
+    to_response,
+)
+from ._session import SessionMiddleware  # Starlette's, subclassed for a cheaper request path
+from ._setup import DEF_MAXPART, HostRoute, Lifespan, cors_allow, devtools_loc, htmx4src
+from ._shutdown import shutdown_event, signal_shutdown  # set when the server starts shutting down
+from ._static import StaticImmutable, StaticNoCache, vurl
+from ._workers import run_sync
+from .components import Link, Meta, Script, Style, fh_cfg  # noqa: F401 (Link, Style, see below)
 from .csrf import CSRFMiddleware, trusted_origin_set
 from .limits import DEFAULT_LIMITS, BodyLimitMiddleware, Limits
-from . import _deploy, _shutdown
-from ._shutdown import shutdown_event, signal_shutdown  # set when the server starts shutting down
-from .components import Link, Meta, Script, Style, fh_cfg
-from ._handlers import ApiReturn, add_sig_param, cancel_on_disconnect, into, until_disconnect
-from ._setup import DEF_MAXPART, HostRoute, Lifespan, cors_allow, devtools_loc, htmx4src
-from ._static import StaticImmutable, StaticNoCache, vurl
-from ._respond import JSONResponse
+
+# The imports marked "see below" keep names that FastHTML 0.14.14's fasthtml.core also has (typing's Callable, Iterable
+# and Sequence; FT, to_xml, Mount, Link, Style) although this module does not use them all: add-ons import them from
+# here (faststrap: `from fasthtml.core import FT`).
 
 __all__ = ['FastHTML', 'Beforeware', 'APIRouter', 'RouteFuncs', 'RouteFunc', 'Client', 'MiddlewareBase', 'serve',
            'def_hdrs', 'htmx_exts', 'htmxsrc', 'fhjsscr', 'surrsrc', 'scopesrc', 'viewport', 'charset', 'iframe_scr',
            'all_meths', 'reg_re_param', 'nested_name', 'qp', 'uri', 'decode_uri', 'unqid', 'get_key',
-           'signal_shutdown', 'parsed_date', 'snake2hyphens', 'str2bool', 'HtmxHeaders', 'HttpHeader',
+           'signal_shutdown', 'parsed_date', 'snake2hyphens', 'HtmxHeaders', 'HttpHeader',
            'HtmxResponseHeaders', 'htmx_resps', 'htmx_hdrs', 'form2dict', 'parse_form', 'flat_xt', 'flat_tuple',
            'noop_body', 'respond', 'is_full_page', 'Redirect', 'FtResponse', 'EventStream', 'cookie', 'ParamError',
            'empty', 'shutdown_event',
            # FastHTML's other core names (fasthtml/_handlers.py, _setup.py, _static.py; JSONResponse in _respond.py)
            'ApiReturn', 'add_sig_param', 'into', 'until_disconnect', 'cancel_on_disconnect', 'HostRoute', 'Lifespan',
            'cors_allow', 'devtools_loc', 'htmx4src', 'DEF_MAXPART', 'StaticNoCache', 'StaticImmutable', 'vurl',
-           'JSONResponse', 'fh_cfg']
+           'JSONResponse', 'fh_cfg', 'htmx_ws']
 
 empty = inspect.Parameter.empty
 all_meths = ['get', 'post', 'put', 'delete', 'patch', 'head', 'trace', 'options']
@@ -72,6 +104,8 @@ surrsrc = Script(src='https://cdn.jsdelivr.net/gh/answerdotai/surreal@main/surre
 scopesrc = Script(src='https://cdn.jsdelivr.net/gh/gnat/css-scope-inline@main/script.js')
 viewport = Meta(name='viewport', content='width=device-width, initial-scale=1, viewport-fit=cover')
 charset = Meta(charset='utf-8')
+# htmx 4 reads `hx-on--x` attributes only with this meta character, which FastHTML's hx_on__x keywords produce
+_htmx4_cfg = Meta(name='htmx-config', content='{"metaCharacter": "-"}')
 iframe_scr = Script('''
     function sendmsg() {
         window.parent.postMessage({height: document.documentElement.offsetHeight}, '*');
@@ -103,14 +137,17 @@ htmx_exts = {
     'live': 'https://cdn.jsdelivr.net/npm/htmx.org@4.0.0/dist/ext/hx-live.min.js',
     'multipart': 'https://cdn.jsdelivr.net/npm/htmx.org@4.0.0/dist/ext/hx-multipart.min.js',
 }
+# An earlier FastHTML name the docs' websocket example still loads in its headers (`hdrs=(..., htmx_ws)`)
+htmx_ws = Script(src=htmx_exts['ws'])
 
 
-def def_hdrs(htmx: bool = True, surreal: bool = True, htmx4: bool = False) -> list:
-    """Default headers for a FastHTML app: charset, viewport, htmx (2, or 4 with `htmx4=True`), fasthtml.js, and
-    surreal with css-scope-inline."""
-    hdrs: list = [charset, viewport]
-    if htmx:
-        hdrs += [htmx4src if htmx4 else htmxsrc, fhjsscr]
+def def_hdrs(htmx: bool = True, htmx4: bool = False, surreal: bool = True) -> list:
+    """Default headers for a FastHTML app: charset, viewport, htmx (2, or 4 with its config whenever `htmx4=True`,
+    as FastHTML does), fasthtml.js, and surreal with css-scope-inline."""
+    if htmx4:
+        hdrs: list = [charset, viewport, _htmx4_cfg, htmx4src, fhjsscr]
+    else:
+        hdrs = [charset, viewport, htmxsrc, fhjsscr] if htmx else [charset, viewport]
     if surreal:
         hdrs += [surrsrc, scopesrc]
     return hdrs
@@ -140,7 +177,7 @@ def get_key(key: str | None = None, fname: str = '.sesskey') -> str:
     try:
         fd, tmp = tempfile.mkstemp(dir=p.resolve().parent, prefix='.sesskey-')  # mode 0600
     except OSError:
-        tmp = None
+        fd, tmp = -1, None
     if tmp is not None:
         try:
             with os.fdopen(fd, 'w') as f:
@@ -163,8 +200,9 @@ def get_key(key: str | None = None, fname: str = '.sesskey') -> str:
 
 
 def nested_name(f: Callable) -> str:
-    "The name of `f`, with the names of enclosing functions joined by '_' (`outer.<locals>.inner` -> `outer_inner`)."
-    return f.__qualname__.replace('.<locals>', '').replace('.', '_')
+    """The name of `f`, with the names of enclosing functions joined by '_' (`outer.<locals>.inner` -> `outer_inner`);
+    a class's dot stays (`K.make.<locals>.index` -> `K.make_index`), as in FastHTML."""
+    return f.__qualname__.replace('.<locals>.', '_')
 
 
 class _ReConvertor(StringConvertor):
@@ -231,10 +269,11 @@ class RouteFunc:
         self.__name__ = getattr(fn, '__name__', name)
         self.__qualname__ = getattr(fn, '__qualname__', name)
         self.__doc__ = getattr(fn, '__doc__', None)
-        self.__module__ = getattr(fn, '__module__', None)
+        self.__module__ = getattr(fn, '__module__', None)  # pyright: ignore[reportAttributeAccessIssue] (None too)
         self.__wrapped__ = fn
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        "Call the handler itself, as if undecorated."
         return self.fn(*args, **kwargs)
 
     def to(self, **kw: Any) -> str:
@@ -308,9 +347,9 @@ def _class_verbs(cls: type) -> list[tuple[str, Callable]]:
 def _route_path_and_methods(f: Callable, path: str | None, methods: Any) -> tuple[str, list[str] | None]:
     if isinstance(f, type):
         return (path if path is not None else '/' + _class_route_name(f)), None
-    name = f.__name__
+    name = nested_name(f)  # (a nested `index` or `get` is not the root or a verb: `make_index`, `make_get`)
     if path is None:
-        path = '/' if name == 'index' else '/' + nested_name(f)
+        path = '/' if name == 'index' else '/' + name
     if methods is None:
         methods = [name] if name.lower() in all_meths else ['get', 'post']
     elif isinstance(methods, str):
@@ -331,6 +370,7 @@ class Beforeware:
         self._skip_re = re.compile('|'.join(f'(?:{s})' for s in self.skip)) if self.skip else None
 
     def skips(self, path: str) -> bool:
+        "Does `path` match one of the `skip` patterns (the whole path)?"
         return self._skip_re is not None and self._skip_re.fullmatch(path) is not None
 
 
@@ -378,7 +418,7 @@ class _Hooks:
         self.afters: list[_Step] = []
         self.sync = True
 
-    def current(self, app: 'FastHTML') -> '_Hooks':
+    def current(self, app: FastHTML) -> _Hooks:
         key = (id(app.before), len(app.before), id(app.after), len(app.after))
         outer = app._outer  # the sites this app is mounted in by fasthtml.compose (their Beforeware runs first)
         if outer:
@@ -411,7 +451,7 @@ class _Endpoint:
     "Everything one route needs at request time, decided at registration."
     __slots__ = ('plan', 'app', 'body_wrap', 'name', 'hooks', 'befores', 'befores_async')
 
-    def __init__(self, app: 'FastHTML', plan: Plan, body_wrap: Callable | None, before: Any = None):
+    def __init__(self, app: FastHTML, plan: Plan, body_wrap: Callable | None, before: Any = None):
         self.app, self.plan, self.hooks = app, plan, app._hooks
         self.body_wrap = _two_arg_wrap(body_wrap or app.body_wrap)
         self.name = plan.name
@@ -507,7 +547,7 @@ class _EndpointRoute(Route):
         req = Request(scope, receive, send)
         try:
             resp = await self._ep(req)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 (handed to Starlette's exception handling, as any route's)
             await wrap_app_handling_exceptions(_raiser(exc), req)(scope, receive, send)
             return
         await resp(scope, receive, send)
@@ -562,7 +602,7 @@ def _lifespan(on_startup: Any, on_shutdown: Any, lifespan: Any) -> Callable:
         lifespan = contextlib.asynccontextmanager(lifespan)
 
     @contextlib.asynccontextmanager
-    async def combined(app: Any):
+    async def combined(app: Any) -> AsyncIterator[Any]:
         _shutdown.install()  # a signal sets shutdown_event before the server waits for open streams
         _deploy.startup(app)  # under several workers: refuse to start if they hold different session keys
         threshold = getattr(app, 'gc_threshold', None)
@@ -592,7 +632,7 @@ def _in_ipython() -> bool:
     ip = sys.modules.get('IPython')
     try:
         return ip is not None and ip.get_ipython() is not None
-    except Exception:
+    except Exception:  # noqa: BLE001 (an IPython that cannot say: not a notebook)
         return False
 
 
@@ -602,7 +642,7 @@ def _in_notebook() -> bool:
         return False
     try:
         return ip.get_ipython() is not None and 'IPKernelApp' in ip.get_ipython().config
-    except Exception:
+    except Exception:  # noqa: BLE001 (an IPython that cannot say: not a notebook)
         return False
 
 
@@ -665,14 +705,16 @@ class FastHTML(_VerbRoutes, Starlette):
                  on_shutdown: Sequence[Callable] | None = None, lifespan: Callable | None = None,
                  hdrs: Sequence | None = None, ftrs: Sequence | None = None, exts: Any = None,
                  before: Any = None, after: Any = None, surreal: bool = True, htmx: bool = True,
-                 default_hdrs: bool = True, sess_cls: type = SessionMiddleware, secret_key: str | None = None,
-                 session_cookie: str = 'session_', max_age: int = 365 * 24 * 3600, sess_path: str = '/',
-                 same_site: str = 'lax', sess_https_only: bool = False, sess_domain: str | None = None,
-                 key_fname: str = '.sesskey', body_wrap: Callable = noop_body, htmlkw: dict | None = None,
-                 nb_hdrs: bool = False, sync_inline: bool = False, csrf: bool = True,
-                 trusted_origins: Sequence[str] | None = None, limits: Limits | None = None, htmx4: bool = False,
-                 canonical: bool = True, max_part_size: int | None = None, gc_threshold: int | None = 20_000,
-                 **bodykw: Any):
+                 htmx4: bool = False, default_hdrs: bool = True, sess_cls: type = SessionMiddleware,
+                 secret_key: str | None = None, session_cookie: str = 'session_', max_age: int = 365 * 24 * 3600,
+                 sess_path: str = '/', same_site: str = 'lax', sess_https_only: bool = False,
+                 sess_domain: str | None = None, key_fname: str = '.sesskey', body_wrap: Callable = noop_body,
+                 htmlkw: dict | None = None, nb_hdrs: bool = False, canonical: bool = True,
+                 max_part_size: int | None = None, sync_inline: bool = False, csrf: bool = True,
+                 trusted_origins: Sequence[str] | None = None, limits: Limits | None = None,
+                 gc_threshold: int | None = 20_000, **bodykw: Any):
+        # The parameters up to max_part_size are the original's, in its order (apps may pass them by position).
+
         self.title = title
         if gc_threshold is not None and (type(gc_threshold) is not int or gc_threshold < 1):
             raise ValueError(f'FastHTML(gc_threshold=...) takes a positive int or None, got {gc_threshold!r}')
@@ -695,13 +737,15 @@ class FastHTML(_VerbRoutes, Starlette):
         unknown = [e for e in (exts or []) if e not in htmx_exts]
         if unknown:
             raise ValueError(f'Unknown htmx extension(s) {unknown}; known: {sorted(htmx_exts)}')
-        ext_scripts = [Script(src=htmx_exts[e]) for e in (exts or [])]
+        # once each, after the app's own headers; with htmx 4, an extension's htmx 4 build (`ws4` for `ws`) if any
+        ext_scripts = [Script(src=htmx_exts[e + '4' if htmx4 and e + '4' in htmx_exts else e])
+                       for e in dict.fromkeys(exts or [])]
         defaults = def_hdrs(htmx=htmx, surreal=surreal, htmx4=htmx4) if default_hdrs else []
         if nb_hdrs and _in_notebook():
             defaults.append(iframe_scr)
         if debug and htmx and default_hdrs:
             defaults.append(htmx_error_swap_scr)  # so htmx swaps the debug error page into the page
-        self.hdrs: list = defaults + ext_scripts + hdrs
+        self.hdrs: list = defaults + hdrs + ext_scripts
         self.ftrs: list = list(flat_xt(ftrs or ()))
         self.before = list(before) if isinstance(before, (list, tuple)) else [before] if before else []
         self.after = list(after) if isinstance(after, (list, tuple)) else [after] if after else []
@@ -816,7 +860,7 @@ class FastHTML(_VerbRoutes, Starlette):
         return deco
 
     # -- registration
-    def add_route(self, route: BaseRoute) -> None:
+    def add_route(self, route: BaseRoute) -> None:  # pyright: ignore[reportIncompatibleMethodOverride] (FastHTML's)
         """Add a Starlette route, replacing an existing one with the same path, methods, name and host. A route
         restricted to a host goes before the unrestricted ones, so it wins where both match."""
         methods = getattr(route, 'methods', None)
@@ -1068,11 +1112,16 @@ class Client:
     Responses are httpx2's, as FastHTML's (Starlette's test client runs on httpx2, without deprecation warnings)."""
 
     def __init__(self, app: Any, url: str = 'http://testserver'):
+        import httpx2
         from starlette.testclient import TestClient
         self.app = app
-        self.cli = TestClient(app, base_url=url)
+        # As FastHTML's client (httpx2's ASGI transport): redirects are answers, not followed; httpx2's user agent;
+        # the client address httpx2 gives an ASGI app.
+        self.cli = TestClient(app, base_url=url, follow_redirects=False, client=('127.0.0.1', 123),
+                              headers={'user-agent': f'python-httpx2/{httpx2.__version__}'})
 
     def request(self, method: str, url: str, **kw: Any) -> Any:
+        "Send a `method` request to `url` through the app (httpx keywords as in Starlette's TestClient)."
         return self.cli.request(method, url, **kw)
 
     def get(self, url: str, **kw: Any) -> Any:
@@ -1105,13 +1154,16 @@ class Client:
 
     @property
     def cookies(self) -> Any:
+        "The cookies the client holds, sent with every following request."
         return self.cli.cookies
 
 
 class MiddlewareBase:
     "Base for simple ASGI middleware: passes through everything but HTTP and websocket scopes."
+    _app: Callable  # the wrapped app, set by the subclass
 
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> HTTPConnection | None:
+        "The ASGI entry: other scopes go straight to `self._app`; HTTP and websocket ones return their connection."
         if scope['type'] not in ('http', 'websocket'):
             await self._app(scope, receive, send)
             return
@@ -1119,11 +1171,12 @@ class MiddlewareBase:
 
 
 def serve(appname: str | None = None, app: str = 'app', host: str | None = None, port: int | None = None,
-          reload: bool = True, reload_includes: list[str] | str | None = None,
+          reload: bool = True, procs: int | None = None, reload_includes: list[str] | str | None = None,
           reload_excludes: list[str] | str | None = None, workers: int | None = None, **kwargs: Any) -> None:
     """Run the app with uvicorn, but only when the calling module is `__main__`, so importing an app never
     starts a server. Binds 127.0.0.1 unless `host` (or a `HOST` variable) is given, or a hosting platform sets `PORT`
-    (then all interfaces). `workers=N` runs N processes on one port (without reload; see fasthtml._deploy)."""
+    (then all interfaces). `workers=N` runs N processes on one port (without reload; see fasthtml._deploy).
+    `procs` is accepted and unused, as in FastHTML."""
     glb = inspect.currentframe().f_back.f_globals  # type: ignore[union-attr]
     if glb.get('__name__') != '__main__':
         return
@@ -1136,8 +1189,12 @@ def serve(appname: str | None = None, app: str = 'app', host: str | None = None,
         appname = _PPath(glb['__file__']).stem
     if port is None:
         port = int(os.environ.get('PORT', 5001))
+    shown = host
     if host is None:
         host = os.environ.get('HOST') or ('0.0.0.0' if 'PORT' in os.environ else '127.0.0.1')
+        shown = None if host in ('0.0.0.0', '127.0.0.1') else host
+    shown = shown if shown and shown != '0.0.0.0' else 'localhost'
+    print(f'Link: \033[91m\033[1mhttp://{shown}:{port}\033[22m\033[39m')  # FastHTML prints the app's link
     reload = _deploy.serve_options(workers, reload, kwargs)
     if reload:
         kwargs.update(reload=True, reload_includes=reload_includes, reload_excludes=reload_excludes)

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import inspect
+import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Union  # noqa: UP035 (the module's Callable stays typing's)
 
 from .core import Beforeware, FastHTML, noop_body
 from .db import table_dataclass
@@ -38,6 +39,9 @@ def _get_tbl(db: Any, name: str, schema: dict) -> tuple[Any, Any]:
     return tbl, dc
 
 
+_APP_PARAMS = frozenset(inspect.signature(FastHTML).parameters) - {'bodykw'}
+
+
 def fast_app(db_file: Optional[str] = None, render: Optional[Callable] = None, hdrs: Optional[tuple] = None,
              ftrs: Optional[tuple] = None, tbls: Optional[dict] = None,
              before: Union[tuple, None, Beforeware] = None, middleware: Optional[tuple] = None,
@@ -45,14 +49,15 @@ def fast_app(db_file: Optional[str] = None, render: Optional[Callable] = None, h
              exception_handlers: Optional[dict] = None, on_startup: Optional[Callable] = None,
              on_shutdown: Optional[Callable] = None, lifespan: Optional[Callable] = None, default_hdrs: bool = True,
              pico: Optional[bool] = None, surreal: Optional[bool] = True, htmx: Optional[bool] = True,
-             exts: Union[list, str, None] = None, secret_key: Optional[str] = None, key_fname: str = '.sesskey',
+             htmx4: bool = False, exts: Union[list, str, None] = None, canonical: bool = True,
+             secret_key: Optional[str] = None, key_fname: str = '.sesskey',
              session_cookie: str = 'session_', max_age: int = 365 * 24 * 3600, sess_path: str = '/',
              same_site: str = 'lax', sess_https_only: bool = False, sess_domain: Optional[str] = None,
              htmlkw: Optional[dict] = None, bodykw: Optional[dict] = None, reload_attempts: Optional[int] = 1,
              reload_interval: Optional[int] = 1000, static_path: str = '.', body_wrap: Callable = noop_body,
              nb_hdrs: bool = False, sync_inline: bool = False, csrf: bool = True,
-             trusted_origins: Optional[list] = None, limits: Any = None, htmx4: bool = False,
-             canonical: bool = True, max_part_size: Optional[int] = None, db: Any = None,
+             trusted_origins: Optional[list] = None, limits: Any = None, max_part_size: Optional[int] = None,
+             db: Any = None,
              **kwargs: Any) -> tuple[FastHTML, RouteDecorator, Unpack[tuple[Any, ...]]]:
     """Create a FastHTML app (a live-reloading one with `live=True`) with Pico CSS and static files by default.
 
@@ -74,7 +79,13 @@ def fast_app(db_file: Optional[str] = None, render: Optional[Callable] = None, h
             # `fast_app('data/app.db', id=int, name=str, pk='id')`: keyword columns define one table, `items`.
             named, kwargs = {'items': dict(kwargs)}, {}
         tables.update(named)
-    bkw = {**(bodykw or {}), **kwargs}
+    # FastHTML(...)'s own keywords that fast_app does not list (gc_threshold, after, ...) go to it; FastHTML ignores
+    # any other keyword (they are not body attributes): say so, where only developers look.
+    bkw = {k: kwargs.pop(k) for k in list(kwargs) if k in _APP_PARAMS}
+    if kwargs:
+        warnings.warn(f'fast_app() ignores {", ".join(map(repr, kwargs))}: pass body attributes as '
+                      f'bodykw={{...}}, table schemas (dicts) with db_file', stacklevel=2)
+    bkw.update(bodykw or {})
     app_kw: dict = dict(debug=debug, routes=routes, middleware=middleware, title=title,
                         exception_handlers=exception_handlers,
                         on_startup=[on_startup] if callable(on_startup) else on_startup,
@@ -100,7 +111,7 @@ def fast_app(db_file: Optional[str] = None, render: Optional[Callable] = None, h
     if isinstance(target, (str, Path)):
         from .db import database
         target = database(target)  # creates the folder of `fast_app('data/app.db')` on a fresh checkout
-    app.db = target
+    app.db = target  # pyright: ignore[reportAttributeAccessIssue] (only an app with a database has one)
     made = [_get_tbl(target, name, schema) for name, schema in tables.items()]
     if render is not None and len(made) == 1:
         made[0][1].__ft__ = render

@@ -194,7 +194,7 @@ def _in_thread(loop: asyncio.AbstractEventLoop, fn: Callable) -> tuple[asyncio.F
     def work() -> None:
         try:
             res: tuple[bool, Any] = (True, fn())
-        except BaseException as e:  # handed to the waiting request, whatever it is
+        except BaseException as e:  # noqa: BLE001 (handed to the waiting request, whatever it is)
             res = (False, e)
         finished.set()
         try:

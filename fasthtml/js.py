@@ -60,7 +60,7 @@ proc_htmx(SEL, e => {
     e.innerHTML = marked.parse(content);
 });
 
-"""
+"""  # noqa: E501 (the script is sent as written: FastHTML's text, line for line)
 _KATEX_PARTS = re.compile('ENVS|DDD|III|SEL')
 
 
@@ -76,8 +76,9 @@ def KatexMarkdownJS(sel: str = '.marked', inline_delim: str = '$', display_delim
             Link(rel='stylesheet', href='https://cdn.jsdelivr.net/npm/katex@0.16.11/dist/katex.min.css'))
 
 
-def HighlightJS(sel: str = 'pre code:not([data-highlighted="yes"])', langs: str | list[str] | tuple[str, ...] = 'python',
-                light: str = 'atom-one-light', dark: str = 'atom-one-dark') -> list[FT]:
+def HighlightJS(sel: str = 'pre code:not([data-highlighted="yes"])',
+                langs: str | list[str] | tuple[str, ...] = 'python', light: str = 'atom-one-light',
+                dark: str = 'atom-one-dark') -> list[FT]:
     "Implements browser-based syntax highlighting, with a copy button and light/dark themes."
     if isinstance(langs, str):
         langs = [langs]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 import socket
 import threading
 import time
@@ -17,7 +18,8 @@ from typing import Any
 import uvicorn
 
 from ._render import to_xml
-from .components import Script, show  # show: one implementation, in components
+from .components import Script
+from .components import show as _show
 
 __all__ = [
     'HTMX',
@@ -31,9 +33,36 @@ __all__ = [
     'render_ft',
     'show',
     'wait_port_free',
+    'ws_client',
 ]
 
 _STARTUP_TIMEOUT = 10.0
+
+
+def _display(o: Any) -> bool:
+    "Show `o` in the notebook now (IPython's `display`); False, doing nothing, without IPython."
+    try:
+        from IPython.display import display
+    except ImportError:
+        return False
+    display(o)
+    return True
+
+
+def _shell() -> Any:
+    "The running IPython shell (a notebook kernel), or None."
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
+
+def show(*s: Any, iframe: bool = False, height: str = 'auto', style: str | None = None) -> Any:
+    """Display FT components in a notebook cell now (so it also works inside loops and functions) and return None,
+    as FastHTML's notebook `show` does (`fasthtml.components.show`, which takes at least one component). Without
+    IPython, returns the HTML text."""
+    return _show(*s, iframe=iframe, height=height, style=style)
 
 
 class NbHTML(str):
@@ -123,14 +152,48 @@ class JupyUvi:
     """Start and stop a uvicorn server for ASGI `app` on `host`:`port` from a notebook (or any Python code).
 
     Routes added or changed after `start()` are served at once: the app is not copied. `stop()` waits for the
-    server thread to end and the port to be free. Also a context manager (`with JupyUvi(app, port=...) as srv:`)."""
+    server thread to end and the port to be free. Also a context manager (`with JupyUvi(app, port=...) as srv:`).
+    In a notebook it displays `htmx_config_port(port)`, so htmx requests from cell output reach the app; with
+    `live=True`, the app's pages reload themselves after each cell runs (through an event stream at `live_rt`)."""
 
     def __init__(self, app: Any, log_level: str = 'error', host: str = '127.0.0.1', port: int = 8000,
-                 start: bool = True, **kwargs: Any):
-        self.app, self.log_level, self.host, self.port, self.kwargs = app, log_level, host, port, kwargs
+                 start: bool = True, live: bool = False, live_rt: str = '/_lr', daemon: bool = True, **kwargs: Any):
+        self.app, self.log_level, self.host, self.port = app, log_level, host, port
+        self.kwargs = dict(kwargs, daemon=daemon)
         self.server: uvicorn.Server | None = None
+        self._live_ver = 0
+        if live:
+            self._setup_live(app, live_rt)
+        if _shell() is not None:
+            htmx_config_port(port)
         if start:
             self.start()
+
+    def _setup_live(self, app: Any, live_rt: str) -> None:
+        "Serve an event stream at `live_rt` that says `reload` after each notebook cell runs, and load its client."
+        from ._respond import EventStream
+        from .components import Script
+        from .core import iframe_scr
+        shell = _shell()
+        if shell is not None:
+            shell.events.register('post_run_cell', lambda *a: setattr(self, '_live_ver', self._live_ver + 1))
+
+        async def reloads() -> Any:
+            seen = self._live_ver
+            while self.server is not None and not self.server.should_exit:
+                if self._live_ver != seen:
+                    seen = self._live_ver
+                    yield 'data: reload\n\n'
+                await asyncio.sleep(0.1)
+
+        def live_reload_stream() -> Any:
+            return EventStream(reloads())
+        app.routes[:] = [r for r in app.routes if getattr(r, 'path', None) != live_rt]  # one stream: this server's
+        app.route(live_rt, methods=['get'], name='live_reload_stream')(live_reload_stream)
+        if iframe_scr not in app.hdrs:
+            app.hdrs.append(iframe_scr)
+        app.hdrs.append(Script(f"new EventSource({json.dumps(live_rt)}).onmessage = function(e) {{"
+                               "if (e.data === 'reload') location.reload(); };"))
 
     @property
     def url(self) -> str:
@@ -242,7 +305,9 @@ def HTMX(path: Any = '/', app: Any = None, host: str = 'localhost', port: int = 
     url = f'http://{host}:{port}{p if p.startswith("/") else "/" + p}'
     parts = []
     if link:
-        parts.append(f'<a href="{html.escape(url)}" target="_blank" rel="noopener">Open in a new tab</a>')
+        a = f'<a href="{html.escape(url)}" target="_blank" rel="noopener">Open in a new tab</a>'
+        if not _display(NbHTML(a)):  # in a notebook the link shows at once, above the iframe, as in FastHTML
+            parts.append(a)
     if iframe:
         h = f'{height}px' if isinstance(height, int) else str(height)
         style = f'width: 100%; height: {"300px" if h == "auto" else h}; border: none;'
@@ -253,25 +318,65 @@ def HTMX(path: Any = '/', app: Any = None, host: str = 'localhost', port: int = 
     return out
 
 
-def htmx_config_port(port: int = 8000, host: str = 'localhost') -> NbHTML:
-    """A script that sends htmx requests made from notebook output (`show(Button(hx_get='/x'))`) to the app served
-    on `port` instead of to the Jupyter server. Display it once in a cell."""
-    js = ("document.body.addEventListener('htmx:configRequest', function(e) {"
-          "if (e.detail.path.includes('://')) return; htmx.config.selfRequestsOnly = false;"
-          f"e.detail.path = location.protocol + '//{host}:{int(port)}' + e.detail.path;}});")
-    return NbHTML(to_xml(Script(js)))
+def ws_client(app: Any, nm: str = '', host: str = 'localhost', port: int = 8000, ws_connect: str = '/ws',
+              frame: bool = True, link: bool = True, **kwargs: Any) -> Any:
+    """A websocket client page for `app` at `/{nm}`: the htmx ws extension connects to `ws_connect` on load,
+    around an empty `Main` container. In a notebook, a link to the page (`link`) and the page in an iframe
+    (`frame`, with `HTMX`'s keywords) are displayed. Returns the container, whose id the socket's out-of-band
+    swaps can target."""
+    from .components import Div, Main
+    from .core import unqid
+    container = Main(id=unqid(), cls='container')
+
+    def ws_client_page() -> Any:
+        return Div(container, hx_trigger='load', hx_ext='ws', ws_connect=ws_connect, id=nm)
+    app.route(f'/{nm}', methods=['get'], name=f'ws_client_{nm}')(ws_client_page)
+    url = f'http://{host}:{port}/{nm}'
+    if link:
+        _display(NbHTML(f'<a href="{html.escape(url)}" target="_blank">open in browser</a>'))
+    if frame:
+        _display(HTMX(f'/{nm}', host=host, port=port, **kwargs))
+    return container
 
 
-def render_ft() -> bool:
+def htmx_config_port(port: int = 8000, host: str | None = None) -> NbHTML | None:
+    """Send htmx requests made from notebook output (`show(Button(hx_get='/x'))`) to the app served on `port`
+    instead of to the Jupyter server (htmx 2 and 4), on the notebook page's own host unless `host` is given.
+    Displayed at once in a notebook (returning None, as FastHTML's); without IPython, returns the script."""
+    where = "location.hostname" if host is None else json.dumps(str(host))
+    js = ("['htmx:configRequest', 'htmx-config-request'].forEach(function(name) {"
+          "document.body.addEventListener(name, function(e) {"
+          "var ctx = e.detail.ctx, path = ctx ? ctx.request.action : e.detail.path;"
+          "if (path.includes('://')) return;"
+          f"var full = location.protocol + '//' + {where} + ':{int(port)}' + path;"
+          "if (ctx) { ctx.request.mode = 'cors'; ctx.request.action = full; }"
+          "else { htmx.config.selfRequestsOnly = false; e.detail.path = full; }});});")
+    h = NbHTML(to_xml(Script(js)))
+    return None if _display(h) else h
+
+
+def render_ft(**kw: Any) -> None:
     """Make IPython display FT nodes (ours and plain `fastcore.xml.FT`) as rendered HTML. Our nodes already do
-    (they have `_repr_html_`); this adds third-party FT classes. Returns False, doing nothing, outside IPython."""
+    (they have `_repr_html_`); this adds third-party FT classes. Does nothing outside IPython. Keywords are accepted,
+    as FastHTML's signature has them, and unused."""
     try:
         from IPython import get_ipython
     except ImportError:
-        return False
+        return
     ip = get_ipython()
     if ip is None:
-        return False
+        return
     from fastcore.xml import FT as BaseFT
     ip.display_formatter.formatters['text/html'].for_type(BaseFT, lambda o: str(to_xml(o)))
-    return True
+
+
+def __getattr__(name: str) -> Any:
+    """FastHTML's `jupyter` module also holds everything `fasthtml.common` does (it star-imports it), and add-ons import
+    those names from here (`from fasthtml.jupyter import FastHTML, fast_app`): looked up there on first use."""
+    if not name.startswith('_'):
+        from . import common
+        try:
+            return getattr(common, name)
+        except AttributeError:
+            pass
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -6,11 +6,12 @@ form is parsed. Exceeding a size gives 413, too many fields or files 400, each w
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import anyio.lowlevel
 from starlette.exceptions import HTTPException
+from starlette.types import Scope
 
 from ._errors import refuse
 
@@ -44,7 +45,7 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-def limits_of(scope: dict) -> Limits:
+def limits_of(scope: Scope) -> Limits:
     "The limits of the app serving `scope` (the defaults when the app sets none)."
     return getattr(scope.get('app'), 'limits', None) or DEFAULT_LIMITS
 
@@ -64,6 +65,7 @@ class BodyLimitMiddleware:
         self.app, self.max_body = app, max_body
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        "The ASGI entry: answers 413 when an HTTP request body grows past `max_body`."
         limit = self.max_body
         if scope['type'] != 'http' or limit is None:
             await self.app(scope, receive, send)

@@ -46,9 +46,15 @@ injected), CSRF protection refuses cross-site handshakes, the session comes from
 (a client cannot name a class or arguments of its own), bound to the session that rendered them (a token from another
 session is refused), and events reach only components this connection joined with such a token.
 
+ISOLATION. `Live(app, isolate=True)` (or `class X(LiveComponent, isolate=True)`) runs each browser session's
+components in a process of their own, with `timeout_interaction`, `timeout_inactivity`, `memory_limit` and a cap
+on processes (`max_processes`); the component code is the same. See fasthtml._live_isolated.
+
 THE SEAM. `fasthtml._live_runner.LocalRunner` is where instances live and how events reach them (join, event,
 widget message, leave, disconnect, all plain data plus a connection that can `post` messages); this module is the
-protocol to the browser. Another runner (one process per session, say) is passed as `Live(app, runner=Cls)`.
+protocol to the browser. The default runner, `fasthtml._live_isolated.IsolatingRunner`, is a LocalRunner that
+sends isolated components' traffic to their session's process (which runs a LocalRunner of its own); another runner
+is passed as `Live(app, runner=Cls)`.
 
 Widgets: `Widget(w)` shows any `anywidget.AnyWidget` (see fasthtml._live_widgets); anywidget is an optional extra,
 `pip install python-fasthtml[widgets]`.
@@ -95,10 +101,11 @@ class LiveError(RuntimeError):
 # Context: which hub, request scope and live connection the current render or handler belongs to.
 
 class _Ctx:
-    __slots__ = ('hub', 'scope', 'conn')
+    __slots__ = ('hub', 'scope', 'conn', 'pending')
 
-    def __init__(self, hub: Live, scope: dict | None, conn: Any = None):
+    def __init__(self, hub: Any, scope: dict | None, conn: Any = None):
         self.hub, self.scope, self.conn = hub, scope, conn
+        self.pending: list | None = None  # isolated components rendered into this response, made after it
 
 
 _ctx: contextvars.ContextVar[_Ctx | None] = contextvars.ContextVar('fasthtml_live_ctx', default=None)
@@ -109,6 +116,10 @@ _rendering: contextvars.ContextVar[Any] = contextvars.ContextVar('fasthtml_live_
 
 _HUBS: weakref.WeakSet = weakref.WeakSet()
 _CLASSES: dict[str, type] = {}   # 'module:qualname' -> component class, for recreation from a token
+_ISOLATED_CLASSES: set[str] = set()   # classes declared with `isolate=True`
+# True in an isolated session's process: every component there is an ordinary in-process one.
+_SESSION_PROCESS = False
+_warned_unsupported: list = []
 
 
 def _current() -> _Ctx:
@@ -230,6 +241,8 @@ class _BoundHandler:
 def _wrap_init(init: Callable) -> Callable:
     "Run `__init__` with the component as the parent of components it creates (deterministic child ids)."
     def __init__(self: Any, *args: Any, **kw: Any) -> None:
+        if self._live.remote:  # isolated: __init__ runs in the session's process
+            return
         if _building.get() is self:  # a super().__init__ inside the outer one
             init(self, *args, **kw)
             return
@@ -250,10 +263,11 @@ def _wrap_init(init: Callable) -> Callable:
 class _State:
     "The live bookkeeping of one component instance (one object, so user attributes stay the user's)."
     __slots__ = ('lid', 'args', 'kwargs', 'kids', 'nkids', 'ver', 'conn', 'token', 'lock', 'task', 'owned', 'freed',
-                 'mounted', '__weakref__')
+                 'mounted', 'remote', '__weakref__')
 
-    def __init__(self, lid: str, args: tuple, kwargs: dict):
+    def __init__(self, lid: str, args: tuple, kwargs: dict, remote: bool = False):
         self.lid, self.args, self.kwargs = lid, args, kwargs
+        self.remote = remote  # a handle here: the instance lives in its session's process (isolation)
         self.kids: list = []
         self.nkids = 0
         self.ver = 0
@@ -272,9 +286,16 @@ class LiveComponent:
     _live: _State
     _live_handlers: dict[str, _Handler] = {}
     _live_warned = False
+    _live_isolate: bool | None = None
 
-    def __init_subclass__(cls, **kw: Any) -> None:
+    def __init_subclass__(cls, isolate: bool | None = None, **kw: Any) -> None:
+        """`class Sandbox(LiveComponent, isolate=True)`: its instances run in their browser session's own process
+        (`isolate=False`: never, even in an app made with `Live(app, isolate=True)`). Subclasses inherit it."""
         super().__init_subclass__(**kw)
+        if isolate is not None:
+            if not isinstance(isolate, bool):
+                raise TypeError(f'{cls.__qualname__}: isolate= takes True or False, got {isolate!r}')
+            cls._live_isolate = isolate
         handlers = dict(getattr(cls, '_live_handlers', {}))
         for name, fn in list(cls.__dict__.items()):
             if name.startswith('_') or name in RESERVED or not _is_plain_function(fn):
@@ -285,21 +306,30 @@ class LiveComponent:
             setattr(cls, name, h)
             handlers[name] = h
         cls._live_handlers = handlers
-        _CLASSES[f'{cls.__module__}:{cls.__qualname__}'] = cls  # the latest definition wins (a re-run cell)
+        cpath = f'{cls.__module__}:{cls.__qualname__}'
+        _CLASSES[cpath] = cls  # the latest definition wins (a re-run cell)
+        if cls._live_isolate:
+            _ISOLATED_CLASSES.add(cpath)
         if '__init__' in cls.__dict__:
             cls.__init__ = _wrap_init(cls.__dict__['__init__'])  # type: ignore[method-assign]
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        "Make the component; it joins its parent's session (and process) when built inside one."
         self = super().__new__(cls)
         parent = _building.get()
-        if isinstance(parent, LiveComponent):
+        remote = False
+        if isinstance(parent, LiveComponent):  # a child lives where its parent lives
             ps = parent._live
             lid = f'{ps.lid}-{ps.nkids}'
             ps.nkids += 1
             ps.kids.append(weakref.ref(self))
         else:
             lid = _new_lid()
-        self._live = _State(lid, args, kwargs)
+            if not _SESSION_PROCESS and cls._live_isolate is not False:
+                # Made while serving a page (not by a live update): isolated if the class or the app says so.
+                ctx = _ctx.get()
+                remote = ctx is not None and ctx.conn is None and ctx.scope is not None and ctx.hub.isolates(cls)
+        self._live = _State(lid, args, kwargs, remote)
         return self
 
     # -- what users write or call
@@ -333,6 +363,8 @@ class LiveComponent:
     def __ft__(self) -> Any:
         ctx = _current()
         st = self._live
+        if st.remote:  # isolated: its session's process renders it (see _LiveScope)
+            return ctx.hub.runner.placeholder(self, ctx)
         if ctx.conn is None:
             if st.conn is None:
                 ctx.hub.runner.register(self)  # rendered into a page: waits for that page's socket
@@ -410,9 +442,10 @@ class Connection:
         self.writer = asyncio.create_task(self._write(), name='fasthtml-live-writer')
         self.inflight: set = set()
         self.slots = asyncio.Semaphore(8)
+        self.iso: Any = None  # this page's isolated components (fasthtml._live_isolated), once it has some
 
-    def post(self, msg: dict) -> None:
-        "Queue one message for the page (any thread)."
+    def post(self, msg: dict | str) -> None:
+        "Queue one message for the page (any thread): a dict, or its JSON text already made."
         if self.closed:
             return
         if threading.get_ident() == self.thread:
@@ -473,7 +506,7 @@ class Connection:
         st.ver += 1
         try:
             html = comp._live_html(self.ctx)
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 (the user's render: an error box in its place)
             self.send_error(comp, e, 'render')
             return
         self.post({'t': 'h', 'l': st.lid, 'h': html})
@@ -497,47 +530,225 @@ class Connection:
 # The hub: routes, tokens, client script
 
 class _LiveScope:
-    "ASGI middleware: makes the request's scope known to components rendered while serving it."
+    """ASGI middleware: makes the request's scope known to components rendered while serving it; when isolated
+    components were rendered into an HTML response, their session's process makes and renders them before the body
+    goes out (see fasthtml._live_isolated); lifespan startup and shutdown start and stop the isolated processes."""
 
     def __init__(self, app: Any, hub: Live):
         self.app, self.hub = app, hub
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        if scope['type'] != 'http':
+        kind = scope['type']
+        if kind != 'http':
+            if kind == 'lifespan' and hasattr(self.hub.runner, 'startup'):
+                send = self._lifespan(receive, send)
             await self.app(scope, receive, send)
             return
-        tok = _ctx.set(_Ctx(self.hub, scope, None))
+        ctx = _Ctx(self.hub, scope, None)
+        tok = _ctx.set(ctx)
         try:
-            await self.app(scope, receive, send)
+            if self.hub.may_isolate:
+                await self.app(scope, receive, _FillSend(ctx, send))
+            else:
+                await self.app(scope, receive, send)
         finally:
             _ctx.reset(tok)
 
+    def _lifespan(self, receive: Callable, send: Callable) -> Callable:
+        runner = self.hub.runner
 
-class Live:
+        async def send_(msg: dict) -> None:
+            t = msg.get('type')
+            if t == 'lifespan.startup.complete' and self.hub.isolate:  # isolated classes alone: at first use
+                runner.startup()
+            elif t == 'lifespan.shutdown.complete':
+                await runner.shutdown()
+            await send(msg)
+        return send_
+
+
+class _FillSend:
+    "The `send` of a response that may carry isolated components: an HTML body is held until they are rendered."
+    __slots__ = ('ctx', 'send', 'start', 'chunks', 'mode')
+
+    def __init__(self, ctx: _Ctx, send: Callable):
+        self.ctx, self.send = ctx, send
+        self.start: dict | None = None
+        self.chunks: list[bytes] = []
+        self.mode = ''
+
+    async def __call__(self, msg: dict) -> None:
+        if self.mode == 'pass':
+            await self.send(msg)
+            return
+        t = msg['type']
+        if t == 'http.response.start':
+            self.mode = 'hold' if self.ctx.pending and _plain_html(msg.get('headers') or ()) else 'pass'
+            if self.mode == 'pass':
+                await self.send(msg)
+            else:
+                self.start = msg
+            return
+        if t != 'http.response.body' or self.start is None:
+            await self.send(msg)
+            return
+        self.chunks.append(msg.get('body', b''))
+        if msg.get('more_body'):
+            return
+        held = b''.join(self.chunks)
+        body = await self.ctx.hub.runner.fill(self.ctx, held)
+        start = self.start
+        if body is not held:
+            headers = [(k, v) for k, v in start.get('headers') or () if k.lower() != b'content-length']
+            headers.append((b'content-length', str(len(body)).encode()))
+            start = {**start, 'headers': headers}
+        self.mode = 'pass'
+        await self.send(start)
+        await self.send({'type': 'http.response.body', 'body': body})
+
+
+def _plain_html(headers: Any) -> bool:
+    html = False
+    for k, v in headers:
+        k = k.lower()
+        if k == b'content-encoding':
+            return False
+        if k == b'content-type':
+            html = v.startswith(b'text/html')
+    return html
+
+
+class _HubBase:
+    """What a runner needs from its hub: tokens signed with the app's key, the error box, session write-back. The
+    app's `Live` is one; an isolated session's process has a stand-in made from the same settings."""
+    signer: URLSafeSerializer
+    session_signer: URLSafeTimedSerializer
+    grace: float
+    max_queue: int
+    runner: Any
+    in_session = False  # True in an isolated session's process: every token it signs routes there
+
+    def _keys(self, secret: Any) -> None:
+        self.signer = URLSafeSerializer(secret, salt='fasthtml.live')
+        self.session_signer = URLSafeTimedSerializer(secret, salt='fasthtml.live.session')
+        self._warned: set = set()
+
+    @property
+    def debug(self) -> bool:
+        return False
+
+    @property
+    def base(self) -> str:
+        return '/_live'
+
+    # -- tokens
+    def _sign_component(self, comp: LiveComponent, ctx: _Ctx) -> str:
+        st = comp._live
+        cls = type(comp)
+        iso = st.remote or self.in_session
+        args: Any = [list(st.args), st.kwargs]
+        try:
+            json.dumps(args)
+        except (TypeError, ValueError):
+            if st.remote:
+                raise LiveError(f'{cls.__qualname__} is isolated: its constructor arguments go to its session\'s '
+                                f'process, so they must be JSON values (numbers, strings, lists, dicts...), got '
+                                f'{_short(st.args, st.kwargs)}') from None
+            args = None
+            if cls not in self._warned:
+                self._warned.add(cls)
+                log.warning('%s: constructor arguments are not JSON values, so an instance cannot be recreated on '
+                            'another worker process (it works where the page was rendered). Pass ids or plain values, '
+                            'and keep other state in the session or a database.', cls.__qualname__)
+        payload = [st.lid, f'{cls.__module__}:{cls.__qualname__}', args, _sid(ctx.scope)]
+        if iso:
+            payload.append(1)
+        return self.signer.dumps(payload)
+
+    def verify(self, token: Any, scope: dict) -> tuple[str, str, Any, bool] | None:
+        "(lid, class path, args, isolated) of a component token valid for this session, or None."
+        if not isinstance(token, str):
+            return None
+        try:
+            lid, cpath, args, sid, *rest = self.signer.loads(token)
+        except (BadSignature, ValueError, TypeError):
+            return None
+        if sid is not None and sid != _sid(scope, create=False):
+            return None
+        return lid, cpath, args, bool(rest and rest[0])
+
+    def error_html(self, e: BaseException, what: str) -> str:
+        "What a component shows in place when its handler or render raised."
+        from .components import Details, Div, P, Pre, Summary
+        if self.debug:
+            tb = ''.join(traceback.format_exception(type(e), e, e.__traceback__))
+            body = Div(P(f'{what} raised {type(e).__name__}: {e}'), Details(Summary('Traceback'), Pre(tb)))
+        else:
+            body = P('Something went wrong here. Please try again.')
+        return to_xml(Div(body, cls='live-error', role='alert'))
+
+    # -- session write-back
+    def session_changed(self, conn: Connection, before: dict) -> None:
+        """After a handler changed the session: send the page the changes, signed, to post back (the socket cannot
+        set a cookie). Only the keys the handler set or removed travel, and they are applied to the session as it is
+        then, so changes made meanwhile by other requests (a logout, say) are not undone."""
+        sess = conn.scope.get('session')
+        if sess is None:
+            return
+        changed = {k: v for k, v in sess.items() if k not in before or before[k] != v}
+        removed = [k for k in before if k not in sess]
+        conn.post({'t': 's', 'v': self.session_signer.dumps([sess.get(SESSION_KEY), changed, removed])})
+
+
+def _short(args: tuple, kwargs: dict) -> str:
+    r = ', '.join([*(repr(a) for a in args), *(f'{k}={v!r}' for k, v in kwargs.items())])
+    return f'({r[:200]})'
+
+
+class Live(_HubBase):
     """Live components and widgets for `app`: adds the live websocket, the client script (to `app.hdrs`), the
     widget asset route and the session write-back route under `path`.
 
     `grace`: seconds an instance is kept after its tab is gone (and a rendered one waits for its page's socket).
-    `runner`: where instances live, a class (or factory) called with this hub (default: this process,
-    `fasthtml._live_runner.LocalRunner`; see that module for the interface)."""
+    `runner`: where instances live, a class (or factory) called with this hub (default: this process, with isolated
+    components in their sessions' processes, `fasthtml._live_isolated.IsolatingRunner`; see fasthtml._live_runner for
+    the interface).
+
+    Isolation (see fasthtml._live_isolated): `isolate=True` runs every browser session's live components in a process
+    of its own (or mark classes: `class Sandbox(LiveComponent, isolate=True)`). `timeout_interaction`: seconds an
+    event handler (or a first render) may take before its process is stopped; `timeout_inactivity`: seconds without
+    events after which a session's process is stopped (0: never; `update()` pushes do not count); `max_processes`:
+    isolated sessions this machine runs at once (more get a "server busy" message); `memory_limit`: bytes (or '512M')
+    a session's process may add to its size at start; `prefork`: processes kept started and waiting for a session;
+    `run_dir`: where the session processes' sockets live (shared by the workers of one app on one host);
+    `redis_url`: reach sessions whose process runs on another host through Redis (default: `FASTHTML_PUBSUB_URL`)."""
 
     def __init__(self, app: Any, *, path: str = '/_live', grace: float = 30.0, runner: Any = None,
-                 max_queue: int = 1000, debug: bool | None = None):
+                 max_queue: int = 1000, debug: bool | None = None, isolate: bool = False,
+                 timeout_interaction: float = 60.0, timeout_inactivity: float = 0.0, max_processes: int | None = None,
+                 memory_limit: int | str | None = None, prefork: int = 1, run_dir: str | None = None,
+                 redis_url: str | None = None):
         if not hasattr(app, 'secret_key'):
             raise TypeError('Live(app) needs a FastHTML app')
         if grace < 0:
             raise ValueError(f'Live(grace=...) must be >= 0, got {grace!r}')
+        if not isinstance(isolate, bool):
+            raise TypeError(f'Live(isolate=...) takes True or False, got {isolate!r}')
         self.app, self.path, self.grace, self.max_queue = app, path.rstrip('/'), float(grace), max_queue
         self._debug = debug
-        self.signer = URLSafeSerializer(app.secret_key, salt='fasthtml.live')
-        self.session_signer = URLSafeTimedSerializer(app.secret_key, salt='fasthtml.live.session')
+        self._keys(app.secret_key)
+        self.isolate = isolate
+        from ._live_isolated import IsolationSettings
+        self.isolation = IsolationSettings.make(timeout_interaction=timeout_interaction,
+                                                timeout_inactivity=timeout_inactivity, max_processes=max_processes,
+                                                memory_limit=memory_limit, prefork=prefork, run_dir=run_dir,
+                                                redis_url=redis_url)
         if runner is None:
-            from ._live_runner import LocalRunner
-            runner = LocalRunner
+            from ._live_isolated import IsolatingRunner
+            runner = IsolatingRunner
         self.runner = runner(self)
         self._js = CLIENT_JS.read_bytes()
         self._js_ver = hashlib.sha256(self._js).hexdigest()[:12]
-        self._warned: set = set()
         self.connections: weakref.WeakSet = weakref.WeakSet()
         self._add_routes(app)
         from .components import Script
@@ -555,48 +766,34 @@ class Live:
 
     @property
     def debug(self) -> bool:
+        "Show error details in components (the app's debug setting unless given)."
         return bool(self.app.debug if self._debug is None else self._debug)
 
+    @property
+    def may_isolate(self) -> bool:
+        "Whether a component rendered here may be isolated (the app or some class asks for it)."
+        return (self.isolate or bool(_ISOLATED_CLASSES)) and not _SESSION_PROCESS
+
+    def isolates(self, cls: type) -> bool:
+        "Whether instances of `cls` made while serving a page run in their session's process."
+        flag = getattr(cls, '_live_isolate', None)
+        iso = self.isolate if flag is None else flag
+        if not iso:
+            return False
+        if not hasattr(self.runner, 'placeholder'):
+            raise LiveError(f'{cls.__qualname__} is isolated, but this app\'s live runner '
+                            f'({type(self.runner).__name__}) does not run isolated components')
+        from ._live_isolated import SUPPORTED
+        if not SUPPORTED:
+            if not _warned_unsupported:
+                _warned_unsupported.append(True)
+                log.warning('live: process isolation needs Linux; on %s isolated components run in the server '
+                            'process', sys.platform)
+            return False
+        return True
+
     def __repr__(self) -> str:
-        return f'<Live {self.path} grace={self.grace:g}s>'
-
-    # -- tokens
-    def _sign_component(self, comp: LiveComponent, ctx: _Ctx) -> str:
-        st = comp._live
-        cls = type(comp)
-        args: Any = [list(st.args), st.kwargs]
-        try:
-            json.dumps(args)
-        except (TypeError, ValueError):
-            args = None
-            if cls not in self._warned:
-                self._warned.add(cls)
-                log.warning('%s: constructor arguments are not JSON values, so an instance cannot be recreated on '
-                            'another worker process (it works where the page was rendered). Pass ids or plain values, '
-                            'and keep other state in the session or a database.', cls.__qualname__)
-        return self.signer.dumps([st.lid, f'{cls.__module__}:{cls.__qualname__}', args, _sid(ctx.scope)])
-
-    def verify(self, token: Any, scope: dict) -> tuple[str, str, Any] | None:
-        "(lid, class path, args) of a component token valid for this session, or None."
-        if not isinstance(token, str):
-            return None
-        try:
-            lid, cpath, args, sid = self.signer.loads(token)
-        except (BadSignature, ValueError, TypeError):
-            return None
-        if sid is not None and sid != _sid(scope, create=False):
-            return None
-        return lid, cpath, args
-
-    def error_html(self, e: BaseException, what: str) -> str:
-        "What a component shows in place when its handler or render raised."
-        from .components import Details, Div, P, Pre, Summary
-        if self.debug:
-            tb = ''.join(traceback.format_exception(type(e), e, e.__traceback__))
-            body = Div(P(f'{what} raised {type(e).__name__}: {e}'), Details(Summary('Traceback'), Pre(tb)))
-        else:
-            body = P('Something went wrong here. Please try again.')
-        return to_xml(Div(body, cls='live-error', role='alert'))
+        return f'<Live {self.path} grace={self.grace:g}s{" isolate" if self.isolate else ""}>'
 
     # -- routes
     def _add_routes(self, app: Any) -> None:
@@ -717,18 +914,6 @@ class Live:
             except (RuntimeError, OSError):
                 pass
         return len(conns)
-
-    # -- session write-back
-    def session_changed(self, conn: Connection, before: dict) -> None:
-        """After a handler changed the session: send the page the changes, signed, to post back (the socket cannot
-        set a cookie). Only the keys the handler set or removed travel, and they are applied to the session as it is
-        then, so changes made meanwhile by other requests (a logout, say) are not undone."""
-        sess = conn.scope.get('session')
-        if sess is None:
-            return
-        changed = {k: v for k, v in sess.items() if k not in before or before[k] != v}
-        removed = [k for k in before if k not in sess]
-        conn.post({'t': 's', 'v': self.session_signer.dumps([sess.get(SESSION_KEY), changed, removed])})
 
 
 class _ScriptSrc:

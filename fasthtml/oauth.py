@@ -27,8 +27,8 @@ import secrets
 import time
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Iterable
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, Iterable, TypeGuard  # noqa: UP035 (oauth.Iterable: typing's, as FastHTML's)
+from urllib.parse import urlencode, urlsplit
 
 from fastcore.basics import AttrDictDefault
 from oauthlib.oauth2 import WebApplicationClient
@@ -55,6 +55,8 @@ class _Lazy:
 
 
 httpx2: Any = _Lazy('httpx2')  # FastHTML's HTTP client (httpx's successor), as in the original
+if TYPE_CHECKING:
+    from httpx2 import Response as HttpResponse
 
 __all__ = ['GoogleAppClient', 'GitHubAppClient', 'HuggingFaceClient', 'DiscordAppClient', 'Auth0AppClient',
            'AppleAppClient', 'OAuth',
@@ -200,11 +202,11 @@ class _AppClient(WebApplicationClient):
         return dict(url=self.token_url, content=body,
                     headers={'Accept': 'application/json', 'Content-Type': 'application/x-www-form-urlencoded'})
 
-    def _token_from(self, r: httpx2.Response) -> dict:
+    def _token_from(self, r: HttpResponse) -> dict:
         "Parse the provider's token response; an error response raises (oauthlib's error, or OAuthError)."
         try:
             token = dict(parse_token_response(r.text))
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 (oauthlib has many error types for a bad response: one OAuthError)
             raise OAuthError('token_exchange_failed', f'HTTP {r.status_code}: {e}') from None
         if r.status_code >= 400:
             raise OAuthError('token_exchange_failed', f'HTTP {r.status_code}')
@@ -229,7 +231,7 @@ class _AppClient(WebApplicationClient):
                                                 'Accept': 'application/json'})
 
     @staticmethod
-    def _info_from(r: httpx2.Response) -> AttrDictDefault:
+    def _info_from(r: HttpResponse) -> AttrDictDefault:
         if r.status_code >= 400:
             raise OAuthError('user_info_failed', f'HTTP {r.status_code}')
         try:
@@ -279,7 +281,7 @@ class GoogleAppClient(_AppClient):
 
     @classmethod
     def from_file(cls, fname: str | Path, code: str | None = None, scope: Any = None,
-                  **kwargs: Any) -> 'GoogleAppClient':
+                  **kwargs: Any) -> GoogleAppClient:
         "A client from the credentials JSON file Google's console downloads (`web` or `installed` app)."
         data = json.loads(Path(fname).read_text())
         cred = data.get('web') or data.get('installed') or data
@@ -472,11 +474,20 @@ class DiscordAppClient(_AppClient):
 
     def login_link(self, redirect_uri: str | None = None, scope: Any = None, state: str | None = None,
                    **kwargs: Any) -> str:
-        "The login URL, with Discord's `integration_type` (guild or user install) and `permissions`."
-        extra: dict = dict(integration_type=str(self.integration_type))  # a str: oauthlib drops falsy values
+        """The login URL, with Discord's `integration_type` (guild or user install) and `permissions`; its
+        parameters in FastHTML's order (integration_type, scope, state, redirect_uri), any others after."""
+        q = [('response_type', 'code'), ('client_id', self.client_id),
+             ('integration_type', str(self.integration_type))]
         if self.perms:
-            extra['permissions'] = str(self.perms)
-        return super().login_link(redirect_uri, scope, state, **extra, **kwargs)
+            q.append(('permissions', str(self.perms)))
+        sc = scope if scope is not None else self.scope
+        q.append(('scope', ' '.join(map(str, sc)) if isinstance(sc, (list, tuple)) else str(sc)))
+        if state:
+            q.append(('state', state))
+        if redirect_uri:
+            q.append(('redirect_uri', redirect_uri))
+        q += [(k, str(v)) for k, v in kwargs.items() if v is not None]
+        return self.base_url + '?' + urlencode(q)
 
     def _token_request(self, code: str, redirect_uri: str | None) -> dict:
         "Discord authenticates the app with HTTP Basic credentials rather than form fields."
@@ -532,10 +543,12 @@ class Auth0AppClient(_AppClient):
         return super().login_link(redirect_uri, scope, state, **kwargs)
 
     def parse_response(self, code: str, redirect_uri: str | None = None) -> dict:
+        "Exchange `code` for the user info, reading the provider's OpenID configuration first."
         self._fetch_openid_config()
         return super().parse_response(code, redirect_uri)
 
     async def parse_response_async(self, code: str, redirect_uri: str | None = None) -> dict:
+        "Exchange `code` for the user info without blocking the loop (configuration read off-loop)."
         if self._config is None:
             await run_in_threadpool(self._fetch_openid_config)
         return await super().parse_response_async(code, redirect_uri)
@@ -550,7 +563,7 @@ _MAX_PENDING = 8
 _STATE_TTL = 15 * 60
 
 
-def _entry_ok(v: Any) -> bool:
+def _entry_ok(v: Any) -> TypeGuard[list]:
     "A pending login as stored by `login_link`: [app state, next url, issued at (int), PKCE verifier or None]."
     return isinstance(v, list) and len(v) == 4 and isinstance(v[2], int) and (v[3] is None or isinstance(v[3], str))
 
@@ -727,7 +740,7 @@ class OAuth:
         tok = _pkce_verifier.set(verifier)
         try:
             info = await self._retr_info(code, self.redir_url(req))
-        except Exception as e:  # the provider is down, refused the code, or sent nonsense: the error page, not a 500
+        except Exception as e:  # noqa: BLE001 (provider down, code refused, nonsense: the error page, not a 500)
             log.warning('OAuth token exchange failed: %s: %s', type(e).__name__, e)
             return self._fail(session, e.code if isinstance(e, OAuthError) else 'token_exchange_failed')
         finally:

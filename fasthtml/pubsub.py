@@ -242,7 +242,7 @@ class _RedisBackend:
                 gone = [c for c in channels if c not in self.refs]
                 if gone:
                     await self.pubsub.unsubscribe(*gone)
-        except Exception as e:  # the reader reconnects and resubscribes only what is still wanted
+        except Exception as e:  # noqa: BLE001 (the reader reconnects and resubscribes only what is still wanted)
             log.debug('pubsub: unsubscribe failed: %s', e)
 
     async def _read(self) -> None:
@@ -254,7 +254,7 @@ class _RedisBackend:
                 delay = 0.1
             except asyncio.CancelledError:
                 raise
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 (any lost connection: logged, reconnected with backoff)
                 if self.closed:
                     return
                 log.warning('pubsub: lost the Redis connection (%s); reconnecting in %.1fs', e, delay)
@@ -290,11 +290,11 @@ class _RedisBackend:
                 old, self.pubsub = self.pubsub, self.client.pubsub()
                 try:
                     await old.aclose()
-                except Exception:
+                except Exception:  # noqa: BLE001, S110 (the old connection is broken: closing it is best effort)
                     pass
                 if self.refs:
                     await self.pubsub.subscribe(*self.refs)
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 (the reader reconnects and resubscribes)
             log.debug('pubsub: resubscribe failed: %s', e)
 
     def publish(self, topic: str, payload: str) -> asyncio.Future:
@@ -318,7 +318,7 @@ class _RedisBackend:
                     for ch, payload, _ in batch:
                         pipe.publish(ch, payload)
                     await pipe.execute()
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 (whatever Redis raises: logged, and each publish gets it)
                 log.error('pubsub: publishing %d message(s) to Redis failed: %s', len(batch), e)
                 for _, _, fut in batch:
                     if not fut.done():
@@ -335,12 +335,12 @@ class _RedisBackend:
                 t.cancel()
                 try:
                     await t
-                except (asyncio.CancelledError, Exception):
+                except (asyncio.CancelledError, Exception):  # noqa: BLE001, S110 (stopping: its last error is moot)
                     pass
         if self.pubsub is not None:
             try:
                 await self.pubsub.aclose()
-            except Exception:
+            except Exception:  # noqa: BLE001, S110 (closing at shutdown is best effort)
                 pass
         await self.client.aclose()
 

@@ -2,8 +2,9 @@
 
 Options add a SQLite database through fastlite (`--db`, a small todo list stored in `data/app.db`), password
 accounts (`--auth`: log in, register and log out pages from `fasthtml.accounts`, users in `data/users.db`, every
-other page behind a login) and live reload (`--live`: the browser reloads when you save). The generated app finds its files (static/, data/, the session key)
-relative to `main.py`, and only `static/` is served as files: never the source, the database or the key.
+other page behind a login) and live reload (`--live`: the browser reloads when you save). The generated app finds its
+files (static/, data/, the session key) relative to `main.py`, and only `static/` is served as files: never the
+source, the database or the key.
 """
 from __future__ import annotations
 

@@ -1,14 +1,21 @@
 """The Starlette names FastHTML apps commonly use, in one place."""
-from starlette.applications import Starlette
 from starlette._utils import is_async_callable
-from starlette.authentication import (AuthCredentials, AuthenticationBackend, AuthenticationError, SimpleUser,
-                                      requires)
+from starlette.applications import Starlette
+from starlette.authentication import AuthCredentials, AuthenticationBackend, AuthenticationError, SimpleUser, requires
 from starlette.background import BackgroundTask, BackgroundTasks
 from starlette.concurrency import run_in_threadpool
 from starlette.config import Config
 from starlette.convertors import CONVERTOR_TYPES, Convertor, StringConvertor, register_url_convertor
-from starlette.datastructures import (CommaSeparatedStrings, FormData, Headers, QueryParams, Secret, State, UploadFile,
-                                      URLPath)
+from starlette.datastructures import (
+    CommaSeparatedStrings,
+    FormData,
+    Headers,
+    QueryParams,
+    Secret,
+    State,
+    UploadFile,
+    URLPath,
+)
 from starlette.endpoints import HTTPEndpoint, WebSocketEndpoint
 from starlette.exceptions import HTTPException, WebSocketException
 from starlette.middleware import Middleware
@@ -19,8 +26,15 @@ from starlette.middleware.httpsredirect import HTTPSRedirectMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import (FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse,
-                                 Response, StreamingResponse)
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.responses import JSONResponse as JSONResponseOrig  # FastHTML's name for Starlette's own
 from starlette.routing import Host, Match, Mount, Route, Router, WebSocketRoute, compile_path
 from starlette.staticfiles import StaticFiles

@@ -5,7 +5,8 @@ HTMX swaps) the HTML parser restores SVG's case, so this renders as `linearGradi
 attributes keep their colon (`xlink_href` -> `xlink:href`; the original's `xlink-href` means nothing to a browser).
 
 Note for the aggregator: `from fasthtml.common import *` in the original exports this module's `Path`, which shadows
-`pathlib.Path` in apps that star-import. This module only defines `Path`; whether `common` re-exports it is decided there.
+`pathlib.Path` in apps that star-import. This module only defines `Path`; whether `common` re-exports it is decided
+there.
 """
 from __future__ import annotations
 

@@ -11,12 +11,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .components import FT, Label, Link, Main, Meta, NotStr, Safe, Title, ft_html, ft_hx
 from . import components as _components
 from ._render import set_attrs as _set_attrs
 from ._render import set_children as _set_children
 from ._render import set_tag as _set_tag
-from .components import _PREP, _prep, valmap_x
+from .components import _PREP, FT, Label, Link, Main, Meta, NotStr, Safe, Title, _prep, ft_html, ft_hx, valmap_x
 from .components import A as _A
 from .components import Form as _Form
 from .components import Input as _Input
@@ -57,7 +56,7 @@ def A(*c: Any, hx_get: Any = None, target_id: str | None = None, hx_swap: str | 
                     v = kwargs.get(k)
                     if v is not None and (type(v) is str or (v := valmap_x(v, a)) is not None):
                         attrs[a] = v
-                if 'id' in attrs:
+                if attrs.get('id'):  # a non-empty `id` also fills `name`
                     attrs['name'] = attrs['id']
             e = _new(FT)
             _set_tag(e, 'a')
@@ -375,5 +374,17 @@ def clear(id: str) -> FT:
 
 
 # Site-level helpers live in their own module; imported last because they build on `Script` above.
-from ._site import (LdContactPoint, LdCourse, LdCourseInstance, LdJson, LdOrg, LdWebsite, robots_txt,  # noqa: E402
-                    sid_scr, sitemap_url, sitemap_xml, upload_pb_attrs, with_sid)
+from ._site import (  # noqa: E402
+    LdContactPoint,
+    LdCourse,
+    LdCourseInstance,
+    LdJson,
+    LdOrg,
+    LdWebsite,
+    robots_txt,
+    sid_scr,
+    sitemap_url,
+    sitemap_xml,
+    upload_pb_attrs,
+    with_sid,
+)

@@ -55,8 +55,8 @@ def start_redis(workdir: Path, timeout: float = 10.0) -> RedisServer:
         port = free_port()
         log = workdir / f'redis-{port}.log'
         with open(log, 'wb') as out:
-            proc = subprocess.Popen([exe, '--port', str(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-                                     '--dir', str(workdir), '--protected-mode', 'yes'],
+            proc = subprocess.Popen([exe, '--port', str(port), '--bind', '127.0.0.1', '--save', '',
+                                     '--appendonly', 'no', '--dir', str(workdir), '--protected-mode', 'yes'],
                                     stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                     start_new_session=True)
         server = RedisServer(proc, port, log)

@@ -12,6 +12,7 @@ import os
 import pickle
 import pydoc
 import random
+import re
 import subprocess
 import sys
 import tracemalloc
@@ -89,11 +90,15 @@ def _tag_arg_twins() -> list:
 # Comparing results
 
 
+_GENERATED = re.compile(r'_[A-Za-z0-9_-]{22}')
+
+
 def shape(o: object) -> object:
     "Everything observable about a built value: nodes by class, tag, children, attributes (ordered, typed), dict."
-    if isinstance(o, BaseFT):
+    if isinstance(o, BaseFT):  # (an id generated for id=True differs each time: compared as AUTO)
         return ('node', type(o), o.tag, tuple(shape(c) for c in o.children),
-                [(k, type(v), v) for k, v in o.attrs.items()], dict(o.__dict__))
+                [(k, type(v), 'AUTO' if k in ('id', 'name') and isinstance(v, str) and _GENERATED.fullmatch(v) else v)
+                 for k, v in o.attrs.items()], dict(o.__dict__))
     if isinstance(o, tuple):
         return ('tuple', tuple(shape(c) for c in o))
     return (type(o), o)
@@ -142,6 +147,8 @@ CORPUS = [
     ((), {'@click': 'go()', ':class': '{a: b}', 'x-on:click.prevent': 'z', 'x.y': 1}),
     ((), {'name': 'n', 'id': 'i'}),
     ((), {'id': 'i', 'name': None}),
+    ((), {'id': ''}),  # an empty or zero id fills no name
+    ((), {'id': 0.0, 'cls': 'c'}),
     ((), {'id': None, 'cls': None}),
     ((), {'id': [], 'cls': {}, 'title': set()}),
     ((), {'value': 0, 'checked': True, 'disabled': False, 'step': 0.5, 'max': -3}),
@@ -244,7 +251,7 @@ def test_the_fuzz_exercises_the_c_path():
             c_path += not _python_ran(f, *a, **kw)
         except Exception:  # noqa: BLE001, S110 - the fuzz raises on purpose (BadStr, ...); counted as Python's
             pass
-    assert c_path > 600, c_path  # (759 with this seed)
+    assert c_path > 500, c_path  # (592 with this seed; falsy hx_vals/hx_target and id=True take the Python path)
 
 
 @needs_c

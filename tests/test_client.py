@@ -27,6 +27,25 @@ def test_client_keeps_cookies_and_returns_httpx2_responses(kind):
     assert cli.post('/').status_code == 405 and cli.delete('/').status_code == 405
 
 
+def test_client_answers_as_fasthtmls(kind):
+    # FastHTML's Client (httpx2 over ASGI) does not follow redirects, sends httpx2's user agent and the client
+    # address httpx2 gives; `follow_redirects=True` per call follows them.
+    import httpx2
+
+    from fasthtml.common import Redirect, RedirectResponse
+    app = FastHTML(secret_key='k')
+    app.get('/ua')(variant(kind, lambda req: f"{req.headers['user-agent']} {req.client.host}:{req.client.port}"))
+    app.get('/r303')(variant(kind, lambda: RedirectResponse('/ua', status_code=303)))
+    app.get('/redirect')(variant(kind, lambda: Redirect('/ua')))
+    cli = Client(app)
+    assert cli.get('/ua').text == f'python-httpx2/{httpx2.__version__} 127.0.0.1:123'
+    for path in ('/r303', '/redirect'):
+        r = cli.get(path)
+        assert (r.status_code, r.headers['location'], r.text) == (303, '/ua', '')
+        assert cli.get(path, follow_redirects=True).text.startswith('python-httpx2/')
+    assert cli.get('/ua/').headers['location'] == 'http://testserver/ua'  # a 307 to the route, unfollowed
+
+
 @pytest.mark.parametrize('code', [
     # a user's test, as the docs show it: Starlette's TestClient and ours, imported and used with warnings as errors
     'from starlette.testclient import TestClient\n'

@@ -10,26 +10,28 @@ import sys
 import threading
 
 import pytest
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from fasthtml.components import Div, Meta, P, Script, Style
-from fasthtml.xtend import Titled
-from starlette.exceptions import HTTPException
+from fasthtml.components import Div, Meta, P, Script, Style, to_xml
 from fasthtml.core import (
     Client,
     FastHTML,
     MiddlewareBase,
+    charset,
     def_hdrs,
     fhjsscr,
+    htmx4src,
     htmx_exts,
     htmxsrc,
     scopesrc,
     serve,
     surrsrc,
     unqid,
+    viewport,
 )
 from fasthtml.fastapp import fast_app
 from fasthtml.xtend import Titled
@@ -70,13 +72,39 @@ SPEC_FAST_APP = ('db_file render hdrs ftrs tbls before middleware live debug rou
                  'static_path body_wrap nb_hdrs').split()
 
 
+# FastHTML 0.14.14's parameters, in its order: ours come first, in this order (an app may pass them by position),
+# and our own keywords follow them.
+ORIG_FASTHTML = ('debug routes middleware title exception_handlers on_startup on_shutdown lifespan hdrs ftrs exts '
+                 'before after surreal htmx htmx4 default_hdrs sess_cls secret_key session_cookie max_age sess_path '
+                 'same_site sess_https_only sess_domain key_fname body_wrap htmlkw nb_hdrs canonical '
+                 'max_part_size').split()
+ORIG_FAST_APP = ('db_file render hdrs ftrs tbls before middleware live debug title routes exception_handlers '
+                 'on_startup on_shutdown lifespan default_hdrs pico surreal htmx htmx4 exts canonical secret_key '
+                 'key_fname session_cookie max_age sess_path same_site sess_https_only sess_domain htmlkw bodykw '
+                 'reload_attempts reload_interval static_path body_wrap nb_hdrs').split()
+
+
 def test_signatures_list_every_spec_parameter_in_order():
     ps = inspect.signature(FastHTML).parameters
     assert [p for p in ps if p in SPEC_FASTHTML] == SPEC_FASTHTML
+    assert list(ps)[:len(ORIG_FASTHTML)] == ORIG_FASTHTML
     assert list(ps.values())[-1].kind == inspect.Parameter.VAR_KEYWORD  # **bodykw
     ps = inspect.signature(fast_app).parameters
     assert [p for p in ps if p in SPEC_FAST_APP] == SPEC_FAST_APP
+    assert list(ps)[:len(ORIG_FAST_APP)] == ORIG_FAST_APP
     assert list(ps.values())[-1].kind == inspect.Parameter.VAR_KEYWORD
+    assert list(inspect.signature(def_hdrs).parameters) == ['htmx', 'htmx4', 'surreal']
+
+
+def test_def_hdrs_by_position_and_htmx4_config():
+    assert def_hdrs(True, False, False) == [charset, viewport, htmxsrc, fhjsscr]
+    cfg = '<meta name="htmx-config" content=\'{"metaCharacter": "-"}\'>'
+    # htmx4=True loads htmx 4 with its config (the meta character htmx 4 needs for hx-on--x), even with htmx=False
+    for h in (def_hdrs(htmx4=True), def_hdrs(htmx=False, htmx4=True)):
+        assert [to_xml(o) for o in h[:5]] == [to_xml(charset), to_xml(viewport), cfg, to_xml(htmx4src), to_xml(fhjsscr)]
+    head = head_of(page(with_index(FastHTML(secret_key='x', htmx4=True))))
+    assert head.index('name="viewport"') < head.index(cfg) < head.index(str(htmx4src))
+    assert cfg not in page(with_index(FastHTML(secret_key='x')))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -493,7 +521,7 @@ def test_serve_does_nothing_without_a_file_or_under_ipython(in_tmp, monkeypatch)
     assert calls == []
 
 
-def test_serve_runs_uvicorn_when_main(in_tmp, monkeypatch):
+def test_serve_runs_uvicorn_when_main(in_tmp, monkeypatch, capsys):
     import uvicorn
     calls = []
     monkeypatch.setattr(uvicorn, 'run', lambda *a, **kw: calls.append((a, kw)))
@@ -508,6 +536,12 @@ def test_serve_runs_uvicorn_when_main(in_tmp, monkeypatch):
     (in_tmp / 'other.py').write_text(SERVE_APP.replace('serve()', "serve(port=8123, reload=False, host='0.0.0.0')"))
     runpy.run_path(str(in_tmp / 'other.py'), run_name='__main__')
     assert calls == [(('other:app',), dict(host='0.0.0.0', port=8123, timeout_graceful_shutdown=30))]
+    calls.clear()
+    # procs is taken and unused, as in FastHTML (uvicorn would refuse it)
+    (in_tmp / 'procs.py').write_text(SERVE_APP.replace('serve()', 'serve(procs=3, reload=False)'))
+    runpy.run_path(str(in_tmp / 'procs.py'), run_name='__main__')
+    assert calls == [(('procs:app',), dict(host='127.0.0.1', port=5001, timeout_graceful_shutdown=30))]
+    assert capsys.readouterr().out.endswith('Link: \x1b[91m\x1b[1mhttp://localhost:5001\x1b[22m\x1b[39m\n')
     calls.clear()
     # A hosting platform's PORT binds all interfaces, unless HOST says otherwise.
     monkeypatch.setenv('PORT', '7000')
@@ -547,8 +581,10 @@ def test_fast_app_static_path(in_tmp):
 
 
 def test_fast_app_passes_keywords_through(in_tmp):
-    app, rt = fast_app(secret_key='x', title='T', hdrs=(Meta(name='h'),), ftrs=(P('f'),), htmlkw={'lang': 'fr'},
-                       bodykw={'cls': 'b'}, data_k='v', exts='ws')
+    # Other keywords are ignored, as FastHTML does (only bodykw gives body attributes); a warning names them
+    with pytest.warns(UserWarning, match="ignores 'data_k'"):
+        app, rt = fast_app(secret_key='x', title='T', hdrs=(Meta(name='h'),), ftrs=(P('f'),),
+                           htmlkw={'lang': 'fr'}, bodykw={'cls': 'b'}, data_k='v', exts='ws')
 
     @rt('/')
     def get():
@@ -557,7 +593,7 @@ def test_fast_app_passes_keywords_through(in_tmp):
     assert '<html lang="fr">' in html and '<title>T</title>' in html and '<meta name="h">' in html
     assert htmx_exts['ws'] in html
     body = html[html.index('<body'):]
-    assert 'class="b"' in body[:body.index('>')] and 'data-k="v"' in body[:body.index('>')]
+    assert body.startswith('<body class="b">')
     assert body.endswith('><p>x</p><p>f</p></body></html>')
 
 
@@ -623,8 +659,11 @@ def test_conversion_helpers():
     assert snake2hyphens('user_agent') == 'User-Agent' and snake2hyphens('hx_request') == 'Hx-Request'
     assert parsed_date('17th of May, 2024, 2p') == datetime(2024, 5, 17, 14, 0)
     assert [str2bool(v) for v in ('on', '1', 'true', 'Yes', 'off', '0', 'false', 'no', '')] == [True] * 4 + [False] * 5
-    with pytest.raises(ValueError):
-        str2bool('perhaps')
+    # fastcore's, as in FastHTML: not stripped, None is False, other words a TypeError, `s` by name
+    assert str2bool(None) is False and str2bool(s='y') is True
+    for v in ('perhaps', ' t '):
+        with pytest.raises(TypeError, match='not bool'):
+            str2bool(v)
     assert form2dict(FormData([('a', '1'), ('b', 'x'), ('b', 'y')])) == {'a': '1', 'b': ['x', 'y']}
     assert form2dict({'a': 1}) == {'a': 1}
 

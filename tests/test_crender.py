@@ -56,7 +56,7 @@ def _c_renderer():
                   ok_attrs=_render._OK_ATTRS, raw_tags=_render.RAW_TAGS, close=_render._close, open=_render._open,
                   check_attr_name=_render.check_attr_name, attr_value=_render.attr_value, escape=_render.escape,
                   from_ft=_render._from_ft, pieces=_render._pieces, render_py=_render_compact_py,
-                  notstr=NotStr, seqs=_render._SEQS)
+                  notstr=NotStr, seqs=_render._SEQS, route_keys=_render.ROUTE_KEYS)
     return _crender.render
 
 
@@ -251,6 +251,11 @@ CORPUS = {
     'numbers': lambda: (0, -1, 7, 2 ** 70, -(2 ** 80), 1.5, float('inf'), float('nan'), -0.0, True, False),
     'none': lambda: (None, Div(None, 'a', None)),
     'element': lambda: (Div(P('para', cls='x'), Span('s'), id='main'),),
+    # more distinct tags and attribute names than the per-render caches hold, each repeated, with and without attrs
+    'many tags and names': lambda: tuple(
+        ft(t, ft(t), P(t, **{f'data-{t}-{j}': str(j) for j in range(3)}), **{f'aria-{t}': t, 'id': t})
+        for _ in range(3) for t in ('section', 'article', 'aside', 'nav', 'header', 'footer', 'figure', 'dl', 'dt',
+                                    'dd', 'mark', 'small')),
     'nested lists': lambda: (Div(['a', ['b', ('c', [Span('d')])]]),),
     'attr values': lambda: (Div(a='x', b='a&b<c>', c='say "hi"', d="it's", e='"\'', f='', g=True, h=False, i=None,
                                 j=0, k=-5, l=2 ** 70, m=1.25, n=float('inf'), o="'s' \"q\"", p="&'<\""),),
@@ -390,7 +395,8 @@ _render.check_attr_name = check
 _crender.init(ft=_render.FT, base_ft=_render.BaseFT, close_cache=_render._CLOSE, open_cache=_render._OPEN,
               ok_attrs=_render._OK_ATTRS, raw_tags=_render.RAW_TAGS, close=_render._close, open=_render._open,
               check_attr_name=check, attr_value=_render.attr_value, escape=_render.escape, from_ft=_render._from_ft,
-              pieces=_render._pieces, render_py=_render_compact_py, notstr=_render.NotStr, seqs=_render._SEQS)
+              pieces=_render._pieces, render_py=_render_compact_py, notstr=_render.NotStr, seqs=_render._SEQS,
+              route_keys=_render.ROUTE_KEYS)
 target = [None]
 results = []
 for names in (['zz-clear', 'zz-after'], ['zz-swap', 'zz-swap-c', 'zz-swap-c2'], ['zz-bad', 'zz-bad-c']):
@@ -412,14 +418,16 @@ _render.RAW_TAGS = raw
 _crender.init(ft=_render.FT, base_ft=_render.BaseFT, close_cache=_render._CLOSE, open_cache=_render._OPEN,
               ok_attrs=_render._OK_ATTRS, raw_tags=raw, close=_render._close, open=_render._open,
               check_attr_name=check, attr_value=_render.attr_value, escape=_render.escape, from_ft=_render._from_ft,
-              pieces=_render._pieces, render_py=_render_compact_py, notstr=_render.NotStr, seqs=_render._SEQS)
+              pieces=_render._pieces, render_py=_render_compact_py, notstr=_render.NotStr, seqs=_render._SEQS,
+              route_keys=_render.ROUTE_KEYS)
 for tag in raw | {'div', 'zz-' + 'r' * 69}:
     t = (new_ft(tag, ('a<b</' + tag + '>',), {}), new_ft(tag, (), {'id': 'i'}))
     assert _crender.render(t, True) == _render_compact_py(t, True), tag
 print(results)
 '''
     env = {k: v for k, v in os.environ.items() if k != 'FASTHTML_PURE_PYTHON'}
-    p = subprocess.run([sys.executable, '-c', code], cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=60)
+    p = subprocess.run([sys.executable, '-c', code], cwd=ROOT, env=env, capture_output=True, text=True,
+                       check=False, timeout=60)
     assert p.returncode == 0, p.stderr[-3000:]
     assert p.stdout.strip() == str([('RuntimeError', 'dictionary changed size during iteration'),
                                     '<div zz-swap="v" zz-swap-d="plain&lt;&amp;&gt;">x</div>',
@@ -436,13 +444,17 @@ def test_api_misuse(crender):
         crender((), True, False, 'extra')
     kw = {'base_ft': BaseFT, 'close_cache': {}, 'open_cache': {}, 'ok_attrs': set(), 'raw_tags': frozenset(),
           'close': len, 'open': len, 'check_attr_name': len, 'attr_value': len, 'escape': len, 'from_ft': len,
-          'pieces': len, 'render_py': len, 'notstr': NotStr, 'seqs': ()}
+          'pieces': len, 'render_py': len, 'notstr': NotStr, 'seqs': (), 'route_keys': frozenset()}
     with pytest.raises(TypeError, match='is not a slot'):
         _crender.init(ft=fx.FT, **kw)
     with pytest.raises(TypeError, match='subclass'):
         _crender.init(ft=dict, **kw)
     with pytest.raises(TypeError):
         _crender.init(ft=FT, **{**kw, 'raw_tags': {'script'}})  # must be a frozenset
+    with pytest.raises(TypeError):
+        _crender.init(ft=FT, **{**kw, 'route_keys': {'get'}})  # likewise
+    with pytest.raises(TypeError):
+        _crender.render_marked(['not a tuple'], True)
     assert crender((Div('ok<'),), True) == '<div>ok&lt;</div>'
 
 
@@ -628,6 +640,72 @@ def test_fuzz(crender, esc):
     assert 0 < errors < 1500 // 2  # the fuzz reaches the error paths, but mostly renders
 
 
+def _has_route_attr(o, depth: int = 0) -> bool:
+    "Does any element in `o` (walked as the renderers walk it) have an attribute named in ROUTE_KEYS?"
+    if depth > 200:
+        return False
+    if isinstance(o, BaseFT):
+        attrs = getattr(o, 'attrs', None)
+        if isinstance(attrs, dict) and any(isinstance(k, str) and k in _render.ROUTE_KEYS for k in attrs):
+            return True
+        kids = getattr(o, 'children', ())
+        return any(_has_route_attr(c, depth + 1) for c in (kids if not isinstance(kids, (str, bytes)) else ()))
+    if isinstance(o, (list, tuple, L)) or type(o).__name__ == 'generator':
+        return any(_has_route_attr(c, depth + 1) for c in o)
+    if hasattr(o, '__ft__') and not isinstance(o, type):
+        return _has_route_attr(o.__ft__(), depth + 1)
+    return False
+
+
+@pytest.mark.parametrize('esc', [True, False])
+def test_render_marked(crender, esc):
+    """`render_marked` gives `render`'s HTML, and says False only for trees with no route-naming attribute (which the
+    response then skips resolving); for trees the C code renders by itself, exactly when there is none."""
+    from fasthtml import _crender
+    marked = _crender.render_marked
+    assert marked((Div(A('x', get='home'), P('y')),), esc, True)[1] is True
+    assert marked((Div(new_ft('a', ('x',), {'link': None}), P(' get=y')),), esc, True)[1] is True  # not written
+    assert marked((Div(A('x', hx_get='/home'), P(' get=y', data_get='1')),), esc, True) == (
+        '<div><a hx-get="/home">x</a><p data-get="1"> get=y</p></div>', False)
+    assert marked((Div(Script('a'), P('y')),), esc, True)[1] is True  # a part left to the Python code: unknown
+    assert _render._render_marked_py((Div(P('y')),), esc, True) == ('<div><p>y</p></div>', True)
+    seen = {True: 0, False: 0}
+    for seed in range(1500):
+        def make(seed=seed):
+            r = random.Random(seed)
+            elms = tuple(rand_child(r, 0) for _ in range(r.randint(1, 3)))
+            for e in _exact_nodes(elms):
+                if r.random() < 0.03 and isinstance(e.attrs, dict):
+                    e.attrs[r.choice(sorted(_render.ROUTE_KEYS))] = r.choice(['name', '/p', None, False, 3])
+            return elms
+        want = outcome(crender, make(), esc, True)
+        if want[0] != 'ok':
+            continue
+        html, flag = marked(make(), esc, True)
+        assert html == want[1], seed
+        assert flag or not _has_route_attr(make()), seed
+        seen[flag] += 1
+    assert seen[True] > 50 and seen[False] > 100  # both answers are reached
+    # trees of exact elements with plain attributes and text: the flag is exact
+    for seed in range(300):
+        r = random.Random(seed)
+        t = Div(*[Span(str(i), **{r.choice(['id', 'cls', 'hx_get', 'get', 'post', 'link', 'title']): 'v'})
+                  for i in range(r.randint(0, 4))])
+        assert marked((t,), esc, True)[1] is _has_route_attr(t), seed
+
+
+def _exact_nodes(o, depth: int = 0) -> list:
+    "The exact FT nodes reachable through tuples (the fuzz's plain structure), to sprinkle route keys on."
+    if depth > 50:
+        return []
+    if type(o) is FT:
+        kids = o.children if isinstance(o.children, tuple) else ()
+        return [o] + [n for c in kids for n in _exact_nodes(c, depth + 1)]
+    if type(o) is tuple:
+        return [n for c in o for n in _exact_nodes(c, depth + 1)]
+    return []
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Recursion
 
@@ -662,7 +740,8 @@ def test_deep_tree_with_high_recursion_limit(crender):
             'assert a == b and a.count("</div>") == 20_000, (len(a), len(b))\n'
             'print("ok")\n')
     env = {k: v for k, v in os.environ.items() if k != 'FASTHTML_PURE_PYTHON'}
-    p = subprocess.run([sys.executable, '-c', code], cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=120)
+    p = subprocess.run([sys.executable, '-c', code], cwd=ROOT, env=env, capture_output=True, text=True,
+                       check=False, timeout=120)
     assert p.returncode == 0 and p.stdout.strip() == 'ok', p.stderr[-2000:]
 
 
@@ -671,8 +750,8 @@ def test_deep_tree_with_high_recursion_limit(crender):
 
 def _refcount_tree():
     big = 10 ** 30
-    text = ''.join(['t', 'e', 'x', 't', '<'])  # noqa: FLY002 - a str object of its own, not a shared constant
-    val = ''.join(['v', '"', "'"])  # noqa: FLY002
+    text = ''.join(['t', 'e', 'x', 't', '<'])  # a str object of its own, not a shared constant
+    val = ''.join(['v', '"', "'"])
     attrs = {'id': val, 'n': big, 'f': 2.5, 'on': True}
     kids = (text, big, Span(text, cls=val), [text, (big,)], FtObj(Span(val)), Html(text), NotStr(text),
             Script(text), fx_ft('b', text, id=val), Fragment(text), Sub(text), b'bytes', Plain())
@@ -738,7 +817,8 @@ def test_pure_python_suite_passes():
     check = ('import fasthtml._render as r; assert r._render_compact_c is None and '
              'r.render_compact is r._render_compact_py')
     env = {**os.environ, 'FASTHTML_PURE_PYTHON': '1'}
-    p = subprocess.run([sys.executable, '-c', check], cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=60)
+    p = subprocess.run([sys.executable, '-c', check], cwd=ROOT, env=env, capture_output=True, text=True,
+                       check=False, timeout=60)
     assert p.returncode == 0, p.stderr[-2000:]
     p = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', *files], cwd=ROOT, env=env,
                        capture_output=True, text=True, check=False, timeout=300)

@@ -188,7 +188,7 @@ def test_single_worker_startup_is_unchanged(in_tmp):
     from fasthtml.starlette import TestClient
     app, rt = fast_app(secret_key=os.urandom(8).hex())
 
-    @rt
+    @rt('/')
     def index():
         return 'ok'
     with TestClient(app) as c:  # runs the lifespan

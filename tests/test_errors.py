@@ -94,13 +94,10 @@ def test_debug_page_shows_chained_exceptions_in_python_order():
 @pytest.mark.parametrize('headers', [HX, BROWSER, {}])
 def test_production_page_has_no_internals(headers):
     r = client(make_app(False)).get('/boom', headers=headers)
-    assert r.status_code == 500
-    assert r.headers['content-type'].startswith('text/html')
-    assert 'Internal Server Error' in r.text
-    for leak in ('KeyError', 'secret', 'Traceback', 'test_errors', '/boom', '.py'):
-        assert leak not in r.text, leak
+    # FastHTML's (Starlette's) answer, for browsers and htmx alike
+    assert (r.status_code, r.text) == (500, 'Internal Server Error')
+    assert r.headers['content-type'] == 'text/plain; charset=utf-8'
     assert DEBUG_HEADER not in r.headers and 'HX-Retarget' not in r.headers
-    assert r.text.startswith('<div') == (headers is HX)
 
 
 def test_production_respects_app_exception_handler():

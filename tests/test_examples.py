@@ -228,9 +228,9 @@ def test_demo_command_serves_the_todo_app(in_tmp):
     env = {**os.environ, 'PORT': str(port), 'HOST': '127.0.0.1', 'TODO_DATA': str(in_tmp / 'data'),
            'PYTHONUNBUFFERED': '1'}
     repo = EXAMPLES.parent
-    log = open(in_tmp / 'demo.log', 'wb')
-    proc = subprocess.Popen([sys.executable, str(EXAMPLES / 'todo_app.py')], cwd=repo, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    with open(in_tmp / 'demo.log', 'wb') as log:  # the server writes to its own copy of the descriptor
+        proc = subprocess.Popen([sys.executable, str(EXAMPLES / 'todo_app.py')], cwd=repo, env=env, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 30
         body = None
@@ -251,14 +251,22 @@ def test_demo_command_serves_the_todo_app(in_tmp):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(5)
-        log.close()
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The spec's to-do walkthrough (adv_app), run unchanged apart from the database path
+# The spec's to-do walkthrough (adv_app), run unchanged apart from the database path (its names imported by name,
+# as the spec does)
 
 WALKTHROUGH = '''
-from fasthtml.common import *
+from fasthtml.common import (
+    # These are the HTML components we use in this app
+    A, AX, Button, Card, CheckboxX, Container, Div, Form, Grid, Group, H1, H2, Hidden, Input, Li, Main, Script, Style,
+    Textarea, Title, Titled, Ul,
+    # These are FastHTML symbols we'll use
+    Beforeware, FastHTML, fast_app, SortableJS, fill_form, picolink, serve,
+    # These are from Starlette, Fastlite, fastcore, and the Python stdlib
+    FileResponse, NotFoundError, RedirectResponse, database, patch, dataclass
+)
 from hmac import compare_digest
 
 db = database(DB_PATH)
@@ -563,3 +571,46 @@ def test_widgets_example_in_process():
     page = Client(ex['app']).get('/').text
     assert page.count('class="live-widget"') == 4 and '0 point(s) drawn, 0 click(s), brush 40' in page
     assert 'data-esm="/_live/a/' in page and 'data-css="/_live/a/' in page
+
+
+def test_isolated_example_in_process(monkeypatch):
+    "Imported by name (its session processes import it too); a TestClient block runs its lifespan."
+    import importlib
+    import json
+    import re
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        from starlette.testclient import TestClient
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    monkeypatch.setenv('ISOLATED_TIMEOUT', '2')
+    monkeypatch.delitem(sys.modules, 'isolated', raising=False)
+    ex = importlib.import_module('isolated')
+    try:
+        with TestClient(ex.app) as cli:
+            page = cli.get('/').text
+            assert f'The server runs in process {os.getpid()}.' in page
+            pid = int(re.search(r'Running in process (\d+)', page)[1])
+            assert pid != os.getpid() and 'Session clock:' in page
+            cl = [list(c) for c in re.findall(r'data-lid="([^"]+)" data-live="([^"]+)" data-lv="(\d+)"', page)]
+            counter = cl[1][0]
+            with cli.websocket_connect('/_live/ws') as ws:
+                def send(**m):
+                    ws.send_text(json.dumps(m))
+
+                def replies():
+                    send(t='p')
+                    out = []
+                    while (m := json.loads(ws.receive_text()))['t'] != 'p':
+                        out.append(m)
+                    return [m for m in out if m['l'] == counter]
+                send(t='j', c=cl, w=[])
+                send(t='e', l=counter, h='inc', f={})
+                assert 'Count: 1' in replies()[0]['h']
+                send(t='e', l=counter, h='nap', f={})
+                assert 'This took longer than 2 seconds' in replies()[0]['h']
+                send(t='e', l=counter, h='__restart', f={})
+                (h,) = [m['h'] for m in replies() if m['t'] == 'h']
+                assert 'Count: 0' in h and int(re.search(r'Running in process (\d+)', h)[1]) != pid
+    finally:
+        sys.modules.pop('isolated', None)

@@ -99,7 +99,7 @@ def test_redirect_round_trips_to_the_handler(kind):
     app.get('/go')(variant(kind, go))
     app.get('/land/{word}')(variant(kind, land))
     for word, q in [('日本', 'é ü'), ('ü b', '🙂'), ('x', '\ufffe'), ('%C3%A9', 'already%20encoded')]:
-        r = Client(app).get('/go', params={'to': f'/land/{word}?q={q}'})
+        r = Client(app).get('/go', params={'to': f'/land/{word}?q={q}'}, follow_redirects=True)
         assert r.status_code == 200 and f'<p>{unquote(word)}|{unquote(q)}</p>' in r.text, (word, q, r.text)
 
 
@@ -398,6 +398,13 @@ def _text_app(kind):
     return app, seen
 
 
+def _post_text(kind, hx, path, ctype, body):
+    "POST `body` as `ctype` to `path` of a new text app: (its response, what its handlers saw)."
+    app, seen = _text_app(kind)
+    hdrs = [(b'content-type', ctype)] + ([(b'hx-request', b'1')] if hx else [])
+    return run(call(app, 'POST', path, body=body, headers=hdrs)), seen
+
+
 @pytest.mark.parametrize('qs,msg', [(b's=%FF', "Query parameter 's' is not valid UTF-8 text"),
                                     (b't=ok&s=a%C3', "Query parameter 's' is not valid UTF-8 text"),
                                     (b's=%ED%A0%80', "Query parameter 's' is not valid UTF-8 text"),  # a surrogate
@@ -419,9 +426,7 @@ def test_valid_query_text_passes(kind):
                                       (b's=ok&t=%E6%97', "Form field 't' is not valid UTF-8 text"),
                                       (b'%ED%B0%80=x', "Form field name '\ufffd\ufffd\ufffd' is not valid UTF-8 text")])
 def test_urlencoded_form_not_utf8_is_400(body, msg, kind, hx):
-    app, seen = _text_app(kind)
-    hdrs = [(b'content-type', b'application/x-www-form-urlencoded')] + ([(b'hx-request', b'1')] if hx else [])
-    r = run(call(app, 'POST', '/q', body=body, headers=hdrs))
+    r, seen = _post_text(kind, hx, '/q', b'application/x-www-form-urlencoded', body)
     assert (r.status, r.text) == (400, msg) and seen == []
 
 
@@ -439,9 +444,7 @@ def _part(disposition: bytes, value: bytes) -> bytes:
      "Multipart field 's': its name or file name is not valid UTF-8 text"),
 ])
 def test_multipart_form_not_utf8_is_400(body, msg, kind, hx):
-    app, seen = _text_app(kind)
-    hdrs = [(b'content-type', b'multipart/form-data; boundary=B')] + ([(b'hx-request', b'1')] if hx else [])
-    r = run(call(app, 'POST', '/q', body=body, headers=hdrs))
+    r, seen = _post_text(kind, hx, '/q', b'multipart/form-data; boundary=B', body)
     assert (r.status, r.text) == (400, msg) and seen == []
 
 
@@ -466,16 +469,13 @@ def test_multipart_valid_utf8_and_declared_charsets(kind):
     (b'{"a": "\xff"}', 'Invalid JSON body'),  # (already refused: not UTF-8 at all)
 ])
 def test_json_body_not_text_is_400(body, msg, kind, hx):
-    app, seen = _text_app(kind)
-    hdrs = [(b'content-type', b'application/json')] + ([(b'hx-request', b'1')] if hx else [])
-    r = run(call(app, 'POST', '/d', body=body, headers=hdrs))
+    r, seen = _post_text(kind, hx, '/d', b'application/json', body)
     assert (r.status, r.text) == (400, msg) and seen == []
 
 
 def test_json_body_with_valid_pairs_and_noncharacters_passes(kind):
-    app, seen = _text_app(kind)
     body = b'{"a": "\\ud83d\\ude00", "b": "\\uffff\xef\xbf\xbe", "c": ["\xe6\x97\xa5"]}'
-    r = run(call(app, 'POST', '/d', body=body, headers=[(b'content-type', b'application/json')]))
+    r, _ = _post_text(kind, False, '/d', b'application/json', body)
     assert r.status == 200 and json.loads(r.body) == {'a': '😀', 'b': '\uffff\ufffe', 'c': ['日']}
 
 

@@ -1,11 +1,12 @@
 """fasthtml.jupyter: servers started and stopped from Python (and from a real Jupyter kernel), iframes, show()."""
 import asyncio
-import json
 import os
 import socket
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import httpx2
@@ -27,6 +28,7 @@ from fasthtml.jupyter import (
     render_ft,
     show,
     wait_port_free,
+    ws_client,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -155,18 +157,20 @@ async def test_async_server_on_the_running_loop():
     await asyncio.wait_for(server.task, 5)
 
 
-def test_htmx_iframe_markup():
+def test_htmx_iframe_markup(capsys):
     out = HTMX(port=8123)
     assert isinstance(out, NbHTML) and out._repr_html_() == str(out)
     assert '<iframe src="http://localhost:8123/"' in out
     assert 'onload=' in out and 'postMessage' not in out  # the page reports its height; the iframe listens
     assert 'href=' not in out
+    capsys.readouterr()
+    # link=True displays the link at once (IPython's display; outside a kernel it prints), then returns the iframe
     fixed = HTMX('/items?x=1&y=2', port=8123, height=500, link=True)
     assert 'src="http://localhost:8123/items?x=1&amp;y=2"' in fixed
-    assert 'height: 500px' in fixed and 'onload=' not in fixed
-    assert 'target="_blank"' in fixed
+    assert 'height: 500px' in fixed and 'onload=' not in fixed and 'href=' not in fixed
+    assert 'target="_blank"' in capsys.readouterr().out
     only_link = HTMX('/about', port=8123, iframe=False, link=True)
-    assert '<iframe' not in only_link and 'href="http://localhost:8123/about"' in only_link
+    assert only_link == '' and 'href="http://localhost:8123/about"' in capsys.readouterr().out
 
 
 def test_htmx_accepts_a_route_function_and_serves_app():
@@ -185,20 +189,86 @@ def test_htmx_accepts_a_route_function_and_serves_app():
         out.server.stop()
 
 
-def test_show_is_the_components_show():
+def test_show_displays_now_and_returns_none(monkeypatch):
+    # As FastHTML's notebook `show` (signature (*s, ...), over fasthtml.components.show): displayed at once (so it
+    # works in loops), None returned
+    import inspect
+
+    import IPython.display
+
     import fasthtml.components as comps
-    assert show is comps.show
-    out = show(Div(P('a <b>'), id='x'), Button('go', hx_get='/go'))
-    assert out._repr_html_() == '<div id="x"><p>a &lt;b&gt;</p></div>\n<button hx-get="/go">go</button>'
+    shown = []
+    monkeypatch.setattr(IPython.display, 'display', shown.append)
+    assert show(Div(P('a <b>'), id='x'), Button('go', hx_get='/go')) is None
+    assert [o._repr_html_() for o in shown] == [
+        '<div id="x"><p>a &lt;b&gt;</p></div>\n<button hx-get="/go">go</button>']
+    assert comps.show(P('x')) is None and shown[-1]._repr_html_() == '<p>x</p>'
+    assert list(inspect.signature(show).parameters) == ['s', 'iframe', 'height', 'style']
 
 
-def test_htmx_config_port_script():
-    scr = htmx_config_port(9001)
-    assert scr.startswith('<script>') and "'//localhost:9001'" in scr and 'htmx:configRequest' in scr
+def test_htmx_config_port_script(monkeypatch):
+    import IPython.display
+    shown = []
+    monkeypatch.setattr(IPython.display, 'display', shown.append)
+    assert htmx_config_port(9001) is None
+    scr = shown[0]
+    assert scr.startswith('<script>') and "location.hostname + ':9001'" in scr and 'htmx:configRequest' in scr
+    assert 'ctx.request.action' in scr  # htmx 4's request too
+    htmx_config_port(9002, host='nb.example')
+    assert "'//' + \"nb.example\" + ':9002'" in shown[1]
+
+
+def test_ws_client_page_link_and_frame(monkeypatch):
+    # As FastHTML's: a page at /nm that connects the htmx ws extension on load around an empty container (returned),
+    # with a link and an iframe displayed in the notebook
+    import IPython.display
+
+    from fasthtml.core import Client
+    shown = []
+    monkeypatch.setattr(IPython.display, 'display', shown.append)
+    app = make_app()
+    box = ws_client(app, 'nm', port=8123, height=200)
+    assert box.tag == 'main' and box.attrs['class'] == 'container' and box.id.startswith('_')
+    assert shown[0] == '<a href="http://localhost:8123/nm" target="_blank">open in browser</a>'
+    assert shown[1].startswith('<iframe src="http://localhost:8123/nm"') and 'height: 200px' in shown[1]
+    r = Client(app).get('/nm', headers={'HX-Request': '1'})
+    assert r.text == ('<div hx-trigger="load" hx-ext="ws" ws-connect="/ws" id="nm">'
+                      f'<main id="{box.id}" class="container"></main></div>')
+    shown.clear()
+    ws_client(app, 'two', ws_connect='/sock', frame=False, link=False)
+    assert shown == [] and 'ws-connect="/sock"' in Client(app).get('/two').text
+
+
+def test_jupyuvi_live_reloads_pages_after_a_cell_runs():
+    # live=True: an event stream at live_rt says `reload` when a notebook cell has run (a counter IPython's
+    # post_run_cell event bumps; bumped by hand here), and every page loads its client
+    port = free_port()
+    app = make_app()
+    with JupyUvi(app, port=port, live=True) as srv:
+        assert [getattr(r, 'path', None) for r in app.routes].count('/_lr') == 1
+        page = httpx2.get(srv.url + '/').text
+        assert "new EventSource(\"/_lr\")" in page and 'postMessage' in page  # with the iframe-height script
+        got: list[str] = []
+
+        def listen() -> None:
+            with httpx2.stream('GET', srv.url + '/_lr', timeout=30) as r:
+                assert r.headers['content-type'].startswith('text/event-stream')
+                for line in r.iter_lines():
+                    if line:
+                        got.append(line)
+                        return
+        t = threading.Thread(target=listen, daemon=True)
+        t.start()
+        deadline = time.monotonic() + 30
+        while not got and time.monotonic() < deadline:  # bump until the listener (once connected) sees it
+            srv._live_ver += 1
+            time.sleep(0.2)
+        t.join(30)
+        assert got == ['data: reload']
 
 
 def test_render_ft_outside_ipython_is_a_no_op():
-    assert render_ft() is False
+    assert render_ft() is None and render_ft(x=1) is None
 
 
 def test_works_without_ipython_installed():
@@ -220,7 +290,7 @@ def test_works_without_ipython_installed():
     r = subprocess.run([sys.executable, '-c', code], check=False, capture_output=True, text=True, timeout=60,
                        cwd=ROOT)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ['200', 'False', 'True', 'True']
+    assert r.stdout.split() == ['200', 'None', 'True', 'True']
 
 
 def test_in_a_real_jupyter_kernel(tmp_path):
@@ -246,7 +316,7 @@ def test_in_a_real_jupyter_kernel(tmp_path):
             def index(): return P('second version')
             test_eq(httpx2.get(server.url + '/').text.count('<p>second version</p>'), 1)
         '''),
-        'test_eq(render_ft(), True)\nP("shown as html")',
+        'render_ft()\nP("shown as html")',
         f'HTMX(port={port})',
         f'server.stop()\ntest_eq(is_port_free({port}), True)',
         # serve() in a notebook does nothing (it would otherwise block the kernel forever), as in FastHTML.
@@ -259,5 +329,7 @@ def test_in_a_real_jupyter_kernel(tmp_path):
     assert outs[3][0]['data']['text/html'] == '<p>shown as html</p>'
     assert outs[4][0]['data']['text/html'].startswith(f'<iframe src="http://localhost:{port}/"')
     assert is_port_free(port)
-    assert json.dumps(outs[1]) == '[]'  # the server starts quietly (log_level='error')
+    # the server starts quietly (log_level='error'); JupyUvi shows htmx_config_port's script, as FastHTML's does
+    assert [o['output_type'] for o in outs[1]] == ['display_data']
+    assert 'htmx:configRequest' in outs[1][0]['data']['text/html']
     assert os.listdir(tmp_path) == []

@@ -9,8 +9,10 @@ import re
 import threading
 import time
 import warnings
+from contextlib import contextmanager
 
 import pytest
+from live_helpers import Sock, claims, joined, wait_for
 from starlette.websockets import WebSocketDisconnect
 
 from fasthtml.common import Beforeware, Button, Div, FastHTML, Input, P, RedirectResponse, Span, Titled, to_xml
@@ -23,52 +25,11 @@ with warnings.catch_warnings():
 pytestmark = pytest.mark.timeout(60)
 
 HX = {'HX-Request': 'true'}
-CLAIM = re.compile(r'data-lid="([^"]+)" data-live="([^"]+)" data-lv="(\d+)"')
-
-
-def claims(html: str) -> list:
-    return [list(c) for c in CLAIM.findall(html)]
 
 
 def swept(live, want):
     "Sweep until the runner holds `want` (the TestClient's event loop stops between connections)."
     return wait_for(lambda: (live.runner.sweep(), live.runner.counts())[1] == want)
-
-
-def wait_for(cond, timeout=10.0):
-    "Poll `cond` until true (bounded)."
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.01)
-    return cond()
-
-
-class Sock:
-    "A live socket: send protocol messages, read the replies up to a ping barrier."
-
-    def __init__(self, ws):
-        self.ws = ws
-
-    def send(self, **m):
-        self.ws.send_text(json.dumps(m))
-
-    def join(self, cl, widgets=()):
-        self.send(t='j', c=cl, w=list(widgets))
-
-    def event(self, lid, h, **f):
-        self.send(t='e', l=lid, h=h, f=f)
-
-    def sync(self) -> list:
-        "Every message the server sent before answering a ping sent now."
-        self.send(t='p')
-        out = []
-        while True:
-            m = json.loads(self.ws.receive_text())
-            if m['t'] == 'p':
-                return out
-            out.append(m)
 
 
 class Counter(LiveComponent):
@@ -91,24 +52,27 @@ class Counter(LiveComponent):
         self.n = -1
 
 
-def make_app(grace=30.0, **kw):
+def make_app(grace=30.0, index=None, **kw):
+    "An app with live components, and `index` (when given) serving its page at '/'."
     app = FastHTML(secret_key='test-secret', **kw)
     live = Live(app, grace=grace)
+    if index is not None:
+        app.route('/')(index)
     return app, live
+
+
+@contextmanager
+def live_page(app, path='/'):
+    "A new client's page at `path`, and a live socket that joined its components: `(cli, cl, sock)`."
+    cli = TestClient(app)
+    cl = claims(cli.get(path).text)
+    with joined(cli, cl) as s:
+        yield cli, cl, s
 
 
 @pytest.fixture
 def counter_app():
-    app, live = make_app()
-
-    @app.route('/')
-    def index():
-        return Titled('C', Counter(), Counter(5))
-    return app, live
-
-
-def html_of(msgs, lid):
-    return [m['h'] for m in msgs if m['t'] == 'h' and m['l'] == lid]
+    return make_app(index=lambda: Titled('C', Counter(), Counter(5)))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -185,11 +149,7 @@ def test_a_handler_parameter_that_can_never_be_filled_fails_at_class_definition(
 @pytest.mark.parametrize('handler', ['inc', 'ainc'])
 def test_event_runs_the_handler_with_typed_fields_and_sends_only_that_component(counter_app, handler):
     app, live = counter_app
-    cli = TestClient(app)
-    cl = claims(cli.get('/').text)
-    with cli.websocket_connect('/_live/ws') as ws:
-        s = Sock(ws)
-        s.join(cl)
+    with live_page(app) as (cli, cl, s):
         assert s.sync() == []               # the page is current: nothing to send
         s.event(cl[1][0], handler, by='3')
         msgs = s.sync()
@@ -213,14 +173,8 @@ def test_event_fields_follow_the_route_annotation_rules():
             seen.update(value=value, flag=flag, when=when, tags=tags, session=type(session).__name__,
                         req=type(req).__name__, auth=auth)
 
-    @app.route('/')
-    def index():
-        return Form()
-    cli = TestClient(app)
-    cl = claims(cli.get('/').text)
-    with cli.websocket_connect('/_live/ws') as ws:
-        s = Sock(ws)
-        s.join(cl)
+    app.route('/')(lambda: Form())
+    with live_page(app) as (cli, cl, s):
         s.event(cl[0][0], 'typed', value='hi', flag='on', when='7', tags=['a', 'b'])
         assert s.sync()[0]['t'] == 'h'
         assert seen == {'value': 'hi', 'flag': True, 'when': 7, 'tags': ['a', 'b'], 'session': 'Session',
@@ -234,11 +188,7 @@ def test_event_fields_follow_the_route_annotation_rules():
 
 def test_handler_error_shows_in_that_component_and_is_logged(counter_app, caplog):
     app, live = counter_app
-    cli = TestClient(app)
-    cl = claims(cli.get('/').text)
-    with cli.websocket_connect('/_live/ws') as ws:
-        s = Sock(ws)
-        s.join(cl)
+    with live_page(app) as (cli, cl, s):
         with caplog.at_level(logging.ERROR, 'fasthtml.live'):
             s.event(cl[0][0], 'boom')
             msgs = s.sync()
@@ -257,16 +207,8 @@ def test_handler_error_shows_in_that_component_and_is_logged(counter_app, caplog
 
 
 def test_debug_mode_shows_the_traceback_in_place():
-    app, live = make_app(debug=True)
-
-    @app.route('/')
-    def index():
-        return Counter()
-    cli = TestClient(app)
-    cl = claims(cli.get('/').text)
-    with cli.websocket_connect('/_live/ws') as ws:
-        s = Sock(ws)
-        s.join(cl)
+    app, live = make_app(debug=True, index=lambda: Counter())
+    with live_page(app) as (cli, cl, s):
         s.event(cl[0][0], 'boom')
         h = s.sync()[0]['h']
         assert 'ValueError: kaboom' in h and 'Traceback' in h
@@ -290,14 +232,8 @@ def test_render_error_keeps_the_page_and_the_connection():
         def fix(self):
             self.bad = False
 
-    @app.route('/')
-    def index():
-        return Shaky()
-    cli = TestClient(app)
-    cl = claims(cli.get('/').text)
-    with cli.websocket_connect('/_live/ws') as ws:
-        s = Sock(ws)
-        s.join(cl)
+    app.route('/')(lambda: Shaky())
+    with live_page(app) as (cli, cl, s):
         s.event(cl[0][0], 'spoil')
         assert [m['t'] for m in s.sync()] == ['x']
         s.event(cl[0][0], 'fix')
@@ -327,18 +263,14 @@ def test_foreign_components_are_refused(counter_app):
     app, live = counter_app
     ann, bob = TestClient(app), TestClient(app)
     ann_cl, bob_cl = claims(ann.get('/').text), claims(bob.get('/').text)
-    with bob.websocket_connect('/_live/ws') as ws:
-        s = Sock(ws)
-        s.join(ann_cl)                                   # Ann's tokens, Bob's session
+    with joined(bob, ann_cl) as s:                       # Ann's tokens, Bob's session
         assert sorted(m['t'] for m in s.sync()) == ['g', 'g']
         s.event(ann_cl[0][0], 'inc')                     # an id this page did not join
         assert s.sync() == []
         forged = [[bob_cl[0][0], bob_cl[0][1][:-3] + 'AAA', '0'], [ann_cl[1][0], bob_cl[1][1], '0']]
         s.join(forged)                                   # bad signature; a token naming another id
         assert [m['t'] for m in s.sync()] == ['g', 'g']
-    with ann.websocket_connect('/_live/ws') as ws:
-        s = Sock(ws)
-        s.join(ann_cl)
+    with joined(ann, ann_cl) as s:
         s.event(ann_cl[0][0], 'inc')
         assert 'Count: 1' in s.sync()[0]['h']           # untouched by Bob
 
@@ -363,18 +295,14 @@ def test_beforeware_and_auth_apply_to_the_live_socket():
         session['user'] = 'ann'
         return 'ok'
 
-    @app.route('/')
-    def index():
-        return Me()
+    app.route('/')(lambda: Me())
     cli = TestClient(app)
     with pytest.raises(WebSocketDisconnect):
         with cli.websocket_connect('/_live/ws') as ws:
             ws.receive_text()
     cli.get('/login')
     cl = claims(cli.get('/').text)
-    with cli.websocket_connect('/_live/ws') as ws:
-        s = Sock(ws)
-        s.join(cl)
+    with joined(cli, cl) as s:
         s.event(cl[0][0], 'who')
         s.sync()
     assert got == {'auth': 'ann'}
@@ -395,30 +323,18 @@ def test_cross_site_handshake_is_refused(counter_app):
 # Lifecycle: reconnect, grace period, reload, recreation on another worker, push
 
 def test_reconnect_within_grace_keeps_the_instance_and_renders_what_changed():
-    app, live = make_app(grace=30)
-
-    @app.route('/')
-    def index():
-        return Counter()
-    cli = TestClient(app)
-    cl = claims(cli.get('/').text)
-    with cli.websocket_connect('/_live/ws') as ws:
-        s = Sock(ws)
-        s.join(cl)
+    app, live = make_app(grace=30, index=lambda: Counter())
+    with live_page(app) as (cli, cl, s):
         s.event(cl[0][0], 'inc')
         s.event(cl[0][0], 'inc')
         h = s.sync()[-1]['h']
     assert wait_for(lambda: live.runner.counts() == {'live': 0, 'waiting': 1})
     seen = claims(h)[0]                        # the client's current version (2)
-    with cli.websocket_connect('/_live/ws') as ws:
-        s = Sock(ws)
-        s.join([seen])
+    with joined(cli, [seen]) as s:
         assert s.sync() == []                  # same version: nothing to send
         s.event(cl[0][0], 'inc')
         assert 'Count: 3' in s.sync()[0]['h']  # the same instance
-    with cli.websocket_connect('/_live/ws') as ws:
-        s = Sock(ws)
-        s.join([cl[0]])                        # a page still showing version 0 gets the current render
+    with joined(cli, [cl[0]]) as s:            # a page still showing version 0 gets the current render
         msgs = s.sync()
         assert len(msgs) == 1 and 'Count: 3' in msgs[0]['h']
 
@@ -434,21 +350,13 @@ def test_instances_are_freed_after_the_grace_period_and_recreated_from_the_token
         async def mount(self):
             pass
 
-    @app.route('/')
-    def index():
-        return Tracked(7)
-    cli = TestClient(app)
-    cl = claims(cli.get('/').text)
-    with cli.websocket_connect('/_live/ws') as ws:
-        s = Sock(ws)
-        s.join(cl)
+    app.route('/')(lambda: Tracked(7))
+    with live_page(app) as (cli, cl, s):
         s.event(cl[0][0], 'inc')
         s.sync()
     assert swept(live, {'live': 0, 'waiting': 0})
     assert freed == [8]
-    with cli.websocket_connect('/_live/ws') as ws:
-        s = Sock(ws)
-        s.join(cl)                             # recreated from its constructor arguments (7), same id
+    with joined(cli, cl) as s:                 # recreated from its constructor arguments (7), same id
         assert s.sync() == []
         s.event(cl[0][0], 'inc')
         h = s.sync()[0]['h']
@@ -456,11 +364,7 @@ def test_instances_are_freed_after_the_grace_period_and_recreated_from_the_token
 
 
 def test_pages_that_never_connect_do_not_keep_instances():
-    app, live = make_app(grace=0.05)
-
-    @app.route('/')
-    def index():
-        return Div(*[Counter(i) for i in range(5)])
+    app, live = make_app(grace=0.05, index=lambda: Div(*[Counter(i) for i in range(5)]))
     cli = TestClient(app)
     for _ in range(20):
         cli.get('/')
@@ -473,16 +377,12 @@ def test_a_reload_starts_fresh_instances(counter_app):
     app, live = counter_app
     cli = TestClient(app)
     first = claims(cli.get('/').text)
-    with cli.websocket_connect('/_live/ws') as ws:
-        s = Sock(ws)
-        s.join(first)
+    with joined(cli, first) as s:
         s.event(first[0][0], 'inc')
         s.sync()
     second = claims(cli.get('/').text)
     assert {c[0] for c in first}.isdisjoint(c[0] for c in second)
-    with cli.websocket_connect('/_live/ws') as ws:
-        s = Sock(ws)
-        s.join(second)
+    with joined(cli, second) as s:
         s.event(second[0][0], 'inc')
         assert 'Count: 1' in s.sync()[0]['h']
 
@@ -501,18 +401,14 @@ class Parent(LiveComponent):
 
 def test_another_worker_recreates_components_and_their_children_with_the_same_ids():
     "Two apps with one key stand for two worker processes: the page comes from one, the socket reaches the other."
-    a_app, a_live = make_app()
-    b_app, b_live = make_app()
-    for app in (a_app, b_app):
-        app.route('/')(lambda: Parent(1, 2))
+    a_app, a_live = make_app(index=lambda: Parent(1, 2))
+    b_app, b_live = make_app(index=lambda: Parent(1, 2))
     cli = TestClient(a_app)
     page = cli.get('/').text
     cl = claims(page)
     assert len(cl) == 3 and cl[1][0] == cl[0][0] + '-0' and cl[2][0] == cl[0][0] + '-1'
     b = TestClient(b_app, cookies=cli.cookies)
-    with b.websocket_connect('/_live/ws') as ws:
-        s = Sock(ws)
-        s.join(cl)
+    with joined(b, cl) as s:
         assert s.sync() == []
         assert b_live.runner.counts() == {'live': 3, 'waiting': 0}
         s.event(cl[2][0], 'inc')                        # the child the recreated parent holds
@@ -538,9 +434,7 @@ def test_non_json_constructor_arguments_warn_and_cannot_move(caplog):
     with caplog.at_level(logging.WARNING, 'fasthtml.live'):
         cl = claims(cli.get('/').text)
     assert any('not JSON values' in r.getMessage() for r in caplog.records)
-    with cli.websocket_connect('/_live/ws') as ws:     # same worker: the instance itself is adopted
-        s = Sock(ws)
-        s.join(cl)
+    with joined(cli, cl) as s:                         # same worker: the instance itself is adopted
         assert s.sync() == []
     cl = claims(cli.get('/').text)
     with TestClient(b_app, cookies=cli.cookies).websocket_connect('/_live/ws') as ws:
@@ -570,14 +464,8 @@ def test_update_pushes_from_mount_from_async_code_and_from_threads():
             self.update()            # from the handler's worker thread, mid-handler
             self.n = 11
 
-    @app.route('/')
-    def index():
-        return Ticker()
-    cli = TestClient(app)
-    cl = claims(cli.get('/').text)
-    with cli.websocket_connect('/_live/ws') as ws:
-        s = Sock(ws)
-        s.join(cl)
+    app.route('/')(lambda: Ticker())
+    with live_page(app) as (cli, cl, s):
         assert started.wait(10)
         assert 'tick 1' in s.sync()[0]['h']
         comp = live.runner.live[cl[0][0]]
@@ -591,45 +479,29 @@ def test_update_pushes_from_mount_from_async_code_and_from_threads():
 
 
 def test_update_without_a_page_marks_the_component_stale():
-    app, live = make_app()
-
-    @app.route('/')
-    def index():
-        return Counter()
+    app, live = make_app(index=lambda: Counter())
     cli = TestClient(app)
     cl = claims(cli.get('/').text)
     comp = live.runner.waiting[cl[0][0]][0]
     comp.n = 4
     assert comp.update().result(1) is False
-    with cli.websocket_connect('/_live/ws') as ws:
-        s = Sock(ws)
-        s.join(cl)
+    with joined(cli, cl) as s:
         assert 'Count: 4' in s.sync()[0]['h']
 
 
 def test_close_all_drops_sockets_and_the_instance_survives_the_reconnect():
-    app, live = make_app()
-
-    @app.route('/')
-    def index():
-        return Counter()
+    app, live = make_app(index=lambda: Counter())
 
     @app.route('/drop')
     async def drop():
         return str(await live.close_all())
-    cli = TestClient(app)
-    cl = claims(cli.get('/').text)
-    with cli.websocket_connect('/_live/ws') as ws:
-        s = Sock(ws)
-        s.join(cl)
+    with live_page(app) as (cli, cl, s):
         s.event(cl[0][0], 'inc')
         s.sync()
         assert cli.get('/drop').text == '1'
         with pytest.raises(WebSocketDisconnect):
-            ws.receive_text()
-    with cli.websocket_connect('/_live/ws') as ws:
-        s = Sock(ws)
-        s.join([cl[0][:2] + ['1']])
+            s.ws.receive_text()
+    with joined(cli, [cl[0][:2] + ['1']]) as s:
         s.event(cl[0][0], 'inc')
         assert 'Count: 2' in s.sync()[0]['h']
 
@@ -650,16 +522,8 @@ def test_a_duplicated_tab_takes_the_instance_over(counter_app):
 
 
 def test_leaving_elements_frees_them_after_grace():
-    app, live = make_app(grace=0.1)
-
-    @app.route('/')
-    def index():
-        return Counter(), Counter()
-    cli = TestClient(app)
-    cl = claims(cli.get('/').text)
-    with cli.websocket_connect('/_live/ws') as ws:
-        s = Sock(ws)
-        s.join(cl)
+    app, live = make_app(grace=0.1, index=lambda: (Counter(), Counter()))
+    with live_page(app) as (cli, cl, s):
         s.send(t='l', c=[cl[0][0]], w=[])
         s.sync()
         assert swept(live, {'live': 1, 'waiting': 0})
@@ -680,14 +544,8 @@ def test_children_created_by_handlers_join_the_page_when_rendered():
         def add(self):
             self.items.append(Counter(len(self.items)))
 
-    @app.route('/')
-    def index():
-        return List()
-    cli = TestClient(app)
-    cl = claims(cli.get('/').text)
-    with cli.websocket_connect('/_live/ws') as ws:
-        s = Sock(ws)
-        s.join(cl)
+    app.route('/')(lambda: List())
+    with live_page(app) as (cli, cl, s):
         s.event(cl[0][0], 'add')
         h = s.sync()[0]['h']
         kid = claims(h)[1]
@@ -717,11 +575,7 @@ def test_session_changes_made_by_a_handler_are_saved_through_the_page():
     @app.route('/')
     def index(session):
         return Likes(session.get('likes', 0))
-    cli = TestClient(app)
-    cl = claims(cli.get('/').text)
-    with cli.websocket_connect('/_live/ws') as ws:
-        s = Sock(ws)
-        s.join(cl)
+    with live_page(app) as (cli, cl, s):
         s.event(cl[0][0], 'like')
         msgs = s.sync()
     sess = [m for m in msgs if m['t'] == 's']
@@ -770,9 +624,7 @@ def test_session_write_back_carries_only_the_handler_changes_and_never_undoes_a_
     cl = claims(cli.get('/').text)
 
     def changes():
-        with cli.websocket_connect('/_live/ws') as ws:
-            s = Sock(ws)
-            s.join(cl)
+        with joined(cli, cl) as s:
             s.event(cl[0][0], 'dark')
             return [m['v'] for m in s.sync() if m['t'] == 's']
     (v,) = changes()
@@ -806,11 +658,7 @@ def test_a_runner_of_ones_own_receives_the_page_traffic():
     live = Live(app, runner=Recording)
     assert isinstance(live.runner, Recording) and live.runner.hub is live
     app.route('/')(lambda: Counter())
-    cli = TestClient(app)
-    cl = claims(cli.get('/').text)
-    with cli.websocket_connect('/_live/ws') as ws:
-        s = Sock(ws)
-        s.join(cl)
+    with live_page(app) as (cli, cl, s):
         s.event(cl[0][0], 'inc', by='4')
         assert 'Count: 4' in s.sync()[0]['h']
     assert wait_for(lambda: calls[-1:] == [('disconnect',)])

@@ -16,7 +16,7 @@ with warnings.catch_warnings():
     warnings.simplefilter('ignore')
     from starlette.testclient import TestClient
 
-from test_live import Sock, claims, swept  # noqa: E402
+from test_live import Sock, claims, swept
 
 pytestmark = pytest.mark.timeout(60)
 

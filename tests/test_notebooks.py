@@ -5,7 +5,6 @@ documentation cannot drift from what the code does. Notebooks are stored without
 """
 import os
 import re
-import time
 from pathlib import Path
 
 import nbformat
@@ -49,12 +48,9 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     nb = nbformat.read(path, as_version=4)
     monkeypatch.setenv('PYTHONPATH', os.pathsep.join([str(ROOT), os.environ.get('PYTHONPATH', '')]).rstrip(os.pathsep))
     client = NotebookClient(nb, timeout=120, kernel_name='python3', resources={'metadata': {'path': str(tmp_path)}})
-    start = time.monotonic()
     try:
         client.execute()
     except CellExecutionError as e:
         pytest.fail(f'{path.name} failed:\n' + re.sub(r'\x1b\[[0-9;]*m', '', str(e)), pytrace=False)
-    elapsed = time.monotonic() - start
     errors = [o for c in nb.cells for o in c.get('outputs', []) if o.get('output_type') == 'error']
     assert errors == []
-    assert elapsed < 120, f'{path.name} took {elapsed:.0f}s'

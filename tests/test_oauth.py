@@ -55,7 +55,7 @@ def provider():
         except httpx2.HTTPError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                raise RuntimeError(f'fake provider did not start: {proc.stderr.read().decode()[-2000:]}')
+                raise RuntimeError(f'fake provider did not start: {proc.stderr.read().decode()[-2000:]}') from None
             time.sleep(0.05)
     old = os.environ.get('OAUTHLIB_INSECURE_TRANSPORT')
     os.environ['OAUTHLIB_INSECURE_TRANSPORT'] = '1'  # the provider is plain http on loopback
@@ -330,7 +330,8 @@ def test_error_param_is_sanitised(gh):
 def test_skip_and_beforeware(gh):
     app, _ = make_app(gh, skip=['/public'])
     c = Client(app)
-    assert c.get('/public', headers={'HX-Request': '1'}).text.count('public') == 1  # (a page's canonical link names it too)
+    # an HTMX fragment (a page's canonical link names /public too)
+    assert c.get('/public', headers={'HX-Request': '1'}).text.count('public') == 1
     assert c.get('/', follow_redirects=False).headers['location'] == '/login'
     assert c.get('/error').status_code == 200 and c.get('/login').status_code == 200
 
@@ -490,6 +491,12 @@ def test_client_links_match_the_original():
     assert q['scope'] == ['applications.commands applications.commands.permissions.update identify']
     q = parse_qs(urlsplit(DiscordAppClient('id', 'sec', is_user=True, perms=8).login_link('http://x/r')).query)
     assert q['integration_type'] == ['1'] and q['permissions'] == ['8']
+    # the original's parameter order
+    assert d.login_link('http://x/r', state='s') == (
+        'https://discord.com/oauth2/authorize?response_type=code&client_id=id&integration_type=0&scope='
+        'applications.commands+applications.commands.permissions.update+identify&state=s&redirect_uri=http%3A%2F%2Fx%2Fr')
+    assert d.login_link(scope='a b') == ('https://discord.com/oauth2/authorize?response_type=code&client_id=id'
+                                         '&integration_type=0&scope=a+b')
 
 
 def test_client_id_keys():

@@ -31,16 +31,45 @@ import fasthtml.components as components
 import fasthtml.core as core
 import fasthtml.starlette as fh_starlette
 import fasthtml.xtend as xtend
-from variants import variant
-from fasthtml.starlette import TestClient  # imported without Starlette's httpx deprecation warning
-from fasthtml.components import Div, H1, Input, Li, P, Span, Ul, fh_cfg, ft, ft_html, ft_hx, to_xml
-from fasthtml.core import (ApiReturn, Client, DEF_MAXPART, FastHTML, HostRoute, JSONResponse, Lifespan,
-                           StaticImmutable, StaticNoCache, add_sig_param, cancel_on_disconnect, cors_allow,
-                           devtools_loc, htmx4src, into, until_disconnect, vurl)
+from fasthtml.components import H1, Div, Input, Li, P, Span, Ul, fh_cfg, ft, ft_html, ft_hx, to_xml
+from fasthtml.core import (
+    DEF_MAXPART,
+    ApiReturn,
+    Client,
+    FastHTML,
+    HostRoute,
+    JSONResponse,
+    Lifespan,
+    StaticImmutable,
+    StaticNoCache,
+    add_sig_param,
+    cancel_on_disconnect,
+    cors_allow,
+    devtools_loc,
+    htmx4src,
+    into,
+    until_disconnect,
+    vurl,
+)
 from fasthtml.fastapp import fast_app
+from fasthtml.starlette import TestClient  # imported without Starlette's httpx deprecation warning
 from fasthtml.toaster import Toast, add_toast, render_toasts, setup_toasts, tcid, toast_after
-from fasthtml.xtend import (Form, Fragment, LdContactPoint, LdCourse, LdCourseInstance, LdJson, LdOrg, LdWebsite,
-                            robots_txt, sid_scr, sitemap_url, sitemap_xml, upload_pb_attrs, with_sid)
+from fasthtml.xtend import (
+    Form,
+    Fragment,
+    LdContactPoint,
+    LdCourse,
+    LdCourseInstance,
+    LdJson,
+    LdOrg,
+    LdWebsite,
+    robots_txt,
+    sid_scr,
+    sitemap_url,
+    sitemap_xml,
+    upload_pb_attrs,
+    with_sid,
+)
 
 HX = {'HX-Request': '1'}
 
@@ -259,8 +288,10 @@ def cfg():
 
 
 def test_fh_cfg_defaults_keep_the_fast_path():
-    assert dict(fh_cfg) == {'attrmap': components.attrmap_x, 'valmap': components.valmap_x, 'ft_cls': components.FT,
-                            'auto_id': False, 'auto_name': True}
+    # FastHTML's keys, `indent` first (it changes nothing: to_xml's own `indent` decides)
+    assert dict(fh_cfg) == {'indent': True, 'attrmap': components.attrmap_x, 'valmap': components.valmap_x,
+                            'ft_cls': components.FT, 'auto_id': False, 'auto_name': True}
+    assert list(fh_cfg)[0] == 'indent'
     assert components._CFG is False
 
 
@@ -716,6 +747,8 @@ def test_add_sig_param_in_place():
     assert str(inspect.signature(h)) == "(x, y: int = 5)"
     with pytest.raises(TypeError, match='cannot set the signature'):
         add_sig_param(len, 'z')
+    # without a type, the parameter is annotated NoneType, as in FastHTML
+    assert str(inspect.signature(add_sig_param(lambda x: x, 'y'))) == '(x, *, y: NoneType)'
 
 
 def layout(content, title: str = 'T', dark: bool = False):
@@ -792,7 +825,7 @@ async def _asgi(app, path, method='GET', body=b'', disconnect_after=None):
     if disconnect_after is not None:
         await asyncio.sleep(disconnect_after)
         await q.put({'type': 'http.disconnect'})
-    await asyncio.wait_for(task, 5)
+    await asyncio.wait_for(task, 30)  # a handler that was not cancelled sleeps for an hour: a TimeoutError here
     status = next(m['status'] for m in sent if m['type'] == 'http.response.start')
     return status, b''.join(m.get('body', b'') for m in sent if m['type'] == 'http.response.body').decode()
 
@@ -804,7 +837,7 @@ def _disconnect_app(log):
     @cancel_on_disconnect
     async def slow(n: int = 0):
         try:
-            await asyncio.sleep(5 if n == 0 else 0)
+            await asyncio.sleep(3600 if n == 0 else 0)
             return P(f'c{n}')
         except asyncio.CancelledError:
             log.append('c-cancelled')
@@ -815,7 +848,7 @@ def _disconnect_app(log):
     async def slow_post(x: str, req: Request):
         form = await req.form()  # the body is still there for the handler
         try:
-            await asyncio.sleep(5 if x == 'wait' else 0)
+            await asyncio.sleep(3600 if x == 'wait' else 0)
             return P(f'posted {x} {form["x"]}')
         except asyncio.CancelledError:
             log.append(f'p-cancelled {x}')
@@ -825,7 +858,7 @@ def _disconnect_app(log):
     async def u(req, n: int = 0):
         async def work():
             try:
-                await asyncio.sleep(5 if n == 0 else 0)
+                await asyncio.sleep(3600 if n == 0 else 0)
                 return P('done')
             except asyncio.CancelledError:
                 log.append('u-cancelled')
@@ -835,7 +868,7 @@ def _disconnect_app(log):
     @app.get('/t')
     @cancel_on_disconnect(timeout=0.05)
     async def timed(n: int = 0):
-        await asyncio.sleep(5 if n == 0 else 0)
+        await asyncio.sleep(3600 if n == 0 else 0)
         return P('in time')
     return app
 
@@ -860,9 +893,7 @@ def test_disconnect_cancels_the_work():
         return [await _asgi(app, '/c', disconnect_after=0.1),
                 await _asgi(app, '/p', 'POST', b'x=wait', disconnect_after=0.1),
                 await _asgi(app, '/u', disconnect_after=0.1)]
-    t0 = time.monotonic()
-    assert asyncio.run(main()) == [(204, ''), (204, ''), (204, '')]
-    assert time.monotonic() - t0 < 3  # not the handlers' 5 seconds each
+    assert asyncio.run(main()) == [(204, ''), (204, ''), (204, '')]  # not the handlers' hour each
     assert log == ['c-cancelled', 'p-cancelled wait', 'u-cancelled']
 
 
@@ -1087,19 +1118,23 @@ def test_upload_pb_attrs():
 
 # ---------------------------------------------------------------------------------------------------------------
 # Names earlier FastHTML versions exported from `common` that 0.14.14 dropped, which published example apps still use
-# (they fail there with a NameError or a 500): the Pico helpers and fastlite's names. Kept, and pinned here.
+# (they fail there with a NameError or a 500): the Pico helpers and fastlite's names. Kept, and pinned here; fastlite's
+# NotFoundError by name only (`from fasthtml.common import NotFoundError`), since binding it in the star import means
+# importing fastlite in every app (see fasthtml/common.py), and 0.14.14's star import does not bind it either.
 
 LEGACY_COMMON = ('picolink picocss picocondcss picocondlink set_pico_cls Card Grid Container Group Search DialogX '
-                 'PicoBusy database NotFoundError').split()
+                 'PicoBusy htmx_ws database').split()
 
 
 def test_common_keeps_the_names_older_fasthtml_exported():
     import fastlite
 
+    import fasthtml.common
     import fasthtml.pico as pico
+    from fasthtml.common import NotFoundError
     ns = _common_namespace()
     assert [n for n in LEGACY_COMMON if n not in ns] == []
-    assert ns['NotFoundError'] is fastlite.NotFoundError
+    assert NotFoundError is fasthtml.common.NotFoundError is fastlite.NotFoundError
     # `database` is fasthtml.db's: for a file path it gives fastlite's database, as fastlite's `database` does (a URL
     # gives PostgreSQL); same parameters, so `database(path='x.db', wal=False)` still works.
     import tempfile
@@ -1107,4 +1142,5 @@ def test_common_keeps_the_names_older_fasthtml_exported():
     with tempfile.TemporaryDirectory() as d:
         assert isinstance(ns['database'](path=str(Path(d) / 'x.db'), wal=False), fastlite.Database)
     assert all(ns[n] is getattr(pico, n) for n in LEGACY_COMMON[:-2])
+    assert to_xml(ns['htmx_ws']) == '<script src="https://cdn.jsdelivr.net/npm/htmx-ext-ws@2.0.3/ws.js"></script>'
     assert to_xml(ns['Card'](P('x'), header=P('h'))).startswith('<article><header><p>h</p></header><p>x</p>')

@@ -51,7 +51,8 @@ def test_group_and_search():
 
 
 @pytest.mark.parametrize('ft, expected', [
-    (lambda: Grid('a', P('b'), Div('c')), '<div class="grid"><div>a</div><div><p>b</p></div><div><div>c</div></div></div>'),
+    (lambda: Grid('a', P('b'), Div('c')),
+     '<div class="grid"><div>a</div><div><p>b</p></div><div><div>c</div></div></div>'),
     (lambda: Grid(cls='g'), '<div class="g"></div>'),
     (lambda: Grid('a', cls='g', id='x'), '<div id="x" class="g"><div>a</div></div>'),
     (lambda: Grid(), '<div class="grid"></div>'),

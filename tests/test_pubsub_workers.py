@@ -205,7 +205,7 @@ async def _proof(port: int) -> dict:
     results = await asyncio.gather(*[_collect_ws(ws, total, 30) for _, ws in wss])
     await asyncio.wait_for(asyncio.gather(*sse_tasks), 30)
     elapsed = time.monotonic() - t0
-    for (pid, _), msgs in zip(wss, results):
+    for (pid, _), msgs in zip(wss, results, strict=True):
         _check(f'websocket on {pid}', msgs, expected)
         assert len(msgs) == total
     for s in sses:

@@ -237,17 +237,22 @@ def test_edits_after_construction_render():
     e.attrs['hx-get'] = '/x'
     e.children += (P('b'),)
     e.hx_post = '/p'
-    e.cls = 'k'
+    e.klass = 'k'  # (as in FastHTML, names after construction have no aliases: this is an attribute `klass`)
     e.id = 'i'
-    assert to_xml(e) == '<div hx-get="/x" hx-post="/p" class="k" id="i">a<p>b</p></div>'
-    assert e.get('hx_get') == '/x' and e.get('cls') == 'k' and e.id == 'i' and e.hx_post == '/p'
+    e._class = 'c'
+    assert to_xml(e) == '<div hx-get="/x" hx-post="/p" klass="k" id="i" class="c">a<p>b</p></div>'
+    assert e.get('hx_get') == '/x' and e.get('klass') == 'k' and e.id == 'i' and e.hx_post == '/p'
+    assert e.get('cls') is None and e.cls is None and e.get('_class') == 'c'
 
 
 def test_call_appends_children_and_attrs():
+    # As fastcore's `e(...)`: new attributes in call order, no `name` from `id` (dicts are JSON here)
     e = Div(id='x')('child', P('p'), cls='c', hx_vals={'a': 1})
-    assert to_xml(e) == '<div id="x" hx-vals=\'{"a": 1}\' class="c">child<p>p</p></div>'
+    assert to_xml(e) == '<div id="x" class="c" hx-vals=\'{"a": 1}\'>child<p>p</p></div>'
     f = Input()(id='n')
-    assert to_xml(f) == '<input id="n" name="n">\n'
+    assert to_xml(f) == '<input id="n">\n'
+    assert to_xml(Div(id='y')(title='t', hx_swap='none', target_id='q', hx_get='')) == \
+        '<div id="y" title="t" hx-swap="none" target-id="q" hx-get=""></div>'
 
 
 def test_set_replaces_children_and_attrs_but_keeps_id_and_name():
@@ -257,6 +262,9 @@ def test_set_replaces_children_and_attrs_but_keeps_id_and_name():
     d = Div('a', 'b')
     d.set('c')
     assert d.children == ('c',)
+    # as FastHTML: call order, and a new id keeps the old name
+    e = Input(id='y', cls='k', title='q').set(title='t', hx_swap='none', cls='c', id='n')
+    assert to_xml(e) == '<input id="n" name="y" title="t" hx-swap="none" class="c">\n'
 
 
 def test_listeners_are_called_on_change():
@@ -380,7 +388,8 @@ def test_void_element_children_follow_it():
     assert to_xml(C_ft('foo', void_=True)) == '<foo>'
 
 
-@pytest.mark.parametrize('name', ['a b', 'x"y', "x'y", 'a>b', 'on/click', 'x=1', '"><script>alert(1)</script>', '', 'a\x00'])
+@pytest.mark.parametrize('name', ['a b', 'x"y', "x'y", 'a>b', 'on/click', 'x=1', '"><script>alert(1)</script>', '',
+                                  'a\x00'])
 def test_attribute_names_that_would_break_out_of_the_tag_are_refused(name):
     with pytest.raises(ValueError, match='attribute name'):
         to_xml(Div(**{name: 'v'}))

@@ -5,7 +5,7 @@ layout that a browser shows (around `<input>`), nothing else."""
 import pytest
 
 from fasthtml._render import render_compact
-from fasthtml.common import *  # noqa: F403 - the corpus uses the names an app has
+from fasthtml.common import *
 from fasthtml.components import Some_thing  # noqa: F401 - used by the table
 
 # (expression, original to_xml(x, indent=True), original to_xml(x, lvl=2, indent=True))
@@ -151,8 +151,8 @@ LAYOUT = [
 @pytest.mark.parametrize('expr,level0,level2', LAYOUT, ids=[r[0][:40] for r in LAYOUT])
 def test_indented_layout_is_the_originals(expr, level0, level2):
     o = eval(expr)  # noqa: S307 - expressions from the table above
-    assert to_xml(o, indent=True) == level0  # noqa: F405
-    assert to_xml(o, lvl=2, indent=True) == level2  # noqa: F405
+    assert to_xml(o, indent=True) == level0
+    assert to_xml(o, lvl=2, indent=True) == level2
 
 
 
@@ -160,30 +160,30 @@ def test_indented_layout_is_the_originals(expr, level0, level2):
 # that a browser shows: around an <input>, an inline element it puts on a line of its own. One space before and a
 # newline after show the same as its indentation and line end; none inside pre/code/textarea, as the original.
 @pytest.mark.parametrize('tree,compact,plain', [
-    (Label('Email', Input(name='e')), '<label>Email <input name="e">\n</label>', '<label>Email<input name="e"></label>'),  # noqa: F405
-    (Label(Input(type='checkbox'), 'Remember me'), '<label> <input type="checkbox">\nRemember me</label>',  # noqa: F405
+    (Label('Email', Input(name='e')), '<label>Email <input name="e">\n</label>', '<label>Email<input name="e"></label>'),
+    (Label(Input(type='checkbox'), 'Remember me'), '<label> <input type="checkbox">\nRemember me</label>',
      '<label><input type="checkbox">Remember me</label>'),
-    (Div(Input(name='q'), Button('Go')), '<div> <input name="q">\n<button>Go</button></div>',  # noqa: F405
+    (Div(Input(name='q'), Button('Go')), '<div> <input name="q">\n<button>Go</button></div>',
      '<div><input name="q"><button>Go</button></div>'),
-    (Input(name='x'), '<input name="x">\n', '<input name="x">'),  # noqa: F405
-    ((Input(name='a'), Button('b')), '<input name="a">\n<button>b</button>', '<input name="a"><button>b</button>'),  # noqa: F405
-    (Pre('a', Input(), 'b'), '<pre>a<input>b</pre>', '<pre>a<input>b</pre>'),  # noqa: F405
-    (Div(Code(Span(Input()))), '<div><code><span><input></span></code></div>', '<div><code><span><input></span></code></div>'),  # noqa: F405
-    (Div(Textarea('x'), Img(src='i'), Br()), '<div><textarea>x</textarea><img src="i"><br></div>',  # noqa: F405
+    (Input(name='x'), '<input name="x">\n', '<input name="x">'),
+    ((Input(name='a'), Button('b')), '<input name="a">\n<button>b</button>', '<input name="a"><button>b</button>'),
+    (Pre('a', Input(), 'b'), '<pre>a<input>b</pre>', '<pre>a<input>b</pre>'),
+    (Div(Code(Span(Input()))), '<div><code><span><input></span></code></div>', '<div><code><span><input></span></code></div>'),
+    (Div(Textarea('x'), Img(src='i'), Br()), '<div><textarea>x</textarea><img src="i"><br></div>',
      '<div><textarea>x</textarea><img src="i"><br></div>'),
 ])
 def test_compact_keeps_the_visible_whitespace_around_inputs(tree, compact, plain):
-    assert to_xml(tree) == compact  # noqa: F405
+    assert to_xml(tree) == compact
     assert render_compact((tree,), True, False) == plain
     if not isinstance(tree, tuple):
         assert tree.__html__() == plain  # str()/__html__ are the original's plain compact form
 
 
 def test_pages_keep_the_whitespace_around_inputs():
-    app, rt = fast_app()  # noqa: F405
+    app, rt = fast_app()
 
-    @rt
+    @rt('/')
     def index():
-        return Form(Label('Name', Input(name='n')), Button('Save'))  # noqa: F405
-    html = Client(app).get('/').text  # noqa: F405
+        return Form(Label('Name', Input(name='n')), Button('Save'))
+    html = Client(app).get('/').text
     assert '<label>Name <input name="n">\n</label><button>Save</button>' in html

@@ -1,5 +1,6 @@
 """Responses: every row of the conversion table in `_respond`, page layout vs HTMX fragments, head hoisting,
 redirects, headers, cookies, FtResponse, background tasks, event streams, the once-rendered head, and toasts."""
+import inspect
 import json
 import uuid
 import warnings
@@ -145,6 +146,32 @@ def test_tuple_of_one_non_ft_value_converts_that_value(kind):
     assert r.text == '<i>s</i>' and r.headers['set-cookie'].startswith('c=v;')
     r = serve(lambda: (Redirect('/there'), HttpHeader('x-k', 'v')), kind)
     assert r.status_code == 303 and r.headers['location'] == '/there' and r.headers['x-k'] == 'v'
+
+
+VARY = ('vary', 'HX-Request, HX-History-Restore-Request')
+
+
+def test_header_order_and_vary_as_the_original(kind, hx):
+    "FastHTML's raw header order: vary, the handler's headers, then content-length and content-type."
+    def items(r):
+        return [(k, v) for k, v in r.headers.items() if k != 'content-length']
+    html = ('content-type', 'text/html; charset=utf-8')
+    r = serve(lambda: (P('x'), HttpHeader('mykey', 'myval'), cookie('c', 'v')), kind, hx)
+    assert items(r) == [VARY, ('mykey', 'myval'), ('set-cookie', 'c=v; Path=/; SameSite=lax'), html]
+    assert items(serve(lambda: (3, HttpHeader('x-k', 'v')), kind, hx)) == [VARY, ('x-k', 'v'), html]
+    # a returned dict is JSON with the same vary header
+    for value in ({'a': 1}, [{'a': 1}]):
+        r = serve((lambda v: lambda: v)(value), kind, hx)
+        assert (r.text, items(r)) == ('{"a":1}', [VARY, ('content-type', 'application/json')])
+    r = serve(lambda: ({'a': 1}, HttpHeader('x-k', 'v')), kind, hx)
+    assert items(r) == [VARY, ('x-k', 'v'), ('content-type', 'application/json')]
+
+
+def test_headers_beside_a_response_are_applied(kind):
+    # The original drops them (a Response in the tuple is sent as it is); ours adds them after its own.
+    r = serve(lambda: (PlainTextResponse('p'), HttpHeader('x-k', 'v')), kind)
+    assert [(k, v) for k, v in r.headers.items() if k != 'content-length'] == \
+        [('content-type', 'text/plain; charset=utf-8'), ('x-k', 'v')]
 
 
 def test_tuple_of_only_headers_is_empty_200(kind):
@@ -335,9 +362,10 @@ def test_returned_document_is_not_wrapped(kind, hx):
     assert r.text == '<!doctype html><html><div>Text.</div></html>'
 
 
-def test_returned_body_keeps_its_attributes_on_the_page(kind):
+def test_returned_body_is_content_of_the_page_body(kind):
+    # As FastHTML: nested in the page's body (a browser merges the two, the page's attributes winning)
     r = serve(lambda: Body(H4('Next is 2.'), cls='page'), kind, data_x='1')
-    assert '<body data-x="1" class="page"><h4>Next is 2.</h4></body>' in r.text
+    assert '<body data-x="1"><body class="page"><h4>Next is 2.</h4></body></body></html>' in r.text
     r = serve(lambda: Body(H4('Next is 2.')), kind, hx=True)
     assert r.text == '<body><h4>Next is 2.</h4></body>'
 
@@ -420,6 +448,8 @@ def test_redirect_is_303_for_plain_and_hx_redirect_for_htmx(kind, hx):
     if hx:
         assert r.status_code == 200 and r.headers['hx-redirect'] == 'http://example.org'
         assert 'location' not in r.headers
+        assert [k for k, _ in r.headers.items()] == ['vary', 'hx-redirect', 'content-length', 'content-type']
+        assert r.headers['vary'] == 'HX-Request, HX-History-Restore-Request'
     else:
         assert r.status_code == 303 and r.headers['location'] == 'http://example.org'
 
@@ -468,6 +498,24 @@ def test_htmx_response_headers(kind):
     assert r.text == '<p>x</p>'
 
 
+def test_htmx_response_headers_keep_call_order():
+    # As FastHTML: the headers come in the order the keywords were given (the signature still lists every name)
+    assert HtmxResponseHeaders(trigger='ev', location='/l', reswap='outerHTML') == (
+        HttpHeader('HX-Trigger', 'ev'), HttpHeader('HX-Location', '/l'), HttpHeader('HX-Reswap', 'outerHTML'))
+    assert HtmxResponseHeaders(push_url='/p', trigger=None) == HttpHeader('HX-Push-Url', '/p')
+    ps = inspect.signature(HtmxResponseHeaders).parameters
+    assert list(ps)[:3] == ['location', 'push_url', 'redirect'] and len(ps) == 11
+    assert all(p.kind is p.KEYWORD_ONLY and p.default is None for p in ps.values())
+    with pytest.raises(TypeError, match='bogus'):
+        HtmxResponseHeaders(bogus=1)
+
+
+def test_flat_tuple_splices_one_level():
+    assert flat_tuple([1, (2, [3]), None]) == (1, 2, [3], None)
+    assert flat_tuple((1, [2, (3,)])) == (1, 2, (3,))
+    assert (flat_tuple(None), flat_tuple(1), flat_tuple('ab')) == ((None,), (1,), ('ab',))
+
+
 def test_cookie_helper():
     assert cookie('now', 'v') == HttpHeader('set-cookie', 'now=v; Path=/; SameSite=lax')
     h = cookie('k', 'a b', max_age=60, path='/p', domain='example.org', secure=True, httponly=True,
@@ -505,6 +553,7 @@ def test_cookie_round_trip_with_parsed_date(kind):
 def test_ft_response_status_headers_and_layout(kind, hx):
     r = serve(lambda: FtResponse(Titled('Created', P('ok')), status_code=201, headers={'x-id': '7'}), kind, hx)
     assert r.status_code == 201 and r.headers['x-id'] == '7'
+    assert [k for k, _ in r.headers.items()] == ['x-id', 'vary', 'content-length', 'content-type']  # FastHTML's order
     if hx:
         assert r.text.startswith('<title>Created</title><main class="container">')
     else:
@@ -514,6 +563,9 @@ def test_ft_response_status_headers_and_layout(kind, hx):
 def test_ft_response_cls_and_media_type(kind):
     r = serve(lambda: FtResponse(P('x'), cls=PlainTextResponse), kind, hx=True)
     assert r.text == '<p>x</p>' and r.headers['content-type'].startswith('text/plain')
+    assert r.headers['vary'] == 'HX-Request, HX-History-Restore-Request'  # whatever the class, as FastHTML
+    r = serve(lambda: FtResponse(P('x'), headers={'Vary': 'Cookie'}), kind, hx=True)
+    assert r.headers['vary'] == 'Cookie, HX-Request, HX-History-Restore-Request'
     r = serve(lambda: FtResponse(P('x'), media_type='application/xhtml+xml'), kind, hx=True)
     assert r.headers['content-type'].startswith('application/xhtml+xml')
     r = serve(lambda: FtResponse(P('x'), cls=JSONResponse), kind, hx=True)

@@ -51,6 +51,14 @@ def post():
     return 'posted'
 
 
+def put():
+    return 'put it'
+
+
+def delete():
+    return 'gone'
+
+
 def show_host(req):
     return req.headers['host']
 
@@ -102,31 +110,39 @@ def test_nested_function_names_join_with_underscores():
         @staticmethod
         def m():
             return 'method'
-    # Dots in a qualified name become underscores, so the path is one clean segment.
-    assert rt(K.m).path == '/test_nested_function_names_join_with_underscores_K_m'
+    # As in FastHTML, only `.<locals>.` becomes an underscore: a class's dot stays.
+    assert rt(K.m).path == '/test_nested_function_names_join_with_underscores_K.m'
+    assert cli.get(rt(K.m).path).text == 'method'
 
 
-def test_nested_index_is_still_the_root():
-    "Ours: a nested `index` maps to '/' (the original gives '/<outer>_index')."
+def test_a_nested_index_is_not_the_root():
+    """As in FastHTML, the root and the verbs come from the nested name: an `index` or `get` defined inside a function
+    is `/<outer>_index` (so a router an add-on builds inside a function never takes over the app's `/`)."""
     app, rt, cli = mk()
 
     @rt
     def index():
-        return 'root'
-    assert str(index) == '/'
-    assert cli.get('/').text == 'root'
+        return 'nested'
+
+    @rt
+    def get():
+        return 'nested get'
+    assert str(index) == '/test_a_nested_index_is_not_the_root_index'
+    assert cli.get(str(index)).text == 'nested' and cli.get('/').status_code == 404
+    assert str(get) == '/test_a_nested_index_is_not_the_root_get'
+    assert cli.post(str(get)).text == 'nested get'  # not a verb name: GET and POST
+
+
+def toplevel(src: str, **ns) -> dict:
+    "Run `src` as a notebook cell or script would (its functions' names are not nested), with names `ns`."
+    exec(src, ns)
+    return ns
 
 
 def test_verb_named_handlers_serve_that_verb_and_coexist_on_one_path(kind):
     app, rt, cli = mk()
     rt('/')(variant(kind, get))
     rt('/')(variant(kind, post))
-
-    def put():
-        return 'put it'
-
-    def delete():
-        return 'gone'
     rt('/')(variant(kind, put))
     rt('/')(variant(kind, delete))
     assert cli.get('/').text == 'got'
@@ -185,18 +201,19 @@ def test_methods_argument_as_string_or_list():
 def test_spec_routing_quick_start():
     "The quick start's routing examples: two `get` handlers on two paths, GET and POST handlers on one path."
     app, rt, cli = mk()
+    toplevel('''
+@rt('/')
+def get():
+    return Titled('FastHTML', P("Let's do this!"))
 
-    @rt('/')
-    def get():
-        return Titled('FastHTML', P("Let's do this!"))
+@rt('/hello')
+def get():  # the spec defines `get` twice on purpose
+    return Titled('Hello, world!')
 
-    @rt('/hello')
-    def get():  # noqa: F811 -- the spec defines `get` twice on purpose
-        return Titled('Hello, world!')
-
-    @rt('/')
-    def post():
-        return Titled('HTTP POST', P('Handle POST'))
+@rt('/')
+def post():
+    return Titled('HTTP POST', P('Handle POST'))
+''', rt=rt, Titled=Titled, P=P)
     assert '<h1>FastHTML</h1>' in cli.get('/').text
     assert '<title>Hello, world!</title>' in cli.get('/hello').text
     assert '<p>Handle POST</p>' in cli.post('/').text
@@ -435,23 +452,19 @@ def test_apirouter_prefix_to_app_and_rt_funcs(kind):
     ar = APIRouter(prefix='/products')
     ar('/all')(variant(kind, all_products))
     ar.get('/{pid}', name='details')(variant(kind, details))
-
-    @ar
-    def index():
-        return 'product index'
+    toplevel("@ar\ndef index():\n    return 'product index'", ar=ar)
     assert str(ar.rt_funcs.all_products) == '/products/all'
     assert str(ar.rt_funcs.details) == '/products/{pid}'
     assert ar.details.to(pid=7) == '/products/7'
     app, rt, cli = mk()
     ar.to_app(app)
-
-    @rt
-    def index():  # noqa: F811
-        return Div('Click me', hx_get=ar.rt_funcs.all_products, hx_swap='outerHTML')
+    toplevel("@rt\ndef index():\n    return Div('Click me', hx_get=ar.rt_funcs.all_products, hx_swap='outerHTML')",
+             rt=rt, ar=ar, Div=Div)
     assert cli.get('/', headers=HX).text == '<div hx-get="/products/all" hx-swap="outerHTML">Click me</div>'
     assert 'hx-get="http://testserver/products/42"' in cli.get('/products/all', headers=HX).text
     assert cli.get('/products/42').text == 'Here are the product details for ID: 42'
-    assert cli.get('/products').text == 'product index'
+    assert cli.get('/products').status_code == 307  # to /products/; FastHTML's Client does not follow redirects
+    assert cli.get('/products', follow_redirects=True).text == 'product index'
     assert cli.post('/products/all').status_code == 200
     assert cli.post('/products/42').status_code == 405
     with pytest.raises(AttributeError):

@@ -77,7 +77,8 @@ def test_auth_app_pages_need_a_login(tmp_path):
     assert c.get('/style.css').status_code == 200  # static files stay public
     register(c, 'grace')
     page = c.get('/').text
-    assert 'Signed in as grace.' in page and 'method="post" action="/logout"><button class="secondary">Log out</button></form>' in page
+    assert 'Signed in as grace.' in page
+    assert 'method="post" action="/logout"><button class="secondary">Log out</button></form>' in page
     assert c.post('/clicked', headers=hx).text == 'Clicked 1 times'
     r = c.post('/logout', follow_redirects=False)
     assert (r.status_code, r.headers['location']) == (303, '/login')

@@ -59,7 +59,8 @@ def responses(app, steps):
             else:
                 r = cli.get(step)
             # The signature embeds a timestamp: compare cookies up to the signature.
-            cookies = [re.sub(r'\.[\w-]+\.[\w-]+;', '.<time>.<signature>;', c) for c in r.headers.get_list('set-cookie')]
+            cookies = [re.sub(r'\.[\w-]+\.[\w-]+;', '.<time>.<signature>;', c)
+                       for c in r.headers.get_list('set-cookie')]
             out.append((r.status_code, r.text, r.headers.get('vary'), cookies))
     return out
 

@@ -118,7 +118,7 @@ def test_spec_example_number_stream():
 # Stopping: driven through ASGI directly, so the test controls disconnects and shutdown.
 
 async def _drive(resp, *, disconnect_after: float | None = None, shutdown_after: float | None = None,
-                 timeout: float = 5.0) -> list[dict]:
+                 timeout: float = 30.0) -> list[dict]:
     sent: list[dict] = []
     gone = asyncio.Event()
 
@@ -157,9 +157,7 @@ def _endless(log: list):
 
 def test_client_disconnect_stops_an_endless_stream_and_closes_the_generator():
     log: list = []
-    t0 = time.monotonic()
     sent = asyncio.run(_drive(EventStream(_endless(log)), disconnect_after=0.1))
-    assert time.monotonic() - t0 < 1.0
     assert log == ['closed']
     assert sent[0]['type'] == 'http.response.start' and sent[0]['status'] == 200
     assert len(sent) > 2
@@ -176,17 +174,14 @@ def test_disconnect_is_noticed_while_the_generator_waits():
             yield 'data: never\n\n'
         finally:
             log.append('closed')
-    t0 = time.monotonic()
-    sent = asyncio.run(_drive(EventStream(quiet()), disconnect_after=0.1))
-    assert time.monotonic() - t0 < 1.0 and log == ['closed']
+    sent = asyncio.run(_drive(EventStream(quiet()), disconnect_after=0.1))   # else: a TimeoutError after 30 s
+    assert log == ['closed']
     assert [m.get('body') for m in sent[1:]] == [b'data: hello\n\n']
 
 
 def test_shutdown_ends_the_stream_and_completes_the_response():
     log: list = []
-    t0 = time.monotonic()
     sent = asyncio.run(_drive(EventStream(_endless(log)), shutdown_after=0.1))
-    assert time.monotonic() - t0 < 1.0
     assert log == ['closed']
     assert sent[-1] == {'type': 'http.response.body', 'body': b'', 'more_body': False}
 
@@ -332,20 +327,17 @@ def test_signal_stops_open_streams_and_the_server_exits(tmp_path, sig):
         readers = [_Reader(f'http://127.0.0.1:{port}{p}') for p in ('/a', '/s', '/a')]
         for r in readers:
             r.start()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while min(r.events for r in readers) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
-        t0 = time.monotonic()
         proc.send_signal(getattr(signal, sig))
-        proc.wait(10)   # without the shutdown event, uvicorn would wait for the streams forever
-        took = time.monotonic() - t0
+        proc.wait(60)   # without the shutdown event, uvicorn would wait for the streams forever
         for r in readers:
-            r.join(5)
+            r.join(20)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(5)
-    assert took < 3, took
     assert [r.ended for r in readers] == ['cleanly'] * 3
     out = proc.stdout.read().decode(errors='replace')
     assert 'Waiting for background tasks' not in out and 'Traceback' not in out, out
@@ -356,19 +348,19 @@ def test_reload_restarts_despite_an_open_stream(tmp_path):
     try:
         reader = _Reader(f'http://127.0.0.1:{port}/a')
         reader.start()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while reader.events < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert reader.events >= 2
         src = tmp_path / 'sse_app.py'
         src.write_text(src.read_text() + "\n@app.route('/v')\ndef v(): return 'v2'\n")
         t0 = time.monotonic()
-        reader.join(15)          # the old worker ended the stream when it was told to stop
+        reader.join(60)          # the old worker ended the stream when it was told to stop (else: never)
         assert reader.ended == 'cleanly'
         body = None
-        while time.monotonic() - t0 < 15:
+        while time.monotonic() - t0 < 60:
             try:
-                r = httpx.get(f'http://127.0.0.1:{port}/v', timeout=2)
+                r = httpx.get(f'http://127.0.0.1:{port}/v', timeout=5)
                 if r.status_code == 200:
                     body = r.text
                     break
@@ -376,7 +368,6 @@ def test_reload_restarts_despite_an_open_stream(tmp_path):
                 pass
             time.sleep(0.1)
         assert body == 'v2'
-        assert time.monotonic() - t0 < 10
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)

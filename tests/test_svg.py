@@ -233,3 +233,15 @@ def test_every_export_exists_and_tag_functions_are_named():
     assert html(svg.AnimateMotion()) == '<animatemotion></animatemotion>'
     assert html(svg.Missing_glyph()) == '<missing-glyph></missing-glyph>'
     assert html(svg.FeDropShadow(dx=1)) == '<fedropshadow dx="1"></fedropshadow>'
+
+
+def test_common_svg_is_the_plain_tag():
+    # FastHTML's `from fasthtml.common import *` binds Svg to the components tag (no xmlns, viewBox as given);
+    # fasthtml.svg's Svg (and fasthtml.ft's) adds the namespace.
+    import fasthtml.common as common
+    import fasthtml.components as components
+    import fasthtml.ft as ft
+    assert common.Svg is components.Svg and ft.Svg is svg.Svg
+    assert to_xml(common.Svg(Circle(r=5, cx=1, cy=2), viewBox="0 0 1 1", id="s")) == \
+        '<svg viewbox="0 0 1 1" id="s"><circle r="5" cx="1" cy="2"></circle></svg>'
+    assert to_xml(Svg(viewBox='0 0 1 1')) == '<svg xmlns="http://www.w3.org/2000/svg" viewbox="0 0 1 1"></svg>'

@@ -14,6 +14,7 @@ import importlib
 import inspect
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -111,15 +112,8 @@ def components_stub() -> str:
             values.append(name)
     params = ',\n                 '.join(['*c: Any'] + _tag_params() + ['**kwargs: Any'])
     hx_params = ',\n          '.join(['tag: str', '*c: Any'] + _tag_params() + ['**kwargs: Any'])
-    lines = ['# Generated from fasthtml/components.py by `python tests/test_typing.py --write-stub`: do not edit.',
-             '"""Types for fasthtml.components: the tag functions are made by a factory at runtime, so their',
-             'signature (every documented HTML/htmx keyword; any other keyword works too) is declared here."""',
-             'from typing import Any, Callable, Literal, Optional, Protocol, Union', '']
-    for mod in sorted(reexports):
-        rel = '.' + mod.split('.', 1)[1] if mod.startswith('fasthtml.') else mod
-        lines.append(f'from {rel} import ' + ', '.join(f'{n} as {n}' for n in sorted(reexports[mod])))
-    lines += ['', '__all__ = [' + ', '.join(repr(n) for n in comps.__all__) + ']', '', '',
-              'class _Tag(Protocol):',
+    lines = ['', '__all__ = [' + ', '.join(repr(n) for n in comps.__all__) + ']', '', '',
+             'class _Tag(Protocol):',
               '    "An HTML element function: positional arguments are children, keywords are attributes."',
               f'    def __call__(self, {params}) -> FT: ...', '', '']
     lines += [f'{n}: {_var_type(getattr(comps, n))}' for n in values]
@@ -133,7 +127,24 @@ def components_stub() -> str:
         lines.append(_stub_def(defs[n]) if n in defs else f'{n}: {_var_type(getattr(comps, n))}')
     lines += ['', ''] + [f'{n}: _Tag' for n in tags]
     lines += ['', '', 'def __getattr__(name: str) -> _Tag: ...', '']
-    return '\n'.join(lines)
+    return '\n'.join(_stub_header(reexports, '\n'.join(lines)) + lines)
+
+
+def _stub_header(reexports: dict[str, list[str]], body: str) -> list[str]:
+    "The stub's docstring and imports, in ruff's order: the typing names the body uses, then each re-export."
+    used = [n for n in ('Any', 'Literal', 'Optional', 'Protocol', 'Union') if re.search(rf'\b{n}\b', body)]
+    head = ['# Generated from fasthtml/components.py by `python tests/test_typing.py --write-stub`: do not edit.',
+            '"""Types for fasthtml.components: the tag functions are made by a factory at runtime, so their',
+            'signature (every documented HTML/htmx keyword; any other keyword works too) is declared here."""']
+    head += ['from collections.abc import Callable'] if re.search(r'\bCallable\b', body) else []
+    head += ['from typing import ' + ', '.join(used), '']
+    local = sorted(m for m in reexports if m.startswith('fasthtml.'))
+    for group in (sorted(m for m in reexports if m not in local), local):
+        for mod in group:
+            rel = '.' + mod.split('.', 1)[1] if mod.startswith('fasthtml.') else mod
+            head += [f'from {rel} import {n} as {n}' for n in sorted(reexports[mod])]
+        head += [''] if group else []
+    return head[:-1]  # the body opens with its own blank line
 
 
 def test_components_stub_is_current():
@@ -308,7 +319,8 @@ def test_installed_as_a_library(pyright_results):
 
 def test_pyright_config():
     cfg = json.loads((ROOT / 'pyrightconfig.json').read_text())
-    assert cfg['include'] == ['examples'] and cfg['typeCheckingMode'] == 'standard'
+    # The package and the examples, in standard mode: `make test` runs `pyright` with this file and fails on an error.
+    assert cfg['include'] == ['fasthtml', 'examples'] and cfg['typeCheckingMode'] == 'standard'
     # FastHTML handlers are named after their HTTP verb (`def get` for '/', another `def get` for '/edit'): the
     # route is registered by the decorator, so the redeclared name is intended, not a mistake.
     assert cfg['reportRedeclaration'] == 'none'
@@ -376,7 +388,7 @@ def test_common_keeps_the_standard_names_apps_use():
     ns = _star_common()
     assert ns['Path'] is pathlib.Path
     assert ns['SvgPath'] is fasthtml.svg.Path
-    assert ns['Set'] is typing.Set and ns['Any'] is typing.Any
+    assert ns['Set'] is typing.Set and ns['Any'] is typing.Any  # noqa: UP006 (typing's Set is the point)
     assert ns['dataclass'] is dataclasses.dataclass
     # As in FastHTML, these are not bound: an app's own `import datetime` (or `enum`) survives the star import.
     assert not {'date', 'datetime', 'Enum', 'field', 'fields'} & set(ns)

@@ -46,11 +46,11 @@ def test_the_callers_context_variables_are_visible_and_changes_stay_in_the_job()
 
 
 def test_blocking_jobs_run_side_by_side():
+    barrier = threading.Barrier(8, timeout=60)  # passes only once all eight jobs block in it at the same time
+
     async def main():
-        t = time.perf_counter()
-        await asyncio.gather(*[run_sync(time.sleep, 0.3) for _ in range(8)])
-        return time.perf_counter() - t
-    assert run(main()) < 1.2  # 8 x 0.3 s one after another would be 2.4 s
+        return await asyncio.gather(*[run_sync(barrier.wait) for _ in range(8)])
+    assert sorted(run(main())) == list(range(8))  # one after another, the first would raise BrokenBarrierError
 
 
 def test_a_full_pool_queues_jobs_and_finishes_them_all(monkeypatch):

@@ -92,7 +92,8 @@ def test_ax(ft, expected):
 
 def test_form_defaults_to_multipart():
     assert html(Form(Input(id='a'))) == '<form enctype="multipart/form-data"><input id="a" name="a"></form>'
-    assert html(Form(hx_post='/p', id='f')) == '<form enctype="multipart/form-data" hx-post="/p" id="f" name="f"></form>'
+    assert html(Form(hx_post='/p', id='f')) == \
+        '<form enctype="multipart/form-data" hx-post="/p" id="f" name="f"></form>'
     assert html(Form(enctype=None)) == '<form></form>'
     assert html(Form(enctype='application/x-www-form-urlencoded', target_id='out')) == \
         '<form enctype="application/x-www-form-urlencoded" hx-target="#out"></form>'
@@ -116,8 +117,10 @@ def test_hidden(ft, expected):
       '<label><input type="checkbox" name="c" checked value="1" id="c">Lab&lt;</label>')),
     (lambda: CheckboxX(False, None, 'v', 'i', 'n'),
      '<input type="hidden" value="" name="n" skip><input type="checkbox" name="n" value="v" id="i">'),
-    (lambda: CheckboxX(name='n'), '<input type="hidden" value="" name="n" skip><input type="checkbox" name="n" value="1">'),
-    (lambda: CheckboxX(label='L'), '<input type="hidden" value="" skip><label><input type="checkbox" value="1">L</label>'),
+    (lambda: CheckboxX(name='n'),
+     '<input type="hidden" value="" name="n" skip><input type="checkbox" name="n" value="1">'),
+    (lambda: CheckboxX(label='L'),
+     '<input type="hidden" value="" skip><label><input type="checkbox" value="1">L</label>'),
     (lambda: CheckboxX(True, id='c', name='n', cls='k', hx_post='/x'),
      ('<input type="hidden" value="" name="n" skip>'
       '<input type="checkbox" name="n" checked value="1" hx-post="/x" id="c" class="k">')),
@@ -231,7 +234,8 @@ def test_scriptx(tmp_path):
         '<script>var a = "A"; var id = "x"; if (x) { y(); } let t = `$A`; {lit} {missing}</script>'
     assert html(ScriptX(t, type='module', a=2)) == \
         '<script type="module">var a = "2"; var id = "{id}"; if (x) { y(); } let t = `$2`; {lit} {missing}</script>'
-    assert html(ScriptX(t)) == '<script>var a = "{a}"; var id = "{id}"; if (x) { y(); } let t = `${a}`; {{lit}} {missing}</script>'
+    assert html(ScriptX(t)) == \
+        '<script>var a = "{a}"; var id = "{id}"; if (x) { y(); } let t = `${a}`; {{lit}} {missing}</script>'
     # a substituted value can still never end the script early
     assert html(ScriptX(t, a='</script>')).count('</script>') == 1
 
@@ -305,7 +309,7 @@ def test_run_js_ids_itself_after_its_caller():
     def refresh():
         return run_js('x')
     assert html(refresh()) == '<script hx-swap-oob="true" id="refresh">x</script>'
-    anonymous = lambda: run_js('x')
+    anonymous = lambda: run_js('x')  # noqa: E731 (a lambda is the case under test: its name is '<lambda>')
     assert html(anonymous()) == '<script hx-swap-oob="true" id="run_js">x</script>'
 
 

@@ -67,6 +67,14 @@ class LiveServer:
         """Everything the server printed so far (stdout and stderr)."""
         return self.log_path.read_text(errors='replace') if self.log_path.exists() else ''
 
+    def output_with(self, *texts: str, timeout: float = 30) -> str:
+        """The server's output once it holds every one of `texts` (or after `timeout` seconds, for the caller's
+        assert to show): a log line may reach the file after the browser has already shown its effect."""
+        deadline = time.monotonic() + timeout
+        while not all(t in (out := self.output()) for t in texts) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return out
+
     def stop(self, grace: float = 5.0) -> None:
         """Terminate the server's process group (SIGTERM, then SIGKILL after `grace` seconds)."""
         if self.proc.poll() is not None: return

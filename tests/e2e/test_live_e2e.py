@@ -9,30 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from live_pages import open_live, our_errors, serve_example, wait_open
 from playwright.sync_api import expect
 
-EXAMPLES = Path(__file__).resolve().parents[2] / 'examples'
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from redis_server import start_redis  # noqa: E402
-
-
-def serve_example(live_server, name: str, tmp_path: Path, env: dict | None = None):
-    return live_server(f'{name}:app', cwd=tmp_path, env=env, args=('--app-dir', str(EXAMPLES)))
-
-
-def open_live(new_page, url: str, n: int = 1):
-    "A page at `url` whose live socket is open (`n` times: the first open plus reconnects)."
-    p = new_page()
-    p.goto(url)
-    p.wait_for_function('n => window.fhLive && fhLive.opens >= n && document.documentElement.dataset.liveState '
-                        '=== "open"', arg=n)
-    return p
-
-
-def our_errors(new_page, p) -> list[str]:
-    "Page errors, and console errors from the live client (widgets may log their own warnings)."
-    return [e for e in new_page.log(p).errors if e.startswith('pageerror') or 'fasthtml live' in e]
-
+from redis_server import start_redis
 
 # ---------------------------------------------------------------------------------------------------------------
 # Components
@@ -71,7 +52,7 @@ def test_counter_example_clicks_typed_input_children_errors_and_session(live_ser
         p.locator('.like').click()
     expect(p.locator('.like')).to_have_text('Like (1)')
     p.reload()
-    p.wait_for_function('() => fhLive.opens >= 1 && document.documentElement.dataset.liveState === "open"')
+    wait_open(p)
     expect(p.locator('.like')).to_have_text('Like (1)')
     expect(p.locator('body > main > article').first.locator('.count')).to_have_text('Count: 0')   # a fresh instance
     assert our_errors(new_page, p) == []
@@ -95,7 +76,7 @@ def test_server_push_without_user_action(live_server, new_page, tmp_path):
     b = open_live(new_page, server.url + '/')
     first = a.locator('.clock').inner_text()
     assert re.fullmatch(r'\d\d:\d\d:\d\d', first)
-    a.wait_for_function('t => document.querySelector(".clock").textContent !== t', arg=first, timeout=5000)
+    a.wait_for_function('t => document.querySelector(".clock").textContent !== t', arg=first, timeout=20_000)
     a.click('.start')
     expect(a.locator('progress')).to_be_visible()                    # frames pushed from the handler's thread
     expect(a.locator('.done')).to_have_text('Done!')
@@ -143,8 +124,7 @@ def test_reconnect_after_the_server_drops_the_socket(live_app_source, new_page):
     p.click('.plus')
     expect(p.locator('.count')).to_have_text('Count: 2')
     assert p.evaluate('fetch("/drop").then(r => r.text())') == '1'
-    p.wait_for_function('() => fhLive.opens >= 2 && document.documentElement.dataset.liveState === "open"',
-                        timeout=20_000)
+    wait_open(p, 2)
     p.click('.plus')
     expect(p.locator('.count')).to_have_text('Count: 3')             # the same instance, state kept
 
@@ -189,7 +169,7 @@ def test_a_component_error_is_shown_in_place_with_details_in_debug(live_app_sour
     assert p.locator('.live-error').evaluate('e => e.parentElement.querySelector(".fail") !== null')
     p.click('.ok')
     expect(p.locator('.ok')).to_have_text('ok 1')
-    assert "KeyError: 'missing thing'" in server.output()
+    assert "KeyError: 'missing thing'" in server.output_with("KeyError: 'missing thing'")
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -101,9 +101,9 @@ def test_cancel_on_disconnect_with_a_real_client_hanging_up(live_app_source):
     server = live_app_source(DISCONNECT_APP)
 
     def events() -> str:
-        with urllib.request.urlopen(server.url + '/events', timeout=5) as r:
+        with urllib.request.urlopen(server.url + '/events', timeout=20) as r:
             return r.read().decode()
-    with socket.create_connection(('127.0.0.1', server.port), timeout=5) as s:
+    with socket.create_connection(('127.0.0.1', server.port), timeout=20) as s:
         s.sendall(b'GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\nHX-Request: 1\r\n\r\n')
         deadline = time.monotonic() + 10
         while events() != 'started':

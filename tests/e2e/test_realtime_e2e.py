@@ -56,7 +56,7 @@ def test_sse_clock_ticks_and_progress_bar_completes(live_server, page, tmp_path,
     clock = page.locator('#clock')
     first = clock.inner_text()
     assert re.fullmatch(r'\d\d:\d\d:\d\d', first)
-    page.wait_for_function('t => document.querySelector("#clock").textContent !== t', arg=first, timeout=5000)
+    page.wait_for_function('t => document.querySelector("#clock").textContent !== t', arg=first, timeout=20_000)
     page.click('text=Start a job')
     expect(page.locator('#job-done')).to_have_text('Done!')
     assert offline_log.source_of('https://cdn.jsdelivr.net/npm/htmx-ext-sse@2.2.3/sse.js') == 'htmx-ext-sse/sse.js'
