@@ -33,7 +33,7 @@ def _maker(names: tuple[str, ...], skip: int, cls: Any) -> Callable[[Sequence], 
         else:
             src = f'def make(r):\n    o = new(cls)\n    o.__dict__ = {body}\n    return o\n'
         ns: dict[str, Any] = {'new': object.__new__, 'cls': cls}
-        exec(src, ns)  # noqa: S102  (source built from repr() of the column names only)
+        exec(src, ns)  # (source built from repr() of the column names only)
         f = ns['make']
         if len(_makers) >= _CACHE_MAX:
             _makers.clear()
@@ -60,7 +60,7 @@ def _all_maker(names: tuple[str, ...], skip: int, cls: Any) -> Callable[[list], 
             src = (f'def make(rows):\n    out = []\n    add = out.append\n    for {cols} in rows:\n'
                    f'        o = new(cls)\n        o.__dict__ = {body}\n        add(o)\n    return out\n')
         ns: dict[str, Any] = {'new': object.__new__, 'cls': cls}
-        exec(src, ns)  # noqa: S102  (source built from repr() of the column names only)
+        exec(src, ns)  # (source built from repr() of the column names only)
         f = ns['make']
         if len(_makers) >= _CACHE_MAX:
             _makers.clear()

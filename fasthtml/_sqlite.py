@@ -409,7 +409,7 @@ class Table(_Table):
                         if as_cls and hasattr(self, 'cls'):
                             return row_objects(self.cls, names, rows)
                         return row_dicts(names, rows)
-                except Exception:
+                except Exception:  # noqa: BLE001 (any failure: fastlite's own code runs and raises it as fastlite would)
                     db._names.discard(self.name)  # fastlite's code raises the same error (or finds no table)
             return _fl.__call__(self, where, where_args, order_by, limit, offset, select, with_pk, as_cls, xtra,
                                 **kwargs)
@@ -437,7 +437,7 @@ class Table(_Table):
                         ' and '.join(f'[{k}] = ?' for k in cols)
                     names, found = db._exec(sql, tuple(vals))  # (a primary key: one row at most)
                     r = found[0] if found else None
-                except Exception:
+                except Exception:  # noqa: BLE001 (any failure: fastlite's own code runs and raises it as fastlite would)
                     db._names.discard(self.name)
                 else:
                     if r is None:
