@@ -22,23 +22,27 @@ def direct_fields(cls: Any) -> tuple | None:
     return cls.__dict__.get('__fasthtml_fields__') if isinstance(cls, type) else None
 
 
-def _maker(names: tuple[str, ...], skip: int, cls: Any) -> Callable[[Sequence], Any]:
-    "The function for rows whose columns from `skip` on are `names`: a dict, or an instance of `cls` holding it."
-    key = (names, skip, cls)
+def _made(key: tuple, cls: Any, src: Callable[[], str]) -> Callable:
+    "The function `make` that the source `src()` defines, compiled once per `key` (a bounded cache)."
     f = _makers.get(key)
     if f is None:
-        body = '{' + ', '.join(f'{n!r}: r[{i + skip}]' for i, n in enumerate(names)) + '}'
-        if cls is None:
-            src = f'def make(r):\n    return {body}\n'
-        else:
-            src = f'def make(r):\n    o = new(cls)\n    o.__dict__ = {body}\n    return o\n'
         ns: dict[str, Any] = {'new': object.__new__, 'cls': cls}
-        exec(src, ns)  # (source built from repr() of the column names only)
+        exec(src(), ns)  # (source built from repr() of the column names only)
         f = ns['make']
         if len(_makers) >= _CACHE_MAX:
             _makers.clear()
         _makers[key] = f
     return f
+
+
+def _maker(names: tuple[str, ...], skip: int, cls: Any) -> Callable[[Sequence], Any]:
+    "The function for rows whose columns from `skip` on are `names`: a dict, or an instance of `cls` holding it."
+    def src() -> str:
+        body = '{' + ', '.join(f'{n!r}: r[{i + skip}]' for i, n in enumerate(names)) + '}'
+        if cls is None:
+            return f'def make(r):\n    return {body}\n'
+        return f'def make(r):\n    o = new(cls)\n    o.__dict__ = {body}\n    return o\n'
+    return _made((names, skip, cls), cls, src)
 
 
 def to_dict(names: Sequence[str], skip: int = 0) -> Callable[[Sequence], dict]:
@@ -49,23 +53,14 @@ def to_dict(names: Sequence[str], skip: int = 0) -> Callable[[Sequence], dict]:
 def _all_maker(names: tuple[str, ...], skip: int, cls: Any) -> Callable[[list], list]:
     """The function for a whole result whose rows are `skip` columns then `names`: one loop that unpacks each row
     (quicker than indexing it) instead of one call per row."""
-    key = (names, skip, cls, 'all')
-    f = _makers.get(key)
-    if f is None:
+    def src() -> str:
         cols = ', '.join(f'c{i}' for i in range(skip + len(names))) + ','
         body = '{' + ', '.join(f'{n!r}: c{i + skip}' for i, n in enumerate(names)) + '}'
         if cls is None:
-            src = f'def make(rows):\n    return [{body} for {cols} in rows]\n'
-        else:
-            src = (f'def make(rows):\n    out = []\n    add = out.append\n    for {cols} in rows:\n'
-                   f'        o = new(cls)\n        o.__dict__ = {body}\n        add(o)\n    return out\n')
-        ns: dict[str, Any] = {'new': object.__new__, 'cls': cls}
-        exec(src, ns)  # (source built from repr() of the column names only)
-        f = ns['make']
-        if len(_makers) >= _CACHE_MAX:
-            _makers.clear()
-        _makers[key] = f
-    return f
+            return f'def make(rows):\n    return [{body} for {cols} in rows]\n'
+        return (f'def make(rows):\n    out = []\n    add = out.append\n    for {cols} in rows:\n'
+                f'        o = new(cls)\n        o.__dict__ = {body}\n        add(o)\n    return out\n')
+    return _made((names, skip, cls, 'all'), cls, src)
 
 
 def row_dicts(names: Sequence[str], rows: list, skip: int = 0) -> list[dict]:
