@@ -29,6 +29,7 @@ import os
 import threading
 import types
 import weakref
+from collections.abc import Callable
 from dataclasses import MISSING
 from enum import Enum
 from pathlib import Path
@@ -342,6 +343,19 @@ def open_database(path: Any, wal: bool = True, flags: Any = None) -> Database:
 # ---------------------------------------------------------------------------------------------------------------
 # Tables
 
+def _whole_call(name: str) -> Callable[..., Any]:
+    "A Table method running fastlite's method `name` with the database's connection held for the whole call."
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        self.db.conn.acquire()
+        try:
+            return getattr(_Table, name)(self, *args, **kwargs)
+        finally:
+            self.db.conn.release()
+    method.__name__, method.__qualname__ = name, f'Table.{name}'
+    method.__doc__ = f"fastlite's `tbl.{name}`, holding the connection."
+    return method
+
+
 class Table(_Table):
     "fastlite's `Table`: each method holds the connection for its whole call; the hot ones are quicker."
 
@@ -457,21 +471,8 @@ class Table(_Table):
     def __getitem__(self, pk_values: Any) -> Any:
         return self.get(pk_values)
 
-    def selectone(self, *args: Any, **kwargs: Any) -> Any:
-        "fastlite's `tbl.selectone`, holding the connection."
-        self.db.conn.acquire()
-        try:
-            return super().selectone(*args, **kwargs)  # type: ignore[misc]
-        finally:
-            self.db.conn.release()
-
-    def get_last(self, *args: Any, **kwargs: Any) -> Any:
-        "fastlite's `tbl.get_last`, holding the connection."
-        self.db.conn.acquire()
-        try:
-            return super().get_last(*args, **kwargs)  # type: ignore[misc]
-        finally:
-            self.db.conn.release()
+    selectone = _whole_call('selectone')
+    get_last = _whole_call('get_last')
 
     # -- writing
     def _builds(self, cols: set[str]) -> bool:
@@ -649,69 +650,14 @@ class Table(_Table):
             c.release()
 
     # -- the other calls that use the table's state: whole calls under the connection
-    def insert_all(self, *args: Any, **kwargs: Any) -> Any:
-        "fastlite's `tbl.insert_all`, holding the connection."
-        self.db.conn.acquire()
-        try:
-            return super().insert_all(*args, **kwargs)
-        finally:
-            self.db.conn.release()
-
-    def upsert(self, *args: Any, **kwargs: Any) -> Any:
-        "fastlite's `tbl.upsert`, holding the connection."
-        self.db.conn.acquire()
-        try:
-            return super().upsert(*args, **kwargs)
-        finally:
-            self.db.conn.release()
-
-    def upsert_all(self, *args: Any, **kwargs: Any) -> Any:
-        "fastlite's `tbl.upsert_all`, holding the connection."
-        self.db.conn.acquire()
-        try:
-            return super().upsert_all(*args, **kwargs)
-        finally:
-            self.db.conn.release()
-
-    def delete_where(self, *args: Any, **kwargs: Any) -> Any:
-        "fastlite's `tbl.delete_where`, holding the connection."
-        self.db.conn.acquire()
-        try:
-            return super().delete_where(*args, **kwargs)
-        finally:
-            self.db.conn.release()
-
-    def lookup(self, *args: Any, **kwargs: Any) -> Any:
-        "fastlite's `tbl.lookup`, holding the connection."
-        self.db.conn.acquire()
-        try:
-            return super().lookup(*args, **kwargs)
-        finally:
-            self.db.conn.release()
-
-    def create(self, *args: Any, **kwargs: Any) -> Any:
-        "fastlite's `tbl.create`, holding the connection."
-        self.db.conn.acquire()
-        try:
-            return super().create(*args, **kwargs)
-        finally:
-            self.db.conn.release()
-
-    def transform(self, *args: Any, **kwargs: Any) -> Any:
-        "fastlite's `tbl.transform`, holding the connection."
-        self.db.conn.acquire()
-        try:
-            return super().transform(*args, **kwargs)
-        finally:
-            self.db.conn.release()
-
-    def drop(self, *args: Any, **kwargs: Any) -> Any:
-        "fastlite's `tbl.drop`, holding the connection."
-        self.db.conn.acquire()
-        try:
-            return super().drop(*args, **kwargs)
-        finally:
-            self.db.conn.release()
+    insert_all = _whole_call('insert_all')
+    upsert = _whole_call('upsert')
+    upsert_all = _whole_call('upsert_all')
+    delete_where = _whole_call('delete_where')
+    lookup = _whole_call('lookup')
+    create = _whole_call('create')
+    transform = _whole_call('transform')
+    drop = _whole_call('drop')
 
 
 # An Enum member is not a plain value: fastlite stores its value (see _record).
