@@ -44,6 +44,8 @@ SECRET = 'bench-secret-key-not-for-production-0123456789abcdef'
 
 # S5/S10 data: 1000 rows x 5 columns, mixing ints and text (one column needs escaping).
 HEADERS = ('id', 'name', 'email', 'score', 'note')
+# S8's answer, as every app returns it
+DATA = {'id': 1, 'name': 'Widget', 'tags': ['a', 'b', 'c'], 'price': 9.99, 'stock': 42, 'active': True}
 ROWS = [(i, f'User {i}', f'user{i}@example.com', (i * 37) % 101, 'a<b' if i % 10 == 0 else f'row {i}')
         for i in range(1000)]
 
@@ -142,7 +144,7 @@ def ours_app(flavour: str = 'def') -> Any:
         return P(f"Count: {session['n']}")
 
     def data_body() -> dict:
-        return {'id': 1, 'name': 'Widget', 'tags': ['a', 'b', 'c'], 'price': 9.99, 'stock': 42, 'active': True}
+        return DATA
 
     if flavour == 'def':
         @app.get('/hello')  # S1, S2
@@ -216,13 +218,23 @@ def ours_async_app() -> Any:
 # ---------------------------------------------------------------------------------------------------------------
 # Raw Starlette
 
-def raw_app() -> Any:
-    "The same scenarios by hand on Starlette, with the same SessionMiddleware and secret."
+def _starlette_app(hello: Callable, item: Callable, items: Callable, table: Callable, profile: Callable,
+                   count: Callable, data: Callable, ws: Callable) -> Any:
+    "A Starlette app serving the scenarios' handlers, with the session middleware and secret ours uses."
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
     from starlette.middleware.sessions import SessionMiddleware
-    from starlette.responses import HTMLResponse, JSONResponse
     from starlette.routing import Route, WebSocketRoute
+    routes = [Route('/hello', hello), Route('/item/{idx:int}', item), Route('/items', items), Route('/table', table),
+              Route('/profile', profile, methods=['POST']), Route('/count', count), Route('/data', data),
+              WebSocketRoute('/ws', ws)]
+    return Starlette(routes=routes, middleware=[Middleware(SessionMiddleware, secret_key=SECRET,
+                                                           session_cookie='session_', max_age=365 * 24 * 3600)])
+
+
+def raw_app() -> Any:
+    "The same scenarios by hand on Starlette, with the same SessionMiddleware and secret."
+    from starlette.responses import HTMLResponse, JSONResponse
     from starlette.websockets import WebSocketDisconnect
 
     vary = {'vary': 'HX-Request, HX-History-Restore-Request'}
@@ -278,8 +290,7 @@ def raw_app() -> Any:
         return HTMLResponse(body if is_htmx(req) else page(req, body), headers=vary)
 
     async def data(req: Any) -> Any:
-        return JSONResponse({'id': 1, 'name': 'Widget', 'tags': ['a', 'b', 'c'], 'price': 9.99, 'stock': 42,
-                             'active': True})
+        return JSONResponse(DATA)
 
     async def ws(sock: Any) -> None:
         await sock.accept()
@@ -290,11 +301,7 @@ def raw_app() -> Any:
         except WebSocketDisconnect:
             pass
 
-    routes = [Route('/hello', hello), Route('/item/{idx:int}', item), Route('/items', items), Route('/table', table),
-              Route('/profile', profile, methods=['POST']), Route('/count', count), Route('/data', data),
-              WebSocketRoute('/ws', ws)]
-    return Starlette(routes=routes, middleware=[Middleware(SessionMiddleware, secret_key=SECRET,
-                                                           session_cookie='session_', max_age=365 * 24 * 3600)])
+    return _starlette_app(hello, item, items, table, profile, count, data, ws)
 
 
 
@@ -362,11 +369,7 @@ def _truthy(v: str) -> bool:
 
 def jinja_app() -> Any:
     "The scenarios as Jinja2 templates on raw Starlette (async handlers, the same SessionMiddleware and secret)."
-    from starlette.applications import Starlette
-    from starlette.middleware import Middleware
-    from starlette.middleware.sessions import SessionMiddleware
     from starlette.responses import HTMLResponse, JSONResponse
-    from starlette.routing import Route, WebSocketRoute
     from starlette.websockets import WebSocketDisconnect
 
     j = _Jinja()
@@ -401,8 +404,7 @@ def jinja_app() -> Any:
         return j.render(req, 'count', n=s['n'])
 
     async def data(req: Any) -> Any:
-        return JSONResponse({'id': 1, 'name': 'Widget', 'tags': ['a', 'b', 'c'], 'price': 9.99, 'stock': 42,
-                             'active': True})
+        return JSONResponse(DATA)
 
     echo = j.t['echo']
 
@@ -415,11 +417,7 @@ def jinja_app() -> Any:
         except WebSocketDisconnect:
             pass
 
-    routes = [Route('/hello', hello), Route('/item/{idx:int}', item), Route('/items', items), Route('/table', table),
-              Route('/profile', profile, methods=['POST']), Route('/count', count), Route('/data', data),
-              WebSocketRoute('/ws', ws)]
-    return Starlette(routes=routes, middleware=[Middleware(SessionMiddleware, secret_key=SECRET,
-                                                           session_cookie='session_', max_age=365 * 24 * 3600)])
+    return _starlette_app(hello, item, items, table, profile, count, data, ws)
 
 
 def fastapi_app() -> Any:

@@ -6,7 +6,7 @@ bench/apps.py builds it (`fastapi_app()`) with the templates and renderer the Ji
 import json
 from typing import Annotated, Any
 
-from apps import HEADERS, ROWS, SECRET, Profile
+from apps import DATA, HEADERS, ROWS, SECRET, Profile
 from fastapi import FastAPI, Form, Request, WebSocket, WebSocketDisconnect
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -48,7 +48,7 @@ def app(j: Any) -> FastAPI:
 
     @api.get('/data')
     async def data() -> dict:
-        return {'id': 1, 'name': 'Widget', 'tags': ['a', 'b', 'c'], 'price': 9.99, 'stock': 42, 'active': True}
+        return DATA
 
     echo = j.t['echo']
 
