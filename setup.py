@@ -29,7 +29,7 @@ def _words(key: str) -> list[str]:
 # Optional C accelerators (render and element construction). Each has a pure-Python twin that is used when the
 # extension is missing (no compiler), fails to build, or FASTHTML_PURE_PYTHON=1 is set; output is identical.
 ext_modules = [Extension(f"{cfg['lib_name']}.{n}", [f"{cfg['lib_name']}/{n}.c"], optional=True)
-               for n in ('_crender', '_cbuild') if (_here / cfg['lib_name'] / f'{n}.c').exists()]
+               for n in ('_crender', '_cbuild', '_crows') if (_here / cfg['lib_name'] / f'{n}.c').exists()]
 
 readme = _here / 'README.md'
 classifiers = [f"Development Status :: {_statuses[int(cfg.get('status', '2')) - 1]}",

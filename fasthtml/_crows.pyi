@@ -1,0 +1,7 @@
+"The types of the C row builders (fasthtml/_crows.c), for editors and type checkers."
+from typing import Any
+
+def dicts(names: tuple[str, ...], rows: list, skip: int, /) -> Any:
+    "`[dict(zip(names, r[skip:])) for r in rows]` for a plain call (a list of tuples, str names); else NotImplemented."
+def objects(cls: type, names: tuple[str, ...], rows: list, skip: int, /) -> Any:
+    "Instances of `cls` (made without `__init__`) holding the rows' dicts, as `dicts`; NotImplemented when not plain."
