@@ -15,9 +15,11 @@ is fastlite's; two things differ, and neither is visible to an app that worked b
    databases must keep working, and new connections opened under write load fail apsw's `PRAGMA optimize` at open.
 2. **Speed.** fastlite looks up the table list before every query and runs seven statements per insert (table list
    three times, `PRAGMA table_info` twice, the INSERT, `last_insert_rowid()`). The calls apps make on every request
-   (`tbl()`, `tbl[pk]`, `insert`, `update`, `delete`, `db.q`) run here as one statement each (plus `PRAGMA
-   schema_version`, which tells when the primary-key columns read before are stale) and build the same rows, objects
-   and table state (`last_pk`, `last_rowid`, `result`) themselves. Anything else, and any call those paths do not
+   (`tbl()`, `tbl[pk]`, `insert`, `update`, `delete`, `db.q`) run here as one statement each and build the same rows,
+   objects and table state (`last_pk`, `last_rowid`, `result`) themselves. The primary-key columns they use are read
+   once per schema: each statement reads SQLite's schema version itself (`get`, `update` and `delete` match nothing
+   unless it is the one the keys were read at; `insert` returns it), so a change made by any connection is seen by the
+   very next call without a `PRAGMA` per call. Anything else, and any call those paths do not
    cover (a tracer, options, an open transaction, values fastlite converts, a table that does not exist yet) or that
    fails, goes to fastlite's own code, so errors and side effects are fastlite's: a failed statement on its own
    changes nothing, so running fastlite's code after it is as if only fastlite's had run. tests/test_sqlite.py checks
@@ -56,6 +58,10 @@ WAIT_S = 30.0
 
 # Values fastlite stores as they are (anything else it converts: enums, JSON, dates, decimals...).
 _PLAIN = frozenset({str, int, float, bool, type(None), bytes})
+
+# The schema version as a statement sees it: the statements built from a table's remembered primary keys add
+# `... AND _SV = ?` with the version those were read at, so they match nothing once the schema has changed.
+_SV = '(SELECT schema_version FROM pragma_schema_version)'
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -221,6 +227,12 @@ def _record(o: Any) -> dict:
     """fastlite's `_process_row(o)` (the fields of a record that are set, enums by value); read straight from the
     instance for a table_dataclass row whose values fastlite would store unchanged (its `dataclasses.asdict` deep-copies
     every value)."""
+    return _plain_record(o) or _process_row(o)
+
+
+def _plain_record(o: Any) -> dict | None:
+    """`_record(o)` for a table_dataclass row whose set fields all hold plain values (which `_plain` would accept:
+    its field names are identifiers), else None."""
     flds = _direct_fields(type(o))
     if flds is not None and not hasattr(o, '_asdict') and not hasattr(o, '__skip__'):
         d = o.__dict__
@@ -231,11 +243,10 @@ def _record(o: Any) -> dict:
                 if v is UNSET or v is MISSING:
                     continue
                 if type(v) not in _PLAIN:
-                    break
+                    return None
                 out[k] = v
-            else:
-                return out
-    return _process_row(o)
+            return out or None
+    return None
 
 
 def _plain(rec: dict) -> bool:
@@ -285,6 +296,10 @@ class Database(_Database):
         except apsw.ExecutionCompleteError:  # no rows, or a statement without any
             return [], []
         return names, cur.fetchall()
+
+    def _rows(self, sql: str, params: Any) -> list:
+        "The rows of one statement whose columns are known already. Connection held."
+        return apsw.Cursor(self.conn).execute(sql, params).fetchall()
 
     def table(self, table_name: str, **kwargs: Any) -> Any:  # type: ignore[override]
         """The `Table` (or fastlite's `View`) named `table_name`, one object per name and options, as fastlite's
@@ -363,15 +378,26 @@ class Table(_Table):
     cls: Any  # (set by db.create or tbl.dataclass(); fastlite checks `hasattr(tbl, 'cls')`)
     last_rowid: Any
 
-    def _schema(self) -> tuple[list[str], set[str]]:
-        "(primary-key columns, all columns) as fastlite reads them, re-read when the schema changed. Connection held."
-        v = self.db._schema_version()
+    def _schema(self) -> tuple[int, list[str], set[str], dict]:
+        """(schema version, primary-key columns, all columns, statement plans) as fastlite reads them, remembered
+        from the first call. Nothing is read again per call: every statement built from them checks in SQL that the
+        schema version is still this one (`_SV = ?`), and one that matches nothing asks `_stale()`, which drops what
+        was remembered when another connection (or this one) changed the schema. Connection held."""
         c = self.__dict__.get('_fh_schema')
-        if c is None or c[0] != v:
+        if c is None:
+            v = self.db._schema_version()  # (read before the columns: a change in between is caught as stale)
             cols = _Table.columns.fget(self)  # type: ignore[attr-defined]
             pks = [col.name for col in cols if int(col.is_pk)] or ['rowid']
-            c = self.__dict__['_fh_schema'] = (v, pks, {col.name for col in cols})
-        return c[1], c[2]
+            c = self.__dict__['_fh_schema'] = (v, pks, {col.name for col in cols}, {})
+        return c
+
+    def _stale(self) -> bool:
+        "Whether the schema changed since `_schema()` read it (then that is forgotten). Connection held."
+        c = self.__dict__.get('_fh_schema')
+        if c is not None and c[0] == self.db._schema_version():
+            return False
+        self.__dict__.pop('_fh_schema', None)
+        return True
 
     # -- reading
     def _select_sql(self, select: str, where: str | None, order_by: str | None, limit: Any, offset: Any) -> str:
@@ -437,7 +463,7 @@ class Table(_Table):
         c.acquire()
         try:
             if db._fast() and db._exists(self.name):
-                pks = self._schema()[0]
+                v, pks, _, _ = self._schema()
                 if not isinstance(pk_values, (list, tuple)):
                     pk_values = [pk_values]
                 last_pk = pk_values[0] if len(pks) == 1 else pk_values
@@ -445,25 +471,27 @@ class Table(_Table):
                 vals = [*pk_values, *xt.values()]
                 cols = [*pks, *xt.keys()]
                 if len(cols) != len(vals):
-                    raise NotFoundError(f'Need {len(cols)} pk')
+                    if not self._stale():
+                        raise NotFoundError(f'Need {len(cols)} pk')
+                    return _fl.get(self, pk_values, as_cls, xtra, default)
                 try:
                     sql = f'select _rowid_ as __rid, * from [{self.name}] where ' + \
-                        ' and '.join(f'[{k}] = ?' for k in cols)
-                    names, found = db._exec(sql, tuple(vals))  # (a primary key: one row at most)
-                    r = found[0] if found else None
+                        ' and '.join(f'[{k}] = ?' for k in cols) + f' and {_SV} = ?'
+                    names, found = db._exec(sql, (*vals, v))  # (a primary key: one row at most)
                 except Exception:  # noqa: BLE001 (any failure: fastlite's own code runs and raises it as fastlite would)
                     db._names.discard(self.name)
                 else:
-                    if r is None:
+                    if found:
+                        row = to_dict(names)(found[0])
+                        rid = row.pop('__rid')
+                        self.last_pk, self.last_rowid = last_pk, rid
+                        if as_cls and hasattr(self, 'cls'):
+                            return _obj(self.cls, row)
+                        return row
+                    if not self._stale():
                         if default is UNSET:
                             raise NotFoundError()
                         return default
-                    row = to_dict(names)(r)
-                    rid = row.pop('__rid')
-                    self.last_pk, self.last_rowid = last_pk, rid
-                    if as_cls and hasattr(self, 'cls'):
-                        return _obj(self.cls, row)
-                    return row
             return _fl.get(self, pk_values, as_cls, xtra, default)
         finally:
             c.release()
@@ -497,8 +525,10 @@ class Table(_Table):
         c = self.db.conn
         c.acquire()
         try:
-            if all(a is DEFAULT for a in (pk, foreign_keys, column_order, not_null, defaults, hash_id,
-                                          hash_id_columns, ignore, replace, extracts, conversions, columns, strict)):
+            if (pk is DEFAULT and foreign_keys is DEFAULT and column_order is DEFAULT and not_null is DEFAULT
+                    and defaults is DEFAULT and hash_id is DEFAULT and hash_id_columns is DEFAULT and ignore is DEFAULT
+                    and replace is DEFAULT and extracts is DEFAULT and conversions is DEFAULT and columns is DEFAULT
+                    and strict is DEFAULT):
                 done, res = self._quick_insert(record, kwargs)
                 if done:
                     return res
@@ -513,54 +543,68 @@ class Table(_Table):
         if (d['hash_id'] or d['hash_id_columns'] or d['extracts'] or d['conversions'] or d['ignore'] or d['replace']
                 or not self._write_ok()):
             return False, None
-        rec = _record(record) if record is not None else {}
-        if kwargs:
-            rec = {**rec, **kwargs}
-        if not rec:
-            return True, {}
-        if kwargs:
-            rec = _process_row(rec)  # fastlite's insert_all processes the record again (the keyword fields' enums)
-            if not rec:
-                return False, None
         xt = getattr(self, 'xtra_id', {})
-        if xt:
-            rec = {**rec, **xt}  # insert_all sets the xtra fields
-        if len(rec) > 999 or not _plain(rec):
-            return False, None
-        pks, cols = self._schema()
+        rec = _plain_record(record) if record is not None and not kwargs and not xt else None
+        if rec is None:  # (not a table_dataclass row of plain values only, or more fields)
+            rec = _record(record) if record is not None else {}
+            if kwargs:
+                rec = {**rec, **kwargs}
+            if not rec:
+                return True, {}
+            if kwargs:
+                rec = _process_row(rec)  # fastlite's insert_all processes the record again (the keyword fields' enums)
+                if not rec:
+                    return False, None
+            if xt:
+                rec = {**rec, **xt}  # insert_all sets the xtra fields
+            if len(rec) > 999 or not _plain(rec):
+                return False, None
+        v, pks, cols, plans = self._schema()
         dpk = d['pk']
         if 'rowid' in pks or not (dpk is None or (dpk in cols if isinstance(dpk, str) else
                                                    isinstance(dpk, tuple) and all(k in cols for k in dpk))):
             return False, None
-        keys = sorted(rec)
-        cache = self.__dict__.setdefault('_fh_sql', {})
-        sql = cache.get(('insert', *keys))
-        if sql is None:
-            sql = (f'INSERT INTO [{self.name}] ({", ".join(f"[{k}]" for k in keys)}) '
-                   f'VALUES ({", ".join("?" * len(keys))}) RETURNING _rowid_, *')
-            cache[('insert', *keys)] = sql
+        keys = tuple(rec)
+        plan = plans.get(keys)
+        if plan is None:  # [statement, the row maker once its columns are known]
+            if len(plans) > 256:  # keys come from code (record classes, keyword calls): few; bounded all the same
+                plans.clear()
+            plan = plans[keys] = [f'INSERT INTO [{self.name}] ({", ".join(f"[{k}]" for k in keys)}) VALUES '
+                                  f'({", ".join("?" * len(keys))}) RETURNING {_SV}, _rowid_, *', None]
         db = self.db
         c = db.conn
         try:
-            names, rows = db._exec(sql, tuple(rec[k] for k in keys))
+            if plan[1] is None:
+                names, rows = db._exec(plan[0], tuple(rec.values()))
+                if rows[0][0] == v:
+                    plan[1] = to_dict(names[2:], 2)  # (the columns of this schema version)
+            else:
+                rows = db._rows(plan[0], tuple(rec.values()))
         except Exception:
             db._names.discard(self.name)
             if c.in_transaction:  # a statement that failed on committing: fastlite's code would not run again
                 self.last_rowid = self.last_pk = None
                 raise
             return False, None  # nothing was written: fastlite's code does (or raises) what it does
+        if not rows:  # a trigger skipped the row: nothing was written
+            return False, None
         # What fastlite's insert leaves behind: last_rowid from last_insert_rowid(), the returned rows as `result`,
         # last_pk from the primary key(s) of the stored row.
         rid = c.last_insert_rowid()
         self.last_pk = self.last_rowid = rid
         r = rows[0]
-        row = to_dict(names[1:], 1)(r)
-        if dpk is not None and r[0] != rid:  # fastlite reads the row back by last_insert_rowid()
+        if r[0] == v:
+            row = plan[1](r)  # type: ignore[misc]
+        else:  # another connection changed the schema since it was read: the row as it is stored now, by new keys
+            self._stale()
+            _, pks, _, _ = self._schema()
+            names, back = db._exec(f'select * from [{self.name}] where _rowid_ = ?', (r[1],))
+            row = to_dict(names)(back[0])  # (then a table without a primary key now: a KeyError, as fastlite's)
+        if dpk is not None and r[1] != rid:  # fastlite reads the row back by last_insert_rowid()
             back = list(self.rows_where('rowid = ?', [rid]))[0]
             self.last_pk = back[dpk] if isinstance(dpk, str) else tuple(back[k] for k in dpk)
         self.result = [row]
-        vals = [row[k] for k in pks]
-        self.last_pk = vals[0] if len(vals) == 1 else vals
+        self.last_pk = row[pks[0]] if len(pks) == 1 else [row[k] for k in pks]
         return True, (_obj(self.cls, row) if hasattr(self, 'cls') else row)
 
     def update(self, updates: Any = None, pk_values: Any = None, alter: bool = False,  # type: ignore[override]
@@ -589,25 +633,34 @@ class Table(_Table):
             return True, {}
         if not _plain(rec):
             return False, None
-        pks, cols = self._schema()
+        v, pks, cols, _ = self._schema()
         if 'rowid' in pks:
             return False, None
-        pkv = [rec[k] for k in pks]  # a KeyError, as fastlite's
+        try:
+            pkv = [rec[k] for k in pks]  # a KeyError, as fastlite's
+        except KeyError:
+            if self._stale():
+                return False, None
+            raise
         if not self._builds(cols):
+            if self._stale():
+                return False, None
             self.get(pkv)  # fastlite's update reads the row as an object first, which may fail (and then not update)
         where = [*pks, *xt.keys()]
         sql = (f'update [{self.name}] set {", ".join(f"[{k}] = ?" for k in rec)} where '
-               f'{" and ".join(f"[{k}] = ?" for k in where)} RETURNING _rowid_, *')
+               f'{" and ".join(f"[{k}] = ?" for k in where)} and {_SV} = ? RETURNING _rowid_, *')
         db = self.db
         c = db.conn
         try:
-            names, rows = db._exec(sql, (*rec.values(), *pkv, *xt.values()))
+            names, rows = db._exec(sql, (*rec.values(), *pkv, *xt.values(), v))
         except Exception:
             db._names.discard(self.name)
             if c.in_transaction:
                 raise
             return False, None
-        if not rows:  # fastlite's get() before its UPDATE finds no such row
+        if not rows:  # fastlite's get() before its UPDATE finds no such row (unless the schema changed meanwhile)
+            if self._stale():
+                return False, None
             raise NotFoundError()
         self.last_pk, self.last_rowid = (pkv[0] if len(pks) == 1 else pkv), rows[0][0]
         self.result = row_dicts(names[1:], rows, 1)
@@ -623,28 +676,32 @@ class Table(_Table):
         c.acquire()
         try:
             if self._write_ok():
-                pks, tcols = self._schema()
+                v, pks, tcols, _ = self._schema()
                 pkv = pk_values if isinstance(pk_values, (list, tuple)) else [pk_values]
-                if not self._builds(tcols):
-                    self.get(pkv)  # fastlite's delete reads the row as an object first, which may fail
-                last_pk = pkv[0] if len(pks) == 1 else pkv
                 xt = getattr(self, 'xtra_id', {})
                 cols = [*pks, *xt.keys()]
                 vals = [*pkv, *xt.values()]
-                if len(cols) != len(vals):
-                    raise NotFoundError(f'Need {len(cols)} pk')
-                sql = f'delete from [{self.name}] where {" and ".join(f"[{k}] = ?" for k in cols)} RETURNING _rowid_'
-                try:
-                    rows = db._exec(sql, tuple(vals))[1]
-                except Exception:
-                    db._names.discard(self.name)
-                    if c.in_transaction:
-                        raise
-                else:
-                    if not rows:
-                        raise NotFoundError()
-                    self.last_pk, self.last_rowid = last_pk, rows[0][0]
-                    return self
+                # (what is decided from the remembered schema before the statement runs is checked first)
+                if (self._builds(tcols) and len(cols) == len(vals)) or not self._stale():
+                    if not self._builds(tcols):
+                        self.get(pkv)  # fastlite's delete reads the row as an object first, which may fail
+                    last_pk = pkv[0] if len(pks) == 1 else pkv
+                    if len(cols) != len(vals):
+                        raise NotFoundError(f'Need {len(cols)} pk')
+                    sql = (f'delete from [{self.name}] where {" and ".join(f"[{k}] = ?" for k in cols)} '
+                           f'and {_SV} = ? RETURNING _rowid_')
+                    try:
+                        rows = db._exec(sql, (*vals, v))[1]
+                    except Exception:
+                        db._names.discard(self.name)
+                        if c.in_transaction:
+                            raise
+                    else:
+                        if rows:
+                            self.last_pk, self.last_rowid = last_pk, rows[0][0]
+                            return self
+                        if not self._stale():
+                            raise NotFoundError()
             return _fl.delete(self, pk_values)
         finally:
             c.release()

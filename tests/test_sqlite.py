@@ -265,6 +265,57 @@ def test_same_answers_as_fastlite(tmp_path, seed):
     assert _contents(us.db) == _contents(ref.db)
 
 
+_REKEY = {  # another key: `name`; no key (a rowid table); a new column and an index
+    'name': 'create table item2 (id integer, name text, qty integer, primary key (name)); '
+            'insert into item2 select id, name, qty from item; drop table item; alter table item2 rename to item',
+    'rowid': 'create table item2 (id integer, name text, qty integer); '
+             'insert into item2 select id, name, qty from item; drop table item; alter table item2 rename to item',
+    'column': 'alter table item add column extra text; create index item_qty on item(qty)',
+}
+_CALLS = {
+    'get': lambda t: t['b'] if t.pks == ['name'] else t[2],
+    'get missing': lambda t: t.get('zz', default='none'),
+    'insert': lambda t: t.insert({'id': 7, 'name': 'c', 'qty': 3}),
+    'update': lambda t: t.update({'id': 2, 'name': 'b', 'qty': 9}),
+    'delete': lambda t: t.delete('b' if t.pks == ['name'] else 2),
+    'delete missing': lambda t: t.delete('zz'),
+}
+
+
+@pytest.mark.parametrize('change', list(_REKEY))
+@pytest.mark.parametrize('call', list(_CALLS))
+def test_a_schema_change_elsewhere_reaches_the_remembered_keys(tmp_path, call, change):
+    """Our quick calls remember a table's primary key from their first call; when another connection (another
+    process) rebuilds the table with another key, the next call answers by the new key, as fastlite does."""
+    out = {}
+    for name, db in (('fastlite', fastlite.database(tmp_path / 'ref.db')), ('ours', database(str(tmp_path / 'o.db')))):
+        items = db.t.item
+        items.create(id=int, name=str, qty=int, pk='id')
+        items.insert(id=1, name='a', qty=1)
+        items.insert(id=2, name='b', qty=2)
+        steps = [_outcome(lambda t=items: _CALLS[call](t))]
+        other = apsw.Connection(str(tmp_path / ('ref.db' if name == 'fastlite' else 'o.db')))
+        other.execute(_REKEY[change])
+        other.close()
+        steps.append(_outcome(lambda t=items: _CALLS[call](t)))
+        steps.append(_outcome(lambda t=items: t['a' if change == 'name' else 1]))  # by the new key
+        out[name] = (steps, _state(items), _contents(db))
+    assert out['ours'] == out['fastlite']
+
+
+def test_an_insert_a_trigger_skips_answers_as_fastlite(tmp_path):
+    "A BEFORE INSERT trigger that skips the row (RAISE(IGNORE)): nothing stored, and the call answers as fastlite's."
+    out = {}
+    for name, db in (('fastlite', fastlite.database(tmp_path / 'ref.db')), ('ours', database(str(tmp_path / 'o.db')))):
+        items = db.t.item
+        items.create(id=int, name=str, pk='id')
+        items.insert(name='kept')
+        db.execute("create trigger skip before insert on item when new.name = 'no' begin select raise(ignore); end")
+        out[name] = ([_outcome(lambda t=items: t.insert(name='no')), _outcome(lambda t=items: t.insert(name='yes'))],
+                     _state(items), _contents(db))
+    assert out['ours'] == out['fastlite']
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Threads
 
