@@ -60,7 +60,8 @@ WAIT_S = 30.0
 _PLAIN = frozenset({str, int, float, bool, type(None), bytes})
 
 # The schema version as a statement sees it: the statements built from a table's remembered primary keys add
-# `... AND _SV = ?` with the version those were read at, so they match nothing once the schema has changed.
+# `... AND _SV = ?` with the version those were read at, so they match nothing once the schema has changed (an insert
+# returns it instead, with the row it stored).
 _SV = '(SELECT schema_version FROM pragma_schema_version)'
 
 
@@ -576,7 +577,7 @@ class Table(_Table):
         try:
             if plan[1] is None:
                 names, rows = db._exec(plan[0], tuple(rec.values()))
-                if rows[0][0] == v:
+                if rows and rows[0][0] == v:
                     plan[1] = to_dict(names[2:], 2)  # (the columns of this schema version)
             else:
                 rows = db._rows(plan[0], tuple(rec.values()))
