@@ -607,8 +607,11 @@ class _Link:
 # The runner
 
 class _ConnIso:
-    "A page's isolated components: its session's key, its id in that process, what it joined there."
-    __slots__ = ('h', 'cid', 'claims', 'wtoks', 'link')
+    """A page's isolated components: its session's key, its id in that process, what it joined there. `joining` is
+    held while the page joins its session's process (its components, its widgets, "Start again"): one join at a
+    time, and the page's events and widget messages wait for it, so that they reach the process it joined, after
+    its components are there."""
+    __slots__ = ('h', 'cid', 'claims', 'wtoks', 'link', 'joining')
 
     def __init__(self, h: str):
         self.h = h
@@ -616,6 +619,13 @@ class _ConnIso:
         self.claims: dict[str, str] = {}   # lid -> token
         self.wtoks: dict[str, str] = {}    # widget key -> token
         self.link: _Link | None = None
+        self.joining = asyncio.Lock()
+
+    async def settled(self) -> None:
+        "Return once no join of this page is in progress (at once when none is)."
+        if self.joining.locked():
+            async with self.joining:
+                pass
 
 
 class IsolatingRunner(LocalRunner):
@@ -749,6 +759,11 @@ class IsolatingRunner(LocalRunner):
             return
         for lid, tok, _ in claims:
             st.claims[lid] = tok
+        async with st.joining:
+            await self._join_now(conn, st, claims)
+
+    async def _join_now(self, conn: Connection, st: _ConnIso, claims: list[tuple[str, str, Any]]) -> None:
+        "Join `claims` in the session's process, starting it when it is not running (`st.joining` is held)."
         for attempt in range(2):
             try:
                 lk = await self._link_for(conn, st)
@@ -773,6 +788,7 @@ class IsolatingRunner(LocalRunner):
         if name == RESTART:
             await self._restart(conn, st)
             return
+        await st.settled()  # a "Start again" in progress: this event was sent after it, so it goes to the new process
         lk = st.link
         if lk is None or lk.dead is not None:
             reason = lk.dead if lk is not None else 'gone'
@@ -782,13 +798,15 @@ class IsolatingRunner(LocalRunner):
             await lk.request({'o': 'event', 'c': st.cid, 'l': lid, 'h': name, 'f': fields})
 
     async def _restart(self, conn: Connection, st: _ConnIso) -> None:
-        "Start again: every isolated component of the page joins again (a new process recreates them from tokens)."
-        if st.link is not None and st.link.dead is not None:
-            st.link = None
-        await self._iso_join(conn, [(lid, tok, '-1') for lid, tok in st.claims.items()])
-        if st.wtoks and st.link is not None and st.link.dead is None:
-            with contextlib.suppress(Stopped):
-                await st.link.request({'o': 'wjoin', 'c': st.cid, 'toks': list(st.wtoks.values())})
+        """Start again: every isolated component of the page joins again (a new process recreates them from tokens).
+        One at a time: a second click waits for the first, then finds the process running and re-renders."""
+        async with st.joining:
+            if st.link is not None and st.link.dead is not None:
+                st.link = None
+            await self._join_now(conn, st, [(lid, tok, '-1') for lid, tok in st.claims.items()])
+            if st.wtoks and st.link is not None and st.link.dead is None:
+                with contextlib.suppress(Stopped):
+                    await st.link.request({'o': 'wjoin', 'c': st.cid, 'toks': list(st.wtoks.values())})
 
     # -- widgets
     async def join_widgets(self, conn: Connection, tokens: list[str]) -> None:
@@ -809,15 +827,17 @@ class IsolatingRunner(LocalRunner):
             return
         for key, t in iso:
             st.wtoks[key] = t
-        with contextlib.suppress(Busy, Stopped):
-            lk = await self._link_for(conn, st)
-            await lk.request({'o': 'wjoin', 'c': st.cid, 'toks': [t for _, t in iso]})
+        async with st.joining:
+            with contextlib.suppress(Busy, Stopped):
+                lk = await self._link_for(conn, st)
+                await lk.request({'o': 'wjoin', 'c': st.cid, 'toks': [t for _, t in iso]})
 
     async def widget_message(self, conn: Connection, key: str, msg: dict, buffers: list) -> None:
         st = conn.iso
         if st is None or key not in st.wtoks:
             await super().widget_message(conn, key, msg, buffers)
             return
+        await st.settled()
         lk = st.link
         if lk is None or lk.dead is not None:
             return

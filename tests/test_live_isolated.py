@@ -6,6 +6,7 @@ it was handled, so what a handler caused has arrived by then. Timeouts are small
 on a condition, bounded. Component classes live at module level: the session's process imports this module by name.
 """
 import ctypes
+import itertools
 import json
 import logging
 import os
@@ -118,6 +119,22 @@ class SlowStart(LiveComponent):
 
     def render(self):
         return P('never')
+
+
+_made = itertools.count(1)
+
+
+class Stamp(LiveComponent):
+    "Says which instance it is (the how-manieth made in its process)."
+
+    def __init__(self):
+        self.serial = next(_made)
+
+    def render(self):
+        return P(f'instance {self.serial} pid {os.getpid()}')
+
+    def ping(self):
+        pass
 
 
 class Sandbox(LiveComponent, isolate=True):
@@ -440,6 +457,45 @@ def test_a_crash_is_contained_to_its_session(tmp_path, caplog, how):
             sb.event(bcl[1][0], 'inc')                          # the other session's state is intact
             assert 'Count: 16' in html_of(sb.sync(), bcl[1][0])[0] and alive(bpid)
             assert cli.get('/health').status_code in (200, 404)  # the server itself is fine
+
+
+def test_a_click_right_after_start_again_reaches_the_new_process(tmp_path):
+    "Sent before the new process has joined the page: the click waits for it, never answered with a stale box."
+    app, live = make_app(tmp_path)
+    with TestClient(app) as cli:
+        text, cl = page(cli)
+        (pid,) = pids(text)
+        with joined(cli, cl) as s:
+            s.event(cl[0][0], 'quit')
+            assert boxes(s.sync()) == {cl[0][0]: 'exit', cl[1][0]: 'exit'}
+            s.event(cl[0][0], '__restart')
+            s.event(cl[0][0], 'inc', by='2')                    # at once: the new process is still starting
+            msgs = s.sync()
+            assert [m['t'] for m in msgs if m['l'] == cl[0][0]] == ['h', 'h'] and boxes(msgs) == {}
+            first, then = html_of(msgs, cl[0][0])
+            assert 'Count: 0' in first and 'Count: 2' in then and pids(first) == pids(then) != {pid}
+            assert 'Count: 5' in html_of(msgs, cl[1][0])[0]
+
+
+def test_start_again_twice_at_once_makes_one_instance_each(tmp_path):
+    "A second click on 'Start again' waits for the first: one new process, one new instance, still on the page."
+    app, live = make_app(tmp_path, comps=lambda: (Stamp(), Counter()))
+    with TestClient(app) as cli:
+        text, cl = page(cli)
+        with joined(cli, cl) as s:
+            s.event(cl[1][0], 'quit')
+            assert set(boxes(s.sync())) == {cl[0][0], cl[1][0]}
+            s.event(cl[0][0], '__restart')
+            s.event(cl[1][0], '__restart')
+            msgs = s.sync()
+            assert {m['t'] for m in msgs} == {'h'}              # no box, and nothing taken off the page ('g')
+            stamps = {re.search(r'instance \d+ pid \d+', h)[0] for h in html_of(msgs, cl[0][0])}
+            assert len(html_of(msgs, cl[0][0])) == 2 and len(stamps) == 1
+            s.event(cl[0][0], 'ping')
+            s.event(cl[1][0], 'inc')
+            msgs = s.sync()
+            assert stamps == {re.search(r'instance \d+ pid \d+', html_of(msgs, cl[0][0])[0])[0]}
+            assert 'Count: 1' in html_of(msgs, cl[1][0])[0]
 
 
 def test_memory_over_the_limit_stops_the_process(tmp_path):

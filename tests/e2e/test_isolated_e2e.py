@@ -28,8 +28,9 @@ def serve_isolated(live_server, tmp_path: Path, **env: str):
 
 
 def restart(p) -> None:
-    """Click the "Start again" button of the page's counter; if it is not there, fail with what the counter shows
-    instead (a box without it was seen once under load: this says what replaced it)."""
+    """Click the "Start again" button of the page's counter (failing with what the counter shows instead when it is
+    not there), then wait until the new process has rendered it: until then the page still shows the old box, whose
+    buttons are stale."""
     button = p.locator('article .live-restart')
     try:
         button.wait_for(timeout=WAIT)
@@ -38,6 +39,7 @@ def restart(p) -> None:
         opens = p.evaluate('() => window.fhLive ? window.fhLive.opens : null')
         raise AssertionError(f'no "Start again" button ({e}); socket opens: {opens}; the counter now:\n{html}') from e
     button.click()
+    expect(p.locator('article .live-stopped')).to_have_count(0, timeout=WAIT)
 
 
 def session_pid(p) -> int:
@@ -142,11 +144,13 @@ def test_exit_and_segfault_in_one_session_leave_another_intact(live_server, new_
     expect(b.locator('.count')).to_have_text('Count: 3', timeout=WAIT)
     b_pid = session_pid(b)
     for button in ('.exit', '.segv'):
+        a_pid = session_pid(a)
         a.locator(button).click()
         expect(a.locator('article .live-stopped')).to_contain_text('This stopped unexpectedly.', timeout=WAIT)
         b.locator('.plus').click()                                      # B's state is intact, in the same process
         restart(a)
-        expect(a.locator('.count')).to_have_text('Count: 0', timeout=WAIT)
+        expect(a.locator('.count')).to_have_text('Count: 0')
+        assert session_pid(a) != a_pid
     expect(b.locator('.count')).to_have_text('Count: 5', timeout=WAIT)
     assert session_pid(b) == b_pid
     out = server.output_with('exited with code 1', 'crashed (SIGSEGV)', 'Segmentation fault')
