@@ -464,7 +464,8 @@ def test_a_list_changed_mid_call_frees_what_was_built(crows):
 SKIP = (UNSET, dataclasses.MISSING)
 PLAIN = (str, int, float, bool, type(None), bytes)
 FIELD_VALUE = st.one_of(st.sampled_from(SKIP), st.none(), st.booleans(), st.integers(), st.floats(),
-                        st.text(max_size=5), st.binary(max_size=3), st.dates(), st.decimals(), st.lists(st.integers(), max_size=2),
+                        st.text(max_size=5), st.binary(max_size=3), st.dates(), st.decimals(),
+                        st.lists(st.integers(), max_size=2),
                         st.sampled_from([True.__class__, decimal.Decimal, object()]))
 
 

@@ -418,13 +418,13 @@ def test_a_schema_change_elsewhere_reaches_the_insert_lane(tmp_path, change):
         items = db.t.item
         items.create(id=int, name=str, qty=int, pk='id')
         cls = table_dataclass(items) if name == 'ours' else items.dataclass()
-        steps = [_outcome(lambda t=items, n=n: t.insert(cls(name=n, qty=1))) for n in 'abc']
+        steps = [_outcome(lambda t=items, n=n, k=cls: t.insert(k(name=n, qty=1))) for n in 'abc']
         if name == 'ours':
             assert '_fh_lane' in items.__dict__
         other = apsw.Connection(str(tmp_path / ('ref.db' if name == 'fastlite' else 'o.db')))
         other.execute(_REKEY[change])
         other.close()
-        steps += [_outcome(lambda t=items, n=n: t.insert(cls(name=n, qty=2))) for n in 'de']
+        steps += [_outcome(lambda t=items, n=n, k=cls: t.insert(k(name=n, qty=2))) for n in 'de']
         out[name] = (steps, _state(items), _contents(db))
     assert out['ours'] == out['fastlite']
 
