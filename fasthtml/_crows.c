@@ -12,6 +12,9 @@
  * of a repeated name kept. With more than SMALL_DICT names, each row after the first starts as a copy of the previous
  * row's dict (its keys table comes presized and in order, the values are then replaced in place), which is quicker
  * than growing an empty dict; up to SMALL_DICT, an empty dict's first table holds them all and inserting is quicker.
+ *
+ * `set_fields(obj, flds, skip, plain)` reads a record for an insert: the fields set on a table_dataclass row holding
+ * plain values, as two tuples (see the function).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -200,6 +203,78 @@ fail:
     return NULL;
 }
 
+/* set_fields(obj, flds, skip, plain): the names and values of the fields set on `obj`, as two tuples, when its
+ * `__dict__` is an exact dict whose keys are exactly the exact strs `flds` (a tuple) in that order and each value is
+ * either one of the objects in the tuple `skip` (left out) or of exactly one of the types in the tuple `plain`; None
+ * for any other object, or when no field is set. No Python code runs, so the dict cannot change while it is read. */
+static PyObject *
+set_fields(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (check_nargs("set_fields", nargs, 4) < 0)
+        return NULL;
+    PyObject *flds = args[1], *skip = args[2], *plain = args[3];
+    if (!PyTuple_Check(flds) || !PyTuple_Check(skip) || !PyTuple_Check(plain)) {
+        PyErr_SetString(PyExc_TypeError, "set_fields(): flds, skip and plain must be tuples");
+        return NULL;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(flds), ns = PyTuple_GET_SIZE(skip), np = PyTuple_GET_SIZE(plain);
+    PyObject *d = PyObject_GetAttr(args[0], s_dict);
+    if (d == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+            return NULL;
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    PyObject *keys = NULL, *vals = NULL;
+    if (!PyDict_CheckExact(d) || PyDict_GET_SIZE(d) != n || n == 0)
+        goto none;
+    /* (allocated before the dict is read: an allocation can run a collection, whose finalizers could change it) */
+    keys = PyTuple_New(n);
+    vals = keys ? PyTuple_New(n) : NULL;
+    if (vals == NULL)
+        goto fail;
+    if (PyDict_GET_SIZE(d) != n)
+        goto none;
+    Py_ssize_t pos = 0, i = 0, m = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(d, &pos, &k, &v)) {
+        PyObject *f = PyTuple_GET_ITEM(flds, i++);
+        if (!PyUnicode_CheckExact(k) || !PyUnicode_CheckExact(f) || (k != f && PyUnicode_Compare(k, f) != 0))
+            goto none;
+        int skipped = 0, ok = 0;
+        for (Py_ssize_t j = 0; j < ns && !skipped; j++)
+            skipped = v == PyTuple_GET_ITEM(skip, j);
+        if (skipped)
+            continue;
+        for (Py_ssize_t j = 0; j < np && !ok; j++)
+            ok = (PyObject *)Py_TYPE(v) == PyTuple_GET_ITEM(plain, j);
+        if (!ok)
+            goto none;
+        PyTuple_SET_ITEM(keys, m, Py_NewRef(k));
+        PyTuple_SET_ITEM(vals, m, Py_NewRef(v));
+        m++;
+    }
+    if (m == 0)
+        goto none;
+    if (m < n && (_PyTuple_Resize(&keys, m) < 0 || _PyTuple_Resize(&vals, m) < 0))
+        goto fail;
+    Py_DECREF(d);
+    PyObject *out = PyTuple_Pack(2, keys, vals);
+    Py_DECREF(keys);
+    Py_DECREF(vals);
+    return out;
+none:
+    Py_DECREF(d);
+    Py_XDECREF(keys);
+    Py_XDECREF(vals);
+    Py_RETURN_NONE;
+fail:
+    Py_DECREF(d);
+    Py_XDECREF(keys);
+    Py_XDECREF(vals);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"dicts", (PyCFunction)(void (*)(void))dicts, METH_FASTCALL,
      "dicts(names: tuple[str, ...], rows: list, skip: int) -> list[dict]: [dict(zip(names, r[skip:])) for r in rows] "
@@ -207,6 +282,10 @@ static PyMethodDef methods[] = {
     {"objects", (PyCFunction)(void (*)(void))objects, METH_FASTCALL,
      "objects(cls: type, names, rows, skip) -> list: instances of cls, made without calling __init__, whose __dict__ "
      "is each row's dict (as dicts()); NotImplemented when the call is not plain."},
+    {"set_fields", (PyCFunction)(void (*)(void))set_fields, METH_FASTCALL,
+     "set_fields(obj, flds: tuple[str, ...], skip: tuple, plain: tuple[type, ...]) -> tuple[tuple, tuple] | None: "
+     "the names and values of the fields set on obj (values in skip left out) when its __dict__ holds exactly flds, "
+     "in order, with values of the plain types only; None otherwise."},
     {NULL, NULL, 0, NULL},
 };
 

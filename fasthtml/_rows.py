@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ['direct_fields', 'row_dicts', 'row_objects', 'to_dict']
+__all__ = ['direct_fields', 'row_dicts', 'row_objects', 'set_fields', 'to_dict', 'to_object']
 
 # The optional C accelerator (fasthtml/_crows.c); FASTHTML_PURE_PYTHON=1 keeps the Python functions.
 if os.environ.get('FASTHTML_PURE_PYTHON') == '1':
@@ -64,6 +64,13 @@ def to_dict(names: Sequence[str], skip: int = 0) -> Callable[[Sequence], dict]:
     return _maker(tuple(names), skip, None)
 
 
+def to_object(cls: type, names: Sequence[str], skip: int = 0) -> Callable[[Sequence], Any]:
+    """The function making one row (a sequence whose columns from `skip` on are `names`) into an instance of `cls`
+    holding the row's dict as its `__dict__`, as `row_objects` makes each (for a class whose `direct_fields` are
+    `names`)."""
+    return _maker(tuple(names), skip, cls)
+
+
 def _all_maker(names: tuple[str, ...], skip: int, cls: Any) -> Callable[[list], list]:
     """The function for a whole result whose rows are `skip` columns then `names`: one loop that unpacks each row
     (quicker than indexing it) instead of one call per row."""
@@ -109,3 +116,29 @@ def row_objects(cls: Any, names: Sequence[str], rows: list, skip: int = 0) -> li
                 return out
         return _row_objects_py(cls, names, rows, skip)
     return [cls(**d) for d in row_dicts(names, rows, skip)]
+
+
+def _set_fields_py(o: Any, flds: tuple[str, ...], skip: tuple, plain: tuple[type, ...]) -> tuple[tuple, tuple] | None:
+    "The Python twin of `_crows.set_fields` (see `set_fields`)."
+    d = getattr(o, '__dict__', None)
+    if type(d) is not dict or len(d) != len(flds) or not flds:
+        return None
+    keys: list[str] = []
+    vals: list[Any] = []
+    for (k, v), f in zip(d.items(), flds, strict=True):
+        if type(k) is not str or type(f) is not str or k != f:
+            return None
+        if any(v is s for s in skip):
+            continue
+        if not any(type(v) is t for t in plain):
+            return None
+        keys.append(k)
+        vals.append(v)
+    return (tuple(keys), tuple(vals)) if keys else None
+
+
+# `set_fields(o, flds, skip, plain)`: the names and values of the fields set on a record `o` (two tuples) when its
+# `__dict__` is a dict holding exactly the fields `flds` (strs, in that order) and each value is one of the objects
+# `skip` (left out) or of exactly one of the types `plain`; None for any other record, or when no field is set.
+set_fields: Callable[[Any, tuple[str, ...], tuple, tuple[type, ...]], tuple[tuple, tuple] | None]
+set_fields = _crows.set_fields if _crows is not None else _set_fields_py

@@ -46,7 +46,7 @@ from fastcore.xtras import UNSET
 from fastlite.kw import _process_row
 
 from ._rows import direct_fields as _direct_fields
-from ._rows import row_dicts, row_objects, to_dict
+from ._rows import row_dicts, row_objects, set_fields, to_dict, to_object
 
 # fastlite adds its table methods to apswutils' Table at import: called through here for the type checker
 _fl: Any = _Table
@@ -58,6 +58,8 @@ WAIT_S = 30.0
 
 # Values fastlite stores as they are (anything else it converts: enums, JSON, dates, decimals...).
 _PLAIN = frozenset({str, int, float, bool, type(None), bytes})
+_PLAIN_TYPES = tuple(_PLAIN)
+_UNSETS = (UNSET, MISSING)  # a record's fields that are not set
 
 # The schema version as a statement sees it: the statements built from a table's remembered primary keys add
 # `... AND _SV = ?` with the version those were read at, so they match nothing once the schema has changed (an insert
@@ -530,7 +532,11 @@ class Table(_Table):
                     and defaults is DEFAULT and hash_id is DEFAULT and hash_id_columns is DEFAULT and ignore is DEFAULT
                     and replace is DEFAULT and extracts is DEFAULT and conversions is DEFAULT and columns is DEFAULT
                     and strict is DEFAULT):
-                done, res = self._quick_insert(record, kwargs)
+                lane = self.__dict__.get('_fh_lane')
+                done, res = (self._lane_insert(lane, record) if lane is not None and type(record) is lane[1]
+                             and not kwargs else (None, None))
+                if done is None:
+                    done, res = self._quick_insert(record, kwargs)
                 if done:
                     return res
             return _fl.insert(self, record, pk, foreign_keys, column_order, not_null, defaults, hash_id,
@@ -567,20 +573,22 @@ class Table(_Table):
             return False, None
         keys = tuple(rec)
         plan = plans.get(keys)
-        if plan is None:  # [statement, the row maker once its columns are known]
+        if plan is None:  # [statement, the row maker and the columns once they are known]
             if len(plans) > 256:  # keys come from code (record classes, keyword calls): few; bounded all the same
                 plans.clear()
             plan = plans[keys] = [f'INSERT INTO [{self.name}] ({", ".join(f"[{k}]" for k in keys)}) VALUES '
-                                  f'({", ".join("?" * len(keys))}) RETURNING {_SV}, _rowid_, *', None]
+                                  f'({", ".join("?" * len(keys))}) RETURNING {_SV}, _rowid_, *', None, None]
         db = self.db
         c = db.conn
         try:
             if plan[1] is None:
                 names, rows = db._exec(plan[0], tuple(rec.values()))
                 if rows and rows[0][0] == v:
-                    plan[1] = to_dict(names[2:], 2)  # (the columns of this schema version)
+                    plan[1], plan[2] = to_dict(names[2:], 2), names[2:]  # (the columns of this schema version)
             else:
                 rows = db._rows(plan[0], tuple(rec.values()))
+            if plan[2] is not None and rows and rows[0][0] == v:
+                self._open_lane(record, keys, plan, pks, dpk)
         except Exception:
             db._names.discard(self.name)
             if c.in_transaction:  # a statement that failed on committing: fastlite's code would not run again
@@ -589,11 +597,17 @@ class Table(_Table):
             return False, None  # nothing was written: fastlite's code does (or raises) what it does
         if not rows:  # a trigger skipped the row: nothing was written
             return False, None
-        # What fastlite's insert leaves behind: last_rowid from last_insert_rowid(), the returned rows as `result`,
-        # last_pk from the primary key(s) of the stored row.
-        rid = c.last_insert_rowid()
+        return True, self._inserted(rows[0], plan, v, dpk)
+
+    def _inserted(self, r: tuple, plan: list, v: int, dpk: Any) -> Any:
+        """What fastlite's insert leaves behind once the row `r` (schema version, rowid, columns) is stored by `plan`
+        under the schema version `v`: last_rowid from last_insert_rowid(), the returned rows as `result`, last_pk
+        from the primary key(s) of the stored row; returns the row (an object of the table's class if it has one).
+        Connection held."""
+        db = self.db
+        rid = db.conn.last_insert_rowid()
         self.last_pk = self.last_rowid = rid
-        r = rows[0]
+        pks = self._schema()[1]
         if r[0] == v:
             row = plan[1](r)  # type: ignore[misc]
         else:  # another connection changed the schema since it was read: the row as it is stored now, by new keys
@@ -606,7 +620,64 @@ class Table(_Table):
             self.last_pk = back[dpk] if isinstance(dpk, str) else tuple(back[k] for k in dpk)
         self.result = [row]
         self.last_pk = row[pks[0]] if len(pks) == 1 else [row[k] for k in pks]
-        return True, (_obj(self.cls, row) if hasattr(self, 'cls') else row)
+        return _obj(self.cls, row) if hasattr(self, 'cls') else row
+
+    def _open_lane(self, record: Any, keys: tuple, plan: list, pks: list[str], dpk: Any) -> None:
+        """Remember how `_lane_insert` inserts more records like `record` (whose fields set are `keys`) once `plan`
+        has stored one under the remembered schema: when the record and the table's class are the same
+        table_dataclass holding exactly the columns the plan returns, with one primary key (`dpk`: the table's
+        default `pk`). Connection held."""
+        cls = self.__dict__.get('cls')
+        if type(record) is not cls or not isinstance(cls, type):
+            return
+        lane = self.__dict__.get('_fh_lane')
+        sch = self.__dict__['_fh_schema']
+        if lane is not None and lane[0] is sch and lane[1] is cls and keys in lane[4]:
+            return
+        flds, names = _direct_fields(cls), tuple(plan[2])
+        if (flds is not None and flds == names and len(pks) == 1 and pks[0] in flds and not hasattr(cls, '_asdict')
+                and not hasattr(cls, '__skip__')):
+            if lane is None or lane[0] is not sch or lane[1] is not cls:
+                lane = self.__dict__['_fh_lane'] = (sch, cls, dpk, flds, {})
+            lane[4][keys] = (plan, to_object(cls, names, 2), 2 + flds.index(pks[0]))
+
+    def _lane_insert(self, lane: tuple, record: Any) -> tuple[bool | None, Any]:
+        """`insert(record)` for a table_dataclass record of plain values whose fields were inserted before (see
+        `_open_lane`): the same statement and table state as `_quick_insert`, with what that checks once per schema
+        remembered. (done, result) as `_quick_insert`'s, or (None, None) when it does not apply. Connection held."""
+        sch, cls, dpk, flds, ways = lane
+        db = self.db
+        c = db.conn
+        d = self._defaults
+        if (self.__dict__.get('_fh_schema') is not sch or self.__dict__.get('cls') is not cls
+                or db._tracer is not None or c.row_trace is not None or c.exec_trace is not None or c.in_transaction
+                or self.name not in db._names or d['hash_id'] or d['hash_id_columns'] or d['extracts']
+                or d['conversions'] or d['ignore'] or d['replace'] or d['pk'] != dpk or self.__dict__.get('xtra_id')):
+            return None, None
+        kv = set_fields(record, flds, _UNSETS, _PLAIN_TYPES)
+        way = ways.get(kv[0]) if kv is not None else None
+        if way is None:
+            return None, None
+        plan, make, at = way
+        try:
+            rows = apsw.Cursor(c).execute(plan[0], kv[1]).fetchall()  # type: ignore[index]
+        except Exception:
+            db._names.discard(self.name)
+            if c.in_transaction:  # a statement that failed on committing: fastlite's code would not run again
+                self.last_rowid = self.last_pk = None
+                raise
+            return False, None  # nothing was written: fastlite's code does (or raises) what it does
+        if not rows:  # a trigger skipped the row: nothing was written
+            return False, None
+        r = rows[0]
+        rid = c.last_insert_rowid()
+        if r[0] != sch[0] or r[1] != rid:  # (the schema changed meanwhile, or a trigger moved the row)
+            return True, self._inserted(r, plan, sch[0], dpk)
+        o = make(r)
+        self.result = [o.__dict__]
+        self.last_rowid = rid
+        self.last_pk = r[at]
+        return True, o
 
     def update(self, updates: Any = None, pk_values: Any = None, alter: bool = False,  # type: ignore[override]
                conversions: Any = None, xtra: dict | None = None, **kwargs: Any) -> Any:

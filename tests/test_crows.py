@@ -23,6 +23,7 @@ from typing import Any
 
 import fastlite
 import pytest
+from fastcore.xtras import UNSET
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -455,6 +456,111 @@ def test_a_list_changed_mid_call_frees_what_was_built(crows):
         assert not any(type(o) is cls for o in gc.get_objects())
     else:
         assert [vars(o) for o in got] == [{'id': i} for i in range(10)]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# set_fields: a record's set fields, for an insert
+
+SKIP = (UNSET, dataclasses.MISSING)
+PLAIN = (str, int, float, bool, type(None), bytes)
+FIELD_VALUE = st.one_of(st.sampled_from(SKIP), st.none(), st.booleans(), st.integers(), st.floats(),
+                        st.text(max_size=5), st.binary(max_size=3), st.dates(), st.decimals(),
+                        st.lists(st.integers(), max_size=2),
+                        st.sampled_from([True.__class__, decimal.Decimal, object()]))
+
+
+class StrKey(str):
+    "A str subclass, as a key or field name."
+
+
+@st.composite
+def records(draw: Any) -> tuple:
+    """A record and its class's fields: mostly an instance holding exactly the fields, in order; now and then one
+    with a field missing, added, reordered or keyed by a str subclass."""
+    flds = tuple(dict.fromkeys(draw(st.lists(st.sampled_from(['id', 'title', 'done', 'a', 'é', '']), max_size=6))))
+    o = table_class(flds)()
+    d = {f: draw(FIELD_VALUE) for f in flds}
+    odd = draw(st.integers(0, 9))
+    if odd == 0 and d:
+        d.pop(draw(st.sampled_from(list(d))))
+    elif odd == 1:
+        d['extra'] = 1
+    elif odd == 2 and len(d) > 1:
+        d = dict(reversed(d.items()))
+    elif odd == 3 and d:
+        k = draw(st.sampled_from(list(d)))
+        d = {StrKey(k) if x == k else x: v for x, v in d.items()}
+    o.__dict__.update(d)
+    return o, flds
+
+
+@given(records())
+def test_set_fields_matches_the_python_code(crows, rec):
+    o, flds = rec
+    got, want = crows.set_fields(o, flds, SKIP, PLAIN), _rows._set_fields_py(o, flds, SKIP, PLAIN)
+    assert got == want
+    if want is not None:
+        assert [type(x) for x in got[0]] == [str] * len(want[0])
+        assert all(a is b for a, b in zip(got[1], want[1], strict=True))
+        assert got[0] and len(got[0]) == len(got[1])
+
+
+def test_set_fields_of_other_objects_is_none(crows):
+    class Slots:
+        __slots__ = ('id',)
+
+    class DictProperty:
+        @property
+        def __dict__(self) -> Any:  # type: ignore[override]
+            return {'id': 1}
+
+    class OwnDict(dict):
+        pass
+
+    odd = table_class(('id',))()
+    odd.__dict__ = OwnDict(id=1)
+    for o in (5, 'id', Slots(), None, odd):
+        assert crows.set_fields(o, ('id',), SKIP, PLAIN) is None
+        assert _rows._set_fields_py(o, ('id',), SKIP, PLAIN) is None
+    got = crows.set_fields(DictProperty(), ('id',), SKIP, PLAIN)  # (what `__dict__` gives is read)
+    assert got == _rows._set_fields_py(DictProperty(), ('id',), SKIP, PLAIN) == (('id',), (1,))
+    none_set = table_class(('id', 'title'))()
+    none_set.__dict__.update(id=UNSET, title=dataclasses.MISSING)
+    assert crows.set_fields(none_set, ('id', 'title'), SKIP, PLAIN) is None
+    assert _rows._set_fields_py(none_set, ('id', 'title'), SKIP, PLAIN) is None
+
+
+def test_set_fields_errors(crows):
+    class Failing:
+        @property
+        def __dict__(self) -> Any:  # type: ignore[override]
+            raise ValueError('no dict here')
+
+    for f in (crows.set_fields, _rows._set_fields_py):
+        with pytest.raises(ValueError, match='no dict here'):
+            f(Failing(), ('id',), SKIP, PLAIN)
+    with pytest.raises(TypeError, match=r'set_fields\(\) takes exactly 4 arguments \(3 given\)'):
+        crows.set_fields(object(), ('id',), SKIP)
+    with pytest.raises(TypeError, match='must be tuples'):
+        crows.set_fields(object(), ['id'], SKIP, PLAIN)
+
+
+def test_set_fields_keeps_reference_counts_flat(crows):
+    val, key = 'v' + str(id(crows)), 'k' + str(id(crows))
+    flds = (key, 'b', 'c')
+    o = table_class(flds)()
+    o.__dict__.update({key: val, 'b': UNSET, 'c': 3})
+    watched = (val, key, o, o.__dict__, flds)
+    for _ in range(3):
+        assert crows.set_fields(o, flds, SKIP, PLAIN) == ((key, 'c'), (val, 3))
+    gc.collect()
+    before = [sys.getrefcount(x) for x in watched]
+    for _ in range(300):
+        crows.set_fields(o, flds, SKIP, PLAIN)
+        crows.set_fields(o, flds[:2], SKIP, PLAIN)  # None: fields differ
+        crows.set_fields(o, flds, SKIP, (int,))  # None: a str value
+    gc.collect()
+    assert [sys.getrefcount(x) for x in watched] == before
 
 
 # ---------------------------------------------------------------------------------------------------------------

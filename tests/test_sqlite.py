@@ -316,6 +316,119 @@ def test_an_insert_a_trigger_skips_answers_as_fastlite(tmp_path):
     assert out['ours'] == out['fastlite']
 
 
+def _lane_ops(rng: random.Random):
+    """(description, call on a side and its `item` table) for a sequence of what apps repeat most: inserting row
+    objects of the table's class, in a few shapes, mixed with everything that changes how an insert must answer:
+    values fastlite converts, keyword inserts, another connection changing the table (a column, a new key, triggers),
+    a new row class, an `xtra` filter, an open transaction, and reads and deletes."""
+    words = ['a', 'no', "o'neil", '', 'ünï']
+    shapes = [('name', 'qty', 'tag'), ('name', 'qty', 'tag'), ('name',), ('id', 'name', 'qty', 'tag'), ('qty', 'tag')]
+
+    def val():
+        return rng.choice([rng.randint(0, 9), rng.choice(words), None, True, 2.5, b'\x01'])
+
+    while True:
+        k = rng.random()
+        if k < 0.6:
+            rec = {f: rng.randint(0, 40) if f == 'id' else val() for f in rng.choice(shapes)}
+            if rng.random() < 0.05:
+                rec[rng.choice(['tag', 'name'])] = rng.choice([Colour.red, date(2024, 1, 2), UNSET, {'k': 1}])
+            intxn = rng.random() < 0.05
+
+            def ins(side, r=rec, intxn=intxn):
+                t = side.db.t.item
+                try:
+                    obj = t.cls(**r)
+                except TypeError as e:
+                    return ('no object', str(e))
+                if not intxn:
+                    return t.insert(obj)
+                with side.db.conn:
+                    return t.insert(obj)
+            yield f'insert(obj {rec}{" in a transaction" if intxn else ""})', ins
+        elif k < 0.65:
+            n = val()
+            yield 'insert(**kw)', lambda side, n=n: side.db.t.item.insert(name=n, qty=1)
+        elif k < 0.69:
+            ddl = rng.choice([
+                'alter table item add column extra text',
+                'create table item2 (tag text, qty integer, name text, id integer primary key); '  # columns reordered
+                'insert into item2 (id, name, qty, tag) select id, name, qty, tag from item; '
+                'drop table item; alter table item2 rename to item',
+                "create trigger if not exists skip before insert on item when new.name = 'no' "
+                'begin select raise(ignore); end',
+                'drop trigger if exists skip',
+                'create trigger if not exists logit after insert on item begin insert into log (v) values (new.qty); '
+                'end',
+                'drop trigger if exists logit',
+                'create index if not exists item_qty on item (qty)'])
+            yield f'ddl({ddl})', lambda side, s=ddl: side.raw.execute(s).fetchall()
+        elif k < 0.76:  # a new row class, as an app that calls it again after a change
+            yield 'new class', lambda side: (table_dataclass(side.db.t.item) if side.ours
+                                             else side.db.t.item.dataclass()).__name__
+        elif k < 0.81:
+            tag = rng.choice([None, None, None, 'a'])  # (a filter stays on until it is turned off)
+            yield f'xtra({tag})', lambda side, g=tag: side.db.t.item.xtra(**({'tag': g} if g else {}))
+        elif k < 0.9:
+            ident = rng.randint(0, 40)
+            yield f'get({ident})', lambda side, i=ident: side.db.t.item.get(i, default='none')
+        else:
+            ident = rng.randint(0, 40)
+            yield f'delete({ident})', lambda side, i=ident: side.db.t.item.delete(i)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_repeated_object_inserts_answer_as_fastlite(tmp_path, seed, monkeypatch):
+    """Inserting row objects of one shape again and again takes a quicker lane once the first has run (see
+    `Table._lane_insert`); whatever happens around them, every answer, the table state and the contents are
+    fastlite's."""
+    from fasthtml._sqlite import Table as OurTable
+    lane = OurTable._lane_insert
+    taken = []
+
+    def counted(self, *a):
+        out = lane(self, *a)
+        taken.append(out[0])
+        return out
+    monkeypatch.setattr(OurTable, '_lane_insert', counted)
+    sides = []
+    for ours, db in ((False, fastlite.database(tmp_path / 'ref.db')), (True, database(str(tmp_path / 'ours.db')))):
+        side = _Side(db, ours)
+        db.t.log.create(id=int, v=str, pk='id')
+        sides.append(side)
+    ref, us = sides
+    gen = _lane_ops(random.Random(seed))
+    for i in range(300):
+        desc, call = next(gen)
+        a, b = _outcome(lambda c=call: c(ref)), _outcome(lambda c=call: c(us))
+        assert b == a, f'step {i}: {desc}'
+        assert _state(us.db.t.item) == _state(ref.db.t.item), f'step {i}: {desc} (table state)'
+        if i % 10 == 0 or desc.startswith('ddl'):
+            assert _contents(us.db) == _contents(ref.db), f'step {i}: {desc} (contents)'
+    assert _contents(us.db) == _contents(ref.db)
+    assert taken.count(True) >= 10, taken  # (the lane ran: this test is about it)
+
+
+@pytest.mark.parametrize('change', list(_REKEY))
+def test_a_schema_change_elsewhere_reaches_the_insert_lane(tmp_path, change):
+    """Once inserts of row objects take the quicker lane, another connection rebuilding the table (another key, no
+    key, a new column) is seen by the very next insert, as fastlite sees it."""
+    out = {}
+    for name, db in (('fastlite', fastlite.database(tmp_path / 'ref.db')), ('ours', database(str(tmp_path / 'o.db')))):
+        items = db.t.item
+        items.create(id=int, name=str, qty=int, pk='id')
+        cls = table_dataclass(items) if name == 'ours' else items.dataclass()
+        steps = [_outcome(lambda t=items, n=n, k=cls: t.insert(k(name=n, qty=1))) for n in 'abc']
+        if name == 'ours':
+            assert '_fh_lane' in items.__dict__
+        other = apsw.Connection(str(tmp_path / ('ref.db' if name == 'fastlite' else 'o.db')))
+        other.execute(_REKEY[change])
+        other.close()
+        steps += [_outcome(lambda t=items, n=n, k=cls: t.insert(k(name=n, qty=2))) for n in 'de']
+        out[name] = (steps, _state(items), _contents(db))
+    assert out['ours'] == out['fastlite']
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Threads
 
