@@ -587,8 +587,6 @@ class Table(_Table):
                     plan[1], plan[2] = to_dict(names[2:], 2), names[2:]  # (the columns of this schema version)
             else:
                 rows = db._rows(plan[0], tuple(rec.values()))
-            if plan[2] is not None and rows and rows[0][0] == v:
-                self._open_lane(record, keys, plan, pks, dpk)
         except Exception:
             db._names.discard(self.name)
             if c.in_transaction:  # a statement that failed on committing: fastlite's code would not run again
@@ -597,6 +595,8 @@ class Table(_Table):
             return False, None  # nothing was written: fastlite's code does (or raises) what it does
         if not rows:  # a trigger skipped the row: nothing was written
             return False, None
+        if plan[2] is not None and rows[0][0] == v:
+            self._open_lane(record, keys, plan, pks, dpk)
         return True, self._inserted(rows[0], plan, v, dpk)
 
     def _inserted(self, r: tuple, plan: list, v: int, dpk: Any) -> Any:
@@ -635,8 +635,8 @@ class Table(_Table):
         if lane is not None and lane[0] is sch and lane[1] is cls and keys in lane[4]:
             return
         flds, names = _direct_fields(cls), tuple(plan[2])
-        if (flds is not None and flds == names and len(pks) == 1 and pks[0] in flds and not hasattr(cls, '_asdict')
-                and not hasattr(cls, '__skip__')):
+        if (flds is not None and flds == names and len(pks) == 1 and pks[0] in flds
+                and not hasattr(record, '_asdict') and not hasattr(record, '__skip__')):
             if lane is None or lane[0] is not sch or lane[1] is not cls:
                 lane = self.__dict__['_fh_lane'] = (sch, cls, dpk, flds, {})
             lane[4][keys] = (plan, to_object(cls, names, 2), 2 + flds.index(pks[0]))
