@@ -579,7 +579,6 @@ class Table(_Table):
             plan = plans[keys] = [f'INSERT INTO [{self.name}] ({", ".join(f"[{k}]" for k in keys)}) VALUES '
                                   f'({", ".join("?" * len(keys))}) RETURNING {_SV}, _rowid_, *', None, None]
         db = self.db
-        c = db.conn
         try:
             if plan[1] is None:
                 names, rows = db._exec(plan[0], tuple(rec.values()))
@@ -588,9 +587,7 @@ class Table(_Table):
             else:
                 rows = db._rows(plan[0], tuple(rec.values()))
         except Exception:
-            db._names.discard(self.name)
-            if c.in_transaction:  # a statement that failed on committing: fastlite's code would not run again
-                self.last_rowid = self.last_pk = None
+            if self._insert_failed():
                 raise
             return False, None  # nothing was written: fastlite's code does (or raises) what it does
         if not rows:  # a trigger skipped the row: nothing was written
@@ -598,6 +595,17 @@ class Table(_Table):
         if plan[2] is not None and rows[0][0] == v:
             self._open_lane(record, keys, plan, pks, dpk)
         return True, self._inserted(rows[0], plan, v, dpk)
+
+    def _insert_failed(self) -> bool:
+        """After a quick insert's statement failed: the table is looked up again next time; True when it failed on
+        committing (a transaction is left open), which is raised as it is, since fastlite's code would not run again.
+        Connection held."""
+        db = self.db
+        db._names.discard(self.name)
+        if db.conn.in_transaction:
+            self.last_rowid = self.last_pk = None
+            return True
+        return False
 
     def _inserted(self, r: tuple, plan: list, v: int, dpk: Any) -> Any:
         """What fastlite's insert leaves behind once the row `r` (schema version, rowid, columns) is stored by `plan`
@@ -662,9 +670,7 @@ class Table(_Table):
         try:
             rows = apsw.Cursor(c).execute(plan[0], kv[1]).fetchall()  # type: ignore[index]
         except Exception:
-            db._names.discard(self.name)
-            if c.in_transaction:  # a statement that failed on committing: fastlite's code would not run again
-                self.last_rowid = self.last_pk = None
+            if self._insert_failed():
                 raise
             return False, None  # nothing was written: fastlite's code does (or raises) what it does
         if not rows:  # a trigger skipped the row: nothing was written
