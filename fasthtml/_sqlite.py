@@ -19,9 +19,10 @@ is fastlite's; two things differ, and neither is visible to an app that worked b
    objects and table state (`last_pk`, `last_rowid`, `result`) themselves. The primary-key columns they use are read
    once per schema: each statement reads SQLite's schema version itself (`get`, `update` and `delete` match nothing
    unless it is the one the keys were read at; `insert` returns it), so a change made by any connection is seen by the
-   very next call without a `PRAGMA` per call. Anything else, and any call those paths do not
-   cover (a tracer, options, an open transaction, values fastlite converts, a table that does not exist yet) or that
-   fails, goes to fastlite's own code, so errors and side effects are fastlite's: a failed statement on its own
+   very next call without a `PRAGMA` per call. Repeated inserts of row objects skip even that while SQLite's data
+   version shows that nothing but their own commits changed the database (see `Table._lane_insert`). Anything else,
+   and any call those paths do not cover (a tracer, options, an open transaction, values fastlite converts, a table
+   that does not exist yet) or that fails, goes to fastlite's own code, so errors and side effects are fastlite's: a failed statement on its own
    changes nothing, so running fastlite's code after it is as if only fastlite's had run. tests/test_sqlite.py checks
    the two against each other on seeded random sequences of calls (results, table state and database contents).
 """
@@ -60,6 +61,7 @@ WAIT_S = 30.0
 _PLAIN = frozenset({str, int, float, bool, type(None), bytes})
 _PLAIN_TYPES = tuple(_PLAIN)
 _UNSETS = (UNSET, MISSING)  # a record's fields that are not set
+_COOL = 64  # inserts an insert lane has its statements return the schema version for, once another process wrote
 
 # The schema version as a statement sees it: the statements built from a table's remembered primary keys add
 # `... AND _SV = ?` with the version those were read at, so they match nothing once the schema has changed (an insert
@@ -646,14 +648,22 @@ class Table(_Table):
         if (flds is not None and flds == names and len(pks) == 1 and pks[0] in flds
                 and not hasattr(record, '_asdict') and not hasattr(record, '__skip__')):
             if lane is None or lane[0] is not sch or lane[1] is not cls:
-                lane = self.__dict__['_fh_lane'] = (sch, cls, dpk, flds, {})
-            lane[4][keys] = (plan, to_object(cls, names, 2), 2 + flds.index(pks[0]))
+                lane = self.__dict__['_fh_lane'] = (sch, cls, dpk, flds, {}, [None, 0])
+            lane[4][keys] = (plan, to_object(cls, names, 2), 2 + flds.index(pks[0]), plan[0].replace(_SV, '0', 1))
 
     def _lane_insert(self, lane: tuple, record: Any) -> tuple[bool | None, Any]:
         """`insert(record)` for a table_dataclass record of plain values whose fields were inserted before (see
         `_open_lane`): the same statement and table state as `_quick_insert`, with what that checks once per schema
-        remembered. (done, result) as `_quick_insert`'s, or (None, None) when it does not apply. Connection held."""
-        sch, cls, dpk, flds, ways = lane
+        remembered. (done, result) as `_quick_insert`'s, or (None, None) when it does not apply. Connection held.
+
+        The schema version is checked without the statement returning it (which costs as much as the rest of the
+        call's Python work) while nothing but this lane's own inserts has changed the database: SQLite's data version
+        moves by one for each commit of this connection and by one more when a statement of it finds that another
+        connection committed since its last one. So an insert made when the data version is the one the lane's last
+        checked insert left (`clean`), which moves it by exactly one, ran on the same schema. Any other move has the
+        schema version read (and this lane return it with its rows for a while, `_COOL` inserts: several processes
+        writing to one file move it all the time)."""
+        sch, cls, dpk, flds, ways, st = lane
         db = self.db
         c = db.conn
         d = self._defaults
@@ -666,19 +676,38 @@ class Table(_Table):
         way = ways.get(kv[0]) if kv is not None else None
         if way is None:
             return None, None
-        plan, make, at = way
+        plan, make, at, unchecked = way
+        v = sch[0]
+        dv = c.data_version()
+        checked = dv != st[0]
         try:
-            rows = apsw.Cursor(c).execute(plan[0], kv[1]).fetchall()  # type: ignore[index]
+            rows = apsw.Cursor(c).execute(plan[0] if checked else unchecked, kv[1]).fetchall()  # type: ignore[index]
         except Exception:
+            st[0] = None
             if self._insert_failed():
                 raise
             return False, None  # nothing was written: fastlite's code does (or raises) what it does
         if not rows:  # a trigger skipped the row: nothing was written
+            st[0] = None
             return False, None
         r = rows[0]
         rid = c.last_insert_rowid()
-        if r[0] != sch[0] or r[1] != rid:  # (the schema changed meanwhile, or a trigger moved the row)
-            return True, self._inserted(r, plan, sch[0], dpk)
+        after = c.data_version()
+        if checked:
+            same = r[0] == v
+            if st[1] > 0:  # (cooling down: the next one checks too)
+                st[1] -= 1
+                st[0] = None
+            else:
+                st[0] = after if same else None
+        elif after == dv + 1:
+            same = True
+            st[0] = after
+        else:  # another connection committed since this one's last statement: was it a schema change?
+            st[0], st[1] = None, _COOL
+            same = db._schema_version() == v
+        if not same or r[1] != rid:  # (the schema changed meanwhile, or a trigger moved the row)
+            return True, self._inserted(r if checked else (v if same else None, *r[1:]), plan, v, dpk)
         o = make(r)
         self.result = [o.__dict__]
         self.last_rowid = rid
