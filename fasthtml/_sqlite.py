@@ -22,9 +22,10 @@ is fastlite's; two things differ, and neither is visible to an app that worked b
    very next call without a `PRAGMA` per call. Repeated inserts of row objects skip even that while SQLite's data
    version shows that nothing but their own commits changed the database (see `Table._lane_insert`). Anything else,
    and any call those paths do not cover (a tracer, options, an open transaction, values fastlite converts, a table
-   that does not exist yet) or that fails, goes to fastlite's own code, so errors and side effects are fastlite's: a failed statement on its own
-   changes nothing, so running fastlite's code after it is as if only fastlite's had run. tests/test_sqlite.py checks
-   the two against each other on seeded random sequences of calls (results, table state and database contents).
+   that does not exist yet) or that fails, goes to fastlite's own code, so errors and side effects are fastlite's: a
+   failed statement on its own changes nothing, so running fastlite's code after it is as if only fastlite's had run.
+   tests/test_sqlite.py checks the two against each other on seeded random sequences of calls (results, table state
+   and database contents).
 """
 from __future__ import annotations
 
