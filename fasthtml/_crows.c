@@ -9,7 +9,8 @@
  * code's by construction. Arguments of the wrong type (names not a tuple, cls not a type) raise TypeError.
  *
  * The dicts are the ones a dict display `{n0: c0, n1: c1, ...}` builds: keys in first-appearance order, the last value
- * of a repeated name kept. With more than SMALL_DICT names, each row after the first starts as a copy of the previous
+ * of a repeated name kept (instances of a class that keeps its attributes in the instance, 3.11+, are filled one
+ * attribute at a time instead: the same attributes in the same order, the dict made only if asked for). With more than SMALL_DICT names, each row after the first starts as a copy of the previous
  * row's dict (its keys table comes presized and in order, the values are then replaced in place), which is quicker
  * than growing an empty dict; up to SMALL_DICT, an empty dict's first table holds them all and inserting is quicker.
  *
@@ -22,6 +23,7 @@
 #define SMALL_DICT 5             /* the names an empty dict takes without growing its table */
 
 static PyObject *s_dict = NULL;  /* "__dict__" (interned) */
+static PyObject *s_empty = NULL; /* () */
 
 /* 1 when the call is plain (see above), 0 to leave it to the Python code, -1 on error. Sets *skip. */
 static int
@@ -142,15 +144,42 @@ fail:
  * Python code too, so no code of the caller's runs in the loop; the `__dict__` is still set through PyObject_SetAttr,
  * exactly as the Python code's assignment sets it.
  *
- * Why tp_alloc and not object.__new__: on 3.11 and 3.12 object_new also sets up the instance's inline attribute
- * values, which the `__dict__` assignment then turns into a dict only to drop it; an instance that has neither (all
- * zero from the allocator) gets the assigned dict as its dict on every version, the state object_new + assignment
- * leaves. On 3.13+ the allocator itself sets up inline values and object_new adds nothing but its argument checks. */
+ * Why tp_alloc and not object.__new__ when a dict is assigned: on 3.11 and 3.12 object_new also sets up the
+ * instance's inline attribute values, which the `__dict__` assignment then turns into a dict only to drop it; an
+ * instance that has neither (all zero from the allocator) gets the assigned dict as its dict on every version, the
+ * state object_new + assignment leaves. On 3.13+ the allocator itself sets up inline values and object_new adds
+ * nothing but its argument checks. Where the class allows it (`fills_inline`), `objects` uses object.__new__ and sets
+ * the attributes one by one instead, into those inline values, and no dict is made. */
 static int
 plain_class(PyTypeObject *t)
 {
     return t->tp_new == PyBaseObject_Type.tp_new && t->tp_alloc == PyType_GenericAlloc && t->tp_itemsize == 0
         && t->tp_setattro == PyObject_GenericSetAttr && !(t->tp_flags & Py_TPFLAGS_IS_ABSTRACT);
+}
+
+/* 1 when a plain class's instances can be filled attribute by attribute instead of being given a dict: they keep
+ * their attributes in the instance itself (a managed dict, 3.11+), and no name is a data descriptor of the class
+ * (`__dict__`, `__class__`, a property, a slot), which an assignment would run where a dict entry does not. Such an
+ * instance holds what the assigned dict would hold, in the same order (each instance records the order its attributes
+ * were first set; a repeated name keeps its first place and its last value, as a dict display does), and makes that
+ * dict only if `__dict__` is asked for, which saves a dict per row. */
+static int
+fills_inline(PyTypeObject *t, PyObject *names)
+{
+#ifdef Py_TPFLAGS_MANAGED_DICT
+    if (!(t->tp_flags & Py_TPFLAGS_MANAGED_DICT))
+        return 0;
+    for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(names); j++) {
+        PyObject *a = _PyType_Lookup(t, PyTuple_GET_ITEM(names, j));  /* (borrowed; no error on a miss) */
+        if (a != NULL && Py_TYPE(a)->tp_descr_set != NULL)
+            return 0;
+    }
+    return 1;
+#else
+    (void)t;
+    (void)names;
+    return 0;
+#endif
 }
 
 static PyObject *
@@ -175,10 +204,26 @@ objects(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     if (out == NULL)
         return NULL;
     Py_INCREF(cls);  /* (kept for the loop: a collection could run code that rebinds every other reference) */
+    int inl = fills_inline(t, names);
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *r = row_at(rows, i, width);
         if (r == NULL)
             goto fail;
+        if (inl) {
+            PyObject *o = PyBaseObject_Type.tp_new(t, s_empty, NULL);  /* object.__new__(cls): inline values */
+            if (o == NULL) {
+                Py_DECREF(r);
+                goto fail;
+            }
+            PyList_SET_ITEM(out, i, o);
+            for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(names); j++)
+                if (PyObject_GenericSetAttr(o, PyTuple_GET_ITEM(names, j), PyTuple_GET_ITEM(r, skip + j)) < 0) {
+                    Py_DECREF(r);
+                    goto fail;
+                }
+            Py_DECREF(r);
+            continue;
+        }
         PyObject *o = t->tp_alloc(t, 0);
         if (o == NULL) {
             Py_DECREF(r);
@@ -301,6 +346,8 @@ PyMODINIT_FUNC
 PyInit__crows(void)
 {
     if (s_dict == NULL && (s_dict = PyUnicode_InternFromString("__dict__")) == NULL)
+        return NULL;
+    if (s_empty == NULL && (s_empty = PyTuple_New(0)) == NULL)
         return NULL;
     return PyModule_Create(&module);
 }

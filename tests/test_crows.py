@@ -314,6 +314,41 @@ def test_odd_classes_behave_as_the_python_code(crows, case):
         assert a == b
 
 
+class WithProperty:
+    "A row class with a data descriptor for a field: the dict the Python code assigns does not run its setter."
+    __fasthtml_fields__ = ('id', 'title')
+    sets: list = []
+
+    @property
+    def title(self) -> Any:
+        return 'from the property'
+
+    @title.setter
+    def title(self, v: Any) -> None:
+        WithProperty.sets.append(v)
+
+
+def test_data_descriptors_of_a_row_class_are_not_run(crows):
+    rows = [(1, 'a'), (2, 'b')]
+    got = crows.objects(WithProperty, ('id', 'title'), rows, 0)
+    want = py_objects(WithProperty, ('id', 'title'), rows)
+    assert [vars(o) for o in got] == [vars(o) for o in want] == [{'id': 1, 'title': 'a'}, {'id': 2, 'title': 'b'}]
+    assert [o.title for o in got] == ['from the property'] * 2 and WithProperty.sets == []
+
+
+def test_objects_keep_their_attributes_as_a_dict_would(crows):
+    """Instances filled attribute by attribute (no dict per row) read, list, change and compare as ones holding the
+    dict: in the names' order, a repeated name at its first place with its last value, `__dict__` stable."""
+    cls = table_class(('b', 'a', 'b', 'c'))
+    got = crows.objects(cls, ('b', 'a', 'b', 'c'), [(1, 2, 3, 4)], 0)[0]
+    want = py_objects(cls, ('b', 'a', 'b', 'c'), [(1, 2, 3, 4)])[0]
+    assert list(vars(got).items()) == list(vars(want).items()) == [('b', 3), ('a', 2), ('c', 4)]
+    assert got.__dict__ is got.__dict__ and (got.a, got.b, got.c) == (2, 3, 4)
+    got.d = 5
+    del got.a
+    assert list(vars(got)) == ['b', 'c', 'd']
+
+
 def test_the_c_code_takes_plain_calls_only(crows):
     "NotImplemented (the Python code's turn) for anything but str names and a list of tuples of the right length."
     ni = NotImplemented
