@@ -647,10 +647,17 @@ class Table(_Table):
             return
         flds, names = _direct_fields(cls), tuple(plan[2])
         if (flds is not None and flds == names and len(pks) == 1 and pks[0] in flds
-                and not hasattr(record, '_asdict') and not hasattr(record, '__skip__')):
+                and not hasattr(record, '_asdict') and not hasattr(record, '__skip__') and self._data_versioned()):
             if lane is None or lane[0] is not sch or lane[1] is not cls:
                 lane = self.__dict__['_fh_lane'] = (sch, cls, dpk, flds, {}, [None, 0])
             lane[4][keys] = (plan, to_object(cls, names, 2), 2 + flds.index(pks[0]), plan[0].replace(_SV, '0', 1))
+
+    def _data_versioned(self) -> bool:
+        "Whether the connection's file gives SQLite's data version (the lane relies on it; every VFS we know does)."
+        try:
+            return isinstance(self.db.conn.data_version(), int)
+        except apsw.Error:
+            return False
 
     def _lane_insert(self, lane: tuple, record: Any) -> tuple[bool | None, Any]:
         """`insert(record)` for a table_dataclass record of plain values whose fields were inserted before (see

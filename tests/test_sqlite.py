@@ -303,6 +303,23 @@ def test_a_schema_change_elsewhere_reaches_the_remembered_keys(tmp_path, call, c
     assert out['ours'] == out['fastlite']
 
 
+def test_without_a_data_version_inserts_take_the_general_path(tmp_path, monkeypatch):
+    "A file whose VFS gives no data version: the insert lane never opens, and inserts answer as before."
+    from fasthtml._sqlite import Connection
+
+    def no_data_version(self, schema=None):
+        raise apsw.SQLError('no data version here')
+    monkeypatch.setattr(Connection, 'data_version', no_data_version)
+    db = database(str(tmp_path / 'o.db'))
+    items = db.t.item
+    items.create(id=int, name=str, qty=int, pk='id')
+    cls = table_dataclass(items)
+    got = [items.insert(cls(name=n, qty=1)) for n in 'abc']
+    assert '_fh_lane' not in items.__dict__
+    assert [(o.id, o.name) for o in got] == [(1, 'a'), (2, 'b'), (3, 'c')]
+    assert (items.last_pk, items.last_rowid, items.result) == (3, 3, [{'id': 3, 'name': 'c', 'qty': 1}])
+
+
 def test_an_insert_a_trigger_skips_answers_as_fastlite(tmp_path):
     "A BEFORE INSERT trigger that skips the row (RAISE(IGNORE)): nothing stored, and the call answers as fastlite's."
     out = {}
