@@ -10,9 +10,10 @@
  *
  * The dicts are the ones a dict display `{n0: c0, n1: c1, ...}` builds: keys in first-appearance order, the last value
  * of a repeated name kept (instances of a class that keeps its attributes in the instance, 3.11+, are filled one
- * attribute at a time instead: the same attributes in the same order, the dict made only if asked for). With more than SMALL_DICT names, each row after the first starts as a copy of the previous
- * row's dict (its keys table comes presized and in order, the values are then replaced in place), which is quicker
- * than growing an empty dict; up to SMALL_DICT, an empty dict's first table holds them all and inserting is quicker.
+ * attribute at a time instead: the same attributes in the same order, the dict made only if asked for). With more
+ * than SMALL_DICT names, each row after the first starts as a copy of the previous row's dict (its keys table comes
+ * presized and in order, the values are then replaced in place), which is quicker than growing an empty dict; up to
+ * SMALL_DICT, an empty dict's first table holds them all and inserting is quicker.
  *
  * `set_fields(obj, flds, skip, plain)` reads a record for an insert: the fields set on a table_dataclass row holding
  * plain values, as two tuples (see the function).
