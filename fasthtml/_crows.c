@@ -16,7 +16,9 @@
  * SMALL_DICT, an empty dict's first table holds them all and inserting is quicker.
  *
  * `set_fields(obj, flds, skip, plain)` reads a record for an insert: the fields set on a table_dataclass row holding
- * plain values, as two tuples (see the function).
+ * plain values, as two tuples (see the function). `lane_insert(tbl, lane, record)` is the usual case of the insert lane
+ * of fasthtml/_sqlite.py (`Table._lane_insert`, its reference): the checks, the statement and the object it returns,
+ * in one call that takes the table's connection itself.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -252,19 +254,13 @@ fail:
 /* set_fields(obj, flds, skip, plain): the names and values of the fields set on `obj`, as two tuples, when its
  * `__dict__` is an exact dict whose keys are exactly the exact strs `flds` (a tuple) in that order and each value is
  * either one of the objects in the tuple `skip` (left out) or of exactly one of the types in the tuple `plain`; None
- * for any other object, or when no field is set. No Python code runs, so the dict cannot change while it is read. */
+ * for any other object, or when no field is set. No Python code runs, so the dict cannot change while it is read.
+ * (The function below does it for checked arguments; NULL with an exception set on error.) */
 static PyObject *
-set_fields(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+fields_of(PyObject *obj, PyObject *flds, PyObject *skip, PyObject *plain)
 {
-    if (check_nargs("set_fields", nargs, 4) < 0)
-        return NULL;
-    PyObject *flds = args[1], *skip = args[2], *plain = args[3];
-    if (!PyTuple_Check(flds) || !PyTuple_Check(skip) || !PyTuple_Check(plain)) {
-        PyErr_SetString(PyExc_TypeError, "set_fields(): flds, skip and plain must be tuples");
-        return NULL;
-    }
     Py_ssize_t n = PyTuple_GET_SIZE(flds), ns = PyTuple_GET_SIZE(skip), np = PyTuple_GET_SIZE(plain);
-    PyObject *d = PyObject_GetAttr(args[0], s_dict);
+    PyObject *d = PyObject_GetAttr(obj, s_dict);
     if (d == NULL) {
         if (!PyErr_ExceptionMatches(PyExc_AttributeError))
             return NULL;
@@ -274,36 +270,48 @@ set_fields(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     PyObject *keys = NULL, *vals = NULL;
     if (!PyDict_CheckExact(d) || PyDict_GET_SIZE(d) != n || n == 0)
         goto none;
-    /* (allocated before the dict is read: an allocation can run a collection, whose finalizers could change it) */
-    keys = PyTuple_New(n);
-    vals = keys ? PyTuple_New(n) : NULL;
-    if (vals == NULL)
-        goto fail;
-    if (PyDict_GET_SIZE(d) != n)
-        goto none;
-    Py_ssize_t pos = 0, i = 0, m = 0;
-    PyObject *k, *v;
-    while (PyDict_Next(d, &pos, &k, &v)) {
-        PyObject *f = PyTuple_GET_ITEM(flds, i++);
-        if (!PyUnicode_CheckExact(k) || !PyUnicode_CheckExact(f) || (k != f && PyUnicode_Compare(k, f) != 0))
+    /* Two passes: the first checks the dict and counts the fields set, the second (after the tuples of that size are
+     * allocated: an allocation can run a collection, whose finalizers could change the dict) checks it again as it
+     * fills them. */
+    Py_ssize_t m = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            keys = PyTuple_New(m);
+            vals = keys ? PyTuple_New(m) : NULL;
+            if (vals == NULL)
+                goto fail;
+            if (PyDict_GET_SIZE(d) != n)
+                goto none;
+        }
+        Py_ssize_t pos = 0, i = 0, j = 0;
+        PyObject *k, *v;
+        while (PyDict_Next(d, &pos, &k, &v)) {
+            PyObject *f = PyTuple_GET_ITEM(flds, i++);
+            if (k != f && (!PyUnicode_CheckExact(k) || !PyUnicode_CheckExact(f) || PyUnicode_Compare(k, f) != 0))
+                goto none;
+            if (!PyUnicode_CheckExact(k))
+                goto none;
+            int skipped = 0, ok = 0;
+            for (Py_ssize_t q = 0; q < ns && !skipped; q++)
+                skipped = v == PyTuple_GET_ITEM(skip, q);
+            if (skipped)
+                continue;
+            for (Py_ssize_t q = 0; q < np && !ok; q++)
+                ok = (PyObject *)Py_TYPE(v) == PyTuple_GET_ITEM(plain, q);
+            if (!ok)
+                goto none;
+            if (pass == 1) {
+                if (j == m)
+                    goto none;  /* (changed since the first pass) */
+                PyTuple_SET_ITEM(keys, j, Py_NewRef(k));
+                PyTuple_SET_ITEM(vals, j, Py_NewRef(v));
+            }
+            j++;
+        }
+        if (j == 0 || (pass == 1 && j != m))
             goto none;
-        int skipped = 0, ok = 0;
-        for (Py_ssize_t j = 0; j < ns && !skipped; j++)
-            skipped = v == PyTuple_GET_ITEM(skip, j);
-        if (skipped)
-            continue;
-        for (Py_ssize_t j = 0; j < np && !ok; j++)
-            ok = (PyObject *)Py_TYPE(v) == PyTuple_GET_ITEM(plain, j);
-        if (!ok)
-            goto none;
-        PyTuple_SET_ITEM(keys, m, Py_NewRef(k));
-        PyTuple_SET_ITEM(vals, m, Py_NewRef(v));
-        m++;
+        m = j;
     }
-    if (m == 0)
-        goto none;
-    if (m < n && (_PyTuple_Resize(&keys, m) < 0 || _PyTuple_Resize(&vals, m) < 0))
-        goto fail;
     Py_DECREF(d);
     PyObject *out = PyTuple_Pack(2, keys, vals);
     Py_DECREF(keys);
@@ -321,6 +329,357 @@ fail:
     return NULL;
 }
 
+static PyObject *
+set_fields(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (check_nargs("set_fields", nargs, 4) < 0)
+        return NULL;
+    PyObject *flds = args[1], *skip = args[2], *plain = args[3];
+    if (!PyTuple_Check(flds) || !PyTuple_Check(skip) || !PyTuple_Check(plain)) {
+        PyErr_SetString(PyExc_TypeError, "set_fields(): flds, skip and plain must be tuples");
+        return NULL;
+    }
+    return fields_of(args[0], flds, skip, plain);
+}
+
+
+/* ------------------------------------------------------------------------------------------------------------ */
+/* The insert lane's usual case (see `Table._lane_insert` in fasthtml/_sqlite.py, its reference) */
+
+static PyObject *s_fh_schema, *s_cls, *s_xtra_id, *s_db, *s_tracer, *s_conn, *s_row_trace, *s_exec_trace,
+    *s_in_transaction, *s_name, *s_names, *s_defaults, *s_pk, *s_data_version, *s_execute, *s_fetchall,
+    *s_last_insert_rowid, *s_result, *s_last_rowid, *s_last_pk, *s_insert_failed, *s_lock, *s_txn, *s_acquire,
+    *s_release;
+#define N_OPTS 6
+static PyObject *s_opts[N_OPTS];  /* the table options the lane does not take when set (see _lane_insert) */
+static const char *const opt_names[N_OPTS] = {"hash_id", "hash_id_columns", "extracts", "conversions", "ignore",
+                                              "replace"};
+
+static PyObject *
+call_method0(PyObject *o, PyObject *name)
+{
+    PyObject *a[1] = {o};
+    return PyObject_VectorcallMethod(name, a, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+}
+
+/* 1 when attribute `name` of `o` is None, 0 when it is something else, -1 on error. */
+static int
+attr_is_none(PyObject *o, PyObject *name)
+{
+    PyObject *a = PyObject_GetAttr(o, name);
+    if (a == NULL)
+        return -1;
+    Py_DECREF(a);
+    return a == Py_None;
+}
+
+/* 1 when `d[key]` (d an exact dict) is false, 0 when true or missing (the Python code then raises its KeyError), -1
+ * on error. */
+static int
+item_false(PyObject *d, PyObject *key)
+{
+    PyObject *v = PyDict_GetItemWithError(d, key);
+    if (v == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    Py_INCREF(v);
+    int t = PyObject_IsTrue(v);
+    Py_DECREF(v);
+    return t < 0 ? -1 : !t;
+}
+
+/* 1 when the lane takes the insert (each condition of `_lane_insert`, none of which writes anything), 0 when not,
+ * -1 on error. */
+static int
+lane_applies(PyObject *tbl, PyObject *db, PyObject *c, PyObject *sch, PyObject *cls, PyObject *dpk)
+{
+    PyObject *td = NULL, *d = NULL, *names = NULL, *name = NULL, *x;
+    int ok = -1, r;
+    td = PyObject_GenericGetDict(tbl, NULL);
+    if (td == NULL)
+        goto out;
+    ok = 0;
+    if (!PyDict_CheckExact(td) || PyDict_GetItemWithError(td, s_fh_schema) != sch
+        || PyDict_GetItemWithError(td, s_cls) != cls)
+        goto out;
+    x = PyDict_GetItemWithError(td, s_xtra_id);
+    if (x != NULL) {
+        Py_INCREF(x);
+        r = PyObject_IsTrue(x);
+        Py_DECREF(x);
+        if (r != 0)
+            goto out;
+    }
+    if (PyErr_Occurred() || attr_is_none(db, s_tracer) != 1 || attr_is_none(c, s_row_trace) != 1
+        || attr_is_none(c, s_exec_trace) != 1 || (x = PyObject_GetAttr(c, s_in_transaction)) == NULL)
+        goto out;
+    r = PyObject_IsTrue(x);
+    Py_DECREF(x);
+    if (r != 0)
+        goto out;
+    if ((name = PyObject_GetAttr(tbl, s_name)) == NULL || (names = PyObject_GetAttr(db, s_names)) == NULL
+        || PySequence_Contains(names, name) != 1)
+        goto out;
+    if ((d = PyObject_GetAttr(tbl, s_defaults)) == NULL || !PyDict_CheckExact(d))
+        goto out;
+    for (int i = 0; i < N_OPTS; i++)
+        if (item_false(d, s_opts[i]) != 1)
+            goto out;
+    x = PyDict_GetItemWithError(d, s_pk);
+    if (x == NULL)
+        goto out;
+    Py_INCREF(x);
+    r = PyObject_RichCompareBool(x, dpk, Py_NE);
+    Py_DECREF(x);
+    ok = r == 0;
+out:
+    Py_XDECREF(td);
+    Py_XDECREF(d);
+    Py_XDECREF(name);
+    Py_XDECREF(names);
+    return PyErr_Occurred() ? -1 : ok;
+}
+
+/* Saves the exception being raised (normalized, with its traceback) into *e; `restore` raises it again. */
+typedef struct {
+    PyObject *t, *v, *tb;
+} Exc;
+
+static void
+fetch(Exc *e)
+{
+    PyErr_Fetch(&e->t, &e->v, &e->tb);
+    PyErr_NormalizeException(&e->t, &e->v, &e->tb);
+    if (e->tb != NULL)
+        PyException_SetTraceback(e->v, e->tb);
+}
+
+/* After code that ran while `e` was being handled: `e` raised again if that code succeeded (`ok`), else the new
+ * exception, with `e` as its context (as Python sets it for an exception raised in an `except` or `finally` block). */
+static void
+restore_after(Exc *e, int ok)
+{
+    if (ok) {
+        PyErr_Restore(e->t, e->v, e->tb);
+        return;
+    }
+    Exc n;
+    fetch(&n);
+    PyException_SetContext(n.v, e->v);  /* (steals the value) */
+    Py_XDECREF(e->t);
+    Py_XDECREF(e->tb);
+    PyErr_Restore(n.t, n.v, n.tb);
+}
+
+/* `c.release()`, the connection's own release (which keeps it for a transaction left open), with any exception being
+ * raised kept (a `finally` block's). 0, or -1 with an exception set. */
+static int
+release_conn(PyObject *c)
+{
+    int pending = PyErr_Occurred() != NULL;
+    Exc e = {NULL, NULL, NULL};
+    if (pending)
+        fetch(&e);
+    PyObject *r = call_method0(c, s_release);
+    Py_XDECREF(r);
+    if (pending)
+        restore_after(&e, r != NULL);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+/* After the lane's statement failed with an Exception: what `_lane_insert`'s `except` does. NULL (the exception, or
+ * one raised by `_insert_failed` with it as its context) or False (nothing was written: fastlite's code runs). */
+static PyObject *
+lane_failed(PyObject *tbl, PyObject *st)
+{
+    Exc e;
+    fetch(&e);
+    PyObject *f = PyList_SetItem(st, 0, Py_NewRef(Py_None)) < 0 ? NULL : call_method0(tbl, s_insert_failed);
+    int raise = f == NULL ? -1 : PyObject_IsTrue(f);
+    Py_XDECREF(f);
+    if (raise != 0) {
+        restore_after(&e, raise > 0);
+        return NULL;
+    }
+    Py_XDECREF(e.t);
+    Py_XDECREF(e.v);
+    Py_XDECREF(e.tb);
+    Py_RETURN_FALSE;
+}
+
+/* lane_insert(tbl, lane, record): `insert(record)` (no other argument) by the lane `_lane_insert` takes, for its
+ * usual case. The lane is `(sch, cls, dpk, flds, ways, st, skip, plain, Cursor)` (see `_open_lane`). It takes the
+ * table's connection itself, only if no other thread holds it and it holds no transaction of this thread's, and
+ * returns
+ * - NotImplemented when it did not take the connection, or the lane does not take the record, or its last insert did
+ *   not leave it clean (`st[0]`, the data version it expects, differs from the connection's): nothing was run that
+ *   writes, the connection is given back, and the caller decides (by the Python lane);
+ * - False when nothing was written (the statement failed, and `_insert_failed` says fastlite's code may run, or a
+ *   trigger skipped the row; `st[0]` is then None); the connection is given back by its `release()`;
+ * - the new row object when the statement ran without its schema version and moved the data version by exactly one,
+ *   and the stored row is the one `last_insert_rowid()` names: `result`, `last_rowid` and `last_pk` are set and the
+ *   connection is given back;
+ * - otherwise `(way, row, dv, rowid, after)`, for `_lane_finish` to finish *with the connection still held*: the
+ *   caller gives it back (`release()`).
+ * It raises what the statement raised when `_insert_failed` says so, having called `release()` (which keeps the
+ * connection for the transaction left open). An error the checks run into leaves the call to the caller. */
+static PyObject *
+lane_insert(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (check_nargs("lane_insert", nargs, 3) < 0)
+        return NULL;
+    PyObject *tbl = args[0], *lane = args[1], *rec = args[2];
+    if (!PyTuple_CheckExact(lane) || PyTuple_GET_SIZE(lane) != 9) {
+        PyErr_SetString(PyExc_TypeError, "lane_insert(): lane must be the 9-tuple _open_lane makes");
+        return NULL;
+    }
+    PyObject *sch = PyTuple_GET_ITEM(lane, 0), *cls = PyTuple_GET_ITEM(lane, 1), *dpk = PyTuple_GET_ITEM(lane, 2),
+             *flds = PyTuple_GET_ITEM(lane, 3), *ways = PyTuple_GET_ITEM(lane, 4), *st = PyTuple_GET_ITEM(lane, 5),
+             *skip = PyTuple_GET_ITEM(lane, 6), *plain = PyTuple_GET_ITEM(lane, 7), *cursor = PyTuple_GET_ITEM(lane, 8);
+    if ((PyObject *)Py_TYPE(rec) != cls || !PyDict_CheckExact(ways) || !PyList_CheckExact(st) || !PyTuple_Check(flds)
+        || !PyTuple_Check(skip) || !PyTuple_Check(plain))
+        Py_RETURN_NOTIMPLEMENTED;
+    PyObject *db = NULL, *c = NULL, *lock = NULL, *x = NULL, *kv = NULL, *way = NULL, *dv = NULL, *cur = NULL;
+    PyObject *rows = NULL, *rid = NULL, *after = NULL, *out = NULL, *o = NULL, *d = NULL;
+    int held = 0;  /* 1 once the lock is taken here: released by lock.release() (nothing ran) or c.release() */
+
+    /* the connection, as Connection.acquire() takes it, but only when that would not wait */
+    if ((db = PyObject_GetAttr(tbl, s_db)) == NULL || (c = PyObject_GetAttr(db, s_conn)) == NULL
+        || (lock = PyObject_GetAttr(c, s_lock)) == NULL || (x = PyObject_GetAttr(c, s_txn)) == NULL
+        || PyObject_IsTrue(x) != 0)
+        goto not_taken;
+    Py_SETREF(x, PyObject_VectorcallMethod(s_acquire, (PyObject *[]){lock, Py_False},
+                                           2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL));
+    if (x != Py_True)
+        goto not_taken;  /* (another thread has it: the caller waits for it) */
+    held = 1;
+
+    if (lane_applies(tbl, db, c, sch, cls, dpk) != 1)
+        goto not_taken;
+    kv = fields_of(rec, flds, skip, plain);
+    if (kv == NULL || kv == Py_None)
+        goto not_taken;
+    way = PyDict_GetItemWithError(ways, PyTuple_GET_ITEM(kv, 0));
+    if (way == NULL || !PyTuple_CheckExact(way) || PyTuple_GET_SIZE(way) != 5) {
+        way = NULL;
+        goto not_taken;
+    }
+    Py_INCREF(way);
+    PyObject *make = PyTuple_GET_ITEM(way, 1), *at = PyTuple_GET_ITEM(way, 2), *unchecked = PyTuple_GET_ITEM(way, 3),
+             *names = PyTuple_GET_ITEM(way, 4);
+    if (!PyTuple_CheckExact(names) || (dv = call_method0(c, s_data_version)) == NULL || !PyLong_CheckExact(dv))
+        goto not_taken;
+    PyObject *st0 = PyList_GET_SIZE(st) == 2 ? PyList_GET_ITEM(st, 0) : NULL;
+    if (st0 == NULL || !PyLong_CheckExact(st0) || PyObject_RichCompareBool(dv, st0, Py_EQ) != 1)
+        goto not_taken;  /* (the Python lane runs the statement that returns the schema version) */
+
+    /* the statement: apsw.Cursor(c).execute(unchecked, values).fetchall() */
+    cur = PyObject_CallOneArg(cursor, c);
+    if (cur != NULL) {
+        PyObject *a[3] = {cur, unchecked, PyTuple_GET_ITEM(kv, 1)};
+        PyObject *res = PyObject_VectorcallMethod(s_execute, a, 3 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+        rows = res == NULL ? NULL : call_method0(res, s_fetchall);
+        Py_XDECREF(res);
+    }
+    if (rows == NULL) {
+        if (PyErr_ExceptionMatches(PyExc_Exception))
+            out = lane_failed(tbl, st);
+        goto release;
+    }
+    if (!PyList_CheckExact(rows)) {
+        PyErr_SetString(PyExc_TypeError, "lane_insert(): fetchall() did not return a list");
+        goto release;
+    }
+    if (PyList_GET_SIZE(rows) == 0) {  /* a trigger skipped the row: nothing was written */
+        if (PyList_SetItem(st, 0, Py_NewRef(Py_None)) == 0)
+            out = Py_NewRef(Py_False);
+        goto release;
+    }
+    PyObject *r = Py_NewRef(PyList_GET_ITEM(rows, 0));
+    Py_SETREF(rows, r);  /* (rows now holds the row) */
+    if ((rid = call_method0(c, s_last_insert_rowid)) == NULL || (after = call_method0(c, s_data_version)) == NULL)
+        goto release;
+    int clean = 0;
+    if (PyLong_CheckExact(after) && PyTuple_CheckExact(r) && PyTuple_GET_SIZE(r) == 2 + PyTuple_GET_SIZE(names)) {
+        int o1 = 0, o2 = 0;  /* (exact ints: only an overflow, which is then not clean) */
+        long long a = PyLong_AsLongLongAndOverflow(after, &o1), b = PyLong_AsLongLongAndOverflow(dv, &o2);
+        if (!o1 && !o2 && b < LLONG_MAX && a == b + 1) {
+            clean = PyObject_RichCompareBool(PyTuple_GET_ITEM(r, 1), rid, Py_EQ);
+            if (clean < 0)
+                goto release;
+        }
+    }
+    if (!clean) {
+        out = PyTuple_Pack(5, way, r, dv, rid, after);
+        if (out != NULL)
+            held = 0;  /* (the caller finishes, then releases) */
+        goto release;
+    }
+    if (PyList_SetItem(st, 0, Py_NewRef(after)) < 0)
+        goto release;
+    /* the object, as `make(r)` makes it, and its dict as `result` */
+    if (plain_class((PyTypeObject *)cls)) {
+        d = row_dict(names, r, 2, NULL);
+        if (d == NULL || (o = ((PyTypeObject *)cls)->tp_alloc((PyTypeObject *)cls, 0)) == NULL
+            || PyObject_SetAttr(o, s_dict, d) < 0)
+            goto release;
+    } else {
+        if ((o = PyObject_CallOneArg(make, r)) == NULL || (d = PyObject_GetAttr(o, s_dict)) == NULL)
+            goto release;
+    }
+    PyObject *res = PyList_New(1), *pk = NULL;
+    if (res == NULL)
+        goto release;
+    PyList_SET_ITEM(res, 0, Py_NewRef(d));
+    int bad = PyObject_SetAttr(tbl, s_result, res) < 0 || PyObject_SetAttr(tbl, s_last_rowid, rid) < 0
+              || (pk = PyObject_GetItem(r, at)) == NULL || PyObject_SetAttr(tbl, s_last_pk, pk) < 0;
+    Py_DECREF(res);
+    Py_XDECREF(pk);
+    if (bad)
+        goto release;
+    out = Py_NewRef(o);
+    /* (an autocommit statement that succeeded leaves no transaction: the lock as it was before) */
+    Py_SETREF(x, call_method0(lock, s_release));
+    held = 0;
+    if (x == NULL)
+        Py_CLEAR(out);
+    goto done;
+
+release:  /* after the statement ran (or failed): the connection's own release */
+    if (held && release_conn(c) < 0)
+        Py_CLEAR(out);
+    held = 0;
+    goto done;
+
+not_taken:  /* nothing that writes ran: the lock as it was, and the caller decides */
+    if (PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_Exception))
+            goto release;
+        PyErr_Clear();
+    }
+    if (held) {
+        Py_XSETREF(x, call_method0(lock, s_release));
+        held = 0;
+        if (x == NULL)
+            goto done;
+    }
+    out = Py_NewRef(Py_NotImplemented);
+done:
+    Py_XDECREF(db);
+    Py_XDECREF(c);
+    Py_XDECREF(lock);
+    Py_XDECREF(x);
+    Py_XDECREF(kv);
+    Py_XDECREF(way);
+    Py_XDECREF(dv);
+    Py_XDECREF(cur);
+    Py_XDECREF(rows);
+    Py_XDECREF(rid);
+    Py_XDECREF(after);
+    Py_XDECREF(o);
+    Py_XDECREF(d);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"dicts", (PyCFunction)(void (*)(void))dicts, METH_FASTCALL,
      "dicts(names: tuple[str, ...], rows: list, skip: int) -> list[dict]: [dict(zip(names, r[skip:])) for r in rows] "
@@ -332,6 +691,9 @@ static PyMethodDef methods[] = {
      "set_fields(obj, flds: tuple[str, ...], skip: tuple, plain: tuple[type, ...]) -> tuple[tuple, tuple] | None: "
      "the names and values of the fields set on obj (values in skip left out) when its __dict__ holds exactly flds, "
      "in order, with values of the plain types only; None otherwise."},
+    {"lane_insert", (PyCFunction)(void (*)(void))lane_insert, METH_FASTCALL,
+     "lane_insert(tbl, lane, record): the insert lane's usual case (see Table._lane_insert); NotImplemented when "
+     "the Python lane decides."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -350,5 +712,21 @@ PyInit__crows(void)
         return NULL;
     if (s_empty == NULL && (s_empty = PyTuple_New(0)) == NULL)
         return NULL;
+    struct {
+        PyObject **p;
+        const char *s;
+    } strs[] = {{&s_fh_schema, "_fh_schema"}, {&s_cls, "cls"}, {&s_xtra_id, "xtra_id"}, {&s_db, "db"},
+                {&s_tracer, "_tracer"}, {&s_conn, "conn"}, {&s_row_trace, "row_trace"}, {&s_exec_trace, "exec_trace"},
+                {&s_in_transaction, "in_transaction"}, {&s_name, "name"}, {&s_names, "_names"},
+                {&s_defaults, "_defaults"}, {&s_pk, "pk"}, {&s_data_version, "data_version"}, {&s_execute, "execute"},
+                {&s_fetchall, "fetchall"}, {&s_last_insert_rowid, "last_insert_rowid"}, {&s_result, "result"},
+                {&s_last_rowid, "last_rowid"}, {&s_last_pk, "last_pk"}, {&s_insert_failed, "_insert_failed"},
+                {&s_lock, "lock"}, {&s_txn, "_txn"}, {&s_acquire, "acquire"}, {&s_release, "release"}};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        if (*strs[i].p == NULL && (*strs[i].p = PyUnicode_InternFromString(strs[i].s)) == NULL)
+            return NULL;
+    for (int i = 0; i < N_OPTS; i++)
+        if (s_opts[i] == NULL && (s_opts[i] = PyUnicode_InternFromString(opt_names[i])) == NULL)
+            return NULL;
     return PyModule_Create(&module);
 }

@@ -20,10 +20,11 @@ is fastlite's; two things differ, and neither is visible to an app that worked b
    once per schema: each statement reads SQLite's schema version itself (`get`, `update` and `delete` match nothing
    unless it is the one the keys were read at; `insert` returns it), so a change made by any connection is seen by the
    very next call without a `PRAGMA` per call. Repeated inserts of row objects skip even that while SQLite's data
-   version shows that nothing but their own commits changed the database (see `Table._lane_insert`). Anything else,
-   and any call those paths do not cover (a tracer, options, an open transaction, values fastlite converts, a table
-   that does not exist yet) or that fails, goes to fastlite's own code, so errors and side effects are fastlite's: a
-   failed statement on its own changes nothing, so running fastlite's code after it is as if only fastlite's had run.
+   version shows that nothing but their own commits changed the database (see `Table._lane_insert`; its usual case
+   runs in C, `fasthtml._crows.lane_insert`). Anything else, and any call those paths do not cover (a tracer, options,
+   an open transaction, values fastlite converts, a table that does not exist yet) or that fails, goes to fastlite's
+   own code, so errors and side effects are fastlite's: a failed statement on its own changes nothing, so running
+   fastlite's code after it is as if only fastlite's had run.
    tests/test_sqlite.py checks the two against each other on seeded random sequences of calls (results, table state
    and database contents).
 """
@@ -47,8 +48,8 @@ from apswutils.db import Table as _Table
 from fastcore.xtras import UNSET
 from fastlite.kw import _process_row
 
+from ._rows import _crows, row_dicts, row_objects, set_fields, to_dict, to_object
 from ._rows import direct_fields as _direct_fields
-from ._rows import row_dicts, row_objects, set_fields, to_dict, to_object
 
 # fastlite adds its table methods to apswutils' Table at import: called through here for the type checker
 _fl: Any = _Table
@@ -62,6 +63,8 @@ WAIT_S = 30.0
 _PLAIN = frozenset({str, int, float, bool, type(None), bytes})
 _PLAIN_TYPES = tuple(_PLAIN)
 _UNSETS = (UNSET, MISSING)  # a record's fields that are not set
+# The insert lane's usual case in C (fasthtml/_crows.c), when built; `Table._lane_insert` is its reference.
+_c_lane = getattr(_crows, 'lane_insert', None)
 _COOL = 64  # inserts an insert lane has its statements return the schema version for, once another process wrote
 
 # The schema version as a statement sees it: the statements built from a table's remembered primary keys add
@@ -528,16 +531,30 @@ class Table(_Table):
                extracts: Any = DEFAULT, conversions: Any = DEFAULT, columns: Any = DEFAULT, strict: Any = DEFAULT,
                **kwargs: Any) -> Any:
         "fastlite's `tbl.insert`: insert a record (and keyword fields), return the stored row."
+        quick = (pk is DEFAULT and foreign_keys is DEFAULT and column_order is DEFAULT and not_null is DEFAULT
+                 and defaults is DEFAULT and hash_id is DEFAULT and hash_id_columns is DEFAULT and ignore is DEFAULT
+                 and replace is DEFAULT and extracts is DEFAULT and conversions is DEFAULT and columns is DEFAULT
+                 and strict is DEFAULT)
+        lane = self.__dict__.get('_fh_lane') if quick and not kwargs else None
+        if lane is not None and type(record) is not lane[1]:
+            lane = None
+        if lane is not None and _c_lane is not None:
+            res = _c_lane(self, lane, record)  # (takes and gives back the connection itself: see lane_insert)
+            if res is False:  # nothing was written: fastlite's code does (or raises) what it does
+                quick = False
+            elif res is not NotImplemented:
+                if type(res) is not tuple:
+                    return res
+                way, r, dv, rid, after = res
+                try:
+                    return self._lane_finish(lane, way, r, dv, rid, after, False)
+                finally:
+                    self.db.conn.release()
         c = self.db.conn
         c.acquire()
         try:
-            if (pk is DEFAULT and foreign_keys is DEFAULT and column_order is DEFAULT and not_null is DEFAULT
-                    and defaults is DEFAULT and hash_id is DEFAULT and hash_id_columns is DEFAULT and ignore is DEFAULT
-                    and replace is DEFAULT and extracts is DEFAULT and conversions is DEFAULT and columns is DEFAULT
-                    and strict is DEFAULT):
-                lane = self.__dict__.get('_fh_lane')
-                done, res = (self._lane_insert(lane, record) if lane is not None and type(record) is lane[1]
-                             and not kwargs else (None, None))
+            if quick:
+                done, res = self._lane_insert(lane, record) if lane is not None else (None, None)
                 if done is None:
                     done, res = self._quick_insert(record, kwargs)
                 if done:
@@ -649,8 +666,10 @@ class Table(_Table):
         if (flds is not None and flds == names and len(pks) == 1 and pks[0] in flds
                 and not hasattr(record, '_asdict') and not hasattr(record, '__skip__') and self._data_versioned()):
             if lane is None or lane[0] is not sch or lane[1] is not cls:
-                lane = self.__dict__['_fh_lane'] = (sch, cls, dpk, flds, {}, [None, 0])
-            lane[4][keys] = (plan, to_object(cls, names, 2), 2 + flds.index(pks[0]), plan[0].replace(_SV, '0', 1))
+                lane = self.__dict__['_fh_lane'] = (sch, cls, dpk, flds, {}, [None, 0], _UNSETS, _PLAIN_TYPES,
+                                                    apsw.Cursor)
+            lane[4][keys] = (plan, to_object(cls, names, 2), 2 + flds.index(pks[0]), plan[0].replace(_SV, '0', 1),
+                             names)
 
     def _data_versioned(self) -> bool:
         "Whether the connection's file gives SQLite's data version (the lane relies on it; every VFS we know does)."
@@ -670,8 +689,11 @@ class Table(_Table):
         connection committed since its last one. So an insert made when the data version is the one the lane's last
         checked insert left (`clean`), which moves it by exactly one, ran on the same schema. Any other move has the
         schema version read (and this lane return it with its rows for a while, `_COOL` inserts: several processes
-        writing to one file move it all the time)."""
-        sch, cls, dpk, flds, ways, st = lane
+        writing to one file move it all the time).
+
+        This is the reference for `_crows.lane_insert`, which `insert` calls first when the C accelerator is built: it
+        does the same for the usual case (the lane clean, the connection free) and takes the connection itself."""
+        sch, cls, dpk, flds, ways, st, _, _, _ = lane
         db = self.db
         c = db.conn
         d = self._defaults
@@ -684,8 +706,7 @@ class Table(_Table):
         way = ways.get(kv[0]) if kv is not None else None
         if way is None:
             return None, None
-        plan, make, at, unchecked = way
-        v = sch[0]
+        plan, _, _, unchecked, _ = way
         dv = c.data_version()
         checked = dv != st[0]
         try:
@@ -699,8 +720,15 @@ class Table(_Table):
             st[0] = None
             return False, None
         r = rows[0]
-        rid = c.last_insert_rowid()
-        after = c.data_version()
+        return True, self._lane_finish(lane, way, r, dv, c.last_insert_rowid(), c.data_version(), checked)
+
+    def _lane_finish(self, lane: tuple, way: tuple, r: tuple, dv: int, rid: int, after: int, checked: bool) -> Any:
+        """The rest of a lane insert once its statement stored the row `r` (schema version or 0, rowid, columns) by
+        `way`, the data version `dv` before it and `after` it, `last_insert_rowid()` `rid`: the returned object, with
+        the table state and the lane's next state set. Connection held."""
+        sch, dpk, st = lane[0], lane[2], lane[5]
+        plan, make, at, _, _ = way
+        v = sch[0]
         if checked:
             same = r[0] == v
             if st[1] > 0:  # (cooling down: the next one checks too)
@@ -713,14 +741,14 @@ class Table(_Table):
             st[0] = after
         else:  # another connection committed since this one's last statement: was it a schema change?
             st[0], st[1] = None, _COOL
-            same = db._schema_version() == v
+            same = self.db._schema_version() == v
         if not same or r[1] != rid:  # (the schema changed meanwhile, or a trigger moved the row)
-            return True, self._inserted(r if checked else (v if same else None, *r[1:]), plan, v, dpk)
+            return self._inserted(r if checked else (v if same else None, *r[1:]), plan, v, dpk)
         o = make(r)
         self.result = [o.__dict__]
         self.last_rowid = rid
         self.last_pk = r[at]
-        return True, o
+        return o
 
     def update(self, updates: Any = None, pk_values: Any = None, alter: bool = False,  # type: ignore[override]
                conversions: Any = None, xtra: dict | None = None, **kwargs: Any) -> Any:

@@ -14,6 +14,7 @@ is imported only when a URL is opened, so apps on SQLite never load it. `fast_ap
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import field, make_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -80,7 +81,8 @@ def table_dataclass(tbl: Any, store: bool = True, suf: str = '') -> type:
     dc = make_dataclass(tbl.name.title() + suf, [(k, v | None, field(default=UNSET)) for k, v in cols.items()])
     dc._nullable = True  # type: ignore[attr-defined]  (flexiclass(dc) leaves it as it is)
     # Its __init__ only stores the fields: SQLDatabase tables fill rows holding exactly these fields directly.
-    dc.__fasthtml_fields__ = tuple(cols)  # type: ignore[attr-defined]
+    # (Interned, as the names its __init__ stores are: reading a record's fields then compares them by identity.)
+    dc.__fasthtml_fields__ = tuple(sys.intern(k) if type(k) is str else k for k in cols)  # type: ignore[attr-defined]
     if store:
         tbl.cls = dc
     return dc

@@ -29,6 +29,9 @@ from fasthtml.db import database, table_dataclass
 
 REPO = Path(__file__).resolve().parents[1]
 TESTS = REPO / 'tests'
+# The C lane's own tests (tests/test_crows.py runs this file again with the C accelerator off)
+needs_c = pytest.mark.skipif(os.environ.get('FASTHTML_PURE_PYTHON') == '1',
+                             reason='FASTHTML_PURE_PYTHON=1 turns the C accelerator off in this process')
 
 
 class Colour(Enum):
@@ -402,20 +405,33 @@ def _lane_ops(rng: random.Random):
             yield f'delete({ident})', lambda side, i=ident: side.db.t.item.delete(i)
 
 
+@pytest.mark.parametrize('lane', [pytest.param('C', marks=needs_c), 'Python'])
 @pytest.mark.parametrize("seed", range(10))
-def test_repeated_object_inserts_answer_as_fastlite(tmp_path, seed, monkeypatch):
+def test_repeated_object_inserts_answer_as_fastlite(tmp_path, seed, lane, monkeypatch):
     """Inserting row objects of one shape again and again takes a quicker lane once the first has run (see
-    `Table._lane_insert`); whatever happens around them, every answer, the table state and the contents are
-    fastlite's."""
+    `Table._lane_insert`, and its usual case in C, `_crows.lane_insert`); whatever happens around them, every answer,
+    the table state and the contents are fastlite's. Run with the C lane (as apps run) and without it."""
+    from fasthtml import _sqlite
     from fasthtml._sqlite import Table as OurTable
-    lane = OurTable._lane_insert
     taken = []
+    if lane == 'C':
+        c_lane = _sqlite._c_lane
+        assert c_lane is not None  # (the suite builds the C extension)
 
-    def counted(self, *a):
-        out = lane(self, *a)
-        taken.append(out[0])
-        return out
-    monkeypatch.setattr(OurTable, '_lane_insert', counted)
+        def counted_c(*a):
+            out = c_lane(*a)
+            taken.append(out is not NotImplemented and out is not False and type(out) is not tuple)
+            return out
+        monkeypatch.setattr(_sqlite, '_c_lane', counted_c)
+    else:
+        monkeypatch.setattr(_sqlite, '_c_lane', None)
+        py_lane = OurTable._lane_insert
+
+        def counted(self, *a):
+            out = py_lane(self, *a)
+            taken.append(out[0])
+            return out
+        monkeypatch.setattr(OurTable, '_lane_insert', counted)
     sides = []
     for ours, db in ((False, fastlite.database(tmp_path / 'ref.db')), (True, database(str(tmp_path / 'ours.db')))):
         side = _Side(db, ours)
@@ -432,6 +448,130 @@ def test_repeated_object_inserts_answer_as_fastlite(tmp_path, seed, monkeypatch)
             assert _contents(us.db) == _contents(ref.db), f'step {i}: {desc} (contents)'
     assert _contents(us.db) == _contents(ref.db)
     assert taken.count(True) >= 10, taken  # (the lane ran: this test is about it)
+    assert not us.db.conn.lock._is_owned()  # (every path gave the connection back)
+
+
+def _lane_table(tmp_path, name='o.db'):
+    "An item table on a database of ours, its row class, and a lane opened and left clean by three inserts."
+    db = database(str(tmp_path / name))
+    items = db.t.item
+    items.create(id=int, name=str, qty=int, pk='id')
+    cls = table_dataclass(items)
+    for n in 'abc':
+        items.insert(cls(name=n, qty=1))
+    lane = items.__dict__['_fh_lane']
+    assert lane[5][0] is not None  # clean: the next insert runs unchecked
+    return db, items, cls, lane
+
+
+def _free_elsewhere(conn):
+    "Whether another thread can take the connection now (so this one does not hold it)."
+    got = []
+    t = threading.Thread(target=lambda: got.append(conn.lock.acquire(True, 60) and (conn.lock.release() or True)))
+    t.start()
+    t.join(120)
+    return got == [True]
+
+
+@needs_c
+def test_the_c_lane_inserts_as_the_python_lane(tmp_path):
+    "The C lane's usual case: the object, the table state and the lane's state the Python lane leaves."
+    from fasthtml._sqlite import _c_lane
+    out = {}
+    for which in ('C', 'Python'):
+        db, items, cls, lane = _lane_table(tmp_path, f'{which}.db')
+        if which == 'C':
+            got = _c_lane(items, lane, cls(name='d', qty=2))
+        else:
+            db.conn.acquire()
+            try:
+                got = items._lane_insert(lane, cls(name='d', qty=2))[1]
+            finally:
+                db.conn.release()
+        assert type(got) is cls and not db.conn.lock._is_owned()
+        out[which] = (_norm(got), _state(items), lane[5], _contents(db), vars(got) is items.result[0])
+    assert out['C'] == out['Python']
+    assert out['C'][0] == ('obj', 'Item', [('id', 4), ('name', 'd'), ('qty', 2)])
+
+
+@needs_c
+def test_the_c_lane_leaves_what_it_does_not_take_to_the_caller(tmp_path):
+    """NotImplemented, nothing written and the connection as it was, when another thread holds the connection, this
+    thread holds a transaction, the record is not the lane's, or another connection's commit was seen."""
+    from fasthtml._sqlite import _c_lane
+    db, items, cls, lane = _lane_table(tmp_path)
+    count = items.count
+    rec = cls(name='x', qty=1)
+    held, go = threading.Event(), threading.Event()
+
+    def holder():
+        db.conn.acquire()
+        held.set()
+        go.wait(120)
+        db.conn.release()
+    t = threading.Thread(target=holder)
+    t.start()
+    assert held.wait(120)
+    assert _c_lane(items, lane, rec) is NotImplemented  # (without waiting for it)
+    go.set()
+    t.join(120)
+    with db.conn:  # this thread's transaction
+        assert _c_lane(items, lane, rec) is NotImplemented
+        assert items.insert(rec).name == 'x'  # (fastlite's code, inside the transaction)
+        db.conn.execute('select 1')
+    assert _c_lane(items, lane, cls(name='y', qty=None)) is NotImplemented  # another set of fields
+    assert _c_lane(items, lane, items.result[0]) is NotImplemented  # not a row object
+    assert items.insert(cls(name='z', qty=3)).id == count + 2  # (leaves the lane clean again)
+    other = apsw.Connection(str(tmp_path / 'o.db'))
+    other.execute("insert into item (name, qty) values ('other', 0)")
+    assert lane[5][0] is not None
+    got = _c_lane(items, lane, cls(name='w', qty=4))  # the data version moved by two: finished by the Python code
+    assert type(got) is tuple and db.conn.lock._is_owned()
+    try:
+        obj = items._lane_finish(lane, *got, False)
+    finally:
+        db.conn.release()
+    assert (obj.id, obj.name, items.last_pk) == (count + 4, 'w', count + 4)
+    assert not db.conn.lock._is_owned() and _free_elsewhere(db.conn)
+    other.close()
+
+
+def test_the_c_lane_on_a_failing_statement(tmp_path):
+    """A statement that fails (a trigger aborts it): fastlite's code runs after it and raises what it raises, as
+    fastlite alone does; the connection is given back, and the lane goes on."""
+    out = {}
+    for name, db in (('fastlite', fastlite.database(tmp_path / 'ref.db')), ('ours', database(str(tmp_path / 'o.db')))):
+        items = db.t.item
+        items.create(id=int, name=str, qty=int, pk='id')
+        cls = table_dataclass(items) if name == 'ours' else items.dataclass()
+        db.execute("create trigger no before insert on item when new.name = 'bad' begin select raise(abort, 'no'); "
+                   "end")
+        steps = [_outcome(lambda t=items, n=n, k=cls: t.insert(k(name=n, qty=1))) for n in ['a', 'b', 'bad', 'c', 'd']]
+        if name == 'ours':
+            assert not db.conn.lock._is_owned() and _free_elsewhere(db.conn)
+            assert items.__dict__['_fh_lane'][5][0] is not None  # (clean again: 'c' checked the schema)
+        out[name] = (steps, _state(items), _contents(db))
+    assert out['ours'] == out['fastlite']
+    assert out['ours'][0][2][0] == 'err'
+
+
+@needs_c
+def test_the_c_lane_keeps_its_references(tmp_path):
+    "Many C lane inserts leave the reference counts of what they touch as they were."
+    from fasthtml._sqlite import _c_lane
+    db, items, cls, lane = _lane_table(tmp_path)
+    rec = cls(name='r', qty=5)
+    way = next(iter(lane[4].values()))
+    watched = [rec, lane, way, cls, items, db.conn, 'r', lane[5], way[4], NotImplemented]
+    for _ in range(20):
+        _c_lane(items, lane, rec)
+    before = [sys.getrefcount(x) for x in watched]
+    for _ in range(200):
+        got = _c_lane(items, lane, rec)
+        assert type(got) is cls
+    del got
+    items.result = None
+    assert [sys.getrefcount(x) for x in watched] == before
 
 
 @pytest.mark.parametrize('change', list(_REKEY))
