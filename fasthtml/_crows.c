@@ -110,6 +110,25 @@ check_names(const char *fn, PyObject *names)
     return -1;
 }
 
+/* `names` (exact strs) as a new tuple of the interned strs equal to them. The rows' keys and attribute names are then
+ * the interned names the class's and the caller's code use: a lookup compares them by identity, where an equal but
+ * distinct str is compared character by character each time (and the type attribute cache takes interned names only,
+ * so each attribute set on an object would walk the class's MRO). Column names come from the driver as new strs. */
+static PyObject *
+interned(PyObject *names)
+{
+    Py_ssize_t k = PyTuple_GET_SIZE(names);
+    PyObject *out = PyTuple_New(k);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t j = 0; j < k; j++) {
+        PyObject *s = Py_NewRef(PyTuple_GET_ITEM(names, j));
+        PyUnicode_InternInPlace(&s);
+        PyTuple_SET_ITEM(out, j, s);
+    }
+    return out;
+}
+
 static PyObject *
 dicts(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
 {
@@ -121,9 +140,11 @@ dicts(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     if (plain <= 0)
         return plain < 0 ? NULL : Py_NewRef(Py_NotImplemented);
     Py_ssize_t n = PyList_GET_SIZE(rows), width = skip + PyTuple_GET_SIZE(names);
+    if ((names = interned(names)) == NULL)
+        return NULL;
     PyObject *out = PyList_New(n), *prev = NULL;
     if (out == NULL)
-        return NULL;
+        goto fail;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *r = row_at(rows, i, width);
         if (r == NULL)
@@ -135,9 +156,11 @@ dicts(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
         PyList_SET_ITEM(out, i, d);  /* (out keeps d alive as prev) */
         prev = d;
     }
+    Py_DECREF(names);
     return out;
 fail:
-    Py_DECREF(out);  /* frees the dicts made so far (the slots not reached are NULL) */
+    Py_DECREF(names);
+    Py_XDECREF(out);  /* frees the dicts made so far (the slots not reached are NULL) */
     return NULL;
 }
 
@@ -203,9 +226,13 @@ objects(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     if (plain <= 0 || !plain_class(t))
         return plain < 0 ? NULL : Py_NewRef(Py_NotImplemented);
     Py_ssize_t n = PyList_GET_SIZE(rows), width = skip + PyTuple_GET_SIZE(names);
-    PyObject *out = PyList_New(n), *prev = NULL;
-    if (out == NULL)
+    if ((names = interned(names)) == NULL)
         return NULL;
+    PyObject *out = PyList_New(n), *prev = NULL;
+    if (out == NULL) {
+        Py_DECREF(names);
+        return NULL;
+    }
     Py_INCREF(cls);  /* (kept for the loop: a collection could run code that rebinds every other reference) */
     int inl = fills_inline(t, names);
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -243,11 +270,13 @@ objects(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     }
     Py_XDECREF(prev);
     Py_DECREF(cls);
+    Py_DECREF(names);
     return out;
 fail:
     Py_XDECREF(prev);
     Py_DECREF(out);
     Py_DECREF(cls);
+    Py_DECREF(names);
     return NULL;
 }
 

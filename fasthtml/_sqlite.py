@@ -31,6 +31,7 @@ is fastlite's; two things differ, and neither is visible to an app that worked b
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import types
 import weakref
@@ -662,7 +663,7 @@ class Table(_Table):
         sch = self.__dict__['_fh_schema']
         if lane is not None and lane[0] is sch and lane[1] is cls and keys in lane[4]:
             return
-        flds, names = _direct_fields(cls), tuple(plan[2])
+        flds, names = _direct_fields(cls), tuple(sys.intern(n) if type(n) is str else n for n in plan[2])
         if (flds is not None and flds == names and len(pks) == 1 and pks[0] in flds
                 and not hasattr(record, '_asdict') and not hasattr(record, '__skip__') and self._data_versioned()):
             if lane is None or lane[0] is not sch or lane[1] is not cls:
