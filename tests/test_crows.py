@@ -354,11 +354,11 @@ def test_rows_are_keyed_by_interned_names(crows):
     them (the ones code names them by), whatever objects the names given were."""
     named = ('title', 'title_x')  # (the compiler interns these)
     fresh = tuple(''.join(['ti', 'tle']) + s for s in ('', '_x'))  # equal to them, but other objects
-    assert fresh == named and not any(f is n for f, n in zip(fresh, named))
+    assert fresh == named and not any(f is n for f, n in zip(fresh, named, strict=True))
     cls = table_class(fresh)
     for rows in (crows.dicts(fresh, [(1, 2)], 0), [vars(o) for o in crows.objects(cls, fresh, [(1, 2)], 0)]):
         assert rows == [{'title': 1, 'title_x': 2}]
-        assert [k is n for k, n in zip(rows[0], named)] == [True, True]
+        assert [k is n for k, n in zip(rows[0], named, strict=True)] == [True, True]
 
 
 def test_the_c_code_takes_plain_calls_only(crows):
