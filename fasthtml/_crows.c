@@ -27,6 +27,7 @@
 
 static PyObject *s_dict = NULL;  /* "__dict__" (interned) */
 static PyObject *s_empty = NULL; /* () */
+static PyObject *zero = NULL, *one = NULL;
 
 /* 1 when the call is plain (see above), 0 to leave it to the Python code, -1 on error. Sets *skip. */
 static int
@@ -536,19 +537,18 @@ lane_failed(PyObject *tbl, PyObject *st)
 }
 
 /* lane_insert(tbl, lane, record): `insert(record)` (no other argument) by the lane `_lane_insert` takes, for its
- * usual case. The lane is `(sch, cls, dpk, flds, ways, st, skip, plain, Cursor)` (see `_open_lane`). It takes the
+ * usual cases. The lane is `(sch, cls, dpk, flds, ways, st, skip, plain, Cursor)` (see `_open_lane`). It takes the
  * table's connection itself, only if no other thread holds it and it holds no transaction of this thread's, and
  * returns
- * - NotImplemented when it did not take the connection, or the lane does not take the record, or its last insert did
- *   not leave it clean (`st[0]`, the data version it expects, differs from the connection's): nothing was run that
+ * - NotImplemented when it did not take the connection, or the lane does not take the record: nothing was run that
  *   writes, the connection is given back, and the caller decides (by the Python lane);
  * - False when nothing was written (the statement failed, and `_insert_failed` says fastlite's code may run, or a
  *   trigger skipped the row; `st[0]` is then None); the connection is given back by its `release()`;
- * - the new row object when the statement ran without its schema version and moved the data version by exactly one,
- *   and the stored row is the one `last_insert_rowid()` names: `result`, `last_rowid` and `last_pk` are set and the
- *   connection is given back;
- * - otherwise `(way, row, dv, rowid, after)`, for `_lane_finish` to finish *with the connection still held*: the
- *   caller gives it back (`release()`).
+ * - the new row object when the row was stored under the remembered schema (the statement returned that schema
+ *   version, or ran without it and moved the data version by exactly one) and is the one `last_insert_rowid()`
+ *   names: `result`, `last_rowid`, `last_pk` and the lane's state are set and the connection is given back;
+ * - otherwise `(way, row, dv, rowid, after, checked)`, for `_lane_finish` to finish *with the connection still
+ *   held*: the caller gives it back (`release()`).
  * It raises what the statement raised when `_insert_failed` says so, having called `release()` (which keeps the
  * connection for the transaction left open). An error the checks run into leaves the call to the caller. */
 static PyObject *
@@ -597,18 +597,24 @@ lane_insert(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs
              *names = PyTuple_GET_ITEM(way, 4);
     if (!PyTuple_CheckExact(names) || (dv = call_method0(c, s_data_version)) == NULL || !PyLong_CheckExact(dv))
         goto not_taken;
-    PyObject *st0 = PyList_GET_SIZE(st) == 2 ? PyList_GET_ITEM(st, 0) : NULL;
-    if (st0 == NULL || !PyLong_CheckExact(st0) || PyObject_RichCompareBool(dv, st0, Py_EQ) != 1)
-        goto not_taken;  /* (the Python lane runs the statement that returns the schema version) */
+    /* `checked = dv != st[0]`: unless the lane's last insert left the data version this one finds, the statement
+     * returns the schema version with its row */
+    PyObject *st0 = PyList_GET_SIZE(st) == 2 ? PyList_GET_ITEM(st, 0) : NULL, *plan = PyTuple_GET_ITEM(way, 0);
+    if (st0 == NULL || !(st0 == Py_None || PyLong_CheckExact(st0)) || !PyList_CheckExact(plan)
+        || PyList_GET_SIZE(plan) < 1 || !PyUnicode_CheckExact(PyList_GET_ITEM(plan, 0)))
+        goto not_taken;
+    int checked = st0 == Py_None || PyObject_RichCompareBool(dv, st0, Py_EQ) != 1;
+    PyObject *sql = Py_NewRef(checked ? PyList_GET_ITEM(plan, 0) : unchecked);
 
-    /* the statement: apsw.Cursor(c).execute(unchecked, values).fetchall() */
+    /* the statement: apsw.Cursor(c).execute(sql, values).fetchall() */
     cur = PyObject_CallOneArg(cursor, c);
     if (cur != NULL) {
-        PyObject *a[3] = {cur, unchecked, PyTuple_GET_ITEM(kv, 1)};
+        PyObject *a[3] = {cur, sql, PyTuple_GET_ITEM(kv, 1)};
         PyObject *res = PyObject_VectorcallMethod(s_execute, a, 3 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
         rows = res == NULL ? NULL : call_method0(res, s_fetchall);
         Py_XDECREF(res);
     }
+    Py_DECREF(sql);
     if (rows == NULL) {
         if (PyErr_ExceptionMatches(PyExc_Exception))
             out = lane_failed(tbl, st);
@@ -627,24 +633,41 @@ lane_insert(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs
     Py_SETREF(rows, r);  /* (rows now holds the row) */
     if ((rid = call_method0(c, s_last_insert_rowid)) == NULL || (after = call_method0(c, s_data_version)) == NULL)
         goto release;
+    /* Clean: the row stored under the remembered schema (returned with it, or the data version moved by exactly this
+     * insert's commit) is the one last_insert_rowid() names. The lane's next state is then set as `_lane_finish`
+     * sets it; anything else is left to `_lane_finish`. */
     int clean = 0;
-    if (PyLong_CheckExact(after) && PyTuple_CheckExact(r) && PyTuple_GET_SIZE(r) == 2 + PyTuple_GET_SIZE(names)) {
-        int o1 = 0, o2 = 0;  /* (exact ints: only an overflow, which is then not clean) */
-        long long a = PyLong_AsLongLongAndOverflow(after, &o1), b = PyLong_AsLongLongAndOverflow(dv, &o2);
-        if (!o1 && !o2 && b < LLONG_MAX && a == b + 1) {
-            clean = PyObject_RichCompareBool(PyTuple_GET_ITEM(r, 1), rid, Py_EQ);
-            if (clean < 0)
-                goto release;
+    PyObject *st1 = PyList_GET_ITEM(st, 1);  /* (the list is 2 long: nothing changed it since) */
+    if (PyLong_CheckExact(after) && PyTuple_CheckExact(r) && PyTuple_GET_SIZE(r) == 2 + PyTuple_GET_SIZE(names)
+        && PyLong_CheckExact(st1) && PyTuple_CheckExact(sch) && PyTuple_GET_SIZE(sch) > 0) {
+        if (checked) {
+            clean = PyObject_RichCompareBool(PyTuple_GET_ITEM(r, 0), PyTuple_GET_ITEM(sch, 0), Py_EQ);
+        } else {
+            int o1 = 0, o2 = 0;  /* (exact ints: only an overflow, which is then not clean) */
+            long long a = PyLong_AsLongLongAndOverflow(after, &o1), b = PyLong_AsLongLongAndOverflow(dv, &o2);
+            clean = !o1 && !o2 && b < LLONG_MAX && a == b + 1;
         }
+        if (clean > 0)
+            clean = PyObject_RichCompareBool(PyTuple_GET_ITEM(r, 1), rid, Py_EQ);
+        if (clean < 0)
+            goto release;
     }
     if (!clean) {
-        out = PyTuple_Pack(5, way, r, dv, rid, after);
+        out = PyTuple_Pack(6, way, r, dv, rid, after, checked ? Py_True : Py_False);
         if (out != NULL)
             held = 0;  /* (the caller finishes, then releases) */
         goto release;
     }
-    if (PyList_SetItem(st, 0, Py_NewRef(after)) < 0)
+    int cooling = checked ? PyObject_RichCompareBool(st1, zero, Py_GT) : 0;
+    if (cooling < 0)
         goto release;
+    if (cooling) {  /* (cooling down after another connection's commit: the next one checks too) */
+        PyObject *less = PyNumber_Subtract(st1, one);
+        if (less == NULL || PyList_SetItem(st, 1, less) < 0 || PyList_SetItem(st, 0, Py_NewRef(Py_None)) < 0)
+            goto release;
+    } else if (PyList_SetItem(st, 0, Py_NewRef(after)) < 0) {
+        goto release;
+    }
     /* the object, as `make(r)` makes it, and its dict as `result` */
     if (plain_class((PyTypeObject *)cls)) {
         d = row_dict(names, r, 2, NULL);
@@ -740,6 +763,8 @@ PyInit__crows(void)
     if (s_dict == NULL && (s_dict = PyUnicode_InternFromString("__dict__")) == NULL)
         return NULL;
     if (s_empty == NULL && (s_empty = PyTuple_New(0)) == NULL)
+        return NULL;
+    if ((zero == NULL && (zero = PyLong_FromLong(0)) == NULL) || (one == NULL && (one = PyLong_FromLong(1)) == NULL))
         return NULL;
     struct {
         PyObject **p;

@@ -546,9 +546,9 @@ class Table(_Table):
             elif res is not NotImplemented:
                 if type(res) is not tuple:
                     return res
-                way, r, dv, rid, after = res
+                way, r, dv, rid, after, checked = res
                 try:
-                    return self._lane_finish(lane, way, r, dv, rid, after, False)
+                    return self._lane_finish(lane, way, r, dv, rid, after, checked)
                 finally:
                     self.db.conn.release()
         c = self.db.conn
