@@ -438,6 +438,7 @@ class Table(_Table):
         "fastlite's `tbl(where, where_args, order_by, limit, offset, select, with_pk, as_cls, xtra)`."
         db = self.db
         c = db.conn
+        got = None
         c.acquire()
         try:
             fast = not with_pk and not kwargs and not (offset is not None and limit is None) and db._fast()
@@ -456,15 +457,27 @@ class Table(_Table):
                         names, rows = db._exec(sql, p)
                         if not rows:
                             return []
-                        if as_cls and hasattr(self, 'cls'):
-                            return row_objects(self.cls, names, rows)
-                        return row_dicts(names, rows)
+                        got = names, rows
                 except Exception:  # noqa: BLE001 (any failure: fastlite's own code runs and raises it as fastlite would)
                     db._names.discard(self.name)  # fastlite's code raises the same error (or finds no table)
-            return _fl.__call__(self, where, where_args, order_by, limit, offset, select, with_pk, as_cls, xtra,
-                                **kwargs)
+            if got is None:
+                return _fl.__call__(self, where, where_args, order_by, limit, offset, select, with_pk, as_cls, xtra,
+                                    **kwargs)
         finally:
             c.release()
+        # The rows become dicts or objects with the connection given back: other threads' queries need not wait for it.
+        try:
+            if as_cls and hasattr(self, 'cls'):
+                return row_objects(self.cls, *got)
+            return row_dicts(*got)
+        except Exception:  # noqa: BLE001 (as a failed statement: fastlite's own code runs and raises it)
+            c.acquire()
+            try:
+                db._names.discard(self.name)
+                return _fl.__call__(self, where, where_args, order_by, limit, offset, select, with_pk, as_cls, xtra,
+                                    **kwargs)
+            finally:
+                c.release()
 
     def get(self, pk_values: Any, as_cls: bool = True, xtra: dict | None = None, default: Any = UNSET) -> Any:
         "fastlite's `tbl.get` (and `tbl[pk]`): the row with that primary key (NotFoundError, or `default`)."
