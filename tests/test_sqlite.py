@@ -656,6 +656,33 @@ def test_threads_share_one_database(tmp_path, where):
     assert todos.count == 8 * 60
 
 
+def test_rows_are_made_with_the_connection_given_back(tmp_path):
+    """`tbl()` makes its rows' objects once the query is done and the connection given back, so other threads'
+    queries do not wait for that; an error making them still answers as fastlite does."""
+    db = database(str(tmp_path / 'x.db'))
+    held = []
+
+    @dataclasses.dataclass
+    class Thing:
+        id: int = None
+        name: str = None
+
+        def __post_init__(self):
+            held.append(db.conn.lock._is_owned())
+            if self.name == 'bad':
+                raise ValueError('no bad things')
+    things = db.create(Thing, pk='id')
+    things.insert(name='a')
+    things.insert(name='b')
+    held.clear()
+    assert [t.name for t in things(order_by='id')] == ['a', 'b'] and held == [False, False]
+    db.execute("insert into thing (name) values ('bad')")
+    with pytest.raises(ValueError, match='no bad things'):
+        things(order_by='id')
+    assert not db.conn.lock._is_owned()
+    assert [t.name for t in things(where="name != 'bad'")] == ['a', 'b']
+
+
 def test_a_transaction_belongs_to_its_thread(tmp_path):
     "Another thread's write waits for the transaction to end instead of joining it (and being rolled back with it)."
     db = database(str(tmp_path / 'x.db'))
