@@ -281,6 +281,9 @@ def main() -> None:
                     servers = {'ours': Server('ours', workers, env), 'raw': Server('raw', workers, env)}
                     try:
                         check({v: s.url for v, s in servers.items()})
+                        if workers > 1 and any(len(worker_cpu(s.proc.pid)) != workers for s in servers.values()):
+                            raise SystemExit(f'could not find the {workers} worker processes of each server (to '
+                                             'tell a round that ran on one of them)')
                         if args.smoke:
                             print(f'{backend} {workers} worker(s) {flavour}: both apps answer, with the same bytes',
                                   flush=True)

@@ -17,7 +17,8 @@ def test_scale_bench_apps_answer_correctly():
 
 def test_scale_bench_servers_answer_alike():
     "bench/scale.py's HTTP part starts real uvicorn servers (1 and 2 workers, both handler kinds, both databases) and "
-    "checks that ours and raw Starlette give the same bytes; --smoke stops there (no wrk, nothing timed)."
+    "checks that ours and raw Starlette give the same bytes, and finds each 2-worker server's two worker processes "
+    "(whose CPU tells a round that ran on one of them); --smoke stops there (no wrk, nothing timed)."
     p = subprocess.run([sys.executable, str(REPO / 'bench' / 'scale.py'), '--smoke'], capture_output=True, text=True,
                        timeout=600, cwd=REPO, check=False)
     assert p.returncode == 0, (p.stdout + p.stderr)[-3000:]
