@@ -706,7 +706,8 @@ class Table(_Table):
         writing to one file move it all the time).
 
         This is the reference for `_crows.lane_insert`, which `insert` calls first when the C accelerator is built: it
-        does the same for the usual case (the lane clean, the connection free) and takes the connection itself."""
+        does the same when the connection is free (taking it itself), and leaves outcomes other than the usual ones to
+        `_lane_finish`."""
         sch, cls, dpk, flds, ways, st, _, _, _ = lane
         db = self.db
         c = db.conn
