@@ -14,6 +14,7 @@
   const wjoined = new Set();         // widget keys joined on the current socket
   const pending = [];                // events made while the socket was down
   const lastSent = new WeakMap();    // input element -> value sent with its last event
+  const inflight = new WeakMap();    // input element -> values sent with its events whose render has not come yet
   const models = new Map();          // widget key -> Model
   const cssDone = new Set();
   const timers = new WeakMap();
@@ -116,7 +117,13 @@
     }
     const go = () => {
       const f = fieldsOf(el, ev.type, ev);
-      if ('value' in f && 'value' in el) lastSent.set(el, el.value);
+      if ('value' in f && 'value' in el) {
+        lastSent.set(el, el.value);
+        const sent = inflight.get(el) || [];
+        sent.push(el.value);
+        if (sent.length > 64) sent.shift();
+        inflight.set(el, sent);
+      }
       const msg = { t: 'e', l: root.dataset.lid, h: el.getAttribute(attr), f };
       if (!send(msg)) { pending.push(msg); if (!ws) connect(); }
     };
@@ -152,7 +159,7 @@
     const a = document.activeElement;
     let focus = null;
     if (a && old.contains(a) && a !== document.body) {
-      focus = { id: a.id, name: a.getAttribute('name'), tag: a.tagName, value: a.value,
+      focus = { id: a.id, name: a.getAttribute('name'), tag: a.tagName, value: a.value, el: a,
                 typed: 'value' in a && lastSent.has(a) && lastSent.get(a) !== a.value,
                 start: a.selectionStart, end: a.selectionEnd };
     }
@@ -163,7 +170,15 @@
       let t = focus.id ? nu.querySelector('#' + CSS.escape(focus.id)) : null;
       if (!t && focus.name) t = nu.querySelector(`${focus.tag}[name="${CSS.escape(focus.name)}"]`);
       if (t) {
-        if (focus.typed) t.value = focus.value;
+        // A render of an earlier event than the last one this input sent (its value is one sent before the last):
+        // the text typed since stays. Renders that caught up, or set a value never sent, are taken as they come.
+        const sent = inflight.get(focus.el) || [];
+        const i = 'value' in t ? sent.indexOf(t.value) : -1;
+        const stale = i >= 0 && i < sent.length - 1;
+        if (i >= 0) sent.splice(0, i + 1);
+        if (sent.length) inflight.set(t, sent);
+        if (lastSent.has(focus.el)) lastSent.set(t, lastSent.get(focus.el));
+        if (focus.typed || stale) t.value = focus.value;
         t.focus();
         try { if (focus.start != null) t.setSelectionRange(focus.start, focus.end); } catch (e) { /* not a text input */ }
       }

@@ -146,6 +146,42 @@ def test_debounced_input_and_a_key_filter(live_app_source, new_page):
     expect(p.locator('.sent')).to_have_text("sent 'helloa/Enter'")
 
 
+SLOW_ECHO_APP = '''
+import time
+from fasthtml.common import *
+from fasthtml.live import Live, LiveComponent
+
+app, rt = fast_app()
+live = Live(app)
+
+class Echo(LiveComponent):
+    def __init__(self): self.name = ''
+    def render(self):
+        return Div(Input(name='name', value=self.name, live_input=self.typed), P(f'Hello, {self.name}!', cls='hello'))
+    def typed(self, value: str):
+        time.sleep({'A': 1.5, 'An': 4.0}.get(value, 0))   # renders that come after more was typed
+        self.name = value
+
+@rt
+def index(): return Titled('Echo', Echo())
+'''
+
+
+def test_a_late_render_keeps_what_was_typed_since(live_app_source, new_page):
+    """The render answering an earlier keystroke arrives after more was typed (and sent): the input keeps the newer
+    text, so the next keystroke adds to it. (Swapping in the render's value lost a keystroke now and then.)"""
+    server = live_app_source(SLOW_ECHO_APP)
+    p = open_live(new_page, server.url + '/')
+    box = p.locator('input[name=name]')
+    box.press_sequentially('An')                                      # 'A' then 'An', both sent at once
+    expect(p.locator('.hello')).to_have_text('Hello, A!', timeout=20_000)   # the render of 'A', 'An' still running
+    assert box.input_value() == 'An'                                  # (not put back to 'A')
+    box.press('n')
+    expect(p.locator('.hello')).to_have_text('Hello, Ann!', timeout=30_000)
+    expect(box).to_have_value('Ann')
+    assert our_errors(new_page, p) == []
+
+
 def test_a_component_error_is_shown_in_place_with_details_in_debug(live_app_source, new_page):
     server = live_app_source('''
         from fasthtml.common import *
