@@ -317,9 +317,7 @@ fields_of(PyObject *obj, PyObject *flds, PyObject *skip, PyObject *plain)
         PyObject *k, *v;
         while (PyDict_Next(d, &pos, &k, &v)) {
             PyObject *f = PyTuple_GET_ITEM(flds, i++);
-            if (k != f && (!PyUnicode_CheckExact(k) || !PyUnicode_CheckExact(f) || PyUnicode_Compare(k, f) != 0))
-                goto none;
-            if (!PyUnicode_CheckExact(k))
+            if (!PyUnicode_CheckExact(k) || (k != f && (!PyUnicode_CheckExact(f) || PyUnicode_Compare(k, f) != 0)))
                 goto none;
             int skipped = 0, ok = 0;
             for (Py_ssize_t q = 0; q < ns && !skipped; q++)
@@ -469,7 +467,7 @@ out:
     return PyErr_Occurred() ? -1 : ok;
 }
 
-/* Saves the exception being raised (normalized, with its traceback) into *e; `restore` raises it again. */
+/* Saves the exception being raised (normalized, with its traceback) into *e; `restore_after` raises it again. */
 typedef struct {
     PyObject *t, *v, *tb;
 } Exc;
