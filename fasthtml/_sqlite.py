@@ -13,6 +13,9 @@ is fastlite's; two things differ, and neither is visible to an app that worked b
    `WAIT_S`, then `apsw.BusyError`) instead of having their statements join it. One connection, not one per thread,
    because everything an app sets on its connection (PRAGMAs, functions, attached and temporary tables) and `:memory:`
    databases must keep working, and new connections opened under write load fail apsw's `PRAGMA optimize` at open.
+   The one exception is a `tbl()` query made while another thread has the connection: where a second connection
+   would answer the same (a file in WAL mode, nothing set on the shared connection), it runs on a read-only
+   connection of its thread's own and reads the last committed state instead of waiting (`Table._read_aside`).
 2. **Speed.** fastlite looks up the table list before every query and runs seven statements per insert (table list
    three times, `PRAGMA table_info` twice, the INSERT, `last_insert_rowid()`). The calls apps make on every request
    (`tbl()`, `tbl[pk]`, `insert`, `update`, `delete`, `db.q`) run here as one statement each and build the same rows,
@@ -31,6 +34,7 @@ is fastlite's; two things differ, and neither is visible to an app that worked b
 from __future__ import annotations
 
 import os
+import re
 import sys
 import threading
 import types
@@ -86,6 +90,17 @@ class Connection(apsw.Connection):
         self.lock = threading.RLock()
         self._txn = False  # the lock is held once more by the thread whose transaction is open
         self.cursor_factory = Cursor
+        # Reads aside (`Table._read_aside`): the file other connections would open (None: a database only this one
+        # sees, in memory or temporary, or one named by URI), and whether this one still has nothing set that theirs
+        # would lack. Both are read without the lock: apsw refuses even `filename` while another thread uses it.
+        name = self.filename
+        self._aside_file: str | None = name if name and not flags & (apsw.SQLITE_OPEN_URI | apsw.SQLITE_OPEN_MEMORY) \
+            else None
+        self._aside_vfs = vfs
+        self._plain = True
+        self._aside = threading.local()  # this thread's reader (False: none to be had)
+        self._readers: weakref.WeakSet[apsw.Connection] = weakref.WeakSet()
+        self._aside_skip: set[str] = set()  # statements a reader could not run (a function of this connection's...)
         _connections.add(self)
 
     def acquire(self) -> None:
@@ -128,11 +143,82 @@ class Connection(apsw.Connection):
             self.release()
 
     def close(self, force: bool = False) -> None:
+        self._aside_file = None
+        for r in list(self._readers):
+            try:
+                r.close()
+            except apsw.Error:  # in use by its thread at this moment: it closes when that thread ends
+                pass
         self.acquire()
         try:
             super().close(force)
         finally:
             self.release()
+
+    def reader(self) -> apsw.Connection | None:
+        """This thread's read-only connection to the same file, opened on first use; None when there is none to be
+        had: a database only this connection sees, one not in WAL mode (a reader would hold up its writers), or one
+        that would not open (its thread does without from then on)."""
+        loc = self._aside
+        r = getattr(loc, 'r', None)
+        if r is None:
+            r = False
+            f = self._aside_file
+            if f is not None:
+                try:
+                    r = apsw.Connection(f, flags=apsw.SQLITE_OPEN_READONLY, vfs=self._aside_vfs or None)
+                    if r.execute('PRAGMA journal_mode').fetchall()[0][0] != 'wal':
+                        r.close()
+                        r = self._aside_file = None
+                    else:
+                        self._readers.add(r)
+                except apsw.Error:
+                    r = False
+            loc.r = r
+        return r or None
+
+
+# What a statement sets on its connection that another connection to the same file would not see, and that changes
+# what a query there returns: temporary tables and views (they hide the file's tables of the same name), attached
+# databases, and the few PRAGMAs that change query results. Any of these in a statement run on a `Connection` stops
+# its reads aside for good (a name like `temp` in a statement that sets nothing does too: a lost shortcut, no more).
+_CUSTOMISES = re.compile(r'\b(?:temp|temporary|attach)\b|pragma\s+(?:\w+\s*\.\s*)?(?:case_sensitive_like|'
+                         r'reverse_unordered_selects|short_column_names|full_column_names|trusted_schema|'
+                         r'journal_mode\s*[=(](?!\s*[\'"]?wal\b))', re.IGNORECASE)
+
+
+def _customising(name: str) -> Callable[..., Any]:
+    "A `Connection` method that sets something on the connection (a function, collation, hook...): no reads aside."
+    base = getattr(apsw.Connection, name)
+
+    def method(self: Connection, *args: Any, **kwargs: Any) -> Any:
+        self._plain = False
+        return base(self, *args, **kwargs)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = base.__doc__
+    return method
+
+
+def _customising_attr(name: str) -> property:
+    "A `Connection` attribute (a tracer, the authorizer) whose setting stops reads aside."
+    base = getattr(apsw.Connection, name)
+
+    def setter(self: Connection, value: Any) -> None:
+        self._plain = False
+        base.__set__(self, value)
+    return property(base.__get__, setter, doc=base.__doc__)
+
+
+for _name in ('create_scalar_function', 'createscalarfunction', 'create_aggregate_function',
+              'createaggregatefunction', 'create_window_function', 'create_collation', 'createcollation',
+              'collation_needed', 'collationneeded', 'create_module', 'createmodule', 'overload_function',
+              'overloadfunction', 'enable_load_extension', 'enableloadextension', 'load_extension', 'loadextension',
+              'config', 'set_authorizer', 'setauthorizer', 'set_row_trace', 'setrowtrace', 'set_exec_trace',
+              'setexectrace', 'register_fts5_tokenizer', 'register_fts5_function'):
+    if hasattr(apsw.Connection, _name):
+        setattr(Connection, _name, _customising(_name))
+for _name in ('authorizer', 'row_trace', 'exec_trace'):
+    setattr(Connection, _name, _customising_attr(_name))
 
 
 class Cursor(apsw.Cursor):
@@ -142,6 +228,8 @@ class Cursor(apsw.Cursor):
                 explain: int = -1) -> apsw.Cursor:
         c = self.connection
         assert isinstance(c, Connection)
+        if c._plain and _CUSTOMISES.search(statements):
+            c._plain = False
         c.acquire()
         try:
             return super().execute(statements, bindings, can_cache=can_cache, prepare_flags=prepare_flags,
@@ -153,6 +241,8 @@ class Cursor(apsw.Cursor):
                     prepare_flags: int = 0, explain: int = -1) -> apsw.Cursor:
         c = self.connection
         assert isinstance(c, Connection)
+        if c._plain and _CUSTOMISES.search(statements):
+            c._plain = False
         c.acquire()
         try:
             return super().executemany(statements, sequenceofbindings, can_cache=can_cache,
@@ -214,6 +304,12 @@ def _after_fork() -> None:
     for c in list(_connections):
         c.lock = threading.RLock()
         c._txn = False
+        # The parent's readers are the parent's: kept open here (closing them in the child is not SQLite's to do).
+        _forked_readers.extend(c._readers)
+        c._aside, c._readers = threading.local(), weakref.WeakSet()
+
+
+_forked_readers: list[apsw.Connection] = []
 
 
 if hasattr(os, 'register_at_fork'):
@@ -432,39 +528,89 @@ class Table(_Table):
             cache[key] = sql
         return sql
 
+    def _where(self, where: str | None, xtra: dict | None) -> str | None:
+        "The where clause with the `xtra` filter (the call's, or the table's own) in front, as fastlite adds it."
+        xt = xtra or getattr(self, 'xtra_id', {})
+        if not xt:
+            return where
+        xw = ' and '.join(f'[{k}] = {v!r}' for k, v in xt.items())
+        return f'{xw} and {where}' if where else xw
+
+    def _read_aside(self, c: Connection, where: str | None, where_args: Any, order_by: str | None, limit: Any,
+                    offset: Any, select: str, with_pk: bool, xtra: dict | None,
+                    kwargs: dict) -> tuple[list[str], list] | None:
+        """`tbl()`'s column names and rows read on this thread's own read-only connection (`Connection.reader`), for
+        when another thread has the shared one; None to wait for the shared one instead.
+
+        A query of a file in WAL mode reads the last committed state without waiting for writers, so a read that
+        would have waited for another thread's statement (or transaction) gets what it would have got just before
+        it. It only runs where that other connection would return what the shared one does: a table known to
+        exist, nothing set on the shared connection that the reader lacks (`Connection._plain`: temporary tables,
+        attached databases, functions, collations, tracers, an authorizer, result-changing PRAGMAs), no tracer, and
+        one statement. A statement the reader fails on (a function or table of the shared connection's own) goes to
+        the shared connection, then and from then on."""
+        db = self.db
+        if (not c._plain or c._aside_file is None or with_pk or kwargs or (offset is not None and limit is None)
+                or db._tracer is not None or self.name not in db._names):
+            return None
+        p = where_args or []
+        if isinstance(p, list):
+            p = tuple(p)
+        if type(p) not in (tuple, dict):
+            return None
+        sql = self._select_sql(select, self._where(where, xtra), order_by, limit, offset)
+        if not sql or sql in c._aside_skip:
+            return None
+        r = c.reader()
+        if r is None:
+            return None
+        try:
+            cur = r.cursor()
+            cur.execute(sql, p) if p else cur.execute(sql)
+            try:
+                names = [d[0] for d in cur.get_description()]
+            except apsw.ExecutionCompleteError:  # no rows
+                return [], []
+            return names, cur.fetchall()
+        except apsw.SQLError:  # something only the shared connection has (a function, a temporary table...)
+            if len(c._aside_skip) > 1024:
+                c._aside_skip.clear()
+            c._aside_skip.add(sql)
+        except Exception:  # noqa: BLE001 (busy, closed, a value that would not bind: the shared connection's turn)
+            return None
+        return None
+
     def __call__(self, where: str | None = None, where_args: Any = None, order_by: str | None = None,
                  limit: int | None = None, offset: int | None = None, select: str = '*', with_pk: bool = False,
                  as_cls: bool = True, xtra: dict | None = None, **kwargs: Any) -> list:
         "fastlite's `tbl(where, where_args, order_by, limit, offset, select, with_pk, as_cls, xtra)`."
         db = self.db
         c = db.conn
-        got = None
-        c.acquire()
-        try:
-            fast = not with_pk and not kwargs and not (offset is not None and limit is None) and db._fast()
-            p = where_args or []
-            if isinstance(p, list):
-                p = tuple(p)
-            if fast and type(p) in (tuple, dict) and db._exists(self.name):
-                xt = xtra or getattr(self, 'xtra_id', {})
-                w = where
-                if xt:
-                    xw = ' and '.join(f'[{k}] = {v!r}' for k, v in xt.items())
-                    w = f'{xw} and {w}' if w else xw
-                try:
-                    sql = self._select_sql(select, w, order_by, limit, offset)
-                    if sql:
-                        names, rows = db._exec(sql, p)
-                        if not rows:
-                            return []
-                        got = names, rows
-                except Exception:  # noqa: BLE001 (any failure: fastlite's own code runs and raises it as fastlite would)
-                    db._names.discard(self.name)  # fastlite's code raises the same error (or finds no table)
+        got: tuple[list[str], list] | None = None
+        if not c.lock.acquire(False):  # another thread has the connection: read aside, or wait for it
+            got = self._read_aside(c, where, where_args, order_by, limit, offset, select, with_pk, xtra, kwargs)
             if got is None:
-                return _fl.__call__(self, where, where_args, order_by, limit, offset, select, with_pk, as_cls, xtra,
-                                    **kwargs)
-        finally:
-            c.release()
+                c.acquire()
+        if got is None:
+            try:
+                fast = not with_pk and not kwargs and not (offset is not None and limit is None) and db._fast()
+                p = where_args or []
+                if isinstance(p, list):
+                    p = tuple(p)
+                if fast and type(p) in (tuple, dict) and db._exists(self.name):
+                    try:
+                        sql = self._select_sql(select, self._where(where, xtra), order_by, limit, offset)
+                        if sql:
+                            got = db._exec(sql, p)
+                    except Exception:  # noqa: BLE001 (any failure: fastlite's own code runs and raises it as fastlite would)
+                        db._names.discard(self.name)  # fastlite's code raises the same error (or finds no table)
+                if got is None:
+                    return _fl.__call__(self, where, where_args, order_by, limit, offset, select, with_pk, as_cls,
+                                        xtra, **kwargs)
+            finally:
+                c.release()
+        if not got[1]:
+            return []
         # The rows become dicts or objects with the connection given back: other threads' queries need not wait for it.
         try:
             if as_cls and hasattr(self, 'cls'):

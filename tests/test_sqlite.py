@@ -741,6 +741,189 @@ def test_a_transaction_left_open_makes_others_wait_then_fail(tmp_path, monkeypat
     assert db.q('select name from item') == [{'name': 'x'}]  # and the connection is free again
 
 
+def _holding(db, then, hold=60.0):
+    """Run `then()` while another thread holds `db`'s connection (given back once `then` returns, or after `hold`
+    seconds), and return what it returned and whether the other thread still held the connection at that moment."""
+    got, release, giving_back = threading.Event(), threading.Event(), threading.Event()
+
+    def holder():
+        db.conn.acquire()
+        try:
+            got.set()
+            release.wait(hold)
+        finally:
+            giving_back.set()
+            db.conn.release()
+    t = threading.Thread(target=holder)
+    t.start()
+    try:
+        assert got.wait(60)
+        out = then()
+        return out, not giving_back.is_set()
+    finally:
+        release.set()
+        t.join(60)
+
+
+def _aside_db(tmp_path, **kw):
+    db = database(str(tmp_path / 'x.db'), **kw)
+    items = db.t.item
+    items.create(id=int, name=str, pk='id')
+    table_dataclass(items)  # rows as objects
+    for n in 'abc':
+        items.insert(name=n)
+    return db, items
+
+
+def test_a_read_while_another_thread_holds_the_connection_reads_aside(tmp_path):
+    """`tbl()` while another thread has the connection reads on this thread's own read-only connection instead of
+    waiting: the same rows, objects, filters and order."""
+    db, items = _aside_db(tmp_path)
+    Item = items.cls
+    rows, held = _holding(db, lambda: (items(order_by='id desc'), items(where='name != ?', where_args=['b']),
+                                       items(as_cls=False, limit=1), items(where='name = ?', where_args=['zz']),
+                                       items(xtra={'name': 'c'}), items(where='name = :n', where_args={'n': 'b'})))
+    assert held  # answered while the other thread still had the connection
+    assert [r.name for r in rows[0]] == ['c', 'b', 'a'] and all(type(r) is Item for r in rows[0])
+    assert [r.name for r in rows[1]] == ['a', 'c']
+    assert rows[2] == [{'id': 1, 'name': 'a'}]
+    assert rows[3] == []
+    assert [r.name for r in rows[4]] == ['c'] and [r.name for r in rows[5]] == ['b']
+    assert db.conn.reader() is not None and db.conn.reader() is db.conn.reader()  # one per thread, kept
+    assert items() == rows[0][::-1]  # with the connection free: the shared one, the same answer
+    readers = list(db.conn._readers)
+    db.conn.close()
+    assert readers
+    for r in readers:  # closed with it
+        with pytest.raises(apsw.ConnectionClosedError):
+            r.execute('select 1')
+
+
+def test_a_read_aside_sees_what_was_committed_not_another_threads_open_transaction(tmp_path):
+    db, items = _aside_db(tmp_path)
+    inside, finish = threading.Event(), threading.Event()
+    seen = []
+
+    def owner():
+        with db.conn:
+            items.insert(name='d')
+            inside.set()
+            assert finish.wait(60)
+
+    def reader():
+        assert inside.wait(60)
+        seen.append([r.name for r in items(order_by='id')])  # without waiting for the transaction to end
+        finish.set()
+    assert _run_threads(2, lambda i: (owner, reader)[i]()) == []
+    assert seen == [['a', 'b', 'c']]
+    assert [r.name for r in items(order_by='id')] == ['a', 'b', 'c', 'd']  # committed: seen by every read
+
+
+def test_a_thread_reads_its_own_transaction_on_the_shared_connection(tmp_path):
+    db, items = _aside_db(tmp_path)
+    with db.conn:
+        items.insert(name='d')
+        assert [r.name for r in items(order_by='id')] == ['a', 'b', 'c', 'd']
+    assert getattr(db.conn._aside, 'r', None) is None  # no reader was needed
+
+
+@pytest.mark.parametrize('where', ['memory', 'rollback journal'])
+def test_no_read_aside_where_another_connection_would_not_do(tmp_path, where, monkeypatch):
+    """An in-memory database is its connection's alone, and a reader of a file in rollback-journal mode would hold up
+    its writers: there a read waits for the connection."""
+    monkeypatch.setattr(apsw, 'connection_hooks', [])  # (apswutils' hooks turn WAL on for every connection)
+    if where == 'memory':
+        db = database(':memory:')
+        items = db.t.item
+        items.create(id=int, name=str, pk='id')
+        table_dataclass(items)
+        items.insert(name='a')
+    else:
+        db, items = _aside_db(tmp_path, wal=False)
+        assert db.q('PRAGMA journal_mode') == [{'journal_mode': 'delete'}]
+    rows, held = _holding(db, lambda: [r.name for r in items(order_by='id')], hold=0.3)
+    assert not held and rows[0] == 'a'
+    assert db.conn.reader() is None and db.conn._aside_file is None
+
+
+def _temp_table(db):
+    db.execute('create temp table item (id integer primary key, name text)')
+    db.execute("insert into temp.item (name) values ('temporary')")
+
+
+@pytest.mark.parametrize('setting', [
+    _temp_table,
+    lambda db: db.conn.create_scalar_function('shout', lambda s: s.upper()),
+    lambda db: db.conn.create_collation('rev', lambda a, b: (a < b) - (a > b)),
+    lambda db: setattr(db.conn, 'authorizer', lambda *a: apsw.SQLITE_OK),
+    lambda db: setattr(db.conn, 'row_trace', lambda cur, row: row),
+    lambda db: db.conn.set_exec_trace(lambda *a: True),
+    lambda db: db.execute('PRAGMA case_sensitive_like = 1'),
+    lambda db: db.execute("PRAGMA main.journal_mode = 'delete'"),
+    lambda db: db.execute("ATTACH ':memory:' AS other"),
+], ids=['temp table', 'function', 'collation', 'authorizer', 'row trace', 'exec trace', 'pragma', 'journal mode',
+        'attach'])
+def test_anything_set_on_the_connection_stops_reads_aside(tmp_path, setting):
+    "What a second connection would not have (and a query could see) keeps every read on the shared connection."
+    db, items = _aside_db(tmp_path)
+    for sql in ('PRAGMA table_info(item)', "PRAGMA journal_mode = 'wal'", 'PRAGMA schema_version', 'select 1'):
+        db.execute(sql)
+    assert db.conn._plain  # reading PRAGMAs and the WAL this module turns on set nothing
+    setting(db)
+    assert not db.conn._plain
+    rows, held = _holding(db, lambda: [r['name'] for r in items(as_cls=False)], hold=0.3)
+    assert not held
+    assert rows == (['temporary'] if setting is _temp_table else ['a', 'b', 'c'])
+
+
+def test_a_table_only_another_threads_open_transaction_has_waits_for_it(tmp_path):
+    "A read the reader cannot run (the table is not committed yet) waits for the shared connection, then and after."
+    db, _ = _aside_db(tmp_path)
+    inside, finish = threading.Event(), threading.Event()
+    seen = []
+
+    def owner():
+        with db.conn:
+            db.t.fresh.create(id=int, name=str, pk='id')
+            db.t.fresh.insert(name='new')
+            assert [r['name'] for r in db.t.fresh()] == ['new']
+            inside.set()
+            assert finish.wait(0.3) is False  # the other thread is waiting for the connection, not reading aside
+
+    def reader():
+        assert inside.wait(60)
+        seen.append([r['name'] for r in db.t.fresh()])
+        finish.set()
+    assert _run_threads(2, lambda i: (owner, reader)[i]()) == []
+    assert seen == [['new']]
+    assert any('fresh' in q for q in db.conn._aside_skip)
+
+
+def test_reads_aside_under_concurrent_writes_see_whole_commits_in_order(tmp_path):
+    """Threads reading while others insert: every read is the start of the final list (nothing half-written, nothing
+    out of order), and a thread's reads never go back in time."""
+    db, items = _aside_db(tmp_path)
+    writers, readers, per = 3, 5, 150
+    ends, bad = [], []
+
+    def work(i):
+        if i < writers:
+            for j in range(per):
+                items.insert(name=f'w{i}-{j}')
+            return
+        last = 0
+        for _ in range(per):
+            ids = [r.id for r in items(order_by='id')]
+            if ids != sorted(ids) or len(ids) < last or len(set(ids)) != len(ids):
+                bad.append(ids)
+            last = len(ids)
+            ends.append(ids)
+    assert _run_threads(writers + readers, work) == []
+    final = [r.id for r in items(order_by='id')]
+    assert len(final) == 3 + writers * per and not bad
+    assert all(ids == final[:len(ids)] for ids in ends)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # A real server: `def` handlers in uvicorn's thread pool, concurrent clients
 
