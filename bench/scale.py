@@ -225,8 +225,10 @@ def in_process(target: str, rounds: int, batch: int) -> list[tuple]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('-d', '--duration', type=float, default=3.0)
-    ap.add_argument('-r', '--rounds', type=int, default=3, help='rounds (use 11 or more with --in-process)')
+    # Short rounds, many of them: each cell is the median of the per-round ratios, and on a shared 2-CPU machine one
+    # round of a cell can land anywhere within +-20% of the next (where the kernel puts wrk's connections, other jobs).
+    ap.add_argument('-d', '--duration', type=float, default=2.0)
+    ap.add_argument('-r', '--rounds', type=int, default=7, help='rounds (use 11 or more with --in-process)')
     ap.add_argument('-c', '--connections', type=int, default=16)
     ap.add_argument('--only', default='', help='sqlite or postgres')
     ap.add_argument('--flavour', default='', help='async or def (handlers); both by default')
