@@ -432,6 +432,8 @@ class Database(_Database):
     def q(self, sql: str, params: Any = None) -> list[dict]:  # type: ignore[override]
         "fastlite's `db.q`: the rows of `sql` as dicts (one description per statement instead of one per row)."
         c = self.conn
+        if c._plain and type(sql) is str and _CUSTOMISES.search(sql):
+            c._plain = False
         c.acquire()
         try:
             p = params if isinstance(params, dict) else tuple(params or ())
