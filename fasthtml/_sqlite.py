@@ -188,7 +188,7 @@ _CUSTOMISES = re.compile(r'\b(?:temp|temporary|attach)\b|pragma\s+(?:\w+\s*\.\s*
 
 
 def _customising(name: str) -> Callable[..., Any]:
-    "A `Connection` method that sets something on the connection (a function, collation, hook...): no reads aside."
+    "A `Connection` method that sets something on the connection (a function, collation...): no reads aside."
     base = getattr(apsw.Connection, name)
 
     def method(self: Connection, *args: Any, **kwargs: Any) -> Any:
@@ -199,26 +199,13 @@ def _customising(name: str) -> Callable[..., Any]:
     return method
 
 
-def _customising_attr(name: str) -> property:
-    "A `Connection` attribute (a tracer, the authorizer) whose setting stops reads aside."
-    base = getattr(apsw.Connection, name)
-
-    def setter(self: Connection, value: Any) -> None:
-        self._plain = False
-        base.__set__(self, value)
-    return property(base.__get__, setter, doc=base.__doc__)
-
-
 for _name in ('create_scalar_function', 'createscalarfunction', 'create_aggregate_function',
               'createaggregatefunction', 'create_window_function', 'create_collation', 'createcollation',
               'collation_needed', 'collationneeded', 'create_module', 'createmodule', 'overload_function',
               'overloadfunction', 'enable_load_extension', 'enableloadextension', 'load_extension', 'loadextension',
-              'config', 'set_authorizer', 'setauthorizer', 'set_row_trace', 'setrowtrace', 'set_exec_trace',
-              'setexectrace', 'register_fts5_tokenizer', 'register_fts5_function'):
+              'config', 'register_fts5_tokenizer', 'register_fts5_function'):
     if hasattr(apsw.Connection, _name):
         setattr(Connection, _name, _customising(_name))
-for _name in ('authorizer', 'row_trace', 'exec_trace'):
-    setattr(Connection, _name, _customising_attr(_name))
 
 
 class Cursor(apsw.Cursor):
@@ -548,13 +535,14 @@ class Table(_Table):
         would have waited for another thread's statement (or transaction) gets what it would have got just before
         it. It only runs where that other connection would return what the shared one does: a table known to
         exist, nothing set on the shared connection that the reader lacks (`Connection._plain`: temporary tables,
-        attached databases, functions, collations, tracers, an authorizer, result-changing PRAGMAs), no tracer, and
-        one statement. A statement the reader fails on (a function or table of the shared connection's own) goes to
-        the shared connection, then and from then on."""
+        attached databases, functions, collations, result-changing PRAGMAs; and no tracer or authorizer on it), no
+        tracer of fastlite's, and one statement. A statement the reader fails on (a function or table of the shared
+        connection's own) goes to the shared connection, then and from then on."""
         db = self.db
         if (not c._plain or c._aside_file is None or with_pk or kwargs or (offset is not None and limit is None)
-                or db._tracer is not None or self.name not in db._names):
-            return None
+                or db._tracer is not None or self.name not in db._names
+                or c.row_trace is not None or c.exec_trace is not None or c.authorizer is not None):
+            return None  # (apsw lets these three be read while another thread is inside the connection)
         p = where_args or []
         if isinstance(p, list):
             p = tuple(p)
