@@ -556,6 +556,9 @@ class Table(_Table):
             return None
         try:
             cur = r.cursor()
+        except apsw.Error:  # (closed with the shared connection)
+            return None
+        try:
             cur.execute(sql, p) if p else cur.execute(sql)
             try:
                 names = [d[0] for d in cur.get_description()]
@@ -567,7 +570,9 @@ class Table(_Table):
                 c._aside_skip.clear()
             c._aside_skip.add(sql)
         except Exception:  # noqa: BLE001 (busy, closed, a value that would not bind: the shared connection's turn)
+            cur.close(True)  # (a statement left part-way would keep the reader on its snapshot)
             return None
+        cur.close(True)
         return None
 
     def __call__(self, where: str | None = None, where_args: Any = None, order_by: str | None = None,

@@ -799,6 +799,24 @@ def test_a_read_while_another_thread_holds_the_connection_reads_aside(tmp_path):
             r.execute('select 1')
 
 
+def test_a_read_aside_that_fails_raises_as_fastlite_and_leaves_its_reader_current(tmp_path):
+    "A read the reader fails on goes to the shared connection (same error); the reader then sees later commits."
+    db, items = _aside_db(tmp_path)
+    _, held = _holding(db, lambda: [r.name for r in items()])  # this thread has a reader now
+    assert held
+
+    def bad():
+        with pytest.raises(Exception) as e:
+            items(where='name = ?', where_args=[object()])
+        return e.type
+    alone = bad()
+    contended, held = _holding(db, bad, hold=0.3)
+    assert contended is alone and not held  # it waited for the shared connection, which raised
+    items.insert(name='d')
+    rows, held = _holding(db, lambda: [r.name for r in items(order_by='id')])
+    assert held and rows == ['a', 'b', 'c', 'd']
+
+
 def test_a_read_aside_sees_what_was_committed_not_another_threads_open_transaction(tmp_path):
     db, items = _aside_db(tmp_path)
     inside, finish = threading.Event(), threading.Event()
