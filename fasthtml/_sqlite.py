@@ -517,6 +517,16 @@ class Table(_Table):
             cache[key] = sql
         return sql
 
+    @staticmethod
+    def _quick_args(where_args: Any, limit: Any, offset: Any, with_pk: bool, kwargs: dict) -> tuple | dict | None:
+        "The parameters of a `tbl()` call the quick paths take (a tuple, or a dict of named ones); None for the rest."
+        if with_pk or kwargs or (offset is not None and limit is None):
+            return None
+        p = where_args or []
+        if isinstance(p, list):
+            p = tuple(p)
+        return p if type(p) in (tuple, dict) else None
+
     def _where(self, where: str | None, xtra: dict | None) -> str | None:
         "The where clause with the `xtra` filter (the call's, or the table's own) in front, as fastlite adds it."
         xt = xtra or getattr(self, 'xtra_id', {})
@@ -539,14 +549,11 @@ class Table(_Table):
         tracer of fastlite's, and one statement. A statement the reader fails on (a function or table of the shared
         connection's own) goes to the shared connection, then and from then on."""
         db = self.db
-        if (not c._plain or c._aside_file is None or with_pk or kwargs or (offset is not None and limit is None)
-                or db._tracer is not None or self.name not in db._names
+        if (not c._plain or c._aside_file is None or db._tracer is not None or self.name not in db._names
                 or c.row_trace is not None or c.exec_trace is not None or c.authorizer is not None):
             return None  # (apsw lets these three be read while another thread is inside the connection)
-        p = where_args or []
-        if isinstance(p, list):
-            p = tuple(p)
-        if type(p) not in (tuple, dict):
+        p = self._quick_args(where_args, limit, offset, with_pk, kwargs)
+        if p is None:
             return None
         sql = self._select_sql(select, self._where(where, xtra), order_by, limit, offset)
         if not sql or sql in c._aside_skip:
@@ -588,11 +595,8 @@ class Table(_Table):
                 c.acquire()
         if got is None:
             try:
-                fast = not with_pk and not kwargs and not (offset is not None and limit is None) and db._fast()
-                p = where_args or []
-                if isinstance(p, list):
-                    p = tuple(p)
-                if fast and type(p) in (tuple, dict) and db._exists(self.name):
+                p = self._quick_args(where_args, limit, offset, with_pk, kwargs)
+                if p is not None and db._fast() and db._exists(self.name):
                     try:
                         sql = self._select_sql(select, self._where(where, xtra), order_by, limit, offset)
                         if sql:
